@@ -1,0 +1,182 @@
+package attention
+
+import (
+	"math"
+	"slices"
+)
+
+// SmoothAt64 smooths the n×d row-major sequence src observed at the
+// timestamps t (len(t) >= n) into dst by Nadaraya–Watson kernel regression,
+// channel by channel:
+//
+//	y(t_i) = Σ_j K((t_j - t_i)/h) x_j / Σ_j K((t_j - t_i)/h),  K(u) = exp(-u²/2)
+//
+// over the samples with |t_j - t_i| <= Truncate*h, h = Bandwidth, summed in
+// ascending time order. With NaN policy "propagate" a NaN sample makes every
+// output within the window NaN; with "interpolate" NaN samples are skipped,
+// and an output with no valid sample (or only zero kernel weights) is NaN.
+//
+// t should be ascending (a two-pointer window, O(n·window)); unsorted
+// timestamps are sorted internally (stably) at an extra O(n log n) cost.
+// Equal timestamps are allowed. dst may be src. On a positional smoother
+// (Bandwidth 0) the bandwidth is Sigma in t units and the window the
+// radius. It panics if src, dst or t is too short.
+func (s *Smoother) SmoothAt64(dst, src []float64, t []int64, n, d int) {
+	checkDims(len(dst), len(src), n, d)
+	checkTimes(len(t), n)
+	if n == 0 || d == 0 {
+		return
+	}
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	sc.in = grow(sc.in, n*d)
+	copy(sc.in, src[:n*d])
+	s.nadarayaWatson(sc, t[:n], n, d)
+	copy(dst[:n*d], sc.out)
+}
+
+// SmoothAt32 is SmoothAt64 for float32 data: computed in float64 and
+// rounded once to float32.
+func (s *Smoother) SmoothAt32(dst, src []float32, t []int64, n, d int) {
+	checkDims(len(dst), len(src), n, d)
+	checkTimes(len(t), n)
+	if n == 0 || d == 0 {
+		return
+	}
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	sc.in = grow(sc.in, n*d)
+	for i, v := range src[:n*d] {
+		sc.in[i] = float64(v)
+	}
+	s.nadarayaWatson(sc, t[:n], n, d)
+	for i, v := range sc.out {
+		dst[i] = float32(v)
+	}
+}
+
+func checkTimes(lenT, n int) {
+	if lenT < n {
+		panic("attention: SmoothAt with fewer timestamps than samples")
+	}
+}
+
+// smoothAtPositions64 is Smooth64 on a Bandwidth smoother: the positions
+// 0..n-1 are the timestamps.
+func (s *Smoother) smoothAtPositions64(dst, src []float64, n, d int) {
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	sc.in = grow(sc.in, n*d)
+	copy(sc.in, src[:n*d])
+	s.nadarayaWatson(sc, positions(sc, n), n, d)
+	copy(dst[:n*d], sc.out)
+}
+
+// smoothAtPositions32 is smoothAtPositions64 for float32 data.
+func (s *Smoother) smoothAtPositions32(dst, src []float32, n, d int) {
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	sc.in = grow(sc.in, n*d)
+	for i, v := range src[:n*d] {
+		sc.in[i] = float64(v)
+	}
+	s.nadarayaWatson(sc, positions(sc, n), n, d)
+	for i, v := range sc.out {
+		dst[i] = float32(v)
+	}
+}
+
+func positions(sc *scratch, n int) []int64 {
+	sc.pos = grow(sc.pos, n)
+	for i := range sc.pos {
+		sc.pos[i] = int64(i)
+	}
+	return sc.pos
+}
+
+// nadarayaWatson smooths sc.in (n×d) at times t into sc.out.
+func (s *Smoother) nadarayaWatson(sc *scratch, t []int64, n, d int) {
+	sc.out = grow(sc.out, n*d)
+	if slices.IsSorted(t) {
+		s.nwSorted(sc, sc.out, sc.in, t, n, d)
+		return
+	}
+	// Sort (stably) by time, smooth, and put the outputs back in place.
+	sc.idx = grow(sc.idx, n)
+	for i := range sc.idx {
+		sc.idx[i] = i
+	}
+	slices.SortStableFunc(sc.idx, func(a, b int) int {
+		switch {
+		case t[a] < t[b]:
+			return -1
+		case t[a] > t[b]:
+			return 1
+		}
+		return 0
+	})
+	sc.ts = grow(sc.ts, n)
+	sc.tmp = grow(sc.tmp, 2*n*d)
+	xs, ys := sc.tmp[:n*d], sc.tmp[n*d:]
+	for k, i := range sc.idx {
+		sc.ts[k] = t[i]
+		copy(xs[k*d:k*d+d], sc.in[i*d:i*d+d])
+	}
+	s.nwSorted(sc, ys, xs, sc.ts, n, d)
+	for k, i := range sc.idx {
+		copy(sc.out[i*d:i*d+d], ys[k*d:k*d+d])
+	}
+}
+
+// timeDistance returns |a - b| as float64, +Inf when the difference
+// overflows int64.
+func timeDistance(a, b int64) float64 {
+	dt := a - b
+	if (a >= b) != (dt >= 0) {
+		return math.Inf(1)
+	}
+	return math.Abs(float64(dt))
+}
+
+// nwSorted is the two-pointer Nadaraya–Watson loop over ascending times.
+// For each output the kernel values of its window are computed once and
+// shared by the d channels.
+func (s *Smoother) nwSorted(sc *scratch, out, x []float64, t []int64, n, d int) {
+	h, limit := s.h, s.limit
+	lo, hi := 0, 0
+	for i := 0; i < n; i++ {
+		ti := t[i]
+		for lo < i && timeDistance(ti, t[lo]) > limit {
+			lo++
+		}
+		if hi < i+1 {
+			hi = i + 1
+		}
+		for hi < n && timeDistance(t[hi], ti) <= limit {
+			hi++
+		}
+		sc.aux = grow(sc.aux, hi-lo)
+		k := sc.aux
+		for j := lo; j < hi; j++ {
+			u := float64(t[j]-ti) / h
+			k[j-lo] = math.Exp(-0.5 * u * u)
+		}
+		for c := 0; c < d; c++ {
+			num, den := 0.0, 0.0
+			for j := lo; j < hi; j++ {
+				v := x[j*d+c]
+				if s.interpolate && v != v {
+					continue
+				}
+				kj := k[j-lo]
+				num += float64(kj * v)
+				den += kj
+			}
+			if den == 0 {
+				out[i*d+c] = math.NaN()
+			} else {
+				out[i*d+c] = num / den
+			}
+		}
+	}
+}
