@@ -1,10 +1,18 @@
+//go:build purego || !amd64
+
 package kernel
 
-// The pure-Go dispatch: replaced by architecture-specific files when fast
-// paths land.
+// The pure-Go dispatch: purego builds and architectures without assembly.
 
 func sgemm(transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
-	sgemmRef(transB, m, n, k, a, lda, b, ldb, c, ldc, acc)
+	gemmGo(transB, m, n, k, a, lda, b, ldb, c, ldc, acc)
 }
 
-func expF32(dst, src []float32) { expF32Ref(dst, src) }
+func dgemm(transB bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, acc bool) {
+	gemmGo(transB, m, n, k, a, lda, b, ldb, c, ldc, acc)
+}
+
+func expF32(dst, src []float32) { expF32Go(dst, src) }
+
+// Impl reports which implementation the kernels use.
+func Impl() string { return "purego" }

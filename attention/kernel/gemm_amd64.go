@@ -1,0 +1,157 @@
+//go:build !purego
+
+package kernel
+
+//go:generate go run gen_amd64.go
+
+import (
+	"math"
+	"sync"
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
+
+// hasAVX512 selects the AVX-512 kernels (AVX512F is all they use; x/sys/cpu
+// reports it only when the OS saves the zmm state).
+var hasAVX512 = cpu.X86.HasAVX512F
+
+func sgemm(transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
+	if hasAVX512 && k > 0 && m*n*k >= smallGemm && sgemmAVX512.fits(transB, lda, ldb) {
+		sgemmAVX512.run(transB, m, n, k, a, lda, b, ldb, c, ldc, acc)
+		return
+	}
+	gemmGo(transB, m, n, k, a, lda, b, ldb, c, ldc, acc)
+}
+
+func dgemm(transB bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, acc bool) {
+	if hasAVX512 && k > 0 && m*n*k >= smallGemm && dgemmAVX512.fits(transB, lda, ldb) {
+		dgemmAVX512.run(transB, m, n, k, a, lda, b, ldb, c, ldc, acc)
+		return
+	}
+	gemmGo(transB, m, n, k, a, lda, b, ldb, c, ldc, acc)
+}
+
+func expF32(dst, src []float32) {
+	if hasAVX512 {
+		expF32AVX512(&dst[0], &src[0], len(src))
+		return
+	}
+	expF32Go(dst, src)
+}
+
+// Impl reports which implementation the kernels use.
+func Impl() string {
+	if hasAVX512 {
+		return "avx512"
+	}
+	return "go"
+}
+
+// smallGemm is the m·n·k below which the pure-Go loop is used (packing
+// overhead dominates there).
+const smallGemm = 512
+
+// packedGemm is a GotoBLAS/BLIS-style blocked GEMM around assembly
+// micro-kernels: for each nc-column block and kc-deep slice, B is packed into
+// kc×nr micro-panels (zero-padded to nr columns), then for each mc-row block
+// A is packed into kc×mr micro-panels and every (mr, nr) tile of C is updated
+// by one micro-kernel call. The B micro-panel (kc·nr elements) stays in L1
+// across the row tiles, the packed A block (mc·kc) in L2.
+type packedGemm[T float32 | float64] struct {
+	mr, nr, kc, mc, nc int
+	kern               [15]func(kc int, a, b, c *T, ldc int, acc bool, mask uint32)
+	gather             func(kc int, src *T, idx *int32, gmask, smask uint32, dst *T, dstStride int)
+	copy               func(kc int, src *T, srcStride int, mask uint32, dst *T)
+	pool               sync.Pool
+}
+
+type gemmScratch[T float32 | float64] struct {
+	a, b       []T
+	idxA, idxB [32]int32
+}
+
+var sgemmAVX512 = &packedGemm[float32]{
+	mr: 14, nr: 32, kc: 256, mc: 14 * 12, nc: 4096,
+	kern: sgemmKernels, gather: sgatherPack, copy: scopyPack,
+}
+
+var dgemmAVX512 = &packedGemm[float64]{
+	mr: 14, nr: 16, kc: 256, mc: 14 * 6, nc: 2048,
+	kern: dgemmKernels, gather: dgatherPack, copy: dcopyPack,
+}
+
+// fits reports whether the gather indices (row offsets of up to 32 rows, in
+// elements) fit the 32-bit index vectors.
+func (g *packedGemm[T]) fits(transB bool, lda, ldb int) bool {
+	if lda*(g.mr-1) > math.MaxInt32 {
+		return false
+	}
+	return !transB || ldb*(g.nr-1) <= math.MaxInt32
+}
+
+func lowMask(w int) uint32 { return uint32(uint64(1)<<uint(w) - 1) }
+
+func (g *packedGemm[T]) run(transB bool, m, n, k int, a []T, lda int, b []T, ldb int, c []T, ldc int, acc bool) {
+	var zero T
+	size := int(unsafe.Sizeof(zero))
+	mr, nr := g.mr, g.nr
+	kcMax := min(k, g.kc)
+	ncMax := min((n+nr-1)/nr*nr, g.nc)
+	mcMax := min((m+mr-1)/mr*mr, g.mc)
+
+	s, _ := g.pool.Get().(*gemmScratch[T])
+	if s == nil {
+		s = new(gemmScratch[T])
+	}
+	if len(s.a) < mcMax*kcMax {
+		s.a = make([]T, mcMax*kcMax)
+	}
+	if len(s.b) < ncMax*kcMax {
+		s.b = make([]T, ncMax*kcMax)
+	}
+	for i := range s.idxA {
+		s.idxA[i] = int32(i * lda)
+	}
+	if transB {
+		for j := range s.idxB {
+			s.idxB[j] = int32(j * ldb)
+		}
+	}
+	full := lowMask(nr)
+
+	for jc := 0; jc < n; jc += g.nc {
+		ncur := min(g.nc, n-jc)
+		for pc := 0; pc < k; pc += g.kc {
+			kcur := min(g.kc, k-pc)
+			// Pack B[pc:pc+kcur, jc:jc+ncur] as kcur×nr micro-panels.
+			for jr := 0; jr < ncur; jr += nr {
+				w := min(nr, ncur-jr)
+				dst := &s.b[jr*kcur]
+				if transB {
+					g.gather(kcur, &b[(jc+jr)*ldb+pc], &s.idxB[0], lowMask(w), full, dst, nr*size)
+				} else {
+					g.copy(kcur, &b[pc*ldb+jc+jr], ldb*size, lowMask(w), dst)
+				}
+			}
+			accBlk := acc || pc > 0
+			for ic := 0; ic < m; ic += g.mc {
+				mcur := min(g.mc, m-ic)
+				// Pack A[ic:ic+mcur, pc:pc+kcur] as kcur×h micro-panels.
+				for ir := 0; ir < mcur; ir += mr {
+					h := min(mr, mcur-ir)
+					g.gather(kcur, &a[(ic+ir)*lda+pc], &s.idxA[0], lowMask(h), lowMask(h), &s.a[ir*kcur], h*size)
+				}
+				for jr := 0; jr < ncur; jr += nr {
+					mask := lowMask(min(nr, ncur-jr))
+					bp := &s.b[jr*kcur]
+					for ir := 0; ir < mcur; ir += mr {
+						h := min(mr, mcur-ir)
+						g.kern[h](kcur, &s.a[ir*kcur], bp, &c[(ic+ir)*ldc+jc+jr], ldc, accBlk, mask)
+					}
+				}
+			}
+		}
+	}
+	g.pool.Put(s)
+}
