@@ -1,0 +1,82 @@
+// Package pipeline schedules the work of a contextualize batch run: it
+// expands INPUT arguments into work units, shards them, runs a Processor on
+// each with bounded parallelism and memory, commits outputs atomically,
+// writes the job manifests, and maps every outcome to an exit code.
+//
+// # Units
+//
+// Expand turns files, directories and globs into Units sorted by output path
+// (see Expand for the rules). A Unit's Index is its position in that order;
+// ShardOf(u, N) = u.Index mod N (round robin), so every shard of a job
+// computes the same partition from the same arguments, and Select picks one
+// shard's units. ShardFromEnv resolves the shard from --shard-index,
+// --shard-count and JOB_COMPLETION_INDEX.
+//
+// # Run
+//
+// Run(ctx, units, p, opt), for the units of shard opt.ShardIndex:
+//
+//  1. Decides each unit from its existing output: none -> process;
+//     exists and --overwrite -> overwrite; fingerprint equals
+//     opt.Fingerprint -> skip; anything else (other fingerprint, none,
+//     unreadable, a directory) -> the run stops before doing anything with
+//     a usage error listing those outputs (exit 2): it is a configuration
+//     mistake, and a Kubernetes podFailurePolicy can fail the whole Job on 2.
+//  2. Removes stale temp files (".*.tmp-*") of killed runs: below OutDir
+//     in an unsharded run, and only those of its own targets in a sharded
+//     run, because the other shards may be writing into the same
+//     directories at that moment.
+//  3. If any unit will be (re)written, removes OutDir/_SUCCESS (and, for a
+//     shard, its own _shards/I-of-N.json) first: from then on the directory
+//     no longer claims to be complete. A run that only skips leaves it.
+//  4. Processes units on an errgroup: min(Workers, units to process)
+//     files at a time; the Processor parallelizes inside a file with
+//     Ordered, using ResourcesFrom(ctx) (Workers and the Budget of
+//     MemoryLimit bytes, shared by all files). Each output is written into
+//     a storage.AtomicFile and committed only when Process returns nil; on
+//     any error the temp file is removed, so no partial file is ever
+//     visible. By default a failed unit is recorded and the others go on;
+//     with FailFast the first failure cancels the rest.
+//  5. If every unit was written or skipped: unsharded, writes
+//     OutDir/_SUCCESS last; sharded, writes OutDir/_shards/I-of-N.json,
+//     then, if the N shard manifests are all present, complete and from this
+//     job (same fingerprint, shard count and set digest — a hash of the whole
+//     unit set, so manifests of a run over other files never count), writes
+//     _SUCCESS merged from them. The merge depends only on the shard
+//     manifests, so when two shards finish together and both write it, they
+//     write the same bytes. An empty unit set is a success: _SUCCESS is
+//     written with no files, so downstream steps waiting for it proceed.
+//
+// Cancelling ctx (SIGINT/SIGTERM via signal.NotifyContext in main) stops
+// all work, removes the temp files and returns an error wrapping
+// context.Canceled; no manifest is written.
+//
+// Manifests are JSON documents described by the JSON Schemas (draft
+// 2020-12) in schemas/manifest: success.schema.json, shard.schema.json and
+// plan.schema.json (the output of `contextualize plan --json`, see Plan and
+// WritePlanJSON). Timestamps appear in manifests only, never in outputs.
+//
+// # Errors and exit codes
+//
+// Errors carry a Class through *Error (helpers Usage, InputError, IOError);
+// Classify reads it, falling back to context.Canceled -> canceled, then to
+// UsageError()/InputError() bool methods, then to I/O. ExitCode maps a run:
+//
+//	0    success, or nothing to do
+//	1    I/O failure (retrying may help); also unclassified errors
+//	2    usage or configuration error, including an existing output with
+//	     another fingerprint
+//	3    some inputs failed (bad data); the others were written
+//	130  interrupted
+//
+// When units failed for several reasons, usage (2) wins over I/O (1), which
+// wins over bad input (3). With --fail-fast a bad input still exits 3.
+//
+// # Progress
+//
+// A Processor reports rows with TrackerFrom(ctx).AddRows(n). On a terminal
+// (or --progress always) Run draws mpb bars on Options.Stderr: files done of
+// total and a rows counter per file in progress. Otherwise (not a terminal,
+// or --progress never) it logs a "progress" record every 5 s with
+// files_done, files_total, rows and rows_per_sec. Quiet disables both.
+package pipeline

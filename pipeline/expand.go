@@ -1,0 +1,245 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+)
+
+// Unit is one input file and the output it is written to.
+type Unit struct {
+	Index  int    // position in the list sorted by Output, 0-based
+	Input  string // input path as found (cleaned)
+	Rel    string // path relative to its root (directory or glob prefix), or the base name
+	Output string // OutDir joined with Rel
+	Size   int64  // input size in bytes
+}
+
+// Expand turns INPUT arguments into units, sorted by Output.
+//
+//   - An existing file (whatever its name) is one unit written to
+//     outDir/<its base name>.
+//   - An existing directory contributes every regular file named *.parquet
+//     (any case) below it, recursively; any file or directory below it whose
+//     name starts with "_" or "." is skipped (_SUCCESS, _shards, temp files,
+//     .git ...). Symbolic links to files are followed, to directories not.
+//     Rel is relative to the directory. An empty directory contributes
+//     nothing, which is not an error: the run has nothing to do (exit 0).
+//   - Otherwise, an argument with glob metacharacters (* ? [ and \ on Unix)
+//     is a filepath.Glob pattern. Its root is the longest leading directory
+//     without metacharacters ("data/2024-*/p*.parquet" -> "data"), and Rel
+//     is relative to it. A matched directory is expanded as above (Rel still
+//     relative to the glob root); a matched file is taken whatever its
+//     extension. A matched name starting with "_" or "." is skipped unless
+//     the pattern element that matched it starts with that same character.
+//     Matches that are all skipped, or empty directories, are an empty set.
+//   - A path that does not exist, a malformed pattern and a pattern that
+//     matches nothing are usage errors: they are typos far more often than
+//     legitimately empty sets, and a scheduled job should say so (exit 2).
+//
+// The same file reached twice with the same output is kept once. Two
+// different inputs with the same output, an output path equal to an input
+// path, no INPUT at all and an empty outDir are usage errors. Unreadable
+// directories are I/O errors.
+func Expand(inputs []string, outDir string) ([]Unit, error) {
+	if outDir == "" {
+		return nil, Usage(errors.New("no output directory given (-o, --output)"))
+	}
+	if len(inputs) == 0 {
+		return nil, Usage(errors.New("no INPUT given: name Parquet files, directories or globs"))
+	}
+	outDir = filepath.Clean(outDir)
+	var units []Unit
+	add := func(input, rel string, size int64) {
+		units = append(units, Unit{
+			Input:  input,
+			Rel:    rel,
+			Output: filepath.Join(outDir, rel),
+			Size:   size,
+		})
+	}
+	for _, arg := range inputs {
+		if arg == "" {
+			return nil, Usage(errors.New("empty INPUT argument"))
+		}
+		clean := filepath.Clean(arg)
+		fi, err := os.Stat(clean)
+		switch {
+		case err == nil && fi.IsDir():
+			if err := walkDir(clean, clean, add); err != nil {
+				return nil, err
+			}
+		case err == nil && fi.Mode().IsRegular():
+			add(clean, filepath.Base(clean), fi.Size())
+		case err == nil:
+			return nil, Usage(fmt.Errorf("input %s: not a regular file or directory (%s)", arg, fi.Mode().Type()))
+		case errors.Is(err, fs.ErrNotExist) && hasMeta(arg):
+			if err := expandGlob(arg, add); err != nil {
+				return nil, err
+			}
+		case errors.Is(err, fs.ErrNotExist):
+			return nil, Usage(fmt.Errorf("input %s: no such file or directory", arg))
+		default:
+			return nil, IOError(fmt.Errorf("input %s: %w", arg, err))
+		}
+	}
+
+	sort.SliceStable(units, func(i, j int) bool {
+		if units[i].Output != units[j].Output {
+			return units[i].Output < units[j].Output
+		}
+		return units[i].Input < units[j].Input
+	})
+	out := units[:0]
+	for _, u := range units {
+		if n := len(out); n > 0 && out[n-1].Output == u.Output {
+			if samePath(out[n-1].Input, u.Input) {
+				continue
+			}
+			return nil, Usage(fmt.Errorf("inputs %s and %s would both be written to %s", out[n-1].Input, u.Input, u.Output))
+		}
+		out = append(out, u)
+	}
+	inputSet := map[string]string{}
+	for _, u := range out {
+		if abs, err := filepath.Abs(u.Input); err == nil {
+			inputSet[abs] = u.Input
+		}
+	}
+	for i := range out {
+		out[i].Index = i
+		if abs, err := filepath.Abs(out[i].Output); err == nil {
+			if in, ok := inputSet[abs]; ok {
+				return nil, Usage(fmt.Errorf("output %s would overwrite input %s: choose another -o directory", out[i].Output, in))
+			}
+		}
+	}
+	return out, nil
+}
+
+func samePath(a, b string) bool {
+	if a == b {
+		return true
+	}
+	aa, err1 := filepath.Abs(a)
+	bb, err2 := filepath.Abs(b)
+	return err1 == nil && err2 == nil && aa == bb
+}
+
+// hidden reports whether a name is skipped by directory expansion.
+func hidden(name string) bool {
+	return strings.HasPrefix(name, "_") || strings.HasPrefix(name, ".")
+}
+
+// walkDir adds every *.parquet file below dir, with Rel relative to root.
+func walkDir(root, dir string, add func(input, rel string, size int64)) error {
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return IOError(fmt.Errorf("reading input directory: %w", err))
+		}
+		if p == dir {
+			return nil
+		}
+		if hidden(d.Name()) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() || !strings.EqualFold(filepath.Ext(d.Name()), ".parquet") {
+			return nil
+		}
+		fi, err := os.Stat(p) // follows a symlink to a file
+		if err != nil {
+			return IOError(fmt.Errorf("input %s: %w", p, err))
+		}
+		if !fi.Mode().IsRegular() {
+			return nil
+		}
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			return IOError(err)
+		}
+		add(p, rel, fi.Size())
+		return nil
+	})
+}
+
+func expandGlob(pattern string, add func(input, rel string, size int64)) error {
+	matches, err := filepath.Glob(pattern)
+	if err != nil {
+		return Usage(fmt.Errorf("input %s: bad glob pattern: %w", pattern, err))
+	}
+	if len(matches) == 0 {
+		return Usage(fmt.Errorf("input %s: glob matched no files", pattern))
+	}
+	root := globRoot(pattern)
+	patElems := splitPath(pattern)
+	for _, m := range matches {
+		if skipGlobMatch(patElems, splitPath(m)) {
+			continue
+		}
+		fi, err := os.Stat(m)
+		if err != nil {
+			return IOError(fmt.Errorf("input %s: %w", m, err))
+		}
+		switch {
+		case fi.IsDir():
+			if err := walkDir(root, m, add); err != nil {
+				return err
+			}
+			continue
+		case !fi.Mode().IsRegular():
+			continue
+		}
+		rel, err := filepath.Rel(root, m)
+		if err != nil {
+			return IOError(err)
+		}
+		add(filepath.Clean(m), rel, fi.Size())
+	}
+	// Matches that were all skipped or empty directories make an empty set,
+	// like an empty directory: nothing to do, not an error.
+	return nil
+}
+
+// skipGlobMatch reports whether a matched path has an element starting with
+// "_" or "." that its pattern element does not start with.
+func skipGlobMatch(pat, match []string) bool {
+	if len(pat) != len(match) {
+		return false
+	}
+	for i, m := range match {
+		if hidden(m) && (pat[i] == "" || pat[i][0] != m[0]) {
+			return true
+		}
+	}
+	return false
+}
+
+func splitPath(p string) []string {
+	return strings.Split(filepath.ToSlash(filepath.Clean(p)), "/")
+}
+
+func hasMeta(p string) bool {
+	magic := `*?[`
+	if runtime.GOOS != "windows" {
+		magic = `*?[\`
+	}
+	return strings.ContainsAny(p, magic)
+}
+
+// globRoot is the longest leading directory of pattern free of
+// metacharacters.
+func globRoot(pattern string) string {
+	root := filepath.Dir(filepath.Clean(pattern))
+	for hasMeta(root) {
+		root = filepath.Dir(root)
+	}
+	return root
+}

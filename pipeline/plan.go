@@ -1,0 +1,119 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+)
+
+// Action is what a run will do with a unit.
+type Action string
+
+// Actions, as printed by `contextualize plan`.
+const (
+	ActionProcess   Action = "process"                    // no output yet
+	ActionSkip      Action = "skip: up to date"           // output has our fingerprint
+	ActionDiffers   Action = "error: fingerprint differs" // output from other parameters, no --overwrite
+	ActionOverwrite Action = "overwrite"                  // output exists, --overwrite
+)
+
+// PlanEntry is one unit of `contextualize plan --json` (see
+// schemas/manifest/plan.schema.json).
+type PlanEntry struct {
+	Index    int    `json:"index"`
+	Input    string `json:"input"`
+	Output   string `json:"output"`
+	Size     int64  `json:"size"`
+	Shard    int    `json:"shard"`
+	Selected bool   `json:"selected"`
+	Action   Action `json:"action"`
+	Detail   string `json:"detail,omitempty"`
+}
+
+type decision struct {
+	Action Action
+	Detail string
+}
+
+// decide looks at the existing output of u. The error is for a failed
+// Stat other than "does not exist" (an I/O error).
+func decide(u Unit, opt *Options) (decision, error) {
+	fi, err := opt.FS.Stat(u.Output)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return decision{Action: ActionProcess}, nil
+	case err != nil:
+		return decision{Action: ActionProcess}, IOError(fmt.Errorf("checking output %s: %w", u.Output, err))
+	case fi.IsDir():
+		return decision{Action: ActionDiffers, Detail: "it is a directory"}, nil
+	case opt.Overwrite:
+		return decision{Action: ActionOverwrite}, nil
+	case opt.ReadFingerprint == nil:
+		return decision{Action: ActionDiffers, Detail: "its fingerprint cannot be read"}, nil
+	}
+	fp, err := opt.ReadFingerprint(u.Output)
+	switch {
+	case err != nil:
+		return decision{Action: ActionDiffers, Detail: "reading its fingerprint: " + err.Error()}, nil
+	case fp == "":
+		return decision{Action: ActionDiffers, Detail: "it has no fingerprint"}, nil
+	case fp != opt.Fingerprint:
+		return decision{Action: ActionDiffers, Detail: fmt.Sprintf("fingerprint %s, want %s", fp, opt.Fingerprint)}, nil
+	}
+	return decision{Action: ActionSkip}, nil
+}
+
+// Plan returns, for every unit of the set (all shards), its shard, whether
+// this shard selects it, and what Run would do with it. It reads only
+// output metadata; the result is deterministic for given files.
+func Plan(units []Unit, opt Options) ([]PlanEntry, error) {
+	if err := opt.defaults(); err != nil {
+		return nil, err
+	}
+	entries := make([]PlanEntry, 0, len(units))
+	for _, u := range units {
+		d, err := decide(u, &opt)
+		if err != nil {
+			return nil, err
+		}
+		shard := ShardOf(u, opt.ShardCount)
+		entries = append(entries, PlanEntry{
+			Index: u.Index, Input: u.Input, Output: u.Output, Size: u.Size,
+			Shard: shard, Selected: shard == opt.ShardIndex,
+			Action: d.Action, Detail: d.Detail,
+		})
+	}
+	return entries, nil
+}
+
+// PlanFormat identifies the plan JSON document.
+const PlanFormat = "contextualize/plan/v1"
+
+// PlanDocument is the JSON document of `contextualize plan --json`.
+type PlanDocument struct {
+	Format      string      `json:"format"`
+	OutDir      string      `json:"out_dir"`
+	Fingerprint string      `json:"fingerprint"`
+	ShardIndex  int         `json:"shard_index"`
+	ShardCount  int         `json:"shard_count"`
+	Units       []PlanEntry `json:"units"`
+}
+
+// WritePlanJSON writes the plan document (indented, one trailing newline).
+func WritePlanJSON(w io.Writer, entries []PlanEntry, opt Options) error {
+	if err := opt.defaults(); err != nil {
+		return err
+	}
+	if entries == nil {
+		entries = []PlanEntry{}
+	}
+	doc := PlanDocument{
+		Format: PlanFormat, OutDir: opt.OutDir, Fingerprint: opt.Fingerprint,
+		ShardIndex: opt.ShardIndex, ShardCount: opt.ShardCount, Units: entries,
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}

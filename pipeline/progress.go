@@ -1,0 +1,197 @@
+package pipeline
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+)
+
+// ProgressMode is the --progress flag.
+type ProgressMode string
+
+// Progress modes.
+const (
+	// ProgressAuto draws bars when the progress output is a terminal and
+	// logs a progress record every ProgressInterval otherwise.
+	ProgressAuto ProgressMode = "auto"
+	// ProgressAlways draws bars even when the output is not a terminal.
+	ProgressAlways ProgressMode = "always"
+	// ProgressNever never draws bars; progress log records are still
+	// written (Options.Quiet silences those too).
+	ProgressNever ProgressMode = "never"
+)
+
+// DefaultProgressInterval is the period of progress log records.
+const DefaultProgressInterval = 5 * time.Second
+
+// Tracker receives progress from a Processor. It is safe for concurrent use.
+type Tracker interface {
+	// AddRows reports n more rows of the current file written.
+	AddRows(n int64)
+}
+
+type trackerKey struct{}
+
+type nopTracker struct{}
+
+func (nopTracker) AddRows(int64) {}
+
+// WithTracker returns ctx carrying t (Run does this for each unit; tests of
+// processors may use it).
+func WithTracker(ctx context.Context, t Tracker) context.Context {
+	return context.WithValue(ctx, trackerKey{}, t)
+}
+
+// TrackerFrom returns the Tracker in ctx, or one that discards everything.
+// A Processor calls pipeline.TrackerFrom(ctx).AddRows(n) as it writes.
+func TrackerFrom(ctx context.Context) Tracker {
+	if t, ok := ctx.Value(trackerKey{}).(Tracker); ok && t != nil {
+		return t
+	}
+	return nopTracker{}
+}
+
+// isTerminal reports whether w is a character device (a terminal), without
+// golang.org/x/term.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// progress reports a run's progress as bars or log records.
+type progress struct {
+	total    int
+	done     atomic.Int64
+	rows     atomic.Int64
+	start    time.Time
+	logger   *slog.Logger
+	p        *mpb.Progress
+	files    *mpb.Bar
+	stop     chan struct{}
+	wg       sync.WaitGroup
+	disabled bool
+}
+
+func newProgress(opt *Options, total int) *progress {
+	pr := &progress{total: total, start: time.Now(), logger: opt.Logger, stop: make(chan struct{})}
+	if opt.Quiet || total == 0 {
+		pr.disabled = true
+		return pr
+	}
+	out := opt.Stderr
+	bars := opt.Progress == ProgressAlways || (opt.Progress != ProgressNever && isTerminal(out))
+	if bars {
+		pr.p = mpb.New(
+			mpb.WithOutput(out),
+			mpb.WithWidth(40),
+			mpb.ContainerOptional(mpb.WithAutoRefresh(), opt.Progress == ProgressAlways),
+		)
+		pr.files = pr.p.AddBar(int64(total),
+			mpb.PrependDecorators(decor.Name("files ", decor.WCSyncSpaceR), decor.CountersNoUnit("%d / %d")),
+			mpb.AppendDecorators(decor.Elapsed(decor.ET_STYLE_GO)),
+		)
+		return pr
+	}
+	interval := opt.ProgressInterval
+	if interval <= 0 {
+		interval = DefaultProgressInterval
+	}
+	pr.wg.Add(1)
+	go func() {
+		defer pr.wg.Done()
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-pr.stop:
+				return
+			case <-t.C:
+				pr.log()
+			}
+		}
+	}()
+	return pr
+}
+
+func (pr *progress) log() {
+	el := time.Since(pr.start).Seconds()
+	rows := pr.rows.Load()
+	rate := 0.0
+	if el > 0 {
+		rate = float64(rows) / el
+	}
+	pr.logger.Info("progress",
+		"files_done", pr.done.Load(), "files_total", pr.total,
+		"rows", rows, "rows_per_sec", int64(rate))
+}
+
+// fileTracker is the Tracker of one unit.
+type fileTracker struct {
+	pr  *progress
+	bar *mpb.Bar
+}
+
+func (t *fileTracker) AddRows(n int64) {
+	t.pr.rows.Add(n)
+	if t.bar != nil {
+		t.bar.IncrInt64(n)
+	}
+}
+
+// startFile returns the tracker of a unit being processed.
+func (pr *progress) startFile(name string) *fileTracker {
+	t := &fileTracker{pr: pr}
+	if pr.p != nil {
+		// Total unknown (0) until the file is done; the bar shows a count.
+		t.bar = pr.p.New(0, mpb.NopStyle(),
+			mpb.BarRemoveOnComplete(),
+			mpb.PrependDecorators(decor.Name(name, decor.WCSyncSpaceR)),
+			mpb.AppendDecorators(decor.CurrentNoUnit("%d rows"), decor.Name(" "), decor.AverageSpeed(nil, "%.0f rows/s")),
+		)
+	}
+	return t
+}
+
+// endFile marks a unit finished (in any state).
+func (pr *progress) endFile(t *fileTracker, ok bool) {
+	pr.done.Add(1)
+	if t != nil && t.bar != nil {
+		if ok {
+			t.bar.SetTotal(-1, true)
+		} else {
+			t.bar.Abort(true)
+		}
+	}
+	if pr.files != nil {
+		pr.files.Increment()
+	}
+}
+
+// skipFile counts a unit that needed no work.
+func (pr *progress) skipFile() { pr.endFile(nil, true) }
+
+// finish stops the bars or the ticker; the final record is Run's summary.
+func (pr *progress) finish() {
+	if pr.disabled {
+		return
+	}
+	close(pr.stop)
+	pr.wg.Wait()
+	if pr.p != nil {
+		if pr.files != nil && !pr.files.Completed() {
+			pr.files.Abort(false)
+		}
+		pr.p.Wait()
+	}
+}

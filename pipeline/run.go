@@ -1,0 +1,428 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/contextualize/contextualize/io/storage"
+	"golang.org/x/sync/errgroup"
+)
+
+// Result is what a Processor reports for one unit.
+type Result struct {
+	Rows      int64 // rows written (= rows read: outputs keep every row)
+	Sequences int64
+}
+
+// Processor turns one input file into one output stream. It must write the
+// whole output to w and return nil, or return an error (then w is thrown
+// away; nothing becomes visible). It should report rows as it goes with
+// TrackerFrom(ctx).AddRows, parallelize with Ordered using
+// ResourcesFrom(ctx), and return promptly with ctx.Err() when ctx is done.
+// Data errors should be marked with InputError (or carry an
+// InputError() bool method) so they count as a failed input (exit 3).
+type Processor interface {
+	Process(ctx context.Context, u Unit, w io.Writer) (Result, error)
+}
+
+// ProcessorFunc adapts a function to Processor.
+type ProcessorFunc func(ctx context.Context, u Unit, w io.Writer) (Result, error)
+
+// Process calls f.
+func (f ProcessorFunc) Process(ctx context.Context, u Unit, w io.Writer) (Result, error) {
+	return f(ctx, u, w)
+}
+
+// Options configure Run and Plan.
+type Options struct {
+	Workers     int   // parallel workers; <= 0: GOMAXPROCS
+	MemoryLimit int64 // bytes in flight across all files; <= 0: unlimited
+	// Budget, when set, is used instead of NewBudget(MemoryLimit) (lets
+	// the caller share it with other work).
+	Budget *Budget
+
+	ShardIndex, ShardCount int // ShardCount <= 1: unsharded
+
+	Overwrite bool // replace existing outputs
+	FailFast  bool // stop at the first failed unit
+
+	// Fingerprint of the parameters, stored in every output. An existing
+	// output is skipped when ReadFingerprint returns exactly Fingerprint
+	// (non-empty), and is an error otherwise unless Overwrite.
+	Fingerprint     string
+	ReadFingerprint func(path string) (string, error)
+	// ReadRows, optional, returns the row count of an existing output, for
+	// the manifest entries of skipped units (-1 when absent or failing).
+	ReadRows func(path string) (int64, error)
+
+	Command string         // "attend", "smooth": recorded in manifests
+	Version string         // tool version: recorded in manifests
+	Params  map[string]any // parameters: recorded in manifests
+
+	OutDir string     // -o; required
+	FS     storage.FS // nil: storage.Default
+
+	Logger           *slog.Logger  // nil: discard
+	Stderr           io.Writer     // progress bars; nil: os.Stderr
+	Progress         ProgressMode  // "" = auto
+	ProgressInterval time.Duration // log records period; 0: 5 s
+	Quiet            bool          // no progress at all
+
+	now func() time.Time // tests
+}
+
+func (o *Options) defaults() error {
+	if o.OutDir == "" {
+		return Usage(errors.New("no output directory given (-o, --output)"))
+	}
+	if o.ShardCount <= 1 && o.ShardIndex == 0 {
+		o.ShardCount = 1
+	}
+	if err := ValidateShard(o.ShardIndex, o.ShardCount); err != nil {
+		return err
+	}
+	switch o.Progress {
+	case "":
+		o.Progress = ProgressAuto
+	case ProgressAuto, ProgressAlways, ProgressNever:
+	default:
+		return Usage(fmt.Errorf("--progress %q: want auto, always or never", o.Progress))
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if o.FS == nil {
+		o.FS = storage.Default
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Stderr == nil {
+		o.Stderr = os.Stderr
+	}
+	if o.Budget == nil {
+		o.Budget = NewBudget(o.MemoryLimit)
+	}
+	if o.now == nil {
+		o.now = time.Now
+	}
+	return nil
+}
+
+// Resources are what a Processor shares with the rest of the run.
+type Resources struct {
+	Workers int     // goroutines for Ordered inside one file
+	Budget  *Budget // bytes in flight, shared by all files
+}
+
+type resourcesKey struct{}
+
+// WithResources returns ctx carrying r (Run does this for each unit).
+func WithResources(ctx context.Context, r Resources) context.Context {
+	return context.WithValue(ctx, resourcesKey{}, r)
+}
+
+// ResourcesFrom returns the Resources in ctx; without any, GOMAXPROCS
+// workers and no byte limit.
+func ResourcesFrom(ctx context.Context) Resources {
+	r, _ := ctx.Value(resourcesKey{}).(Resources)
+	if r.Workers <= 0 {
+		r.Workers = runtime.GOMAXPROCS(0)
+	}
+	return r
+}
+
+// Status of a unit in a Report.
+type Status string
+
+// Unit statuses.
+const (
+	StatusNotRun   Status = "not run"  // not attempted (an earlier check failed)
+	StatusWritten  Status = "written"  // processed and committed
+	StatusSkipped  Status = "skipped"  // output up to date
+	StatusFailed   Status = "failed"   // see Err
+	StatusCanceled Status = "canceled" // interrupted or stopped by --fail-fast
+)
+
+// UnitReport is the outcome of one selected unit.
+type UnitReport struct {
+	Unit
+	Action    Action
+	Status    Status
+	Rows      int64 // -1: unknown (skipped without Options.ReadRows)
+	Sequences int64
+	Bytes     int64
+	Duration  time.Duration
+	Err       error
+}
+
+// Report is the outcome of Run.
+type Report struct {
+	ShardIndex, ShardCount int
+	Total                  int          // units in the whole set (all shards)
+	Units                  []UnitReport // this shard's units, in order
+	Written, Skipped       int
+	Failed, Canceled       int
+	Rows                   int64 // rows written by this run
+	Started, Finished      time.Time
+	ShardManifest          string // path of _shards/I-of-N.json written, if any
+	SuccessWritten         bool   // this process wrote OutDir/_SUCCESS
+}
+
+// Names of the manifests in the output directory.
+const (
+	SuccessName = "_SUCCESS"
+	ShardsDir   = "_shards"
+)
+
+// ShardManifestPath returns OutDir/_shards/I-of-N.json.
+func ShardManifestPath(outDir string, index, count int) string {
+	return filepath.Join(outDir, ShardsDir, fmt.Sprintf("%d-of-%d.json", index, count))
+}
+
+// Run processes this shard's units; see the package documentation for the
+// order of operations, the skip rules, the manifests and the errors.
+func Run(ctx context.Context, units []Unit, p Processor, opt Options) (*Report, error) {
+	if err := opt.defaults(); err != nil {
+		return nil, err
+	}
+	log := opt.Logger
+	sel := Select(units, opt.ShardIndex, opt.ShardCount)
+	rep := &Report{
+		ShardIndex: opt.ShardIndex, ShardCount: opt.ShardCount,
+		Total: len(units), Started: opt.now(),
+		Units: make([]UnitReport, len(sel)),
+	}
+	finish := func(err error) (*Report, error) {
+		rep.Finished = opt.now()
+		rep.Written, rep.Skipped, rep.Failed, rep.Canceled, rep.Rows = 0, 0, 0, 0, 0
+		for _, u := range rep.Units {
+			switch u.Status {
+			case StatusWritten:
+				rep.Written++
+				rep.Rows += u.Rows
+			case StatusSkipped:
+				rep.Skipped++
+			case StatusFailed:
+				rep.Failed++
+			case StatusCanceled:
+				rep.Canceled++
+			}
+		}
+		return rep, err
+	}
+
+	// 1. Decide every unit before touching anything: a differing
+	// fingerprint is a configuration error, found before any work.
+	var differs []string
+	work := 0
+	for i, u := range sel {
+		ur := &rep.Units[i]
+		ur.Unit, ur.Status, ur.Rows = u, StatusNotRun, 0
+		d, err := decide(u, &opt)
+		ur.Action = d.Action
+		switch {
+		case err != nil:
+			ur.Status, ur.Err = StatusFailed, err
+		case d.Action == ActionDiffers:
+			ur.Status = StatusFailed
+			ur.Err = Usage(fmt.Errorf("output %s exists with other parameters (%s); use --overwrite to replace it", u.Output, d.Detail))
+			differs = append(differs, u.Output)
+		case d.Action == ActionProcess || d.Action == ActionOverwrite:
+			work++
+		}
+	}
+	if len(differs) > 0 {
+		list := differs
+		if len(list) > 5 {
+			list = append(list[:5:5], fmt.Sprintf("and %d more", len(differs)-5))
+		}
+		return finish(Usage(fmt.Errorf("%d existing outputs were written with other parameters, use --overwrite to replace them: %s",
+			len(differs), strings.Join(list, ", "))))
+	}
+
+	// 2. Remove temp files left by a killed run. An unsharded run owns the
+	// whole directory; a shard only its own targets, since the other shards
+	// may be writing next to it right now.
+	successPath := filepath.Join(opt.OutDir, SuccessName)
+	shardPath := ""
+	if opt.ShardCount > 1 {
+		shardPath = ShardManifestPath(opt.OutDir, opt.ShardIndex, opt.ShardCount)
+	}
+	var removed []string
+	var cerr error
+	if opt.ShardCount > 1 {
+		targets := []string{successPath, shardPath}
+		for _, u := range sel {
+			targets = append(targets, u.Output)
+		}
+		removed, cerr = storage.CleanStaleFor(opt.FS, targets)
+	} else {
+		removed, cerr = storage.CleanStale(opt.FS, opt.OutDir)
+	}
+	for _, r := range removed {
+		log.Info("removed stale temp file", "path", r)
+	}
+	if cerr != nil {
+		log.Warn("could not remove stale temp files", "dir", opt.OutDir, "err", cerr)
+	}
+
+	// 3. A run that changes outputs first withdraws the claim that the
+	// directory is complete.
+	if work > 0 {
+		for _, m := range []string{successPath, shardPath} {
+			if m == "" {
+				continue
+			}
+			if err := opt.FS.Remove(m); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return finish(IOError(fmt.Errorf("removing old %s before rewriting outputs: %w", m, err)))
+			}
+		}
+	}
+
+	// 4. Process.
+	pr := newProgress(&opt, len(sel))
+	for i := range rep.Units {
+		ur := &rep.Units[i]
+		if ur.Action != ActionSkip || ur.Status != StatusNotRun {
+			continue
+		}
+		ur.Status, ur.Rows, ur.Bytes = StatusSkipped, -1, -1
+		if fi, err := opt.FS.Stat(ur.Output); err == nil {
+			ur.Bytes = fi.Size()
+		}
+		if opt.ReadRows != nil {
+			if n, err := opt.ReadRows(ur.Output); err == nil {
+				ur.Rows = n
+			}
+		}
+		log.Info("skipped: up to date", "output", ur.Output)
+		pr.skipFile()
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(1, min(opt.Workers, work)))
+	res := Resources{Workers: opt.Workers, Budget: opt.Budget}
+	for i := range rep.Units {
+		ur := &rep.Units[i]
+		if ur.Status != StatusNotRun {
+			continue
+		}
+		if err := gctx.Err(); err != nil {
+			ur.Status, ur.Err = StatusCanceled, err
+			continue
+		}
+		g.Go(func() error {
+			runUnit(gctx, ur, p, &opt, res, pr)
+			if ur.Status == StatusFailed && opt.FailFast {
+				return ur.Err
+			}
+			return nil
+		})
+	}
+	firstErr := g.Wait()
+	pr.finish()
+
+	if err := ctx.Err(); err != nil {
+		rep, _ = finish(nil)
+		log.Warn("interrupted", "written", rep.Written, "canceled", rep.Canceled, "failed", rep.Failed)
+		return rep, fmt.Errorf("interrupted after writing %d of %d files: %w", rep.Written, len(sel), err)
+	}
+	rep, _ = finish(nil)
+	log.Info("files done", "written", rep.Written, "skipped", rep.Skipped, "failed", rep.Failed,
+		"canceled", rep.Canceled, "rows", rep.Rows, "seconds", rep.Finished.Sub(rep.Started).Seconds())
+	if rep.Failed > 0 {
+		if opt.FailFast && firstErr != nil {
+			return rep, firstErr
+		}
+		var first error
+		for _, u := range rep.Units {
+			if u.Status == StatusFailed {
+				first = u.Err
+				break
+			}
+		}
+		return rep, &Error{Class: Classify(first), Err: fmt.Errorf("%d of %d inputs failed; first: %w", rep.Failed, len(sel), first)}
+	}
+
+	// 5. Manifests, last.
+	if err := writeManifests(rep, &opt, units); err != nil {
+		rep.Finished = opt.now()
+		return rep, IOError(fmt.Errorf("writing manifest: %w", err))
+	}
+	rep.Finished = opt.now()
+	return rep, nil
+}
+
+// runUnit processes one unit into an atomic file and fills ur.
+func runUnit(ctx context.Context, ur *UnitReport, p Processor, opt *Options, res Resources, pr *progress) {
+	start := time.Now()
+	t := pr.startFile(ur.Rel)
+	defer func() {
+		if r := recover(); r != nil {
+			ur.Status = StatusFailed
+			ur.Err = fmt.Errorf("%s: internal error: panic: %v\n%s", ur.Input, r, debug.Stack())
+		}
+		ur.Duration = time.Since(start)
+		pr.endFile(t, ur.Status == StatusWritten)
+		switch ur.Status {
+		case StatusWritten:
+			opt.Logger.Info("wrote", "output", ur.Output, "rows", ur.Rows, "sequences", ur.Sequences,
+				"bytes", ur.Bytes, "seconds", ur.Duration.Seconds())
+		case StatusFailed:
+			opt.Logger.Error("failed", "input", ur.Input, "class", Classify(ur.Err).String(), "err", ur.Err)
+		}
+	}()
+	fail := func(err error) {
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+			ur.Status, ur.Err = StatusCanceled, err
+			return
+		}
+		if !strings.Contains(err.Error(), ur.Input) {
+			err = &wrapped{msg: ur.Input + ": " + err.Error(), err: err}
+		}
+		ur.Status, ur.Err = StatusFailed, err
+	}
+	if err := ctx.Err(); err != nil {
+		ur.Status, ur.Err = StatusCanceled, err
+		return
+	}
+	af, err := storage.CreateAtomic(opt.FS, ur.Output)
+	if err != nil {
+		fail(IOError(fmt.Errorf("creating output: %w", err)))
+		return
+	}
+	defer af.Abort()
+	cctx := WithResources(WithTracker(ctx, t), res)
+	r, err := p.Process(cctx, ur.Unit, af)
+	if err != nil {
+		if aerr := af.Abort(); aerr != nil {
+			opt.Logger.Warn("could not remove temp file", "path", af.TempName(), "err", aerr)
+		}
+		fail(err)
+		return
+	}
+	if err := af.Commit(); err != nil {
+		fail(IOError(fmt.Errorf("committing %s: %w", ur.Output, err)))
+		return
+	}
+	ur.Status, ur.Rows, ur.Sequences, ur.Bytes = StatusWritten, r.Rows, r.Sequences, af.Size()
+}
+
+// wrapped prefixes an error's message without changing its chain.
+type wrapped struct {
+	msg string
+	err error
+}
+
+func (w *wrapped) Error() string { return w.msg }
+func (w *wrapped) Unwrap() error { return w.err }
