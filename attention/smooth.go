@@ -308,17 +308,18 @@ func mod(i, n int) int {
 
 // filterLine writes the n filtered values of the extended line ext to out.
 func (s *Smoother) filterLine(sc *scratch, out, ext []float64, n int) {
+	i0 := correlateBlocks(out, ext, s.w, n, s.odd)
 	if s.odd {
-		correlateOdd(out, ext, s.w, n)
+		correlateOdd(out, ext, s.w, i0, n)
 	} else {
-		correlateEven(out, ext, s.w, n)
+		correlateEven(out, ext, s.w, i0, n)
 	}
 	if s.interpolate {
 		s.fillMissing(sc, out, ext, n)
 	}
 }
 
-// correlateEven computes, for every i in [0, n), in scipy's order
+// correlateEven computes, for every i in [i0, n), in scipy's order
 //
 //	y = x[i]*w[0]; for j = r..1: y += (x[i-j] + x[i+j]) * w[j]
 //
@@ -326,10 +327,10 @@ func (s *Smoother) filterLine(sc *scratch, out, ext []float64, n int) {
 // together to overlap their dependency chains; each output keeps exactly
 // the scalar order, so results are bit-identical to a one-at-a-time loop.
 // The float64 conversions forbid fused multiply-adds.
-func correlateEven(out, ext, w []float64, n int) {
+func correlateEven(out, ext, w []float64, i0, n int) {
 	r := len(w) - 1
 	w0 := w[0]
-	i := 0
+	i := i0
 	for ; i+8 <= n; i += 8 {
 		c := ext[i+r : i+r+8]
 		a0 := float64(c[0] * w0)
@@ -368,10 +369,10 @@ func correlateEven(out, ext, w []float64, n int) {
 
 // correlateOdd is correlateEven for odd derivative orders, whose kernel is
 // antisymmetric: y = x[i]*w[0]; for j = r..1: y += (x[i-j] - x[i+j]) * w[j].
-func correlateOdd(out, ext, w []float64, n int) {
+func correlateOdd(out, ext, w []float64, i0, n int) {
 	r := len(w) - 1
 	w0 := w[0]
-	i := 0
+	i := i0
 	for ; i+8 <= n; i += 8 {
 		c := ext[i+r : i+r+8]
 		a0 := float64(c[0] * w0)
