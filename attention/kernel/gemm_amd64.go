@@ -63,6 +63,9 @@ type packedGemm[T float32 | float64] struct {
 	kern               [15]func(kc int, a, b, c *T, ldc int, acc bool, mask uint32)
 	gather             func(kc int, src *T, idx *int32, gmask, smask uint32, dst *T, dstStride int)
 	copy               func(kc int, src *T, srcStride int, mask uint32, dst *T)
+	// Optional register-transpose packers for full panels (faster than
+	// gathers): transA packs mr rows, transB16 packs 16 rows.
+	transA, transB16 func(kc int, src *T, ld int, smask uint32, dst *T, dstStride int)
 	pool               sync.Pool
 }
 
@@ -74,6 +77,7 @@ type gemmScratch[T float32 | float64] struct {
 var sgemmAVX512 = &packedGemm[float32]{
 	mr: 14, nr: 32, kc: 256, mc: 14 * 12, nc: 4096,
 	kern: sgemmKernels, gather: sgatherPack, copy: scopyPack,
+	transA: stransPack14, transB16: stransPack16,
 }
 
 var dgemmAVX512 = &packedGemm[float64]{
@@ -128,9 +132,14 @@ func (g *packedGemm[T]) run(transB bool, m, n, k int, a []T, lda int, b []T, ldb
 			for jr := 0; jr < ncur; jr += nr {
 				w := min(nr, ncur-jr)
 				dst := &s.b[jr*kcur]
-				if transB {
+				switch {
+				case transB && w == nr && g.transB16 != nil:
+					for h := 0; h < nr; h += 16 {
+						g.transB16(kcur, &b[(jc+jr+h)*ldb+pc], ldb*size, 0xffff, &s.b[jr*kcur+h], nr*size)
+					}
+				case transB:
 					g.gather(kcur, &b[(jc+jr)*ldb+pc], &s.idxB[0], lowMask(w), full, dst, nr*size)
-				} else {
+				default:
 					g.copy(kcur, &b[pc*ldb+jc+jr], ldb*size, lowMask(w), dst)
 				}
 			}
@@ -140,7 +149,11 @@ func (g *packedGemm[T]) run(transB bool, m, n, k int, a []T, lda int, b []T, ldb
 				// Pack A[ic:ic+mcur, pc:pc+kcur] as kcur×h micro-panels.
 				for ir := 0; ir < mcur; ir += mr {
 					h := min(mr, mcur-ir)
-					g.gather(kcur, &a[(ic+ir)*lda+pc], &s.idxA[0], lowMask(h), lowMask(h), &s.a[ir*kcur], h*size)
+					if h == mr && g.transA != nil {
+						g.transA(kcur, &a[(ic+ir)*lda+pc], lda*size, lowMask(h), &s.a[ir*kcur], h*size)
+					} else {
+						g.gather(kcur, &a[(ic+ir)*lda+pc], &s.idxA[0], lowMask(h), lowMask(h), &s.a[ir*kcur], h*size)
+					}
 				}
 				for jr := 0; jr < ncur; jr += nr {
 					mask := lowMask(min(nr, ncur-jr))

@@ -59,6 +59,8 @@ func main() {
 		gatherPack(e)
 		copyPack(e)
 	}
+	transPack(14)
+	transPack(16)
 	expKernel()
 	if err := os.WriteFile("gemm_amd64.s", out.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
@@ -277,19 +279,19 @@ func expKernel() {
 		bits uint32
 		note string
 	}{
-		{0x3fb8aa3b, "log2(e)"},               // Z16
-		{0x3f318000, "ln2 hi 0.693359375"},    // Z17
-		{0xb95e8083, "ln2 lo -2.12194440e-4"}, // Z18
-		{0x39506967, "p0 1.9875691500e-4"},    // Z19
-		{0x3ab743ce, "p1 1.3981999507e-3"},    // Z20
-		{0x3c088908, "p2 8.3334519073e-3"},    // Z21
-		{0x3d2aa9c1, "p3 4.1665795894e-2"},    // Z22
-		{0x3e2aaaaa, "p4 1.6666665459e-1"},    // Z23
-		{0x3f000000, "p5 5.0000001201e-1"},    // Z24
-		{0x3f800000, "1"},                     // Z25
-		{0xc2aeac4f, "xlo: float32 just above ln(FLT_MIN)"},     // Z26
-		{0x42b17218, "xhi = ln(FLT_MAX)"},     // Z27
-		{0x7f800000, "+Inf"},                  // Z28
+		{0x3fb8aa3b, "log2(e)"},                             // Z16
+		{0x3f318000, "ln2 hi 0.693359375"},                  // Z17
+		{0xb95e8083, "ln2 lo -2.12194440e-4"},               // Z18
+		{0x39506967, "p0 1.9875691500e-4"},                  // Z19
+		{0x3ab743ce, "p1 1.3981999507e-3"},                  // Z20
+		{0x3c088908, "p2 8.3334519073e-3"},                  // Z21
+		{0x3d2aa9c1, "p3 4.1665795894e-2"},                  // Z22
+		{0x3e2aaaaa, "p4 1.6666665459e-1"},                  // Z23
+		{0x3f000000, "p5 5.0000001201e-1"},                  // Z24
+		{0x3f800000, "1"},                                   // Z25
+		{0xc2aeac4f, "xlo: float32 just above ln(FLT_MIN)"}, // Z26
+		{0x42b17218, "xhi = ln(FLT_MAX)"},                   // Z27
+		{0x7f800000, "+Inf"},                                // Z28
 	}
 	p("")
 	p("// func expF32AVX512(dst, src *float32, n int)")
@@ -373,6 +375,179 @@ func expKernel() {
 	body([]int{0})
 	p("\tVMOVUPS Z12, K3, (DI)")
 	p("exp_done:")
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// transPack emits stransPack<rows>: packs `rows` rows of a row-major float32
+// matrix (row stride ld bytes) into k-major order: for each k step p, the
+// rows' elements p are stored contiguously (under smask) at dst + p*dstStride.
+// It works on 16×16 blocks transposed in registers (unpack/shuffle network),
+// which is much faster than gathers. Rows 14 and 15 are zero when rows == 14.
+func transPack(rows int) {
+	name := fmt.Sprintf("stransPack%d", rows)
+	fmt.Fprintf(&stubs, "//go:noescape\nfunc %s(kc int, src *float32, ld int, smask uint32, dst *float32, dstStride int)\n\n", name)
+	p("")
+	p("// func %s(kc int, src *float32, ld int, smask uint32, dst *float32, dstStride int)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-48", name)
+	p("\tMOVQ kc+0(FP), CX")
+	p("\tMOVQ src+8(FP), SI")
+	p("\tMOVQ ld+16(FP), R8")
+	p("\tMOVL smask+24(FP), DX")
+	p("\tKMOVW DX, K1")
+	p("\tMOVQ dst+32(FP), DI")
+	p("\tMOVQ dstStride+40(FP), R12")
+	p("\tLEAQ (R8)(R8*2), R9") // 3*ld
+	p("\tMOVQ R8, R13")
+	p("\tSHLQ $2, R13") // 4*ld
+
+	// Simulate the transpose network to know where each output lands.
+	type cell struct{ row, k int }
+	regs := make([][16]cell, 32)
+	for r := 0; r < 16; r++ {
+		for l := 0; l < 16; l++ {
+			regs[r][l] = cell{r, l}
+		}
+	}
+	var ops []string
+	unpack := func(op string, a, b, d int) {
+		var out [16]cell
+		A, B := regs[a], regs[b]
+		for lane := 0; lane < 4; lane++ {
+			o := lane * 4
+			switch op {
+			case "VUNPCKLPS":
+				out[o], out[o+1], out[o+2], out[o+3] = A[o], B[o], A[o+1], B[o+1]
+			case "VUNPCKHPS":
+				out[o], out[o+1], out[o+2], out[o+3] = A[o+2], B[o+2], A[o+3], B[o+3]
+			case "VUNPCKLPD":
+				out[o], out[o+1], out[o+2], out[o+3] = A[o], A[o+1], B[o], B[o+1]
+			case "VUNPCKHPD":
+				out[o], out[o+1], out[o+2], out[o+3] = A[o+2], A[o+3], B[o+2], B[o+3]
+			}
+		}
+		regs[d] = out
+		ops = append(ops, fmt.Sprintf("\t%s Z%d, Z%d, Z%d", op, b, a, d))
+	}
+	shuf := func(imm, a, b, d int) {
+		var out [16]cell
+		A, B := regs[a], regs[b]
+		sel := []int{imm & 3, imm >> 2 & 3, imm >> 4 & 3, imm >> 6 & 3}
+		for lane := 0; lane < 4; lane++ {
+			src := A
+			if lane >= 2 {
+				src = B
+			}
+			copy(out[lane*4:lane*4+4], src[sel[lane]*4:sel[lane]*4+4])
+		}
+		regs[d] = out
+		ops = append(ops, fmt.Sprintf("\tVSHUFF32X4 $0x%02x, Z%d, Z%d, Z%d", imm, b, a, d))
+	}
+	// stage 1: rows pairs (0,1),(2,3).. -> Z16..31
+	for i := 0; i < 8; i++ {
+		unpack("VUNPCKLPS", 2*i, 2*i+1, 16+2*i)
+		unpack("VUNPCKHPS", 2*i, 2*i+1, 16+2*i+1)
+	}
+	// stage 2: combine (t0,t2),(t1,t3) within groups of 4 rows -> Z0..15
+	for g := 0; g < 4; g++ {
+		t := 16 + 4*g
+		unpack("VUNPCKLPD", t, t+2, 4*g)
+		unpack("VUNPCKHPD", t, t+2, 4*g+1)
+		unpack("VUNPCKLPD", t+1, t+3, 4*g+2)
+		unpack("VUNPCKHPD", t+1, t+3, 4*g+3)
+	}
+	// stage 3: 128-bit lanes between row groups (0,1) and (2,3) -> Z16..31
+	for g := 0; g < 2; g++ {
+		for j := 0; j < 4; j++ {
+			a, b := 8*g+j, 8*g+4+j
+			shuf(0x88, a, b, 16+8*g+j)
+			shuf(0xdd, a, b, 16+8*g+4+j)
+		}
+	}
+	// stage 4: between row groups (0-7) and (8-15) -> Z0..15
+	for j := 0; j < 8; j++ {
+		a, b := 16+j, 24+j
+		shuf(0x88, a, b, j)
+		shuf(0xdd, a, b, 8+j)
+	}
+	outReg := make([]int, 16)
+	for k := range outReg {
+		outReg[k] = -1
+	}
+	for r := 0; r < 16; r++ {
+		ok := true
+		k := regs[r][0].k
+		for l := 0; l < 16; l++ {
+			if regs[r][l] != (cell{l, k}) {
+				ok = false
+			}
+		}
+		if ok {
+			outReg[k] = r
+		}
+	}
+	for k, r := range outReg {
+		if r < 0 {
+			log.Fatalf("transpose network: k=%d not found", k)
+		}
+	}
+
+	load := func(masked bool) {
+		for r := 0; r < 16; r++ {
+			if r >= rows {
+				p("\tVPXORD Z%d, Z%d, Z%d", r, r, r)
+				continue
+			}
+			base := []string{"SI", "R10", "R11", "BX"}[r/4]
+			addr := []string{"(%s)", "(%s)(R8*1)", "(%s)(R8*2)", "(%s)(R9*1)"}[r%4]
+			a := fmt.Sprintf(addr, base)
+			if masked {
+				p("\tVMOVUPS.Z %s, K2, Z%d", a, r)
+			} else {
+				p("\tVMOVUPS %s, Z%d", a, r)
+			}
+		}
+	}
+	bases := func() {
+		p("\tLEAQ (SI)(R13*1), R10")
+		p("\tLEAQ (R10)(R13*1), R11")
+		p("\tLEAQ (R11)(R13*1), BX")
+	}
+	p("\tCMPQ CX, $16")
+	p("\tJLT %s_tail", name)
+	p("%s_loop:", name)
+	bases()
+	load(false)
+	for _, op := range ops {
+		p("%s", op)
+	}
+	for k := 0; k < 16; k++ {
+		p("\tVMOVUPS Z%d, K1, (DI)", outReg[k])
+		p("\tADDQ R12, DI")
+	}
+	p("\tADDQ $64, SI")
+	p("\tSUBQ $16, CX")
+	p("\tCMPQ CX, $16")
+	p("\tJGE %s_loop", name)
+	p("%s_tail:", name)
+	p("\tTESTQ CX, CX")
+	p("\tJZ %s_done", name)
+	p("\tMOVL $1, AX")
+	p("\tSHLL CX, AX")
+	p("\tDECL AX")
+	p("\tKMOVW AX, K2")
+	bases()
+	load(true)
+	for _, op := range ops {
+		p("%s", op)
+	}
+	for k := 0; k < 15; k++ {
+		p("\tVMOVUPS Z%d, K1, (DI)", outReg[k])
+		p("\tADDQ R12, DI")
+		p("\tCMPQ CX, $%d", k+1)
+		p("\tJEQ %s_done", name)
+	}
+	p("%s_done:", name)
 	p("\tVZEROUPPER")
 	p("\tRET")
 }

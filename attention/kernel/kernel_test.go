@@ -166,7 +166,7 @@ func TestSgemmSpecial(t *testing.T) {
 			}
 			return &b[p*ldb+j]
 		}
-		a[3*k+5] = float32(math.NaN())    // row 3 all NaN
+		a[3*k+5] = float32(math.NaN())     // row 3 all NaN
 		*bAt(7, 11) = float32(math.Inf(1)) // column 11: ±Inf, NaN in row 3
 		*bAt(8, 12) = float32(math.Inf(-1))
 		*bAt(9, 12) = float32(math.Inf(1)) // column 12: Inf - Inf = NaN unless a is 0
