@@ -22,12 +22,7 @@ func onlineSoftmaxRow[T float](s []T, lo, hi int, m *T, l *float64, acc []T, exp
 		return
 	}
 	seg := s[lo:hi]
-	mx := seg[0]
-	for _, v := range seg[1:] {
-		if v > mx {
-			mx = v
-		}
-	}
+	mx := maxOf(seg)
 	if mx > *m {
 		if *l != 0 {
 			alpha := math.Exp(float64(*m) - float64(mx))
@@ -46,11 +41,61 @@ func onlineSoftmaxRow[T float](s []T, lo, hi int, m *T, l *float64, acc []T, exp
 		seg[j] -= cur
 	}
 	exp(seg, seg)
-	var sum float64
-	for _, v := range seg {
-		sum += float64(v)
+	*l += sumOf(seg)
+}
+
+// maxOf returns the largest element of a non-empty s, with four independent
+// comparisons in flight (NaN elements are skipped, unlike the max builtin,
+// which is slower).
+func maxOf[T float](s []T) T {
+	m0 := s[0]
+	m1, m2, m3 := m0, m0, m0
+	i := 0
+	for ; i+4 <= len(s); i += 4 {
+		if s[i] > m0 {
+			m0 = s[i]
+		}
+		if s[i+1] > m1 {
+			m1 = s[i+1]
+		}
+		if s[i+2] > m2 {
+			m2 = s[i+2]
+		}
+		if s[i+3] > m3 {
+			m3 = s[i+3]
+		}
 	}
-	*l += sum
+	for ; i < len(s); i++ {
+		if s[i] > m0 {
+			m0 = s[i]
+		}
+	}
+	if m1 > m0 {
+		m0 = m1
+	}
+	if m3 > m2 {
+		m2 = m3
+	}
+	if m2 > m0 {
+		m0 = m2
+	}
+	return m0
+}
+
+// sumOf returns the sum of s in float64 with four independent accumulators.
+func sumOf[T float](s []T) float64 {
+	var a0, a1, a2, a3 float64
+	i := 0
+	for ; i+4 <= len(s); i += 4 {
+		a0 += float64(s[i])
+		a1 += float64(s[i+1])
+		a2 += float64(s[i+2])
+		a3 += float64(s[i+3])
+	}
+	for ; i < len(s); i++ {
+		a0 += float64(s[i])
+	}
+	return (a0 + a1) + (a2 + a3)
 }
 
 // softmaxInPlace replaces s with softmax(s), subtracting the maximum first.
