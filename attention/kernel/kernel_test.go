@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -389,11 +390,18 @@ func benchGemm[T floatT](b *testing.B, f gemmFunc[T]) {
 			if s.transB {
 				ldb = s.k
 			}
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
 			b.ResetTimer()
+			cpu0 := threadCPU()
 			for b.Loop() {
 				f(s.transB, s.m, s.n, s.k, a, s.k, bb, ldb, c, s.n, false)
 			}
-			b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
+			flop := 2 * float64(s.m*s.n*s.k) * float64(b.N)
+			b.ReportMetric(flop/b.Elapsed().Seconds()/1e9, "GFLOPS")
+			if cpu := threadCPU() - cpu0; cpu > 0 {
+				b.ReportMetric(flop/cpu/1e9, "cpuGFLOPS")
+			}
 		})
 	}
 }

@@ -5,8 +5,12 @@ OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, which we clear for this measurement):
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 scripts/kernel/bench_numpy_sgemm.py
 
-Prints the median GFLOPS over several repetitions for each shape, using the
-same shapes as BenchmarkSgemm.
+Prints, for each shape of BenchmarkSgemm, the median wall-clock GFLOPS over
+several repetitions and the median GFLOPS per second of thread CPU time
+(time.thread_time), which is what BenchmarkSgemm's cpuGFLOPS reports: on a
+shared, oversubscribed machine the wall-clock figure mostly measures the
+scheduler. OpenBLAS runs single-threaded (OPENBLAS_NUM_THREADS=1 unless set),
+like Sgemm.
 """
 import os
 import sys
@@ -39,15 +43,17 @@ def bench(m, n, k, trans_b, budget=0.3, reps=7):
     np.matmul(a, bb, out=c)
     one = max(time.perf_counter() - t0, 1e-7)
     iters = max(1, int(budget / reps / one))
-    times = []
+    times, cpus = [], []
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         for _ in range(iters):
             np.matmul(a, bb, out=c)
         times.append((time.perf_counter() - t0) / iters)
+        cpus.append((time.thread_time() - c0) / iters)
     times.sort()
-    med = times[len(times) // 2]
-    return 2.0 * m * n * k / med / 1e9
+    cpus.sort()
+    flop = 2.0 * m * n * k
+    return flop / times[len(times) // 2] / 1e9, flop / cpus[len(cpus) // 2] / 1e9
 
 
 def main():
@@ -61,7 +67,8 @@ def main():
     for name, m, n, k, t in SHAPES:
         if names and name not in names:
             continue
-        print(f"{name:20s} m={m:5d} n={n:5d} k={k:5d} transB={t!s:5s} {bench(m, n, k, t):7.1f} GFLOPS")
+        wall, cpu = bench(m, n, k, t)
+        print(f"{name:20s} m={m:5d} n={n:5d} k={k:5d} transB={t!s:5s} {wall:7.1f} GFLOPS {cpu:7.1f} cpuGFLOPS")
 
 
 if __name__ == "__main__":
