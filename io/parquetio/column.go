@@ -1,0 +1,232 @@
+package parquetio
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/deprecated"
+)
+
+// forEachValue streams the leaf values (with levels, nulls included) of
+// column m in row group rg to fn. ByteArray values reference page memory
+// that is only valid during the call.
+func (f *File) forEachValue(rg int, m *colMeta, fn func(v parquet.Value) error) error {
+	cc := f.pf.RowGroups()[rg].ColumnChunks()[m.info.Leaf]
+	pages := cc.Pages()
+	defer pages.Close()
+	buf := make([]parquet.Value, 1024)
+	for {
+		p, err := pages.ReadPage()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("reading %s: row group %d, column %q: %w", f.path, rg, m.info.Name, err)
+		}
+		vr := p.Values()
+		for {
+			n, err := vr.ReadValues(buf)
+			for _, v := range buf[:n] {
+				if e := fn(v); e != nil {
+					parquet.Release(p)
+					return e
+				}
+			}
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				parquet.Release(p)
+				return fmt.Errorf("reading %s: row group %d, column %q: %w", f.path, rg, m.info.Name, err)
+			}
+			if n == 0 {
+				break
+			}
+		}
+		parquet.Release(p)
+	}
+}
+
+// int96ToNanos converts a legacy INT96 timestamp (Julian day, nanoseconds
+// of day) to nanoseconds since the Unix epoch.
+func int96ToNanos(v deprecated.Int96) int64 {
+	nanos := int64(uint64(v[0]) | uint64(v[1])<<32)
+	days := int64(v[2]) - 2440588
+	return days*86400_000_000_000 + nanos
+}
+
+func timeUnitOf(u string) arrow.TimeUnit {
+	switch u {
+	case "s":
+		return arrow.Second
+	case "ms":
+		return arrow.Millisecond
+	case "us":
+		return arrow.Microsecond
+	}
+	return arrow.Nanosecond
+}
+
+// ReadColumn reads a flat (Kind Scalar) column of row group rg as an Arrow
+// array with nulls: int32, int64, float32, float64, string, binary, bool,
+// timestamp[unit], date32 or fixed_size_binary. It is meant for
+// sequence-id and order columns. Release the array when done.
+func (f *File) ReadColumn(rg int, name string) (arr arrow.Array, err error) {
+	if err := f.checkRowGroup(rg); err != nil {
+		return nil, err
+	}
+	m, err := f.lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	if !(m.info.Kind == Scalar || m.info.ListFlavor == "flba") || m.maxDefLevelsRepeated() {
+		return nil, &DataError{File: f.path, RowGroup: -1, Row: -1, Column: name, Expected: "a flat (scalar) column", Found: m.info.Kind.String() + " of " + m.info.Elem.String()}
+	}
+	defer func() {
+		if rec := recover(); rec != nil {
+			arr = nil
+			err = fmt.Errorf("reading %s: row group %d, column %q: %w: %v", f.path, rg, name, errInternal, rec)
+		}
+	}()
+	mem := memory.DefaultAllocator
+	rows := int(f.RowGroupRows(rg))
+	var b array.Builder
+	var add func(v parquet.Value)
+	isInt96 := m.kind == parquet.Int96
+	switch {
+	case m.kind == parquet.Int32 && (m.info.Elem == Int32):
+		bb := array.NewInt32Builder(mem)
+		b, add = bb, func(v parquet.Value) { bb.Append(v.Int32()) }
+	case m.kind == parquet.Int32 && m.info.Elem == Date:
+		bb := array.NewDate32Builder(mem)
+		b, add = bb, func(v parquet.Value) { bb.Append(arrow.Date32(v.Int32())) }
+	case m.kind == parquet.Int64 && m.info.Elem == Int64:
+		bb := array.NewInt64Builder(mem)
+		b, add = bb, func(v parquet.Value) { bb.Append(v.Int64()) }
+	case m.info.Elem == Timestamp && (m.kind == parquet.Int64 || isInt96):
+		bb := array.NewTimestampBuilder(mem, &arrow.TimestampType{Unit: timeUnitOf(m.info.TimeUnit)})
+		if isInt96 {
+			b, add = bb, func(v parquet.Value) { bb.Append(arrow.Timestamp(int96ToNanos(v.Int96()))) }
+		} else {
+			b, add = bb, func(v parquet.Value) { bb.Append(arrow.Timestamp(v.Int64())) }
+		}
+	case m.kind == parquet.Float:
+		bb := array.NewFloat32Builder(mem)
+		b, add = bb, func(v parquet.Value) { bb.Append(v.Float()) }
+	case m.kind == parquet.Double:
+		bb := array.NewFloat64Builder(mem)
+		b, add = bb, func(v parquet.Value) { bb.Append(v.Double()) }
+	case m.kind == parquet.Boolean:
+		bb := array.NewBooleanBuilder(mem)
+		b, add = bb, func(v parquet.Value) { bb.Append(v.Boolean()) }
+	case m.kind == parquet.ByteArray && m.info.Elem == String:
+		bb := array.NewStringBuilder(mem)
+		b, add = bb, func(v parquet.Value) { bb.BinaryBuilder.Append(v.ByteArray()) }
+	case m.kind == parquet.ByteArray && m.info.Elem == Binary:
+		bb := array.NewBinaryBuilder(mem, arrow.BinaryTypes.Binary)
+		b, add = bb, func(v parquet.Value) { bb.Append(v.ByteArray()) }
+	case m.kind == parquet.FixedLenByteArray:
+		bb := array.NewFixedSizeBinaryBuilder(mem, &arrow.FixedSizeBinaryType{ByteWidth: m.flbaLen})
+		b, add = bb, func(v parquet.Value) { bb.Append(v.ByteArray()) }
+	default:
+		return nil, &DataError{File: f.path, RowGroup: -1, Row: -1, Column: name,
+			Expected: "an int32, int64, float, double, string, binary, bool, timestamp or date column", Found: m.info.PhysicalType + " (" + m.info.Elem.String() + ")"}
+	}
+	defer b.Release()
+	b.Reserve(rows)
+	n := 0
+	err = f.forEachValue(rg, m, func(v parquet.Value) error {
+		n++
+		if v.IsNull() {
+			b.AppendNull()
+		} else {
+			add(v)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if n != rows {
+		return nil, fmt.Errorf("reading %s: row group %d, column %q: found %d values, the row group has %d rows: %w", f.path, rg, name, n, rows, parquet.ErrCorrupted)
+	}
+	return b.NewArray(), nil
+}
+
+func (m *colMeta) maxDefLevelsRepeated() bool { return len(m.repDefs) > 0 }
+
+// ReadListInt64 reads a list<int64|timestamp|int32|date> column of row
+// group rg (the nested layout's time column): the flat values and the row
+// offsets (len rows+1; row r's values are values[offsets[r]:offsets[r+1]]).
+// Timestamps keep their unit (see ColumnInfo.TimeUnit; INT96 gives ns). An
+// empty list is allowed; a null list or null element is a *DataError.
+func (f *File) ReadListInt64(rg int, name string) (values []int64, offsets []int64, err error) {
+	if err := f.checkRowGroup(rg); err != nil {
+		return nil, nil, err
+	}
+	m, err := f.lookup(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	ok := m.info.Kind == List && m.info.ListFlavor != "flba" &&
+		(m.kind == parquet.Int64 || m.kind == parquet.Int32 || m.kind == parquet.Int96) &&
+		(m.info.Elem == Int64 || m.info.Elem == Int32 || m.info.Elem == Timestamp || m.info.Elem == Date)
+	if !ok {
+		return nil, nil, &DataError{File: f.path, RowGroup: -1, Row: -1, Column: name,
+			Expected: "a list of int64, int32, timestamp or date values", Found: m.info.Kind.String() + " of " + m.info.Elem.String() + " (" + m.info.PhysicalType + ")"}
+	}
+	defer func() {
+		if rec := recover(); rec != nil {
+			values, offsets = nil, nil
+			err = fmt.Errorf("reading %s: row group %d, column %q: %w: %v", f.path, rg, name, errInternal, rec)
+		}
+	}()
+	rows := f.RowGroupRows(rg)
+	first := f.firstRow[rg]
+	a := m.repDefs[0]
+	offsets = make([]int64, 1, rows+1)
+	var row int64
+	err = f.forEachValue(rg, m, func(v parquet.Value) error {
+		d := v.DefinitionLevel()
+		if v.RepetitionLevel() == 0 {
+			if row > 0 {
+				offsets = append(offsets, int64(len(values)))
+			}
+			row++
+			if d < a {
+				if d < a-1 {
+					return &DataError{File: f.path, RowGroup: rg, Row: first + row - 1, Column: name, Expected: "a list of times (possibly empty)", Found: "null"}
+				}
+				return nil
+			}
+		} else if row == 0 {
+			return fmt.Errorf("reading %s: row group %d, column %q: first value continues a row: %w", f.path, rg, name, parquet.ErrCorrupted)
+		}
+		if v.IsNull() || d < m.maxDef {
+			return &DataError{File: f.path, RowGroup: rg, Row: first + row - 1, Column: name, Expected: "a time value", Found: "null"}
+		}
+		switch m.kind {
+		case parquet.Int64:
+			values = append(values, v.Int64())
+		case parquet.Int32:
+			values = append(values, int64(v.Int32()))
+		case parquet.Int96:
+			values = append(values, int96ToNanos(v.Int96()))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if row > 0 {
+		offsets = append(offsets, int64(len(values)))
+	}
+	if row != rows {
+		return nil, nil, fmt.Errorf("reading %s: row group %d, column %q: found %d rows, the row group has %d: %w", f.path, rg, name, row, rows, parquet.ErrCorrupted)
+	}
+	return values, offsets, nil
+}

@@ -1,0 +1,569 @@
+package parquetio
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/deprecated"
+	"github.com/parquet-go/parquet-go/format"
+)
+
+// Kind is the shape of a top-level column.
+type Kind int
+
+// Column shapes.
+const (
+	// Scalar is a flat, non-repeated leaf column.
+	Scalar Kind = iota
+	// List has one level of repetition: list, large_list, fixed_size_list
+	// stored as LIST, a legacy 2-level repeated field, or a
+	// FIXED_LEN_BYTE_ARRAY of 4*d bytes holding little-endian float32s.
+	List
+	// ListOfList has two levels of repetition (list<list<scalar>>).
+	ListOfList
+	// Other covers structs, maps and deeper nesting.
+	Other
+)
+
+// String returns the kind's name.
+func (k Kind) String() string {
+	switch k {
+	case Scalar:
+		return "scalar"
+	case List:
+		return "list"
+	case ListOfList:
+		return "list<list>"
+	case Other:
+		return "other"
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// ElemType is the logical type of a column's leaf values.
+type ElemType int
+
+// Element types.
+const (
+	Unknown ElemType = iota
+	Float32
+	Float64
+	Int32
+	Int64
+	Bool
+	String
+	Binary
+	Timestamp
+	Date
+	FixedBytes
+)
+
+// String returns the element type's name (Arrow spelling).
+func (e ElemType) String() string {
+	switch e {
+	case Float32:
+		return "float32"
+	case Float64:
+		return "float64"
+	case Int32:
+		return "int32"
+	case Int64:
+		return "int64"
+	case Bool:
+		return "bool"
+	case String:
+		return "string"
+	case Binary:
+		return "binary"
+	case Timestamp:
+		return "timestamp"
+	case Date:
+		return "date32"
+	case FixedBytes:
+		return "fixed_size_binary"
+	case Unknown:
+		return "unknown"
+	}
+	return fmt.Sprintf("ElemType(%d)", int(e))
+}
+
+// ColumnInfo describes a top-level column.
+type ColumnInfo struct {
+	Name string
+	Kind Kind
+	Elem ElemType
+	// ListFlavor is "list", "large_list", "fixed_size_list", "legacy", "flba",
+	// or "" for scalars and others. It comes from the ARROW:schema metadata
+	// when present, else from the Parquet schema. For ListOfList it describes
+	// the outer list.
+	ListFlavor string
+	// FixedSize is the vector dimension d when known (fixed_size_list from
+	// ARROW:schema — the inner list for ListOfList — or FLBA length/4), else 0.
+	FixedSize int
+	// TimeUnit is "ns", "us", "ms" or "s" for timestamps, "" otherwise.
+	TimeUnit string
+	// Optional reports whether the top-level field is optional (nullable).
+	Optional bool
+	// Leaf is the Parquet leaf column index (the first leaf for Other).
+	Leaf int
+	// PhysicalType is the Parquet physical type of the leaf, e.g. "FLOAT",
+	// "DOUBLE", "INT64", "BYTE_ARRAY", "FIXED_LEN_BYTE_ARRAY(1536)".
+	PhysicalType string
+}
+
+// colMeta is the reader's internal view of a top-level column.
+type colMeta struct {
+	info    ColumnInfo
+	top     *parquet.Column
+	leaf    *parquet.Column
+	repDefs []int // definition level of each repeated node on the path to the leaf
+	maxDef  int
+	kind    parquet.Kind // physical kind of the leaf
+	flbaLen int          // FIXED_LEN_BYTE_ARRAY length of the leaf
+}
+
+// File is an open Parquet file. Its read methods are safe for concurrent
+// use on different (or the same) row groups.
+type File struct {
+	path     string
+	osf      *os.File
+	pf       *parquet.File
+	size     int64
+	firstRow []int64
+	cols     []*colMeta
+	byName   map[string]*colMeta
+	meta     map[string]string
+	numLeaf  int
+}
+
+// Open opens a Parquet file for reading. Garbage or truncated files return
+// an error naming the file; Open never panics on bad input.
+func Open(path string) (*File, error) {
+	osf, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("opening parquet file: %w", err)
+	}
+	st, err := osf.Stat()
+	if err != nil {
+		osf.Close()
+		return nil, fmt.Errorf("opening parquet file %s: %w", path, err)
+	}
+	f, err := openFile(path, osf, st.Size())
+	if err != nil {
+		osf.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+func openFile(path string, osf *os.File, size int64) (f *File, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			f = nil
+			err = fmt.Errorf("opening parquet file %s: not a valid Parquet file: %v", path, r)
+		}
+	}()
+	if size < 12 {
+		return nil, fmt.Errorf("opening parquet file %s: not a valid Parquet file: %d bytes is too short", path, size)
+	}
+	pf, err := parquet.OpenFile(osf, size, parquet.SkipBloomFilters(true), parquet.SkipPageIndex(true))
+	if err != nil {
+		return nil, fmt.Errorf("opening parquet file %s: not a valid Parquet file: %w", path, err)
+	}
+	f = &File{path: path, osf: osf, pf: pf, size: size, byName: map[string]*colMeta{}, meta: map[string]string{}}
+	for _, kv := range pf.Metadata().KeyValueMetadata {
+		f.meta[kv.Key] = kv.Value
+	}
+	rgs := pf.RowGroups()
+	f.firstRow = make([]int64, len(rgs)+1)
+	for i, rg := range rgs {
+		n := rg.NumRows()
+		if n < 0 {
+			return nil, fmt.Errorf("opening parquet file %s: row group %d has a negative row count: %w", path, i, parquet.ErrCorrupted)
+		}
+		f.firstRow[i+1] = f.firstRow[i] + n
+		if len(rg.ColumnChunks()) != len(pf.Schema().Columns()) {
+			return nil, fmt.Errorf("opening parquet file %s: row group %d has %d column chunks, the schema has %d leaf columns: %w",
+				path, i, len(rg.ColumnChunks()), len(pf.Schema().Columns()), parquet.ErrCorrupted)
+		}
+	}
+	f.numLeaf = len(pf.Schema().Columns())
+	arrowFields := arrowSchemaFields(f.meta["ARROW:schema"])
+	for _, top := range pf.Root().Columns() {
+		m := classify(top)
+		if af, ok := arrowFields[m.info.Name]; ok {
+			applyArrowField(m, af)
+		}
+		f.cols = append(f.cols, m)
+		if _, dup := f.byName[m.info.Name]; !dup {
+			f.byName[m.info.Name] = m
+		}
+	}
+	return f, nil
+}
+
+// Close closes the underlying file.
+func (f *File) Close() error {
+	if err := f.osf.Close(); err != nil {
+		return fmt.Errorf("closing %s: %w", f.path, err)
+	}
+	return nil
+}
+
+// Path returns the path the file was opened with.
+func (f *File) Path() string { return f.path }
+
+// NumRows returns the total number of rows.
+func (f *File) NumRows() int64 { return f.firstRow[len(f.firstRow)-1] }
+
+// NumRowGroups returns the number of row groups.
+func (f *File) NumRowGroups() int { return len(f.firstRow) - 1 }
+
+// RowGroupRows returns the number of rows of row group rg.
+func (f *File) RowGroupRows(rg int) int64 { return f.firstRow[rg+1] - f.firstRow[rg] }
+
+// RowGroupFirstRow returns the file row index of row group rg's first row.
+func (f *File) RowGroupFirstRow(rg int) int64 { return f.firstRow[rg] }
+
+// Metadata returns the file's key-value metadata. The map must not be modified.
+func (f *File) Metadata() map[string]string { return f.meta }
+
+// CreatedBy returns the writer's created_by string.
+func (f *File) CreatedBy() string { return f.pf.Metadata().CreatedBy }
+
+// Columns returns the top-level columns in file order.
+func (f *File) Columns() []ColumnInfo {
+	out := make([]ColumnInfo, len(f.cols))
+	for i, c := range f.cols {
+		out[i] = c.info
+	}
+	return out
+}
+
+// Column returns the top-level column with the given name.
+func (f *File) Column(name string) (ColumnInfo, bool) {
+	c, ok := f.byName[name]
+	if !ok {
+		return ColumnInfo{}, false
+	}
+	return c.info, true
+}
+
+// Schema returns the file's Parquet schema.
+func (f *File) Schema() *parquet.Schema { return f.pf.Schema() }
+
+// lookup returns the column or a DataError naming the columns present.
+func (f *File) lookup(name string) (*colMeta, error) {
+	if c, ok := f.byName[name]; ok {
+		return c, nil
+	}
+	names := make([]string, len(f.cols))
+	for i, c := range f.cols {
+		names[i] = c.info.Name
+	}
+	return nil, &DataError{File: f.path, RowGroup: -1, Row: -1, Column: name,
+		Expected: fmt.Sprintf("a column named %q", name),
+		Found:    "columns " + strings.Join(names, ", ")}
+}
+
+func (f *File) checkRowGroup(rg int) error {
+	if rg < 0 || rg >= f.NumRowGroups() {
+		return fmt.Errorf("reading %s: row group %d out of range [0, %d)", f.path, rg, f.NumRowGroups())
+	}
+	return nil
+}
+
+// classify derives the shape of a top-level column from the Parquet schema.
+func classify(top *parquet.Column) *colMeta {
+	m := &colMeta{top: top}
+	m.info.Name = top.Name()
+	m.info.Optional = top.Optional()
+	n := top
+	def := 0
+	other := false
+	for {
+		if n.Optional() {
+			def++
+		} else if n.Repeated() {
+			def++
+			m.repDefs = append(m.repDefs, def)
+		}
+		if n.Leaf() {
+			break
+		}
+		children := n.Columns()
+		if len(children) != 1 {
+			other = true
+			break
+		}
+		if !n.Repeated() && !children[0].Repeated() {
+			other = true // a struct
+			break
+		}
+		if n.Repeated() && len(m.repDefs) > 0 && !children[0].Leaf() && !isListGroup(children[0]) {
+			// repeated group whose single child is a group that is not a list: list of structs
+			other = true
+			break
+		}
+		if n.Repeated() && (n.Name() == "array" || strings.HasSuffix(n.Name(), "_tuple")) && !children[0].Leaf() {
+			other = true
+			break
+		}
+		n = children[0]
+	}
+	// first leaf
+	leaf := top
+	for !leaf.Leaf() {
+		cs := leaf.Columns()
+		if len(cs) == 0 {
+			break
+		}
+		leaf = cs[0]
+	}
+	m.leaf = leaf
+	m.info.Leaf = leaf.Index()
+	m.maxDef = leaf.MaxDefinitionLevel()
+	if leaf.Leaf() {
+		t := leaf.Type()
+		m.kind = t.Kind()
+		m.flbaLen = t.Length()
+		m.info.PhysicalType = t.Kind().String()
+		if m.kind == parquet.FixedLenByteArray {
+			m.info.PhysicalType = fmt.Sprintf("FIXED_LEN_BYTE_ARRAY(%d)", t.Length())
+		}
+		m.info.Elem, m.info.TimeUnit = elemTypeOf(t)
+	}
+	switch {
+	case other || !leaf.Leaf():
+		m.info.Kind = Other
+	case len(m.repDefs) == 0:
+		m.info.Kind = Scalar
+		if m.kind == parquet.FixedLenByteArray && m.info.Elem == FixedBytes && t0(leaf) {
+			m.info.Kind = List
+			m.info.Elem = Float32
+			m.info.ListFlavor = "flba"
+			if m.flbaLen%4 == 0 {
+				m.info.FixedSize = m.flbaLen / 4
+			}
+		}
+	case len(m.repDefs) == 1:
+		m.info.Kind = List
+		if leaf.Repeated() {
+			m.info.ListFlavor = "legacy"
+		} else {
+			m.info.ListFlavor = "list"
+		}
+	case len(m.repDefs) == 2:
+		m.info.Kind = ListOfList
+		m.info.ListFlavor = "list"
+	default:
+		m.info.Kind = Other
+	}
+	if m.info.Kind == Other {
+		m.info.ListFlavor = ""
+	}
+	return m
+}
+
+// t0 reports whether a FIXED_LEN_BYTE_ARRAY leaf carries no logical type
+// (so it may hold packed float32 vectors).
+func t0(leaf *parquet.Column) bool {
+	t := leaf.Type()
+	if lt := t.LogicalType(); lt != nil && lt.Value != nil {
+		return false
+	}
+	if ct := t.ConvertedType(); ct != nil {
+		return false
+	}
+	return true
+}
+
+func isListGroup(c *parquet.Column) bool {
+	if c.Leaf() {
+		return false
+	}
+	cs := c.Columns()
+	return len(cs) == 1 && cs[0].Repeated()
+}
+
+func elemTypeOf(t parquet.Type) (ElemType, string) {
+	lt := t.LogicalType()
+	var lv format.LogicalTypeValue
+	if lt != nil {
+		lv = lt.Value
+	}
+	var ct deprecated.ConvertedType = -1
+	if c := t.ConvertedType(); c != nil {
+		ct = *c
+	}
+	if _, ok := lv.(*format.DecimalType); ok || ct == deprecated.Decimal {
+		return Unknown, ""
+	}
+	switch t.Kind() {
+	case parquet.Boolean:
+		return Bool, ""
+	case parquet.Int32:
+		if _, ok := lv.(*format.DateType); ok || ct == deprecated.Date {
+			return Date, ""
+		}
+		if _, ok := lv.(*format.TimeType); ok {
+			return Unknown, ""
+		}
+		if ct == deprecated.TimeMillis {
+			return Unknown, ""
+		}
+		if it, ok := lv.(*format.IntType); ok && !it.IsSigned && it.BitWidth == 32 {
+			return Unknown, ""
+		}
+		return Int32, ""
+	case parquet.Int64:
+		if ts, ok := lv.(*format.TimestampType); ok {
+			switch ts.Unit.Value.(type) {
+			case *format.MilliSeconds:
+				return Timestamp, "ms"
+			case *format.MicroSeconds:
+				return Timestamp, "us"
+			case *format.NanoSeconds:
+				return Timestamp, "ns"
+			}
+			return Unknown, ""
+		}
+		switch ct {
+		case deprecated.TimestampMillis:
+			return Timestamp, "ms"
+		case deprecated.TimestampMicros:
+			return Timestamp, "us"
+		case deprecated.TimeMicros:
+			return Unknown, ""
+		}
+		if _, ok := lv.(*format.TimeType); ok {
+			return Unknown, ""
+		}
+		if it, ok := lv.(*format.IntType); ok && !it.IsSigned && it.BitWidth == 64 {
+			return Unknown, ""
+		}
+		return Int64, ""
+	case parquet.Int96:
+		return Timestamp, "ns"
+	case parquet.Float:
+		return Float32, ""
+	case parquet.Double:
+		return Float64, ""
+	case parquet.ByteArray:
+		switch lv.(type) {
+		case *format.StringType, *format.EnumType, *format.JsonType:
+			return String, ""
+		}
+		if ct == deprecated.UTF8 || ct == deprecated.Enum || ct == deprecated.Json {
+			return String, ""
+		}
+		if lv != nil {
+			return Unknown, ""
+		}
+		return Binary, ""
+	case parquet.FixedLenByteArray:
+		if lv != nil {
+			return Unknown, ""
+		}
+		return FixedBytes, ""
+	}
+	return Unknown, ""
+}
+
+// arrowSchemaFields decodes the base64 ARROW:schema metadata value; it
+// returns nil when absent or undecodable (the metadata is advisory).
+func arrowSchemaFields(v string) (out map[string]arrow.Field) {
+	if v == "" {
+		return nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			out = nil
+		}
+	}()
+	raw, err := base64.StdEncoding.DecodeString(v)
+	if err != nil {
+		raw, err = base64.RawStdEncoding.DecodeString(v)
+		if err != nil {
+			return nil
+		}
+	}
+	s, err := decodeArrowSchema(raw)
+	if err != nil {
+		return nil
+	}
+	out = make(map[string]arrow.Field, s.NumFields())
+	for _, fl := range s.Fields() {
+		if _, dup := out[fl.Name]; !dup {
+			out[fl.Name] = fl
+		}
+	}
+	return out
+}
+
+func decodeArrowSchema(raw []byte) (*arrow.Schema, error) {
+	r, err := ipc.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("decoding ARROW:schema: %w", err)
+	}
+	defer r.Release()
+	s := r.Schema()
+	if s == nil {
+		return nil, errors.New("decoding ARROW:schema: no schema")
+	}
+	return s, nil
+}
+
+func applyArrowField(m *colMeta, af arrow.Field) {
+	if m.info.Kind != List && m.info.Kind != ListOfList {
+		return
+	}
+	if m.info.ListFlavor == "flba" {
+		return
+	}
+	flavor, inner, ok := arrowListFlavor(af.Type)
+	if !ok {
+		return
+	}
+	m.info.ListFlavor = flavor
+	switch m.info.Kind {
+	case List:
+		if t, ok := af.Type.(*arrow.FixedSizeListType); ok {
+			m.info.FixedSize = int(t.Len())
+		}
+	case ListOfList:
+		if t, ok := inner.(*arrow.FixedSizeListType); ok {
+			m.info.FixedSize = int(t.Len())
+		}
+	}
+}
+
+func arrowListFlavor(t arrow.DataType) (flavor string, elem arrow.DataType, ok bool) {
+	switch t := t.(type) {
+	case *arrow.ListType:
+		return "list", t.Elem(), true
+	case *arrow.LargeListType:
+		return "large_list", t.Elem(), true
+	case *arrow.FixedSizeListType:
+		return "fixed_size_list", t.Elem(), true
+	}
+	return "", nil, false
+}
+
+// sortedKeys returns the keys of m in sorted order.
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
