@@ -224,7 +224,7 @@ func (m *MHA) keyRange(i, n int) (lo, hi int) {
 	if m.causal {
 		hi = min(hi, i+1)
 	}
-	if m.window >= 0 {
+	if m.window >= 0 && m.window < n { // a wider window hides nothing (and i+window could overflow)
 		lo = max(lo, i-m.window)
 		hi = min(hi, i+m.window+1)
 	}

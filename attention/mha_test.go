@@ -314,6 +314,7 @@ func TestMHANaive(t *testing.T) {
 		{8, 8, 65, true, 0, 2, false, true},
 		{24, 2, 520, false, 257, 0, true, false},
 		{4, 1, 1, true, 3, 0, false, true},
+		{8, 2, 70, false, math.MaxInt, 0, false, true},
 	}
 	for ci, c := range cases {
 		name := fmt.Sprintf("d%d_h%d_n%d_causal%v_w%d_s%g_id%v", c.d, c.heads, c.n, c.causal, c.window, c.scale, c.identity)
