@@ -128,6 +128,11 @@ func (s *Smoother) nadarayaWatson(sc *scratch, t []int64, n, d int) {
 	}
 }
 
+// nwExp is the exponential of the Nadaraya–Watson kernel: numpy's own where
+// kernelExp reproduces it (AVX-512 CPUs), else math.Exp (expCorrect is too
+// slow for n·window evaluations).
+var nwExp = math.Exp
+
 // timeDistance returns |a - b| as float64, +Inf when the difference
 // overflows int64.
 func timeDistance(a, b int64) float64 {
@@ -159,7 +164,7 @@ func (s *Smoother) nwSorted(sc *scratch, out, x []float64, t []int64, n, d int) 
 		k := sc.aux
 		for j := lo; j < hi; j++ {
 			u := float64(t[j]-ti) / h
-			k[j-lo] = math.Exp(-0.5 * u * u)
+			k[j-lo] = nwExp(-0.5 * u * u)
 		}
 		for c := 0; c < d; c++ {
 			num, den := 0.0, 0.0

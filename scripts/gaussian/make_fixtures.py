@@ -18,6 +18,9 @@ Files:
   interpolate.json NaN policy "interpolate": normalized convolution computed in
                  numpy with scipy's weights, in the same accumulation order.
   nadaraya.json  Nadaraya-Watson references over irregular int64 timestamps.
+  exp.json       np.exp and the correctly rounded exp (decimal) on kernel-like
+                 arguments; "numpy_svml" says whether numpy used SVML here
+                 (x86-64 with AVX512_SKX), whose exp the Go code reproduces.
 """
 import base64
 import json
@@ -291,10 +294,22 @@ for s in (3.0, 50.0, 0.625, 7.7, 100.0):
         kern[(s, o, r)] = scipy_weights(s, o, r)
 kcases = [dict(sigma=k[0], order=k[1], r=k[2], w=b64(v)) for k, v in sorted(kern.items())]
 
+# exp: numpy's and the correctly rounded one
+from decimal import Decimal, getcontext
+getcontext().prec = 40
+ex = np.concatenate([-rng.random(1500) * 40, -rng.random(300) * 700, rng.random(100) * 700 - 350,
+                     [-0.5 / (s * s) * k * k for s in (0.3, 1.0, 2.5, 25.0, 50.0) for k in range(0, 201, 7)]])
+try:
+    from numpy.core._multiarray_umath import __cpu_features__
+    svml = bool(__cpu_features__.get("AVX512_SKX")) and tuple(int(v) for v in np.__version__.split(".")[:2]) >= (1, 22)
+except ImportError:
+    svml = False
+ecase = dict(numpy_svml=svml, x=b64(ex), numpy=b64(np.exp(ex)), correct=b64([float(Decimal(float(v)).exp()) for v in ex]))
+
 os.makedirs(OUT, exist_ok=True)
 meta = dict(generator="scripts/gaussian/make_fixtures.py", scipy=scipy.__version__, numpy=np.__version__)
 for fname, payload in (("positional.json", cases), ("interpolate.json", icases), ("nadaraya.json", ncases),
-                       ("kernels.json", kcases)):
+                       ("kernels.json", kcases), ("exp.json", [ecase])):
     with open(os.path.join(OUT, fname), "w") as f:
         json.dump(dict(meta=meta, cases=payload), f, separators=(",", ":"))
         f.write("\n")
