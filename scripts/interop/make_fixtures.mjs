@@ -636,7 +636,7 @@ const goSpecs = [
     type: 'float32',
     d: 8,
     shape: 'list',
-    description: 'parquet-go: `list` tag (3-level LIST), small page buffer so rows cross data page v1 boundaries, 2 row groups',
+    description: 'parquet-go: `list` tag (3-level LIST), data page v1, snappy, 10 pages per column chunk (parquet-go ends pages at row boundaries), 2 row groups of 20 rows',
   },
 ];
 for (const g of goSpecs) {
