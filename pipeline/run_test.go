@@ -789,3 +789,63 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// TestRunShardFaults fails each operation of the shard that completes the
+// set (shard manifest, reading the others, merging, _SUCCESS).
+func TestRunShardFaults(t *testing.T) {
+	files := map[string]string{}
+	for i := range 6 {
+		files[fmt.Sprintf("f%d.parquet", i)] = fmt.Sprintf("row %d", i)
+	}
+	fx := newFixture(t, files)
+	shardOpt := func(i int, fsys storage.FS) Options {
+		opt := fx.opts("fp1")
+		opt.ShardIndex, opt.ShardCount, opt.Workers, opt.FS = i, 3, 1, fsys
+		return opt
+	}
+	for i := range 2 {
+		if _, err := Run(context.Background(), fx.units, &fakeProc{fp: "fp1"}, shardOpt(i, nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	template := filepath.Join(fx.dir, "template")
+	if err := os.Rename(fx.out, template); err != nil {
+		t.Fatal(err)
+	}
+	reset := func() {
+		os.RemoveAll(fx.out)
+		if err := os.CopyFS(fx.out, os.DirFS(template)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reset()
+	probe := storage.NewFaultFS(storage.OS{}, nil)
+	if rep, err := Run(context.Background(), fx.units, &fakeProc{fp: "fp1"}, shardOpt(2, probe)); err != nil || !rep.SuccessWritten {
+		t.Fatalf("%+v %v", rep, err)
+	}
+	total := probe.Ops()
+	for n := int64(1); n <= total; n++ {
+		reset()
+		ffs := storage.NewFaultFS(storage.OS{}, storage.FailNth(n))
+		rep, err := Run(context.Background(), fx.units, &fakeProc{fp: "fp1"}, shardOpt(2, ffs))
+		if err == nil {
+			if rep.SuccessWritten && slices.ContainsFunc(ffs.Log(), func(l string) bool {
+				return strings.HasPrefix(l, "readdir ") && strings.HasSuffix(l, storage.ErrInjected.Error())
+			}) {
+				continue // the stale-file cleanup failed: only a warning
+			}
+			t.Fatalf("op %d: fault not reported\n%s", n, strings.Join(ffs.Log(), "\n"))
+		}
+		if code := ExitCode(rep, err); code != ExitIO {
+			t.Fatalf("op %d: exit %d for %v", n, code, err)
+		}
+		fx.checkOutputs(t, "fp1")
+		if rep, err := Run(context.Background(), fx.units, &fakeProc{fp: "fp1"}, shardOpt(2, nil)); err != nil || !rep.SuccessWritten {
+			t.Fatalf("op %d: rerun %+v %v", n, rep, err)
+		}
+		fx.checkOutputs(t, "fp1")
+		if _, hidden := listOut(t, fx.out); len(hidden) != 0 {
+			t.Fatalf("op %d: temp files after rerun: %v", n, hidden)
+		}
+	}
+}
