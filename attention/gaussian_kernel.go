@@ -4,7 +4,7 @@ import "math"
 
 // maxRadius bounds the kernel half-width: a kernel longer than this would
 // need more memory than any sequence this tool processes.
-const maxRadius = 1 << 26
+const maxRadius = 1 << 22
 
 // gaussianRadius returns scipy's radius rule: int(truncate*sigma + 0.5),
 // the float64 value truncated toward zero.
@@ -36,8 +36,12 @@ func gaussianWeights(sigma float64, order, r int) []float64 {
 	sigma2 := sigma * sigma
 	c := -0.5 / sigma2
 	phi := make([]float64, 2*r+1)
-	for k := -r; k <= r; k++ {
-		phi[k+r] = kernelExp(c * float64(k*k))
+	for k := 0; k <= r; k++ {
+		v := 0.0 // exp underflows to 0 below -745.2 (and kernelExp agrees)
+		if a := c * float64(k*k); a > -746 {
+			v = kernelExp(a)
+		}
+		phi[r+k], phi[r-k] = v, v
 	}
 	sum := 0.0 + pairwiseSum(phi) // numpy reduces from its identity
 	for i := range phi {

@@ -17,16 +17,6 @@ var (
 	smoothAVX512 = cpu.X86.HasAVX512F
 )
 
-func init() {
-	// numpy (>= 1.22, x86-64) computes float64 exp with SVML when the CPU
-	// has the AVX-512 "SKX" feature set, so scipy's kernel weights do too.
-	x := cpu.X86
-	if x.HasAVX512F && x.HasAVX512CD && x.HasAVX512BW && x.HasAVX512DQ && x.HasAVX512VL {
-		kernelExp = expNumpySVML
-		nwExp = expNumpySVML
-	}
-}
-
 // correlateBlocks computes as many leading outputs of the line as the
 // vector kernels cover and returns how many it wrote; the caller finishes
 // the rest in Go. The results are bit-identical to the Go loops.
