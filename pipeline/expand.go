@@ -27,7 +27,9 @@ type Unit struct {
 //   - An existing directory contributes every regular file named *.parquet
 //     (any case) below it, recursively; any file or directory below it whose
 //     name starts with "_" or "." is skipped (_SUCCESS, _shards, temp files,
-//     .git ...). Symbolic links to files are followed, to directories not.
+//     .git ...), and so is the output directory when it lies inside (so
+//     "smooth . -o out" does not read its own previous outputs). Symbolic
+//     links to files are followed, to directories not.
 //     Rel is relative to the directory. An empty directory contributes
 //     nothing, which is not an error: the run has nothing to do (exit 0).
 //   - Otherwise, an argument with glob metacharacters (* ? [ and \ on Unix)
@@ -54,6 +56,7 @@ func Expand(inputs []string, outDir string) ([]Unit, error) {
 		return nil, Usage(errors.New("no INPUT given: name Parquet files, directories or globs"))
 	}
 	outDir = filepath.Clean(outDir)
+	absOut, _ := filepath.Abs(outDir)
 	var units []Unit
 	add := func(input, rel string, size int64) {
 		units = append(units, Unit{
@@ -71,7 +74,7 @@ func Expand(inputs []string, outDir string) ([]Unit, error) {
 		fi, err := os.Stat(clean)
 		switch {
 		case err == nil && fi.IsDir():
-			if err := walkDir(clean, clean, add); err != nil {
+			if err := walkDir(clean, clean, absOut, add); err != nil {
 				return nil, err
 			}
 		case err == nil && fi.Mode().IsRegular():
@@ -79,7 +82,7 @@ func Expand(inputs []string, outDir string) ([]Unit, error) {
 		case err == nil:
 			return nil, Usage(fmt.Errorf("input %s: not a regular file or directory (%s)", arg, fi.Mode().Type()))
 		case errors.Is(err, fs.ErrNotExist) && hasMeta(arg):
-			if err := expandGlob(arg, add); err != nil {
+			if err := expandGlob(arg, absOut, add); err != nil {
 				return nil, err
 			}
 		case errors.Is(err, fs.ErrNotExist):
@@ -136,8 +139,9 @@ func hidden(name string) bool {
 	return strings.HasPrefix(name, "_") || strings.HasPrefix(name, ".")
 }
 
-// walkDir adds every *.parquet file below dir, with Rel relative to root.
-func walkDir(root, dir string, add func(input, rel string, size int64)) error {
+// walkDir adds every *.parquet file below dir, with Rel relative to root,
+// skipping the output directory absOut if it is below dir.
+func walkDir(root, dir, absOut string, add func(input, rel string, size int64)) error {
 	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return IOError(fmt.Errorf("reading input directory: %w", err))
@@ -151,7 +155,13 @@ func walkDir(root, dir string, add func(input, rel string, size int64)) error {
 			}
 			return nil
 		}
-		if d.IsDir() || !strings.EqualFold(filepath.Ext(d.Name()), ".parquet") {
+		if d.IsDir() {
+			if abs, err := filepath.Abs(p); err == nil && abs == absOut {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.EqualFold(filepath.Ext(d.Name()), ".parquet") {
 			return nil
 		}
 		fi, err := os.Stat(p) // follows a symlink to a file
@@ -170,7 +180,7 @@ func walkDir(root, dir string, add func(input, rel string, size int64)) error {
 	})
 }
 
-func expandGlob(pattern string, add func(input, rel string, size int64)) error {
+func expandGlob(pattern, absOut string, add func(input, rel string, size int64)) error {
 	matches, err := filepath.Glob(pattern)
 	if err != nil {
 		return Usage(fmt.Errorf("input %s: bad glob pattern: %w", pattern, err))
@@ -190,7 +200,7 @@ func expandGlob(pattern string, add func(input, rel string, size int64)) error {
 		}
 		switch {
 		case fi.IsDir():
-			if err := walkDir(root, m, add); err != nil {
+			if err := walkDir(root, m, absOut, add); err != nil {
 				return err
 			}
 			continue

@@ -142,6 +142,11 @@ func TestExpandOutputIsInput(t *testing.T) {
 	if err == nil || Classify(err) != ClassUsage || !strings.Contains(err.Error(), "would overwrite input") {
 		t.Fatalf("err %v", err)
 	}
+	mkfiles(t, dir, "data/out/a.parquet", "data/out/b/c.parquet")
+	units, err := Expand([]string{"."}, "data/out")
+	if err != nil || len(units) != 1 || units[0].Rel != filepath.Join("data", "a.parquet") {
+		t.Fatalf("output dir inside the input dir: %+v %v", units, err)
+	}
 	if _, err := Expand([]string{"data"}, ""); Classify(err) != ClassUsage {
 		t.Fatalf("empty out dir: %v", err)
 	}

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -363,6 +364,9 @@ func Run(ctx context.Context, units []Unit, p Processor, opt Options) (*Report, 
 	return rep, nil
 }
 
+// writeBuffer buffers a Processor's writes to its output file.
+const writeBuffer = 1 << 20
+
 // runUnit processes one unit into an atomic file and fills ur.
 func runUnit(ctx context.Context, ur *UnitReport, p Processor, opt *Options, res Resources, pr *progress) {
 	start := time.Now()
@@ -403,7 +407,13 @@ func runUnit(ctx context.Context, ur *UnitReport, p Processor, opt *Options, res
 	}
 	defer af.Abort()
 	cctx := WithResources(WithTracker(ctx, t), res)
-	r, err := p.Process(cctx, ur.Unit, af)
+	bw := bufio.NewWriterSize(af, writeBuffer)
+	r, err := p.Process(cctx, ur.Unit, bw)
+	if err == nil {
+		if ferr := bw.Flush(); ferr != nil {
+			err = IOError(fmt.Errorf("writing %s: %w", ur.Output, ferr))
+		}
+	}
 	if err != nil {
 		if aerr := af.Abort(); aerr != nil {
 			opt.Logger.Warn("could not remove temp file", "path", af.TempName(), "err", aerr)
