@@ -16,34 +16,55 @@ import (
 // reports it only when the OS saves the zmm state).
 var hasAVX512 = cpu.X86.HasAVX512F
 
+// hasAVX2 selects the AVX2+FMA kernels when AVX-512 is absent.
+var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
 func sgemm(transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
-	if hasAVX512 && k > 0 && m*n*k >= smallGemm && sgemmAVX512.fits(transB, lda, ldb) {
-		sgemmAVX512.run(transB, m, n, k, a, lda, b, ldb, c, ldc, acc)
-		return
+	if k > 0 && m*n*k >= smallGemm {
+		if hasAVX512 && sgemmAVX512.fits(transB, lda, ldb) {
+			sgemmAVX512.run(transB, m, n, k, a, lda, b, ldb, c, ldc, acc)
+			return
+		}
+		if hasAVX2 {
+			sgemmAVX2.run(transB, m, n, k, a, lda, b, ldb, c, ldc, acc)
+			return
+		}
 	}
 	gemmGo(transB, m, n, k, a, lda, b, ldb, c, ldc, acc)
 }
 
 func dgemm(transB bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, acc bool) {
-	if hasAVX512 && k > 0 && m*n*k >= smallGemm && dgemmAVX512.fits(transB, lda, ldb) {
-		dgemmAVX512.run(transB, m, n, k, a, lda, b, ldb, c, ldc, acc)
-		return
+	if k > 0 && m*n*k >= smallGemm {
+		if hasAVX512 && dgemmAVX512.fits(transB, lda, ldb) {
+			dgemmAVX512.run(transB, m, n, k, a, lda, b, ldb, c, ldc, acc)
+			return
+		}
+		if hasAVX2 {
+			dgemmAVX2.run(transB, m, n, k, a, lda, b, ldb, c, ldc, acc)
+			return
+		}
 	}
 	gemmGo(transB, m, n, k, a, lda, b, ldb, c, ldc, acc)
 }
 
 func expF32(dst, src []float32) {
-	if hasAVX512 {
+	switch {
+	case hasAVX512:
 		expF32AVX512(&dst[0], &src[0], len(src))
-		return
+	case hasAVX2:
+		expF32AVX2(&dst[0], &src[0], len(src))
+	default:
+		expF32Go(dst, src)
 	}
-	expF32Go(dst, src)
 }
 
 // Impl reports which implementation the kernels use.
 func Impl() string {
-	if hasAVX512 {
+	switch {
+	case hasAVX512:
 		return "avx512"
+	case hasAVX2:
+		return "avx2"
 	}
 	return "go"
 }
@@ -66,7 +87,7 @@ type packedGemm[T float32 | float64] struct {
 	// Optional register-transpose packers for full panels (faster than
 	// gathers): transA packs mr rows, transB16 packs 16 rows.
 	transA, transB16 func(kc int, src *T, ld int, smask uint32, dst *T, dstStride int)
-	pool               sync.Pool
+	pool             sync.Pool
 }
 
 type gemmScratch[T float32 | float64] struct {
@@ -83,6 +104,17 @@ var sgemmAVX512 = &packedGemm[float32]{
 var dgemmAVX512 = &packedGemm[float64]{
 	mr: 14, nr: 16, kc: 256, mc: 14 * 6, nc: 2048,
 	kern: dgemmKernels, gather: dgatherPack, copy: dcopyPack,
+}
+
+// The AVX2 path packs in Go (gathers and the zmm transpose need AVX-512).
+var sgemmAVX2 = &packedGemm[float32]{
+	mr: 6, nr: 16, kc: 256, mc: 6 * 24, nc: 4096,
+	kern: sgemmKernelsAVX2,
+}
+
+var dgemmAVX2 = &packedGemm[float64]{
+	mr: 6, nr: 8, kc: 256, mc: 6 * 12, nc: 2048,
+	kern: dgemmKernelsAVX2,
 }
 
 // fits reports whether the gather indices (row offsets of up to 32 rows, in
@@ -133,6 +165,8 @@ func (g *packedGemm[T]) run(transB bool, m, n, k int, a []T, lda int, b []T, ldb
 				w := min(nr, ncur-jr)
 				dst := &s.b[jr*kcur]
 				switch {
+				case g.gather == nil:
+					packBGo(transB, kcur, b[bOff(transB, jc+jr, pc, ldb):], ldb, w, nr, s.b[jr*kcur:jr*kcur+kcur*nr])
 				case transB && w == nr && g.transB16 != nil:
 					for h := 0; h < nr; h += 16 {
 						g.transB16(kcur, &b[(jc+jr+h)*ldb+pc], ldb*size, 0xffff, &s.b[jr*kcur+h], nr*size)
@@ -149,9 +183,12 @@ func (g *packedGemm[T]) run(transB bool, m, n, k int, a []T, lda int, b []T, ldb
 				// Pack A[ic:ic+mcur, pc:pc+kcur] as kcur×h micro-panels.
 				for ir := 0; ir < mcur; ir += mr {
 					h := min(mr, mcur-ir)
-					if h == mr && g.transA != nil {
+					switch {
+					case g.gather == nil:
+						packAGo(kcur, a[(ic+ir)*lda+pc:], lda, h, s.a[ir*kcur:ir*kcur+kcur*h])
+					case h == mr && g.transA != nil:
 						g.transA(kcur, &a[(ic+ir)*lda+pc], lda*size, lowMask(h), &s.a[ir*kcur], h*size)
-					} else {
+					default:
 						g.gather(kcur, &a[(ic+ir)*lda+pc], &s.idxA[0], lowMask(h), lowMask(h), &s.a[ir*kcur], h*size)
 					}
 				}
@@ -167,4 +204,45 @@ func (g *packedGemm[T]) run(transB bool, m, n, k int, a []T, lda int, b []T, ldb
 		}
 	}
 	g.pool.Put(s)
+}
+
+func bOff(transB bool, j, p, ldb int) int {
+	if transB {
+		return j*ldb + p
+	}
+	return p*ldb + j
+}
+
+// packAGo packs h rows of A (row stride lda, from a[0]) k-major: dst[p*h+i] = A[i, p].
+func packAGo[T float32 | float64](kc int, a []T, lda, h int, dst []T) {
+	for i := 0; i < h; i++ {
+		row := a[i*lda : i*lda+kc]
+		for p, v := range row {
+			dst[p*h+i] = v
+		}
+	}
+}
+
+// packBGo packs w (<= nr) columns of op(B) from b[0], kc deep, into
+// dst[p*nr+j], zero-padding columns w..nr.
+func packBGo[T float32 | float64](transB bool, kc int, b []T, ldb, w, nr int, dst []T) {
+	if transB {
+		for j := 0; j < w; j++ {
+			row := b[j*ldb : j*ldb+kc]
+			for p, v := range row {
+				dst[p*nr+j] = v
+			}
+		}
+		if w < nr {
+			for p := 0; p < kc; p++ {
+				clear(dst[p*nr+w : p*nr+nr])
+			}
+		}
+		return
+	}
+	for p := 0; p < kc; p++ {
+		d := dst[p*nr : p*nr+nr]
+		copy(d, b[p*ldb:p*ldb+w])
+		clear(d[w:])
+	}
 }

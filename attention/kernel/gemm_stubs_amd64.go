@@ -144,3 +144,62 @@ func stransPack16(kc int, src *float32, ld int, smask uint32, dst *float32, dstS
 
 //go:noescape
 func expF32AVX512(dst, src *float32, n int)
+
+//go:noescape
+func sgemmKernAVX21(kc int, a, b, c *float32, ldc int, acc bool, mask uint32)
+
+//go:noescape
+func sgemmKernAVX22(kc int, a, b, c *float32, ldc int, acc bool, mask uint32)
+
+//go:noescape
+func sgemmKernAVX23(kc int, a, b, c *float32, ldc int, acc bool, mask uint32)
+
+//go:noescape
+func sgemmKernAVX24(kc int, a, b, c *float32, ldc int, acc bool, mask uint32)
+
+//go:noescape
+func sgemmKernAVX25(kc int, a, b, c *float32, ldc int, acc bool, mask uint32)
+
+//go:noescape
+func sgemmKernAVX26(kc int, a, b, c *float32, ldc int, acc bool, mask uint32)
+
+var sgemmKernelsAVX2 = [15]func(kc int, a, b, c *float32, ldc int, acc bool, mask uint32){
+	nil,
+	sgemmKernAVX21,
+	sgemmKernAVX22,
+	sgemmKernAVX23,
+	sgemmKernAVX24,
+	sgemmKernAVX25,
+	sgemmKernAVX26,
+}
+
+//go:noescape
+func dgemmKernAVX21(kc int, a, b, c *float64, ldc int, acc bool, mask uint32)
+
+//go:noescape
+func dgemmKernAVX22(kc int, a, b, c *float64, ldc int, acc bool, mask uint32)
+
+//go:noescape
+func dgemmKernAVX23(kc int, a, b, c *float64, ldc int, acc bool, mask uint32)
+
+//go:noescape
+func dgemmKernAVX24(kc int, a, b, c *float64, ldc int, acc bool, mask uint32)
+
+//go:noescape
+func dgemmKernAVX25(kc int, a, b, c *float64, ldc int, acc bool, mask uint32)
+
+//go:noescape
+func dgemmKernAVX26(kc int, a, b, c *float64, ldc int, acc bool, mask uint32)
+
+var dgemmKernelsAVX2 = [15]func(kc int, a, b, c *float64, ldc int, acc bool, mask uint32){
+	nil,
+	dgemmKernAVX21,
+	dgemmKernAVX22,
+	dgemmKernAVX23,
+	dgemmKernAVX24,
+	dgemmKernAVX25,
+	dgemmKernAVX26,
+}
+
+//go:noescape
+func expF32AVX2(dst, src *float32, n int)

@@ -62,6 +62,19 @@ func main() {
 	transPack(14)
 	transPack(16)
 	expKernel()
+	avx2Data()
+	for _, e := range []elem{f32, f64} {
+		for r := 1; r <= mrAVX2; r++ {
+			kernelAVX2(e, r)
+		}
+		fmt.Fprintf(&stubs, "var %sgemmKernelsAVX2 = [%d]func(kc int, a, b, c *%s, ldc int, acc bool, mask uint32){\n", e.name, mr+1, e.goType)
+		fmt.Fprintf(&stubs, "\tnil,\n")
+		for r := 1; r <= mrAVX2; r++ {
+			fmt.Fprintf(&stubs, "\t%sgemmKernAVX2%d,\n", e.name, r)
+		}
+		fmt.Fprintf(&stubs, "}\n\n")
+	}
+	expKernelAVX2()
 	if err := os.WriteFile("gemm_amd64.s", out.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
 	}
@@ -548,6 +561,250 @@ func transPack(rows int) {
 		p("\tJEQ %s_done", name)
 	}
 	p("%s_done:", name)
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// ---- AVX2 + FMA (16 ymm registers) ----
+
+// mrAVX2 rows per micro-tile: 2*6 accumulators + 2 B vectors + 2 broadcasts.
+const mrAVX2 = 6
+
+// avx2Data emits the constant tables of the AVX2 code: lane bit masks (to
+// expand a column mask into vector masks), lane indices, and the exp
+// constants as 8-lane vectors (AVX2 has no embedded broadcast).
+func avx2Data() {
+	p("")
+	for i := 0; i < 8; i++ {
+		p("DATA lanebits32<>+%d(SB)/4, $%d", 4*i, 1<<i)
+	}
+	p("GLOBL lanebits32<>(SB), RODATA|NOPTR, $32")
+	for i := 0; i < 4; i++ {
+		p("DATA lanebits64<>+%d(SB)/8, $%d", 8*i, 1<<i)
+	}
+	p("GLOBL lanebits64<>(SB), RODATA|NOPTR, $32")
+	for i := 0; i < 8; i++ {
+		p("DATA laneidx32<>+%d(SB)/4, $%d", 4*i, i)
+	}
+	p("GLOBL laneidx32<>(SB), RODATA|NOPTR, $32")
+	for _, c := range expConsts {
+		for i := 0; i < 8; i++ {
+			p("DATA %s<>+%d(SB)/4, $0x%08x", c.sym, 4*i, c.bits)
+		}
+		p("GLOBL %s<>(SB), RODATA|NOPTR, $32", c.sym)
+	}
+	for i := 0; i < 8; i++ {
+		p("DATA exp127<>+%d(SB)/4, $127", 4*i)
+	}
+	p("GLOBL exp127<>(SB), RODATA|NOPTR, $32")
+}
+
+var expConsts = []struct {
+	sym  string
+	bits uint32
+}{
+	{"explog2e", 0x3fb8aa3b}, {"expln2hi", 0x3f318000}, {"expln2lo", 0xb95e8083},
+	{"expp0", 0x39506967}, {"expp1", 0x3ab743ce}, {"expp2", 0x3c088908}, {"expp3", 0x3d2aa9c1},
+	{"expp4", 0x3e2aaaaa}, {"expp5", 0x3f000000}, {"expone", 0x3f800000},
+	{"expxlo", 0xc2aeac4f}, {"expxhi", 0x42b17218}, {"expinf", 0x7f800000},
+}
+
+// kernelAVX2 is kernel for AVX2: NR = 2 ymm (16 float32 or 8 float64).
+// Column masks are expanded to vector masks; full tiles skip VMASKMOV.
+func kernelAVX2(e elem, r int) {
+	name := fmt.Sprintf("%sgemmKernAVX2%d", e.name, r)
+	lanes := e.lanes / 2 // per ymm
+	fmt.Fprintf(&stubs, "//go:noescape\nfunc %s(kc int, a, b, c *%s, ldc int, acc bool, mask uint32)\n\n", name, e.goType)
+	p("")
+	p("// func %s(kc int, a, b, c *%s, ldc int, acc bool, mask uint32)", name, e.goType)
+	p("TEXT ·%s(SB), NOSPLIT, $0-48", name)
+	p("\tMOVQ kc+0(FP), CX")
+	p("\tMOVQ a+8(FP), AX")
+	p("\tMOVQ b+16(FP), BX")
+	p("\tMOVQ c+24(FP), DI")
+	p("\tMOVQ ldc+32(FP), R8")
+	p("\tSHLQ $%d, R8", map[int]int{4: 2, 8: 3}[e.size])
+	for i := 0; i < 2*r; i++ {
+		p("\tVXORPS Y%d, Y%d, Y%d", i, i, i)
+	}
+	astep := r * e.size
+	const bstep = 64
+	stepFn := func(aoff, boff int) {
+		p("\t%s %d(BX), Y12", e.mov, boff)
+		p("\t%s %d(BX), Y13", e.mov, boff+32)
+		for i := 0; i < r; i++ {
+			bz := 14 + i%2
+			p("\t%s %d(AX), Y%d", e.bcast, aoff+i*e.size, bz)
+			p("\tVFMADD231%s Y12, Y%d, Y%d", e.sfx, bz, 2*i)
+			p("\tVFMADD231%s Y13, Y%d, Y%d", e.sfx, bz, 2*i+1)
+		}
+	}
+	p("\tMOVQ CX, DX")
+	p("\tSHRQ $2, DX")
+	p("\tJZ %s_tail", name)
+	p("%s_loop4:", name)
+	for u := 0; u < 4; u++ {
+		stepFn(u*astep, u*bstep)
+	}
+	p("\tADDQ $%d, AX", 4*astep)
+	p("\tADDQ $%d, BX", 4*bstep)
+	p("\tDECQ DX")
+	p("\tJNZ %s_loop4", name)
+	p("%s_tail:", name)
+	p("\tANDQ $3, CX")
+	p("\tJZ %s_store", name)
+	p("%s_loop1:", name)
+	stepFn(0, 0)
+	p("\tADDQ $%d, AX", astep)
+	p("\tADDQ $%d, BX", bstep)
+	p("\tDECQ CX")
+	p("\tJNZ %s_loop1", name)
+	p("%s_store:", name)
+	p("\tMOVL mask+44(FP), DX")
+	p("\tMOVBLZX acc+40(FP), SI")
+	p("\tCMPL DX, $0x%x", (1<<(2*lanes))-1)
+	p("\tJNE %s_masked", name)
+	p("\tTESTQ SI, SI")
+	p("\tJZ %s_full_noacc", name)
+	for i := 0; i < r; i++ {
+		p("\tVADD%s (DI), Y%d, Y%d", e.sfx, 2*i, 2*i)
+		p("\tVADD%s 32(DI), Y%d, Y%d", e.sfx, 2*i+1, 2*i+1)
+		p("\t%s Y%d, (DI)", e.mov, 2*i)
+		p("\t%s Y%d, 32(DI)", e.mov, 2*i+1)
+		if i+1 < r {
+			p("\tADDQ R8, DI")
+		}
+	}
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("%s_full_noacc:", name)
+	for i := 0; i < r; i++ {
+		p("\t%s Y%d, (DI)", e.mov, 2*i)
+		p("\t%s Y%d, 32(DI)", e.mov, 2*i+1)
+		if i+1 < r {
+			p("\tADDQ R8, DI")
+		}
+	}
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("%s_masked:", name)
+	// expand mask bits into lane masks Y12 (low half), Y13 (high half)
+	bits := map[int]string{4: "lanebits32<>(SB)", 8: "lanebits64<>(SB)"}[e.size]
+	bc := map[int]string{4: "VPBROADCASTD", 8: "VPBROADCASTQ"}[e.size]
+	eq := map[int]string{4: "VPCMPEQD", 8: "VPCMPEQQ"}[e.size]
+	mm := map[int]string{4: "VMASKMOVPS", 8: "VMASKMOVPD"}[e.size]
+	p("\tMOVQ DX, X12")
+	p("\t%s X12, Y12", bc)
+	p("\tVPAND %s, Y12, Y12", bits)
+	p("\t%s %s, Y12, Y12", eq, bits)
+	p("\tSHRL $%d, DX", lanes)
+	p("\tMOVQ DX, X13")
+	p("\t%s X13, Y13", bc)
+	p("\tVPAND %s, Y13, Y13", bits)
+	p("\t%s %s, Y13, Y13", eq, bits)
+	p("\tTESTQ SI, SI")
+	p("\tJZ %s_masked_noacc", name)
+	for i := 0; i < r; i++ {
+		p("\t%s (DI), Y12, Y14", mm)
+		p("\tVADD%s Y14, Y%d, Y%d", e.sfx, 2*i, 2*i)
+		p("\t%s 32(DI), Y13, Y15", mm)
+		p("\tVADD%s Y15, Y%d, Y%d", e.sfx, 2*i+1, 2*i+1)
+		p("\t%s Y%d, Y12, (DI)", mm, 2*i)
+		p("\t%s Y%d, Y13, 32(DI)", mm, 2*i+1)
+		if i+1 < r {
+			p("\tADDQ R8, DI")
+		}
+	}
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("%s_masked_noacc:", name)
+	for i := 0; i < r; i++ {
+		p("\t%s Y%d, Y12, (DI)", mm, 2*i)
+		p("\t%s Y%d, Y13, 32(DI)", mm, 2*i+1)
+		if i+1 < r {
+			p("\tADDQ R8, DI")
+		}
+	}
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// expKernelAVX2 emits expF32AVX2: the same algorithm as expF32AVX512 with
+// 8-lane vectors; the scaling by 2^n multiplies by two exponent-built powers
+// of two (no VSCALEFPS), the special cases use compares and blends.
+func expKernelAVX2() {
+	fmt.Fprintf(&stubs, "//go:noescape\nfunc expF32AVX2(dst, src *float32, n int)\n\n")
+	c := func(s string) string { return s + "<>(SB)" }
+	body := func(vs []int) {
+		// x Y(v), n Y(v+2), r Y(v+4), y Y(v+6), t Y(v+8), u Y(v+10)
+		for _, v := range vs {
+			p("\tVMULPS %s, Y%d, Y%d", c("explog2e"), v, v+2)
+			p("\tVROUNDPS $0, Y%d, Y%d", v+2, v+2)
+			p("\tVMOVAPS Y%d, Y%d", v, v+4)
+			p("\tVFNMADD231PS %s, Y%d, Y%d", c("expln2hi"), v+2, v+4)
+			p("\tVFNMADD231PS %s, Y%d, Y%d", c("expln2lo"), v+2, v+4)
+			p("\tVMOVUPS %s, Y%d", c("expp0"), v+6)
+		}
+		for _, k := range []string{"expp1", "expp2", "expp3", "expp4", "expp5", "expone", "expone"} {
+			for _, v := range vs {
+				p("\tVFMADD213PS %s, Y%d, Y%d", c(k), v+4, v+6)
+			}
+		}
+		for _, v := range vs {
+			// 2^n = 2^h · 2^(n-h), h = n>>1, each built as (e+127)<<23
+			p("\tVCVTPS2DQ Y%d, Y%d", v+2, v+2)
+			p("\tVPSRAD $1, Y%d, Y%d", v+2, v+8)
+			p("\tVPSUBD Y%d, Y%d, Y%d", v+8, v+2, v+10)
+			p("\tVPADDD %s, Y%d, Y%d", c("exp127"), v+8, v+8)
+			p("\tVPADDD %s, Y%d, Y%d", c("exp127"), v+10, v+10)
+			p("\tVPSLLD $23, Y%d, Y%d", v+8, v+8)
+			p("\tVPSLLD $23, Y%d, Y%d", v+10, v+10)
+			p("\tVMULPS Y%d, Y%d, Y%d", v+8, v+6, v+6)
+			p("\tVMULPS Y%d, Y%d, Y%d", v+10, v+6, v+6)
+			p("\tVCMPPS $0x11, %s, Y%d, Y%d", c("expxlo"), v, v+8) // x < xlo
+			p("\tVANDNPS Y%d, Y%d, Y%d", v+6, v+8, v+6)            // y &^= mask
+			p("\tVCMPPS $0x1e, %s, Y%d, Y%d", c("expxhi"), v, v+8) // x > xhi
+			p("\tVBLENDVPS Y%d, %s, Y%d, Y%d", v+8, c("expinf"), v+6, v+6)
+		}
+	}
+	p("")
+	p("// func expF32AVX2(dst, src *float32, n int)")
+	p("TEXT ·expF32AVX2(SB), NOSPLIT, $0-24")
+	p("\tMOVQ dst+0(FP), DI")
+	p("\tMOVQ src+8(FP), SI")
+	p("\tMOVQ n+16(FP), CX")
+	p("\tCMPQ CX, $16")
+	p("\tJLT expavx2_8")
+	p("expavx2_loop16:")
+	p("\tVMOVUPS (SI), Y0")
+	p("\tVMOVUPS 32(SI), Y1")
+	body([]int{0, 1})
+	p("\tVMOVUPS Y6, (DI)")
+	p("\tVMOVUPS Y7, 32(DI)")
+	p("\tADDQ $64, SI")
+	p("\tADDQ $64, DI")
+	p("\tSUBQ $16, CX")
+	p("\tCMPQ CX, $16")
+	p("\tJGE expavx2_loop16")
+	p("expavx2_8:")
+	p("\tCMPQ CX, $8")
+	p("\tJLT expavx2_tail")
+	p("\tVMOVUPS (SI), Y0")
+	body([]int{0})
+	p("\tVMOVUPS Y6, (DI)")
+	p("\tADDQ $32, SI")
+	p("\tADDQ $32, DI")
+	p("\tSUBQ $8, CX")
+	p("expavx2_tail:")
+	p("\tTESTQ CX, CX")
+	p("\tJZ expavx2_done")
+	p("\tMOVQ CX, X15")
+	p("\tVPBROADCASTD X15, Y15")
+	p("\tVPCMPGTD %s, Y15, Y15", c("laneidx32")) // lane < n
+	p("\tVMASKMOVPS (SI), Y15, Y0")
+	body([]int{0})
+	p("\tVMASKMOVPS Y6, Y15, (DI)")
+	p("expavx2_done:")
 	p("\tVZEROUPPER")
 	p("\tRET")
 }

@@ -2,7 +2,11 @@
 
 package kernel
 
-import "testing"
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
 
 // TestPackers checks the assembly packers element by element, including k
 // tails and row/column masks, and that they write nothing outside the
@@ -72,6 +76,80 @@ func TestPackers(t *testing.T) {
 			d = newDst(kc * 32)
 			sgatherPack(kc, &src[0], &idx[0], lowMask(w), 0xffffffff, &d[0], 128)
 			check("sgatherPack(B)", d, w, 32, 32)
+		}
+	}
+}
+
+// The AVX2 paths are not selected on AVX-512 machines; test them directly.
+
+func TestSgemmAVX2(t *testing.T) {
+	if !hasAVX2 {
+		t.Skip("no AVX2+FMA")
+	}
+	testGemmShapes(t, "sgemmAVX2", sgemmAVX2.run, sgemmRef)
+}
+
+func TestDgemmAVX2(t *testing.T) {
+	if !hasAVX2 {
+		t.Skip("no AVX2+FMA")
+	}
+	testGemmShapes(t, "dgemmAVX2", dgemmAVX2.run, dgemmRef)
+}
+
+// TestGemmAVX512Direct runs the AVX-512 driver on tiny shapes too (the
+// dispatcher sends those to Go).
+func TestGemmAVX512Direct(t *testing.T) {
+	if !hasAVX512 {
+		t.Skip("no AVX-512")
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, transB := range []bool{false, true} {
+		for m := 1; m <= 4; m++ {
+			for n := 1; n <= 4; n++ {
+				for k := 1; k <= 4; k++ {
+					gemmCase(t, "sgemmAVX512", sgemmAVX512.run, sgemmRef, rng, transB, m, n, k, 1, k%2 == 0)
+					gemmCase(t, "dgemmAVX512", dgemmAVX512.run, dgemmRef, rng, transB, m, n, k, 1, k%2 == 1)
+				}
+			}
+		}
+	}
+}
+
+func expAVX2(dst, src []float32) {
+	if len(src) > 0 {
+		expF32AVX2(&dst[0], &src[0], len(src))
+	}
+}
+
+func TestExpF32AVX2(t *testing.T) {
+	if !hasAVX2 {
+		t.Skip("no AVX2+FMA")
+	}
+	inf := float32(math.Inf(1))
+	src := []float32{0, -inf, inf, float32(math.NaN()), -87.5, -100, -1e30, 89, 1e30, math.Float32frombits(0xc2aeac50), -87.3365, 88.7228}
+	for i := 0; i < 1<<16; i++ {
+		src = append(src, float32(-87+175*float64(i)/(1<<16)))
+	}
+	for n := 0; n <= len(src); n += 1 + n/3 { // every tail length early on
+		got := make([]float32, n+1)
+		got[n] = -5
+		want := make([]float32, n)
+		expAVX2(got, src[:n])
+		expF32Go(want, src[:n])
+		if got[n] != -5 {
+			t.Fatalf("n=%d: wrote past the end", n)
+		}
+		for i := range want {
+			g, w := got[i], want[i]
+			if w != w {
+				if g == g {
+					t.Fatalf("exp(%v) = %v, want NaN", src[i], g)
+				}
+				continue
+			}
+			if ulpDiff(g, w) > 2 {
+				t.Fatalf("n=%d: expF32AVX2(%v) = %v, Go %v", n, src[i], g, w)
+			}
 		}
 	}
 }
