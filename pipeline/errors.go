@@ -126,7 +126,7 @@ func ExitCode(rep *Report, err error) int {
 	if errors.Is(err, context.Canceled) {
 		return ExitCanceled
 	}
-	if rep != nil && rep.Failed > 0 {
+	if rep.Failed() > 0 {
 		worst := 0
 		for _, u := range rep.Units {
 			if u.Status != StatusFailed {

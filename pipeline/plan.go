@@ -88,32 +88,16 @@ func Plan(units []Unit, opt Options) ([]PlanEntry, error) {
 	return entries, nil
 }
 
-// PlanFormat identifies the plan JSON document.
-const PlanFormat = "contextualize/plan/v1"
-
-// PlanDocument is the JSON document of `contextualize plan --json`.
-type PlanDocument struct {
-	Format      string      `json:"format"`
-	OutDir      string      `json:"out_dir"`
-	Fingerprint string      `json:"fingerprint"`
-	ShardIndex  int         `json:"shard_index"`
-	ShardCount  int         `json:"shard_count"`
-	Units       []PlanEntry `json:"units"`
-}
-
-// WritePlanJSON writes the plan document (indented, one trailing newline).
-func WritePlanJSON(w io.Writer, entries []PlanEntry, opt Options) error {
-	if err := opt.defaults(); err != nil {
-		return err
-	}
+// WritePlanJSON writes the entries as one indented JSON array (an empty
+// plan is []), the output of `contextualize plan --json`: a top-level array
+// so that Argo's withParam can fan out over it directly. See
+// schemas/manifest/plan.schema.json.
+func WritePlanJSON(w io.Writer, entries []PlanEntry) error {
 	if entries == nil {
 		entries = []PlanEntry{}
 	}
-	doc := PlanDocument{
-		Format: PlanFormat, OutDir: opt.OutDir, Fingerprint: opt.Fingerprint,
-		ShardIndex: opt.ShardIndex, ShardCount: opt.ShardCount, Units: entries,
-	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(doc)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(entries)
 }

@@ -172,12 +172,49 @@ type Report struct {
 	ShardIndex, ShardCount int
 	Total                  int          // units in the whole set (all shards)
 	Units                  []UnitReport // this shard's units, in order
-	Written, Skipped       int
-	Failed, Canceled       int
-	Rows                   int64 // rows written by this run
 	Started, Finished      time.Time
 	ShardManifest          string // path of _shards/I-of-N.json written, if any
 	SuccessWritten         bool   // this process wrote OutDir/_SUCCESS
+}
+
+func (r *Report) count(s Status) int {
+	if r == nil {
+		return 0
+	}
+	n := 0
+	for _, u := range r.Units {
+		if u.Status == s {
+			n++
+		}
+	}
+	return n
+}
+
+// Written returns the number of units processed and committed.
+func (r *Report) Written() int { return r.count(StatusWritten) }
+
+// Skipped returns the number of units whose output was up to date.
+func (r *Report) Skipped() int { return r.count(StatusSkipped) }
+
+// Failed returns the number of failed units.
+func (r *Report) Failed() int { return r.count(StatusFailed) }
+
+// Canceled returns the number of units interrupted or stopped by
+// --fail-fast.
+func (r *Report) Canceled() int { return r.count(StatusCanceled) }
+
+// Rows returns the rows written by this run.
+func (r *Report) Rows() int64 {
+	if r == nil {
+		return 0
+	}
+	var n int64
+	for _, u := range r.Units {
+		if u.Status == StatusWritten {
+			n += u.Rows
+		}
+	}
+	return n
 }
 
 // Names of the manifests in the output directory.
@@ -206,20 +243,6 @@ func Run(ctx context.Context, units []Unit, p Processor, opt Options) (*Report, 
 	}
 	finish := func(err error) (*Report, error) {
 		rep.Finished = opt.now()
-		rep.Written, rep.Skipped, rep.Failed, rep.Canceled, rep.Rows = 0, 0, 0, 0, 0
-		for _, u := range rep.Units {
-			switch u.Status {
-			case StatusWritten:
-				rep.Written++
-				rep.Rows += u.Rows
-			case StatusSkipped:
-				rep.Skipped++
-			case StatusFailed:
-				rep.Failed++
-			case StatusCanceled:
-				rep.Canceled++
-			}
-		}
 		return rep, err
 	}
 
@@ -335,13 +358,13 @@ func Run(ctx context.Context, units []Unit, p Processor, opt Options) (*Report, 
 
 	if err := ctx.Err(); err != nil {
 		rep, _ = finish(nil)
-		log.Warn("interrupted", "written", rep.Written, "canceled", rep.Canceled, "failed", rep.Failed)
-		return rep, fmt.Errorf("interrupted after writing %d of %d files: %w", rep.Written, len(sel), err)
+		log.Warn("interrupted", "written", rep.Written(), "canceled", rep.Canceled(), "failed", rep.Failed())
+		return rep, fmt.Errorf("interrupted after writing %d of %d files: %w", rep.Written(), len(sel), err)
 	}
 	rep, _ = finish(nil)
-	log.Info("files done", "written", rep.Written, "skipped", rep.Skipped, "failed", rep.Failed,
-		"canceled", rep.Canceled, "rows", rep.Rows, "seconds", rep.Finished.Sub(rep.Started).Seconds())
-	if rep.Failed > 0 {
+	log.Info("files done", "written", rep.Written(), "skipped", rep.Skipped(), "failed", rep.Failed(),
+		"canceled", rep.Canceled(), "rows", rep.Rows(), "seconds", rep.Finished.Sub(rep.Started).Seconds())
+	if rep.Failed() > 0 {
 		if opt.FailFast && firstErr != nil {
 			return rep, firstErr
 		}
@@ -352,7 +375,7 @@ func Run(ctx context.Context, units []Unit, p Processor, opt Options) (*Report, 
 				break
 			}
 		}
-		return rep, &Error{Class: Classify(first), Err: fmt.Errorf("%d of %d inputs failed; first: %w", rep.Failed, len(sel), first)}
+		return rep, &Error{Class: Classify(first), Err: fmt.Errorf("%d of %d inputs failed; first: %w", rep.Failed(), len(sel), first)}
 	}
 
 	// 5. Manifests, last.

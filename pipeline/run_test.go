@@ -264,7 +264,7 @@ func TestRunSuccess(t *testing.T) {
 	if code := ExitCode(rep, err); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	if rep.Written != 5 || rep.Failed != 0 || rep.Skipped != 0 || !rep.SuccessWritten || rep.Rows != 12 {
+	if rep.Written() != 5 || rep.Failed() != 0 || rep.Skipped() != 0 || !rep.SuccessWritten || rep.Rows() != 12 {
 		t.Fatalf("report %+v", rep)
 	}
 	if !fx.checkOutputs(t, "fp1") {
@@ -359,7 +359,7 @@ func TestRunKeepGoing(t *testing.T) {
 			if code := ExitCode(rep, err); code != tc.code {
 				t.Fatalf("exit %d, want %d (err %v)", code, tc.code, err)
 			}
-			if rep.Failed != 1 || rep.Written != 4 || rep.SuccessWritten {
+			if rep.Failed() != 1 || rep.Written() != 4 || rep.SuccessWritten {
 				t.Fatalf("report %+v", rep)
 			}
 			if !strings.Contains(err.Error(), "b.parquet") || !strings.Contains(logs.String(), "b.parquet") {
@@ -379,7 +379,7 @@ func TestRunKeepGoing(t *testing.T) {
 			fx.expand(t)
 			p := &fakeProc{fp: "fp1"}
 			rep, err = Run(context.Background(), fx.units, p, opt)
-			if err != nil || rep.Skipped != 4 || rep.Written != 1 || p.calls.Load() != 1 {
+			if err != nil || rep.Skipped() != 4 || rep.Written() != 1 || p.calls.Load() != 1 {
 				t.Fatalf("rerun: %+v %v", rep, err)
 			}
 			if !fx.checkOutputs(t, "fp1") {
@@ -403,7 +403,7 @@ func TestRunFailFast(t *testing.T) {
 	if err == nil || ExitCode(rep, err) != ExitInputs || Classify(err) != ClassInput {
 		t.Fatalf("err %v exit %d", err, ExitCode(rep, err))
 	}
-	if rep.Failed != 1 || rep.Canceled != 4 || rep.Written != 0 || p.calls.Load() != 1 {
+	if rep.Failed() != 1 || rep.Canceled() != 4 || rep.Written() != 0 || p.calls.Load() != 1 {
 		t.Fatalf("report %+v, %d calls", rep, p.calls.Load())
 	}
 	if visible, hidden := listOut(t, fx.out); len(visible)+len(hidden) != 0 {
@@ -426,7 +426,7 @@ func TestRunSkipMismatchOverwrite(t *testing.T) {
 	// Same fingerprint: everything skipped, nothing called, _SUCCESS kept.
 	p := &fakeProc{fp: "A"}
 	rep, err := Run(ctx, fx.units, p, fx.opts("A"))
-	if err != nil || rep.Skipped != 5 || p.calls.Load() != 0 || !rep.SuccessWritten {
+	if err != nil || rep.Skipped() != 5 || p.calls.Load() != 0 || !rep.SuccessWritten {
 		t.Fatalf("skip run: %+v %v calls %d", rep, err, p.calls.Load())
 	}
 	for _, u := range rep.Units {
@@ -461,7 +461,7 @@ func TestRunSkipMismatchOverwrite(t *testing.T) {
 	opt := fx.opts("B")
 	opt.Overwrite = true
 	rep, err = Run(ctx, fx.units, &fakeProc{fp: "B"}, opt)
-	if err == nil || rep.Failed != 1 {
+	if err == nil || rep.Failed() != 1 {
 		t.Fatalf("overwrite with a failure: %+v %v", rep, err)
 	}
 	if _, err := os.Stat(filepath.Join(fx.out, SuccessName)); !errors.Is(err, fs.ErrNotExist) {
@@ -473,7 +473,7 @@ func TestRunSkipMismatchOverwrite(t *testing.T) {
 	fx.expand(t)
 	p = &fakeProc{fp: "B"}
 	rep, err = Run(ctx, fx.units, p, opt)
-	if err != nil || rep.Written != 5 || p.calls.Load() != 5 {
+	if err != nil || rep.Written() != 5 || p.calls.Load() != 5 {
 		t.Fatalf("overwrite run: %+v %v", rep, err)
 	}
 	if !fx.checkOutputs(t, "B") || readSuccess(t, fx.out).Fingerprint != "B" {
@@ -493,7 +493,7 @@ func TestRunCancel(t *testing.T) {
 	if !errors.Is(err, context.Canceled) || ExitCode(rep, err) != ExitCanceled {
 		t.Fatalf("err %v exit %d", err, ExitCode(rep, err))
 	}
-	if rep.Failed != 0 || rep.Canceled == 0 || rep.SuccessWritten {
+	if rep.Failed() != 0 || rep.Canceled() == 0 || rep.SuccessWritten {
 		t.Fatalf("report %+v", rep)
 	}
 	if fx.checkOutputs(t, "fp1") {
@@ -510,7 +510,7 @@ func TestRunCancel(t *testing.T) {
 // faults finishes the job and leaves no temp file.
 func TestRunFaults(t *testing.T) {
 	fx := newFixture(t, sampleFiles)
-	probe := storage.NewFaultFS(storage.OS{}, nil)
+	probe := storage.NewFaultFS(storage.OS(), nil)
 	opt := fx.opts("fp1")
 	opt.Workers, opt.FS = 1, probe
 	if _, err := Run(context.Background(), fx.units, &fakeProc{fp: "fp1"}, opt); err != nil {
@@ -523,7 +523,7 @@ func TestRunFaults(t *testing.T) {
 	t.Logf("%d operations in a run", total)
 	for n := int64(1); n <= total; n++ {
 		os.RemoveAll(fx.out)
-		ffs := storage.NewFaultFS(storage.OS{}, storage.FailNth(n))
+		ffs := storage.NewFaultFS(storage.OS(), storage.FailNth(n))
 		opt.FS = ffs
 		rep, err := Run(context.Background(), fx.units, &fakeProc{fp: "fp1"}, opt)
 		log := ffs.Log()
@@ -545,13 +545,13 @@ func TestRunFaults(t *testing.T) {
 			if code := ExitCode(rep, err); code != ExitIO {
 				t.Fatalf("op %d (%s): exit %d for %v", n, failed, code, err)
 			}
-			if !errors.Is(err, storage.ErrInjected) && (rep == nil || rep.Failed == 0) {
+			if !errors.Is(err, storage.ErrInjected) && (rep == nil || rep.Failed() == 0) {
 				t.Fatalf("op %d: %v does not wrap the injected fault", n, err)
 			}
 		}
 		fx.checkOutputs(t, "fp1")
 
-		opt.FS = storage.OS{}
+		opt.FS = storage.OS()
 		rep, err = Run(context.Background(), fx.units, &fakeProc{fp: "fp1"}, opt)
 		if err != nil {
 			t.Fatalf("op %d (%s): rerun: %v", n, failed, err)
@@ -691,7 +691,6 @@ func TestExitCode(t *testing.T) {
 		r := &Report{}
 		for _, e := range errs {
 			r.Units = append(r.Units, UnitReport{Status: StatusFailed, Err: e})
-			r.Failed++
 		}
 		r.Units = append(r.Units, UnitReport{Status: StatusWritten})
 		return r
@@ -702,21 +701,21 @@ func TestExitCode(t *testing.T) {
 		err  error
 		want int
 	}{
-		{"ok", &Report{Written: 2}, nil, 0},
+		{"ok", &Report{Units: []UnitReport{{Status: StatusWritten}, {Status: StatusSkipped}}}, nil, 0},
 		{"nothing to do", &Report{}, nil, 0},
 		{"nil report", nil, nil, 0},
 		{"usage", nil, Usage(errors.New("bad flag")), 2},
 		{"io", nil, fmt.Errorf("writing: %w", pathErr), 1},
 		{"unclassified", nil, errors.New("weird"), 1},
 		{"input only", nil, InputError(errors.New("bad row")), 3},
-		{"canceled", &Report{Written: 1}, fmt.Errorf("interrupted: %w", context.Canceled), 130},
+		{"canceled", &Report{Units: []UnitReport{{Status: StatusWritten}, {Status: StatusCanceled}}}, fmt.Errorf("interrupted: %w", context.Canceled), 130},
 		{"canceled beats failures", failed(InputError(errors.New("x"))), fmt.Errorf("x: %w", context.Canceled), 130},
 		{"deadline is io", nil, context.DeadlineExceeded, 1},
 		{"some inputs failed", failed(InputError(errors.New("x"))), errors.New("1 of 2 failed"), 3},
 		{"io failure beats inputs", failed(InputError(errors.New("x")), pathErr), errors.New("2 failed"), 1},
 		{"usage beats all", failed(pathErr, Usage(errors.New("fp")), InputError(errors.New("x"))), errors.New("3 failed"), 2},
 		{"marker method", nil, markerErr{}, 3},
-		{"manifest write failed", &Report{Written: 3}, IOError(errors.New("disk full")), 1},
+		{"manifest write failed", &Report{Units: []UnitReport{{Status: StatusWritten}}}, IOError(errors.New("disk full")), 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -819,14 +818,14 @@ func TestRunShardFaults(t *testing.T) {
 		}
 	}
 	reset()
-	probe := storage.NewFaultFS(storage.OS{}, nil)
+	probe := storage.NewFaultFS(storage.OS(), nil)
 	if rep, err := Run(context.Background(), fx.units, &fakeProc{fp: "fp1"}, shardOpt(2, probe)); err != nil || !rep.SuccessWritten {
 		t.Fatalf("%+v %v", rep, err)
 	}
 	total := probe.Ops()
 	for n := int64(1); n <= total; n++ {
 		reset()
-		ffs := storage.NewFaultFS(storage.OS{}, storage.FailNth(n))
+		ffs := storage.NewFaultFS(storage.OS(), storage.FailNth(n))
 		rep, err := Run(context.Background(), fx.units, &fakeProc{fp: "fp1"}, shardOpt(2, ffs))
 		if err == nil {
 			if rep.SuccessWritten && slices.ContainsFunc(ffs.Log(), func(l string) bool {

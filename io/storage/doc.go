@@ -34,7 +34,7 @@
 //
 // # Fault injection
 //
-// OS is the real filesystem. FaultFS wraps any FS, logs every operation
+// OS() (type OSFS) is the real filesystem. FaultFS wraps any FS, logs every operation
 // (open, write, sync, close, rename, remove, syncdir, stat, readdir,
 // mkdirall, read) and asks an Injector whether to fail it; FailNth fails
 // the Nth operation (pebble's errorfs style). Injected errors are

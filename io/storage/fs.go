@@ -37,13 +37,16 @@ type FS interface {
 	MkdirAll(path string, perm fs.FileMode) error
 }
 
-// OS is the FS of the operating system.
-type OS struct{}
+// OSFS is the FS of the operating system.
+type OSFS struct{}
+
+// OS returns the FS of the operating system.
+func OS() FS { return OSFS{} }
 
 // Default is the FS used when none is given.
-var Default FS = OS{}
+var Default FS = OSFS{}
 
-func (OS) OpenFile(name string, flag int, perm fs.FileMode) (File, error) {
+func (OSFS) OpenFile(name string, flag int, perm fs.FileMode) (File, error) {
 	f, err := os.OpenFile(name, flag, perm)
 	if err != nil {
 		return nil, err
@@ -51,16 +54,16 @@ func (OS) OpenFile(name string, flag int, perm fs.FileMode) (File, error) {
 	return f, nil
 }
 
-func (OS) Rename(oldpath, newpath string) error         { return os.Rename(oldpath, newpath) }
-func (OS) Remove(name string) error                     { return os.Remove(name) }
-func (OS) Stat(name string) (fs.FileInfo, error)        { return os.Stat(name) }
-func (OS) ReadDir(name string) ([]fs.DirEntry, error)   { return os.ReadDir(name) }
-func (OS) MkdirAll(path string, perm fs.FileMode) error { return os.MkdirAll(path, perm) }
+func (OSFS) Rename(oldpath, newpath string) error         { return os.Rename(oldpath, newpath) }
+func (OSFS) Remove(name string) error                     { return os.Remove(name) }
+func (OSFS) Stat(name string) (fs.FileInfo, error)        { return os.Stat(name) }
+func (OSFS) ReadDir(name string) ([]fs.DirEntry, error)   { return os.ReadDir(name) }
+func (OSFS) MkdirAll(path string, perm fs.FileMode) error { return os.MkdirAll(path, perm) }
 
 // SyncDir opens dir and fsyncs it. Filesystems that cannot sync a directory
 // (EINVAL, ENOTSUP: some network and FUSE filesystems) are not an error, as
 // in restic.
-func (OS) SyncDir(dir string) error {
+func (OSFS) SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err

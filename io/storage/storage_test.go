@@ -29,7 +29,7 @@ func listAll(t *testing.T, dir string) []string {
 
 func TestCommitSequence(t *testing.T) {
 	dir := t.TempDir()
-	ffs := NewFaultFS(OS{}, nil)
+	ffs := NewFaultFS(OS(), nil)
 	target := filepath.Join(dir, "a", "b", "out.parquet")
 	f, err := CreateAtomic(ffs, target)
 	if err != nil {
@@ -75,7 +75,7 @@ func TestCommitSequence(t *testing.T) {
 func TestAbort(t *testing.T) {
 	dir := t.TempDir()
 	target := filepath.Join(dir, "out.parquet")
-	f, err := CreateAtomic(OS{}, target)
+	f, err := CreateAtomic(OS(), target)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestAbort(t *testing.T) {
 // either the old or the whole new content, and a temp file is left only when
 // the removal of the temp file itself was the failed operation.
 func TestWriteFileAtomicFaults(t *testing.T) {
-	probe := NewFaultFS(OS{}, nil)
+	probe := NewFaultFS(OS(), nil)
 	if err := WriteFileAtomic(probe, filepath.Join(t.TempDir(), "x"), []byte("new")); err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestWriteFileAtomicFaults(t *testing.T) {
 		dir := t.TempDir()
 		target := filepath.Join(dir, "m.json")
 		os.WriteFile(target, []byte("old"), 0o644)
-		ffs := NewFaultFS(OS{}, FailNth(n))
+		ffs := NewFaultFS(OS(), FailNth(n))
 		err := WriteFileAtomic(ffs, target, []byte("new"))
 		got, _ := os.ReadFile(target)
 		log := strings.Join(ffs.Log(), "\n")
@@ -140,7 +140,7 @@ func TestWriteFileAtomicFaults(t *testing.T) {
 		if !removeFailed && !slices.Equal(files, []string{"m.json"}) {
 			t.Fatalf("op %d: files %v\n%s", n, files, log)
 		}
-		if removed, err := CleanStale(OS{}, dir); err != nil || (len(files) > 1) != (len(removed) == 1) {
+		if removed, err := CleanStale(OS(), dir); err != nil || (len(files) > 1) != (len(removed) == 1) {
 			t.Fatalf("op %d: cleanup removed %v, %v", n, removed, err)
 		}
 	}
@@ -164,7 +164,7 @@ func TestCleanStale(t *testing.T) {
 		os.WriteFile(p, nil, 0o644)
 	}
 	os.MkdirAll(filepath.Join(dir, ".dir.tmp-44"), 0o755) // a directory: never removed
-	removed, err := CleanStale(OS{}, dir)
+	removed, err := CleanStale(OS(), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +179,7 @@ func TestCleanStale(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, ".dir.tmp-44")); err != nil {
 		t.Fatal(err)
 	}
-	if removed, err := CleanStale(OS{}, filepath.Join(dir, "missing")); err != nil || removed != nil {
+	if removed, err := CleanStale(OS(), filepath.Join(dir, "missing")); err != nil || removed != nil {
 		t.Fatalf("missing dir: %v %v", removed, err)
 	}
 }
@@ -193,7 +193,7 @@ func TestCleanStaleFor(t *testing.T) {
 		os.MkdirAll(filepath.Dir(p), 0o755)
 		os.WriteFile(p, nil, 0o644)
 	}
-	removed, err := CleanStaleFor(OS{}, []string{
+	removed, err := CleanStaleFor(OS(), []string{
 		filepath.Join(dir, "a.parquet"), filepath.Join(dir, "sub", "c.parquet"), filepath.Join(dir, "nodir", "d"),
 	})
 	if err != nil {
@@ -209,7 +209,7 @@ func TestCleanStaleFor(t *testing.T) {
 
 func TestFailNthFilter(t *testing.T) {
 	dir := t.TempDir()
-	ffs := NewFaultFS(OS{}, FailNth(1, OpRename))
+	ffs := NewFaultFS(OS(), FailNth(1, OpRename))
 	err := WriteFileAtomic(ffs, filepath.Join(dir, "x"), []byte("data"))
 	if !errors.Is(err, ErrInjected) {
 		t.Fatalf("err %v", err)
