@@ -296,13 +296,13 @@ func checkArray(t *testing.T, c ValueChunk) {
 func TestReadColumnAndList(t *testing.T) {
 	dir := t.TempDir()
 	type row struct {
-		ID    string    `parquet:"sequence_id,optional"`
-		Pos   int32     `parquet:"position"`
-		TS    int64     `parquet:"timestamp,timestamp(microsecond)"`
+		ID    string      `parquet:"sequence_id,optional"`
+		Pos   int32       `parquet:"position"`
+		TS    int64       `parquet:"timestamp,timestamp(microsecond)"`
 		Times []time.Time `parquet:"times,list"`
-		Value []float64 `parquet:"value,list"`
-		Flag  bool      `parquet:"flag"`
-		Blob  []byte    `parquet:"blob"`
+		Value []float64   `parquet:"value,list"`
+		Flag  bool        `parquet:"flag"`
+		Blob  []byte      `parquet:"blob"`
 	}
 	var rows []row
 	for i := 0; i < 50; i++ {

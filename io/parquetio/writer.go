@@ -216,7 +216,7 @@ func (w *Writer) WriteRowGroup(rg int, vals ValueChunk) (err error) {
 						if d < maxDef {
 							nv = v.Level(rl, d, w.outLeaf)
 						} else {
-							nv = parquet.FixedLenByteArrayValue(raw[k*4 : (k+per)*4]).Level(rl, maxDef, w.outLeaf)
+							nv = parquet.FixedLenByteArrayValue(raw[k*4:(k+per)*4]).Level(rl, maxDef, w.outLeaf)
 						}
 					case f32 != nil:
 						x := f32[k]
