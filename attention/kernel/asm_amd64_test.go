@@ -153,3 +153,17 @@ func TestExpF32AVX2(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkSgemmAVX2(b *testing.B) {
+	if !hasAVX2 {
+		b.Skip("no AVX2+FMA")
+	}
+	benchGemm(b, sgemmAVX2.run)
+}
+
+func BenchmarkExpF32AVX2(b *testing.B) {
+	if !hasAVX2 {
+		b.Skip("no AVX2+FMA")
+	}
+	benchExp(b, expAVX2, 4096)
+}

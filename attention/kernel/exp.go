@@ -67,7 +67,11 @@ func expF32Go(dst, src []float32) {
 			dst[i] = x
 			continue
 		}
-		n := float32(math.RoundToEven(float64(x * expLog2e)))
+		// Round x·log2(e) to the nearest integer (ties to even, like
+		// VRNDSCALEPS) by adding and subtracting 1.5·2^23: |x·log2e| < 129.
+		t := x*expLog2e + 0x1.8p23
+		e := int32(math.Float32bits(t)) - 0x4b400000
+		n := t - 0x1.8p23
 		r := x - n*expLn2Hi
 		r = r - n*expLn2Lo
 		y := expP0*r + expP1
@@ -78,7 +82,6 @@ func expF32Go(dst, src []float32) {
 		y = y*r + 1
 		y = y*r + 1
 		// y·2^n with n in [-126, 128]: split so each factor is a normal power of two.
-		e := int32(n)
 		h := e / 2
 		y *= math.Float32frombits(uint32(h+127) << 23)
 		y *= math.Float32frombits(uint32(e-h+127) << 23)

@@ -416,18 +416,26 @@ func BenchmarkExpF32(b *testing.B) {
 			name string
 			f    func(dst, src []float32)
 		}{{"ExpF32", ExpF32}, {"go", expF32Go}, {"mathExp", expF32Ref}} {
-			b.Run(fmt.Sprintf("%s/n=%d", impl.name, n), func(b *testing.B) {
-				src := make([]float32, n)
-				for i := range src {
-					src[i] = float32(i%200) * -0.1
-				}
-				dst := make([]float32, n)
-				b.SetBytes(int64(4 * n))
-				for b.Loop() {
-					impl.f(dst, src)
-				}
-				b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(b.N)/float64(n), "ns/elem")
-			})
+			b.Run(fmt.Sprintf("%s/n=%d", impl.name, n), func(b *testing.B) { benchExp(b, impl.f, n) })
 		}
+	}
+}
+
+func benchExp(b *testing.B, f func(dst, src []float32), n int) {
+	src := make([]float32, n)
+	for i := range src {
+		src[i] = float32(i%200) * -0.1
+	}
+	dst := make([]float32, n)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	b.SetBytes(int64(4 * n))
+	cpu0 := threadCPU()
+	for b.Loop() {
+		f(dst, src)
+	}
+	b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(b.N)/float64(n), "ns/elem")
+	if cpu := threadCPU() - cpu0; cpu > 0 {
+		b.ReportMetric(cpu*1e9/float64(b.N)/float64(n), "cpu-ns/elem")
 	}
 }
