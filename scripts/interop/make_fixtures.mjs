@@ -365,6 +365,7 @@ add({
       ['flag', 'BOOLEAN'],
     ],
     rows,
+    expect_all_columns: true,
     description: 'extra columns that the tool must pass through unchanged and in place: label VARCHAR, count INTEGER (negative too), created_at TIMESTAMP, note VARCHAR (NULL every 3rd row), score DOUBLE (NULL every 4th), flag BOOLEAN; value column in the middle',
   });
 }
@@ -766,6 +767,15 @@ for (const s of specs) {
   if (s.sequence_column) exp.sequence = rows.map((r) => plain(r.s));
   if (s.order_column) exp.order = rows.map((r) => plain(r.o));
   if (s.layout === 'nested' && s.time_column) exp.time = rows.map((r) => plain(r.t));
+  if (s.expect_all_columns) {
+    // every other column too, for pass-through checks (timestamps in microseconds)
+    const others = entry.columns.filter((c) => c.name !== vcol);
+    const cs = others.map((c) => (isTime(c.type) ? `epoch_us("${c.name}") AS "${c.name}"` : `"${c.name}"`));
+    const all = await q(
+      `SELECT ${cs.join(', ')} FROM read_parquet(${sqlPath(file)}, file_row_number=true) ORDER BY file_row_number`,
+    );
+    exp.other_columns = Object.fromEntries(others.map((c) => [c.name, all.map((r) => plain(r[c.name]))]));
+  }
   if (rows.length !== entry.rows) throw new Error(`${s.file}: read ${rows.length} rows, footer says ${entry.rows}`);
 
   // sanity: what was written is what DuckDB reads back (float32 rounding aside)
