@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"unsafe"
 )
 
 // SmoothParams configures a Smoother. The positional parameters follow
@@ -154,15 +155,16 @@ func (s *Smoother) Radius() int { return s.r }
 // scratch holds the per-call buffers; pooled so steady-state calls do not
 // allocate.
 type scratch struct {
-	ext []float64 // extended line: r samples of boundary, n, r of boundary
-	out []float64 // one output channel
-	aux []float64 // interpolate: valid mask (1/0) over ext; NW: kernel values
-	cnt []int32   // interpolate: prefix count of NaN over ext
-	in  []float64 // NW: input copy (n×d, float64)
-	tmp []float64 // NW: inputs and outputs in sorted time order
-	idx []int     // NW: order of unsorted timestamps
-	ts  []int64   // NW: sorted timestamps
-	pos []int64   // NW: positions 0..n-1 as timestamps
+	ext  []float64 // extended line: r samples of boundary, n, r of boundary
+	out  []float64 // output channels of a tile
+	tile []float64 // chanTile extended lines
+	aux  []float64 // interpolate: valid mask (1/0) over ext; NW: kernel values
+	cnt  []int32   // interpolate: prefix count of NaN over ext
+	in   []float64 // NW: input copy (n×d, float64)
+	tmp  []float64 // NW: inputs and outputs in sorted time order
+	idx  []int     // NW: order of unsorted timestamps
+	ts   []int64   // NW: sorted timestamps
+	pos  []int64   // NW: positions 0..n-1 as timestamps
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -196,27 +198,11 @@ func (s *Smoother) Smooth64(dst, src []float64, n, d int) {
 	}
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
-	for c := 0; c < d; c++ {
-		ext := s.lineBuffer(sc, n)
-		line := ext[s.r : s.r+n]
-		if d == 1 {
-			copy(line, src[:n])
-		} else {
-			for i := range line {
-				line[i] = src[i*d+c]
-			}
-		}
-		s.pad(ext, n)
-		if d == 1 {
-			s.filterLine(sc, dst[:n], ext, n)
-			continue
-		}
-		sc.out = grow(sc.out, n)
-		s.filterLine(sc, sc.out, ext, n)
-		for i, v := range sc.out {
-			dst[i*d+c] = v
-		}
+	if d == 1 && !s.interpolate && n > 2*s.r && !overlap(dst[:n], src[:n]) {
+		s.smoothDirect(sc, dst[:n], src[:n])
+		return
 	}
+	smoothTiles(s, sc, dst, src, n, d)
 }
 
 // Smooth32 is Smooth64 for float32 data: samples are converted to
@@ -233,26 +219,82 @@ func (s *Smoother) Smooth32(dst, src []float32, n, d int) {
 	}
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
-	for c := 0; c < d; c++ {
-		ext := s.lineBuffer(sc, n)
-		line := ext[s.r : s.r+n]
-		for i := range line {
-			line[i] = float64(src[i*d+c])
-		}
-		s.pad(ext, n)
-		sc.out = grow(sc.out, n)
-		s.filterLine(sc, sc.out, ext, n)
-		for i, v := range sc.out {
-			dst[i*d+c] = float32(v)
-		}
-	}
+	smoothTiles(s, sc, dst, src, n, d)
 }
 
-// lineBuffer returns the pooled extended line for n samples: the caller
-// stores the samples at [r, r+n) and calls pad.
-func (s *Smoother) lineBuffer(sc *scratch, n int) []float64 {
-	sc.ext = grow(sc.ext, n+2*s.r)
-	return sc.ext
+// overlap reports whether two float64 slices share memory.
+func overlap(a, b []float64) bool {
+	pa, pb := uintptr(unsafe.Pointer(unsafe.SliceData(a))), uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return pa < pb+uintptr(8*len(b)) && pb < pa+uintptr(8*len(a))
+}
+
+// smoothDirect filters one float64 series (n > 2r, dst not overlapping
+// src) without copying it: the interior outputs read src in place, and only
+// the r outputs at each end go through a small padded buffer. Every output
+// sees the same values in the same order as with a fully padded line.
+func (s *Smoother) smoothDirect(sc *scratch, dst, src []float64) {
+	n, r := len(src), s.r
+	s.correlate(dst[r:n-r], src, n-2*r)
+	if r == 0 {
+		return
+	}
+	buf := grow(sc.ext, 3*r)
+	sc.ext = buf
+	for k := 0; k < r; k++ {
+		buf[k] = s.outside(src, k-r)
+	}
+	copy(buf[r:], src[:2*r])
+	s.correlate(dst[:r], buf, r)
+	copy(buf, src[n-2*r:])
+	for k := 0; k < r; k++ {
+		buf[2*r+k] = s.outside(src, n+k)
+	}
+	s.correlate(dst[n-r:], buf, r)
+}
+
+// chanTile is how many channels of an n×d sequence are gathered together,
+// so that reading and writing rows touches whole cache lines.
+const chanTile = 8
+
+// smoothTiles filters an n×d sequence (float32 or float64) channel by
+// channel, gathering chanTile channels at a time into padded float64 lines.
+func smoothTiles[T float32 | float64](s *Smoother, sc *scratch, dst, src []T, n, d int) {
+	r := s.r
+	m := n + 2*r
+	sc.tile = grow(sc.tile, chanTile*m)
+	sc.out = grow(sc.out, chanTile*n)
+	if d == 1 {
+		ext, out := sc.tile[:m], sc.out[:n]
+		for i, v := range src[:n] {
+			ext[r+i] = float64(v)
+		}
+		s.pad(ext, n)
+		s.filterLine(sc, out, ext, n)
+		for i, v := range out {
+			dst[i] = T(v)
+		}
+		return
+	}
+	for c0 := 0; c0 < d; c0 += chanTile {
+		w := min(chanTile, d-c0)
+		for i := 0; i < n; i++ {
+			row := src[i*d+c0 : i*d+c0+w]
+			for c, v := range row {
+				sc.tile[c*m+r+i] = float64(v)
+			}
+		}
+		for c := 0; c < w; c++ {
+			ext := sc.tile[c*m : (c+1)*m]
+			s.pad(ext, n)
+			s.filterLine(sc, sc.out[c*n:(c+1)*n], ext, n)
+		}
+		for i := 0; i < n; i++ {
+			row := dst[i*d+c0 : i*d+c0+w]
+			for c := range row {
+				row[c] = T(sc.out[c*n+i])
+			}
+		}
+	}
 }
 
 // pad fills the r samples on each side of the line ext[r:r+n] according to
@@ -306,16 +348,23 @@ func mod(i, n int) int {
 	return m
 }
 
-// filterLine writes the n filtered values of the extended line ext to out.
+// filterLine writes the n filtered values of the extended line ext to out,
+// applying the NaN policy.
 func (s *Smoother) filterLine(sc *scratch, out, ext []float64, n int) {
+	s.correlate(out, ext, n)
+	if s.interpolate {
+		s.fillMissing(sc, out, ext, n)
+	}
+}
+
+// correlate writes the n plain filtered values of ext (n+2r samples) to out:
+// vector blocks first, then the Go loops for the rest.
+func (s *Smoother) correlate(out, ext []float64, n int) {
 	i0 := correlateBlocks(out, ext, s.w, n, s.odd)
 	if s.odd {
 		correlateOdd(out, ext, s.w, i0, n)
 	} else {
 		correlateEven(out, ext, s.w, i0, n)
-	}
-	if s.interpolate {
-		s.fillMissing(sc, out, ext, n)
 	}
 }
 
