@@ -743,7 +743,7 @@ for (const s of specs) {
   );
   entry.row_group_rows = rg.map((x) => Number(x.row_group_num_rows));
   const comps = await q(`SELECT DISTINCT compression FROM parquet_metadata(${sqlPath(file)})`);
-  entry.compression = comps.length === 1 ? String(comps[0].compression).toLowerCase() : comps.map((c) => String(c.compression).toLowerCase()).sort();
+  entry.compression = comps.length === 0 ? null : comps.length === 1 ? String(comps[0].compression).toLowerCase() : comps.map((c) => String(c.compression).toLowerCase()).sort();
   const kv = await q(`SELECT decode(key) AS key FROM parquet_kv_metadata(${sqlPath(file)})`);
   entry.kv_metadata_keys = kv.map((x) => x.key);
   const desc = await q(`DESCRIBE SELECT * FROM read_parquet(${sqlPath(file)})`);
