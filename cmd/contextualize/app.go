@@ -1,0 +1,32 @@
+package main
+
+import (
+	"github.com/urfave/cli/v2"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func newApp() *cli.App {
+	return &cli.App{
+		Name:                 "contextualize",
+		Usage:                "give every element of a sequence context from the rest of its sequence, Parquet to Parquet",
+		Version:              buildVersion(),
+		HideHelpCommand:      true,
+		Suggest:              true,
+		EnableBashCompletion: false,
+		// Errors are mapped to exit codes in one place (exitCode): never let
+		// urfave/cli call os.Exit itself (it would skip deferred cleanup).
+		ExitErrHandler: func(*cli.Context, error) {},
+		Flags:          globalFlags(),
+		Before:         setupLogging,
+		Commands: []*cli.Command{
+			attendCommand(),
+			smoothCommand(),
+			inspectCommand(),
+			planCommand(),
+			samplesCommand(),
+			versionCommand(),
+		},
+	}
+}

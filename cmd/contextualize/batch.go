@@ -1,0 +1,175 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"runtime"
+
+	"github.com/contextualize/contextualize/io/parquetio"
+	"github.com/contextualize/contextualize/io/storage"
+	"github.com/contextualize/contextualize/pipeline"
+	"github.com/contextualize/contextualize/pipeline/job"
+	"github.com/contextualize/contextualize/schemas"
+	"github.com/urfave/cli/v2"
+)
+
+// fingerprintKey is the output key-value metadata entry that identifies the
+// parameters an output was made with.
+const fingerprintKey = "contextualize.fingerprint"
+
+// batchRun is what attend and smooth hand to the shared batch runner.
+type batchRun struct {
+	command   string
+	params    map[string]any // the computation's parameters (fingerprinted)
+	defaults  []string       // default value columns
+	bind      job.Binder
+	needsTime bool
+}
+
+// prepared is a batch run with its flags parsed.
+type prepared struct {
+	units []pipeline.Unit
+	spec  *job.Spec
+	opts  pipeline.Options
+}
+
+func prepare(c *cli.Context, br batchRun) (*prepared, error) {
+	out := c.String("output")
+	if out == "" {
+		return nil, usageError(fmt.Errorf("%s needs --output DIR", br.command))
+	}
+	if c.NArg() == 0 {
+		return nil, usageError(fmt.Errorf("%s needs at least one INPUT (a file, a directory or a glob)", br.command))
+	}
+	units, err := pipeline.Expand(c.Args().Slice(), out)
+	if err != nil {
+		return nil, err
+	}
+	schemaOpts, err := schemaOptions(c, br.defaults)
+	if err != nil {
+		return nil, err
+	}
+	limit, err := parseSize(c.String("memory-limit"))
+	if err != nil {
+		return nil, usageError(fmt.Errorf("parsing --memory-limit: %w", err))
+	}
+	workers := c.Int("workers")
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	shardIndex, shardCount, err := pipeline.ShardFromEnv(c.Int("shard-index"), c.Int("shard-count"))
+	if err != nil {
+		return nil, err
+	}
+	params := fingerprintParams(c, br)
+	fp := fingerprint(params)
+	spec := &job.Spec{
+		Schema:    schemaOpts,
+		Bind:      br.bind,
+		NeedsTime: br.needsTime,
+		Writer: parquetio.WriterOptions{
+			Compression:  c.String("compression"),
+			RowGroupRows: c.Int("row-group-rows"),
+			OutputColumn: c.String("output-column"),
+			Metadata:     map[string]string{fingerprintKey: fp, "contextualize.version": buildVersion(), "contextualize.parameters": mustJSON(params)},
+		},
+		Workers: workers,
+		Budget:  pipeline.NewBudget(limit),
+	}
+	if err := checkCompression(spec.Writer.Compression); err != nil {
+		return nil, err
+	}
+	opts := pipeline.Options{
+		Workers: workers, MemoryLimit: limit,
+		ShardIndex: shardIndex, ShardCount: shardCount,
+		Overwrite: c.Bool("overwrite"), FailFast: c.Bool("fail-fast"),
+		Budget:      spec.Budget,
+		Fingerprint: fp, ReadFingerprint: readFingerprint, ReadRows: readRows,
+		Command: br.command, Version: buildVersion(), Params: params,
+		OutDir: out, FS: storage.OS(), Logger: logger,
+		Progress: pipeline.ProgressMode(c.String("progress")), Quiet: c.Bool("quiet"),
+	}
+	return &prepared{units: units, spec: spec, opts: opts}, nil
+}
+
+// runBatch runs attend or smooth over the inputs.
+func runBatch(c *cli.Context, br batchRun) error {
+	p, err := prepare(c, br)
+	if err != nil {
+		return err
+	}
+	rep, err := pipeline.Run(c.Context, p.units, p.spec, p.opts)
+	if err != nil || (rep != nil && rep.Failed() > 0) {
+		return &runError{report: rep, err: err}
+	}
+	return nil
+}
+
+func schemaOptions(c *cli.Context, defaults []string) (schemas.Options, error) {
+	layout, err := schemas.ParseLayout(c.String("layout"))
+	if err != nil {
+		return schemas.Options{}, usageError(err)
+	}
+	return schemas.Options{
+		Layout: layout, Column: c.String("column"), DefaultColumns: defaults,
+		SequenceColumn: c.String("sequence-column"), OrderColumn: c.String("order-column"),
+		TimeColumn: c.String("time-column"),
+	}, nil
+}
+
+// fingerprintParams is everything that changes output bytes.
+func fingerprintParams(c *cli.Context, br batchRun) map[string]any {
+	p := map[string]any{"command": br.command, "format": 1}
+	for k, v := range br.params {
+		p[k] = v
+	}
+	for _, f := range []string{"layout", "column", "output-column", "sequence-column", "order-column", "time-column", "compression"} {
+		p[f] = c.String(f)
+	}
+	p["row-group-rows"] = c.Int("row-group-rows")
+	return p
+}
+
+// fingerprint hashes the canonical JSON of the parameters (map keys sorted).
+func fingerprint(params map[string]any) string {
+	sum := sha256.Sum256([]byte(mustJSON(params)))
+	return hex.EncodeToString(sum[:16])
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("encoding parameters: %v", err)) // only plain values go in
+	}
+	return string(b)
+}
+
+// readFingerprint reads an existing output's fingerprint.
+func readFingerprint(path string) (string, error) {
+	f, err := parquetio.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	return f.Metadata()[fingerprintKey], nil
+}
+
+// readRows reads an existing output's row count from its footer.
+func readRows(path string) (int64, error) {
+	f, err := parquetio.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	return f.NumRows(), nil
+}
+
+func checkCompression(s string) error {
+	switch s {
+	case "zstd", "snappy", "gzip", "lz4", "none":
+		return nil
+	}
+	return usageError(fmt.Errorf("parsing --compression: expected zstd, snappy, gzip, lz4 or none, found %q", s))
+}

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/contextualize/contextualize/attention"
+	"github.com/contextualize/contextualize/io/safetensors"
+	"github.com/contextualize/contextualize/pipeline/job"
+	"github.com/contextualize/contextualize/schemas"
+	"github.com/urfave/cli/v2"
+)
+
+func attendCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "attend",
+		Usage:     "multi-head scaled dot-product attention over vector sequences (PyTorch nn.MultiheadAttention semantics)",
+		ArgsUsage: "INPUT...",
+		Flags: append(batchFlags(),
+			&cli.StringFlag{Name: "weights", Usage: "safetensors `PATH`, identity, or random", EnvVars: envs("weights")},
+			&cli.StringFlag{Name: "weights-prefix", Usage: "sub-module prefix of the tensor names", EnvVars: envs("weights-prefix")},
+			&cli.Uint64Flag{Name: "seed", Usage: "seed for --weights random", EnvVars: envs("seed")},
+			&cli.IntFlag{Name: "heads", Value: 1, Usage: "number of heads; d must divide by it", EnvVars: envs("heads")},
+			&cli.BoolFlag{Name: "causal", Usage: "element i attends to j <= i", EnvVars: envs("causal")},
+			&cli.IntFlag{Name: "window", Value: -1, Usage: "element i attends to |i-j| <= W", EnvVars: envs("window")},
+			&cli.Float64Flag{Name: "scale", Usage: "score scale (default 1/sqrt(d/heads))", EnvVars: envs("scale")},
+		),
+		OnUsageError: onUsageError,
+		Action:       func(c *cli.Context) error { return execBatch(c, attendBatch, runBatch) },
+	}
+}
+
+func attendBatch(c *cli.Context) (batchRun, error) {
+	mp := attention.MHAParams{Heads: c.Int("heads"), Causal: c.Bool("causal"), Window: c.Int("window"), Scale: c.Float64("scale")}
+	src := c.String("weights")
+	if src == "" {
+		return batchRun{}, usageError(fmt.Errorf("attend needs --weights PATH (safetensors), identity or random"))
+	}
+	ws, err := newWeightSource(src, c.String("weights-prefix"), c.Uint64("seed"), mp)
+	if err != nil {
+		return batchRun{}, err
+	}
+	params := map[string]any{
+		"weights": ws.identity, "heads": mp.Heads, "causal": mp.Causal, "window": mp.Window, "scale": mp.Scale,
+	}
+	bind := func(det schemas.Detected, d int) (job.Computer, error) {
+		m, err := ws.forD(d)
+		if err != nil {
+			return nil, &schemas.Error{File: det.File, Column: det.Value.Name, Expected: ws.expect(), Found: fmt.Sprintf("vectors of d=%d (%v)", d, err)}
+		}
+		return attender{m}, nil
+	}
+	return batchRun{command: "attend", params: params, defaults: []string{"embedding"}, bind: bind}, nil
+}
+
+// weightSource makes the MHA for a vector width: fixed by a weights file,
+// or built per width for identity and random weights.
+type weightSource struct {
+	kind     string // "file", "identity", "random"
+	identity string // what the fingerprint records: the file's sha256, or kind and seed
+	seed     uint64
+	params   attention.MHAParams
+	fixed    *attention.MHA
+	mu       sync.Mutex
+	byD      map[int]*attention.MHA
+}
+
+func newWeightSource(src, prefix string, seed uint64, p attention.MHAParams) (*weightSource, error) {
+	ws := &weightSource{kind: src, params: p, seed: seed, byD: map[int]*attention.MHA{}}
+	switch src {
+	case "identity":
+		ws.identity = "identity"
+		return ws, nil
+	case "random":
+		ws.identity = fmt.Sprintf("random:%d", seed)
+		return ws, nil
+	}
+	ws.kind = "file"
+	w, sum, err := loadWeights(src, prefix)
+	if err != nil {
+		return nil, usageError(err)
+	}
+	m, err := attention.NewMHA(w, p)
+	if err != nil {
+		return nil, usageError(fmt.Errorf("using weights %s: %w", src, err))
+	}
+	ws.fixed, ws.identity = m, "sha256:"+sum+":"+prefix
+	return ws, nil
+}
+
+func (ws *weightSource) expect() string {
+	if ws.fixed != nil {
+		return fmt.Sprintf("vectors of d=%d to match the weights", ws.fixed.D())
+	}
+	return fmt.Sprintf("vectors whose d divides by %d heads", ws.params.Heads)
+}
+
+func (ws *weightSource) forD(d int) (*attention.MHA, error) {
+	if ws.fixed != nil {
+		if d != ws.fixed.D() {
+			return nil, fmt.Errorf("the weights have d=%d", ws.fixed.D())
+		}
+		return ws.fixed, nil
+	}
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	if m, ok := ws.byD[d]; ok {
+		return m, nil
+	}
+	w := attention.IdentityWeights(d)
+	if ws.kind == "random" {
+		w = attention.RandomWeights(d, ws.seed)
+	}
+	m, err := attention.NewMHA(w, ws.params)
+	if err != nil {
+		return nil, err
+	}
+	ws.byD[d] = m
+	return m, nil
+}
+
+// loadWeights reads a safetensors state dict and its sha256.
+func loadWeights(path, prefix string) (attention.MHAWeights, string, error) {
+	sum, err := fileSHA256(path)
+	if err != nil {
+		return attention.MHAWeights{}, "", fmt.Errorf("reading weights: %w", err)
+	}
+	f, err := safetensors.Open(path)
+	if err != nil {
+		return attention.MHAWeights{}, "", fmt.Errorf("reading weights: %w", err)
+	}
+	tensors := map[string]attention.Tensor{}
+	for _, name := range f.Names() {
+		shape, data, err := f.Tensor(name)
+		if err != nil {
+			return attention.MHAWeights{}, "", fmt.Errorf("reading weights: %w", err)
+		}
+		tensors[name] = attention.Tensor{Shape: shape, Data: data}
+	}
+	w, err := attention.WeightsFromStateDict(tensors, prefix)
+	if err != nil {
+		return attention.MHAWeights{}, "", fmt.Errorf("reading weights %s: %w", path, err)
+	}
+	return w, sum, nil
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("hashing %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// attender adapts an attention.MHA to job.Computer.
+type attender struct{ m *attention.MHA }
+
+func (a attender) Compute32(dst, src []float32, n, d int, _ []int64) { a.m.Forward32(dst, src, n) }
+func (a attender) Compute64(dst, src []float64, n, d int, _ []int64) { a.m.Forward64(dst, src, n) }

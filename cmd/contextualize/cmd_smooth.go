@@ -1,0 +1,157 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/contextualize/contextualize/attention"
+	"github.com/contextualize/contextualize/io/parquetio"
+	"github.com/contextualize/contextualize/pipeline/job"
+	"github.com/contextualize/contextualize/schemas"
+	"github.com/urfave/cli/v2"
+)
+
+func smoothCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "smooth",
+		Usage:     "Gaussian smoothing over series or vector sequences (scipy gaussian_filter1d semantics)",
+		ArgsUsage: "INPUT...",
+		Flags: append(batchFlags(),
+			&cli.Float64Flag{Name: "sigma", Usage: "standard deviation in positions", EnvVars: envs("sigma")},
+			&cli.Float64Flag{Name: "truncate", Value: 4.0, Usage: "radius = int(truncate*sigma + 0.5)", EnvVars: envs("truncate")},
+			&cli.IntFlag{Name: "radius", Value: -1, Usage: "kernel radius (overrides --truncate)", EnvVars: envs("radius")},
+			&cli.StringFlag{Name: "mode", Value: "reflect", Usage: "reflect, nearest, mirror, constant or wrap", EnvVars: envs("mode")},
+			&cli.Float64Flag{Name: "cval", Usage: "the constant for --mode constant", EnvVars: envs("cval")},
+			&cli.IntFlag{Name: "order", Usage: "0, 1 or 2: derivatives of the Gaussian", EnvVars: envs("order")},
+			&cli.StringFlag{Name: "nan", Value: "propagate", Usage: "propagate or interpolate", EnvVars: envs("nan")},
+			&cli.StringFlag{Name: "bandwidth", Usage: "irregular timestamps: kernel bandwidth as a duration (90s, 5m) or a number in the order column's units", EnvVars: envs("bandwidth")},
+		),
+		OnUsageError: onUsageError,
+		Action:       func(c *cli.Context) error { return execBatch(c, smoothBatch, runBatch) },
+	}
+}
+
+func smoothBatch(c *cli.Context) (batchRun, error) {
+	p := attention.SmoothParams{
+		Sigma: c.Float64("sigma"), Truncate: c.Float64("truncate"), Radius: c.Int("radius"),
+		Mode: c.String("mode"), Cval: c.Float64("cval"), Order: c.Int("order"), NaN: c.String("nan"),
+	}
+	bw, err := parseBandwidth(c.String("bandwidth"))
+	if err != nil {
+		return batchRun{}, usageError(err)
+	}
+	var shared *attention.Smoother
+	if bw.set {
+		p.Bandwidth = 1 // validated now, bound per file in the order column's units
+	}
+	if shared, err = attention.NewSmoother(p); err != nil {
+		return batchRun{}, usageError(fmt.Errorf("smooth: %w", err))
+	}
+	params := map[string]any{
+		"sigma": p.Sigma, "truncate": p.Truncate, "radius": p.Radius, "mode": p.Mode,
+		"cval": p.Cval, "order": p.Order, "nan": p.NaN, "bandwidth": c.String("bandwidth"),
+	}
+	bind := func(det schemas.Detected, d int) (job.Computer, error) {
+		if !bw.set {
+			return smoother{shared}, nil
+		}
+		h, err := bw.in(det)
+		if err != nil {
+			return nil, err
+		}
+		q := p
+		q.Bandwidth = h
+		s, err := attention.NewSmoother(q)
+		if err != nil {
+			return nil, usageError(err)
+		}
+		return smoother{s}, nil
+	}
+	return batchRun{command: "smooth", params: params, defaults: []string{"value", "embedding"}, bind: bind, needsTime: bw.set}, nil
+}
+
+// smoother adapts an attention.Smoother to job.Computer.
+type smoother struct{ s *attention.Smoother }
+
+func (s smoother) Compute32(dst, src []float32, n, d int, t []int64) {
+	if t != nil {
+		s.s.SmoothAt32(dst, src, t, n, d)
+		return
+	}
+	s.s.Smooth32(dst, src, n, d)
+}
+
+func (s smoother) Compute64(dst, src []float64, n, d int, t []int64) {
+	if t != nil {
+		s.s.SmoothAt64(dst, src, t, n, d)
+		return
+	}
+	s.s.Smooth64(dst, src, n, d)
+}
+
+// bandwidth is a --bandwidth value: a duration, or a plain number in the
+// order column's own units.
+type bandwidth struct {
+	set      bool
+	duration time.Duration
+	number   float64
+}
+
+func parseBandwidth(s string) (bandwidth, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return bandwidth{}, nil
+	}
+	if v, err := strconv.ParseFloat(s, 64); err == nil {
+		if v <= 0 {
+			return bandwidth{}, fmt.Errorf("parsing --bandwidth: expected a positive value, found %q", s)
+		}
+		return bandwidth{set: true, number: v}, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return bandwidth{}, fmt.Errorf("parsing --bandwidth: expected a positive duration like 90s or 5m, or a number in the order column's units, found %q", s)
+	}
+	return bandwidth{set: true, duration: d}, nil
+}
+
+// in converts the bandwidth to the units of the file's order or time column.
+func (b bandwidth) in(det schemas.Detected) (float64, error) {
+	if b.duration == 0 {
+		return b.number, nil
+	}
+	col := det.Order
+	if det.Layout == schemas.Nested {
+		col = det.Time
+	}
+	if col == nil {
+		return 0, &schemas.Error{File: det.File, Expected: "an order or time column for --bandwidth", Found: "none"}
+	}
+	perUnit, ok := unitNanos(*col)
+	if !ok {
+		return 0, &schemas.Error{File: det.File, Column: col.Name, Expected: "a timestamp or date column for a duration --bandwidth (give a plain number for integer columns)", Found: col.Elem.String()}
+	}
+	return float64(b.duration.Nanoseconds()) / perUnit, nil
+}
+
+func unitNanos(c parquetio.ColumnInfo) (float64, bool) {
+	if c.Elem == parquetio.Date {
+		return 86400e9, true
+	}
+	if c.Elem != parquetio.Timestamp {
+		return 0, false
+	}
+	switch c.TimeUnit {
+	case "ns":
+		return 1, true
+	case "us":
+		return 1e3, true
+	case "ms":
+		return 1e6, true
+	case "s":
+		return 1e9, true
+	}
+	return 0, false
+}

@@ -1,0 +1,108 @@
+package job
+
+import (
+	"github.com/contextualize/contextualize/io/parquetio"
+	"github.com/contextualize/contextualize/schemas"
+)
+
+// rowGroup is one input row group: its values and, for the long layout,
+// where sequences start and the order value of each row.
+type rowGroup struct {
+	index  int
+	chunk  parquetio.ValueChunk
+	starts []int    // rows where a new sequence id begins (long layout with ids)
+	keys   []string // the id at each start
+	order  []int64  // per element: the order (long) or time (nested) value; nil without one
+}
+
+func (g *rowGroup) rows() int { return g.chunk.Rows }
+
+// readRowGroup reads the value column and the key columns of row group i.
+func (r *run) readRowGroup(i int) (*rowGroup, error) {
+	spec := parquetio.ReadSpec{Column: r.det.Value.Name, Nesting: r.det.Nesting(), D: r.d}
+	chunk, err := r.file.ReadValues(i, spec, nil)
+	if err != nil {
+		return nil, err
+	}
+	if r.d == 0 && chunk.Elems() > 0 {
+		r.d = chunk.D
+	}
+	g := &rowGroup{index: i, chunk: chunk}
+	if r.det.Layout == schemas.Nested {
+		return g, r.readTimes(g)
+	}
+	if err := r.readSequenceIDs(g); err != nil {
+		return nil, err
+	}
+	return g, r.readOrder(g)
+}
+
+func (r *run) readSequenceIDs(g *rowGroup) error {
+	if r.det.Sequence == nil || g.rows() == 0 {
+		return nil
+	}
+	col := r.det.Sequence.Name
+	a, err := r.file.ReadColumn(g.index, col)
+	if err != nil {
+		return err
+	}
+	defer a.Release()
+	prev := ""
+	for row := 0; row < a.Len(); row++ {
+		k, ok := keyString(a, row)
+		if !ok {
+			return r.dataError(g, row, col, "a sequence id", "null")
+		}
+		if row == 0 || k != prev {
+			g.starts = append(g.starts, row)
+			g.keys = append(g.keys, clone(k))
+			prev = g.keys[len(g.keys)-1]
+		}
+	}
+	return nil
+}
+
+func (r *run) readOrder(g *rowGroup) error {
+	if r.det.Order == nil || g.rows() == 0 {
+		return nil
+	}
+	col := r.det.Order.Name
+	a, err := r.file.ReadColumn(g.index, col)
+	if err != nil {
+		return err
+	}
+	defer a.Release()
+	vals, bad, err := orderValues(a)
+	if err != nil {
+		return r.dataError(g, bad, col, "an integer, timestamp or date order value", err.Error())
+	}
+	g.order = vals
+	return nil
+}
+
+func (r *run) readTimes(g *rowGroup) error {
+	if r.det.Time == nil || !r.spec.NeedsTime {
+		return nil
+	}
+	col := r.det.Time.Name
+	vals, offs, err := r.file.ReadListInt64(g.index, col)
+	if err != nil {
+		return err
+	}
+	for row := 0; row < g.rows(); row++ {
+		n, m := offs[row+1]-offs[row], g.chunk.Offsets[row+1]-g.chunk.Offsets[row]
+		if n != m {
+			return r.dataError(g, row, col, sprintf("%d times, one per value of %q", m, r.det.Value.Name), sprintf("%d", n))
+		}
+	}
+	g.order = vals
+	return nil
+}
+
+func (r *run) dataError(g *rowGroup, row int, col, expected, found string) error {
+	rowIdx := int64(-1)
+	if row >= 0 {
+		rowIdx = g.chunk.FirstRow + int64(row)
+	}
+	return &parquetio.DataError{File: r.file.Path(), RowGroup: g.index, Row: rowIdx, Column: col, Expected: expected, Found: found}
+}

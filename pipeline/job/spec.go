@@ -1,0 +1,115 @@
+package job
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+
+	"github.com/contextualize/contextualize/io/parquetio"
+	"github.com/contextualize/contextualize/pipeline"
+	"github.com/contextualize/contextualize/schemas"
+)
+
+// Computer is the math applied to one sequence at a time. src and dst hold
+// n elements of width d, element-major; t holds the n order values (time
+// units of the order column) when the computer asked for them, else nil.
+// Implementations must be safe for concurrent use.
+type Computer interface {
+	Compute32(dst, src []float32, n, d int, t []int64)
+	Compute64(dst, src []float64, n, d int, t []int64)
+}
+
+// Binder makes the Computer for one file once its layout and vector width
+// are known. It returns a *schemas.Error when the file does not fit (for
+// example d differs from the weights').
+type Binder func(det schemas.Detected, d int) (Computer, error)
+
+// Spec is everything needed to process files of one run.
+type Spec struct {
+	Schema    schemas.Options
+	Bind      Binder
+	NeedsTime bool // the computer wants order values (bandwidth smoothing)
+	Writer    parquetio.WriterOptions
+	Workers   int
+	Budget    *pipeline.Budget
+	// SegmentElems is the target number of elements per work item; 0 means
+	// a default that keeps items near a few MB.
+	SegmentElems int
+}
+
+// Process reads u.Input, computes every sequence and writes the output to w.
+// Bad data (a corrupt file, a ragged vector) comes back as an input error,
+// a file that does not fit the run's columns or weights as a usage error.
+func (s *Spec) Process(ctx context.Context, u pipeline.Unit, w io.Writer) (pipeline.Result, error) {
+	res, err := s.process(ctx, u, w)
+	return res, classify(err)
+}
+
+func (s *Spec) process(ctx context.Context, u pipeline.Unit, w io.Writer) (pipeline.Result, error) {
+	f, err := parquetio.Open(u.Input)
+	if err != nil {
+		if isFileSystem(err) {
+			return pipeline.Result{}, err
+		}
+		return pipeline.Result{}, pipeline.InputError(err)
+	}
+	defer f.Close()
+	det, err := schemas.Detect(u.Input, f.Columns(), s.Schema)
+	if err != nil {
+		return pipeline.Result{}, err
+	}
+	if s.NeedsTime {
+		if err := requireTime(det); err != nil {
+			return pipeline.Result{}, err
+		}
+	}
+	opts := s.Writer
+	opts.ValueColumn = det.Value.Name
+	wr, err := parquetio.NewWriter(w, f, opts)
+	if err != nil {
+		return pipeline.Result{}, fmt.Errorf("creating the output for %s: %w", u.Input, err)
+	}
+	r := &run{spec: s, file: f, det: det, writer: wr, tracker: pipeline.TrackerFrom(ctx)}
+	if err := r.execute(ctx); err != nil {
+		return pipeline.Result{}, err
+	}
+	if err := wr.Close(); err != nil {
+		return pipeline.Result{}, fmt.Errorf("finishing the output for %s: %w", u.Input, err)
+	}
+	return pipeline.Result{Rows: f.NumRows(), Sequences: r.sequences}, nil
+}
+
+func requireTime(det schemas.Detected) error {
+	if det.Layout == schemas.Long && det.Order == nil {
+		return &schemas.Error{File: det.File, Expected: "an order column (position or timestamp, or --order-column) for --bandwidth", Found: "none"}
+	}
+	if det.Layout == schemas.Nested && det.Time == nil {
+		return &schemas.Error{File: det.File, Expected: "a time column (--time-column, a list of timestamps) for --bandwidth", Found: "none"}
+	}
+	return nil
+}
+
+// classify marks data errors as input errors (exit 3 when others succeed)
+// and schema mismatches as usage errors (exit 2).
+func classify(err error) error {
+	var de *parquetio.DataError
+	var se *schemas.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &se):
+		return pipeline.Usage(err)
+	case errors.As(err, &de):
+		return pipeline.InputError(err)
+	}
+	return err
+}
+
+// isFileSystem reports whether opening failed in the file system (missing
+// file, permissions, I/O) rather than on the file's contents.
+func isFileSystem(err error) bool {
+	var pe *fs.PathError
+	return errors.As(err, &pe)
+}
