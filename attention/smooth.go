@@ -155,16 +155,18 @@ func (s *Smoother) Radius() int { return s.r }
 // scratch holds the per-call buffers; pooled so steady-state calls do not
 // allocate.
 type scratch struct {
-	ext  []float64 // extended line: r samples of boundary, n, r of boundary
-	out  []float64 // output channels of a tile
-	tile []float64 // chanTile extended lines
-	aux  []float64 // interpolate: valid mask (1/0) over ext; NW: kernel values
-	cnt  []int32   // interpolate: prefix count of NaN over ext
-	in   []float64 // NW: input copy (n×d, float64)
-	tmp  []float64 // NW: inputs and outputs in sorted time order
-	idx  []int     // NW: order of unsorted timestamps
-	ts   []int64   // NW: sorted timestamps
-	pos  []int64   // NW: positions 0..n-1 as timestamps
+	ext     []float64 // extended line: r samples of boundary, n, r of boundary
+	out     []float64 // output channels of a tile
+	tile    []float64 // chanTile extended lines
+	rows    []float64 // interleaved input rows (amd64)
+	rowsOut []float64 // interleaved output rows (amd64)
+	aux     []float64 // interpolate: valid mask (1/0) over ext; NW: kernel values
+	cnt     []int32   // interpolate: prefix count of NaN over ext
+	in      []float64 // NW: input copy (n×d, float64)
+	tmp     []float64 // NW: inputs and outputs in sorted time order
+	idx     []int     // NW: order of unsorted timestamps
+	ts      []int64   // NW: sorted timestamps
+	pos     []int64   // NW: positions 0..n-1 as timestamps
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -234,7 +236,7 @@ func overlap(a, b []float64) bool {
 // sees the same values in the same order as with a fully padded line.
 func (s *Smoother) smoothDirect(sc *scratch, dst, src []float64) {
 	n, r := len(src), s.r
-	s.correlate(dst[r:n-r], src, n-2*r)
+	s.correlate(sc, dst[r:n-r], src, n-2*r)
 	if r == 0 {
 		return
 	}
@@ -244,12 +246,12 @@ func (s *Smoother) smoothDirect(sc *scratch, dst, src []float64) {
 		buf[k] = s.outside(src, k-r)
 	}
 	copy(buf[r:], src[:2*r])
-	s.correlate(dst[:r], buf, r)
+	s.correlate(sc, dst[:r], buf, r)
 	copy(buf, src[n-2*r:])
 	for k := 0; k < r; k++ {
 		buf[2*r+k] = s.outside(src, n+k)
 	}
-	s.correlate(dst[n-r:], buf, r)
+	s.correlate(sc, dst[n-r:], buf, r)
 }
 
 // chanTile is how many channels of an n×d sequence are gathered together,
@@ -351,7 +353,7 @@ func mod(i, n int) int {
 // filterLine writes the n filtered values of the extended line ext to out,
 // applying the NaN policy.
 func (s *Smoother) filterLine(sc *scratch, out, ext []float64, n int) {
-	s.correlate(out, ext, n)
+	s.correlate(sc, out, ext, n)
 	if s.interpolate {
 		s.fillMissing(sc, out, ext, n)
 	}
@@ -359,8 +361,9 @@ func (s *Smoother) filterLine(sc *scratch, out, ext []float64, n int) {
 
 // correlate writes the n plain filtered values of ext (n+2r samples) to out:
 // vector blocks first, then the Go loops for the rest.
-func (s *Smoother) correlate(out, ext []float64, n int) {
-	i0 := correlateBlocks(out, ext, s.w, n, s.odd)
+func (s *Smoother) correlate(sc *scratch, out, ext []float64, n int) {
+	i0 := correlateInterleaved(sc, out, ext, s.w, n, s.odd)
+	i0 += correlateBlocks(out[i0:], ext[i0:], s.w, n-i0, s.odd)
 	if s.odd {
 		correlateOdd(out, ext, s.w, i0, n)
 	} else {

@@ -10,6 +10,8 @@
 // are bit-identical to the pure-Go loop. A block is 16 outputs (AVX2: 4 ymm
 // accumulators) or 64 (AVX-512: 8 zmm accumulators); a call writes
 // out[0 : blocks*block] and reads ext[0 : blocks*block + 2r].
+// corrRowsAVX512 works on 8 interleaved series (sample q of lane l at
+// [8q+l], rows 64-byte aligned): a block is 8 rows, every load is aligned.
 
 // func corrBlocksAVX2(out, ext, w *float64, r, blocks int, odd bool)
 TEXT ·corrBlocksAVX2(SB), NOSPLIT, $0-41
@@ -20,7 +22,9 @@ TEXT ·corrBlocksAVX2(SB), NOSPLIT, $0-41
 	MOVQ blocks+32(FP), BX
 	MOVBQZX odd+40(FP), AX
 	VBROADCASTSD (DX), Y14
-	LEAQ (SI)(CX*8), R8 // centre of the first block: ext + r
+	MOVQ CX, R14
+	SHLQ $3, R14 // r taps in bytes
+	LEAQ (SI)(R14*1), R8 // centre of the first block: ext + r
 	LEAQ (DX)(CX*8), R12 // &w[r]
 	TESTQ BX, BX
 	JZ corrBlocksAVX2_done
@@ -30,7 +34,7 @@ corrBlocksAVX2_block:
 	VMULPD 64(R8), Y14, Y2
 	VMULPD 96(R8), Y14, Y3
 	MOVQ SI, R9 // x[i-j], j = r
-	LEAQ (R8)(CX*8), R10 // x[i+j], j = r
+	LEAQ (R8)(R14*1), R10 // x[i+j], j = r
 	MOVQ R12, R11 // &w[j]
 	MOVQ CX, R13
 	TESTQ R13, R13
@@ -107,7 +111,9 @@ TEXT ·corrBlocksAVX512(SB), NOSPLIT, $0-41
 	MOVQ blocks+32(FP), BX
 	MOVBQZX odd+40(FP), AX
 	VBROADCASTSD (DX), Z30
-	LEAQ (SI)(CX*8), R8 // centre of the first block: ext + r
+	MOVQ CX, R14
+	SHLQ $3, R14 // r taps in bytes
+	LEAQ (SI)(R14*1), R8 // centre of the first block: ext + r
 	LEAQ (DX)(CX*8), R12 // &w[r]
 	TESTQ BX, BX
 	JZ corrBlocksAVX512_done
@@ -121,7 +127,7 @@ corrBlocksAVX512_block:
 	VMULPD 384(R8), Z30, Z6
 	VMULPD 448(R8), Z30, Z7
 	MOVQ SI, R9 // x[i-j], j = r
-	LEAQ (R8)(CX*8), R10 // x[i+j], j = r
+	LEAQ (R8)(R14*1), R10 // x[i+j], j = r
 	MOVQ R12, R11 // &w[j]
 	MOVQ CX, R13
 	TESTQ R13, R13
@@ -222,5 +228,134 @@ corrBlocksAVX512_store:
 	DECQ BX
 	JNZ corrBlocksAVX512_block
 corrBlocksAVX512_done:
+	VZEROUPPER
+	RET
+
+// func corrRowsAVX512(out, ext, w *float64, r, blocks int, odd bool)
+TEXT ·corrRowsAVX512(SB), NOSPLIT, $0-41
+	MOVQ out+0(FP), DI
+	MOVQ ext+8(FP), SI
+	MOVQ w+16(FP), DX
+	MOVQ r+24(FP), CX
+	MOVQ blocks+32(FP), BX
+	MOVBQZX odd+40(FP), AX
+	VBROADCASTSD (DX), Z30
+	MOVQ CX, R14
+	SHLQ $6, R14 // r taps in bytes
+	LEAQ (SI)(R14*1), R8 // centre of the first block: ext + r
+	LEAQ (DX)(CX*8), R12 // &w[r]
+	TESTQ BX, BX
+	JZ corrRowsAVX512_done
+corrRowsAVX512_block:
+	VMULPD 0(R8), Z30, Z0
+	VMULPD 64(R8), Z30, Z1
+	VMULPD 128(R8), Z30, Z2
+	VMULPD 192(R8), Z30, Z3
+	VMULPD 256(R8), Z30, Z4
+	VMULPD 320(R8), Z30, Z5
+	VMULPD 384(R8), Z30, Z6
+	VMULPD 448(R8), Z30, Z7
+	MOVQ SI, R9 // x[i-j], j = r
+	LEAQ (R8)(R14*1), R10 // x[i+j], j = r
+	MOVQ R12, R11 // &w[j]
+	MOVQ CX, R13
+	TESTQ R13, R13
+	JZ corrRowsAVX512_store
+	TESTQ AX, AX
+	JNZ corrRowsAVX512_odd
+corrRowsAVX512_even:
+	VBROADCASTSD (R11), Z31
+	VMOVUPD 0(R9), Z8
+	VADDPD 0(R10), Z8, Z8
+	VMULPD Z31, Z8, Z8
+	VADDPD Z8, Z0, Z0
+	VMOVUPD 64(R9), Z9
+	VADDPD 64(R10), Z9, Z9
+	VMULPD Z31, Z9, Z9
+	VADDPD Z9, Z1, Z1
+	VMOVUPD 128(R9), Z10
+	VADDPD 128(R10), Z10, Z10
+	VMULPD Z31, Z10, Z10
+	VADDPD Z10, Z2, Z2
+	VMOVUPD 192(R9), Z11
+	VADDPD 192(R10), Z11, Z11
+	VMULPD Z31, Z11, Z11
+	VADDPD Z11, Z3, Z3
+	VMOVUPD 256(R9), Z12
+	VADDPD 256(R10), Z12, Z12
+	VMULPD Z31, Z12, Z12
+	VADDPD Z12, Z4, Z4
+	VMOVUPD 320(R9), Z13
+	VADDPD 320(R10), Z13, Z13
+	VMULPD Z31, Z13, Z13
+	VADDPD Z13, Z5, Z5
+	VMOVUPD 384(R9), Z14
+	VADDPD 384(R10), Z14, Z14
+	VMULPD Z31, Z14, Z14
+	VADDPD Z14, Z6, Z6
+	VMOVUPD 448(R9), Z15
+	VADDPD 448(R10), Z15, Z15
+	VMULPD Z31, Z15, Z15
+	VADDPD Z15, Z7, Z7
+	ADDQ $64, R9
+	SUBQ $64, R10
+	SUBQ $8, R11
+	DECQ R13
+	JNZ corrRowsAVX512_even
+	JMP corrRowsAVX512_store
+corrRowsAVX512_odd:
+	VBROADCASTSD (R11), Z31
+	VMOVUPD 0(R9), Z8
+	VSUBPD 0(R10), Z8, Z8
+	VMULPD Z31, Z8, Z8
+	VADDPD Z8, Z0, Z0
+	VMOVUPD 64(R9), Z9
+	VSUBPD 64(R10), Z9, Z9
+	VMULPD Z31, Z9, Z9
+	VADDPD Z9, Z1, Z1
+	VMOVUPD 128(R9), Z10
+	VSUBPD 128(R10), Z10, Z10
+	VMULPD Z31, Z10, Z10
+	VADDPD Z10, Z2, Z2
+	VMOVUPD 192(R9), Z11
+	VSUBPD 192(R10), Z11, Z11
+	VMULPD Z31, Z11, Z11
+	VADDPD Z11, Z3, Z3
+	VMOVUPD 256(R9), Z12
+	VSUBPD 256(R10), Z12, Z12
+	VMULPD Z31, Z12, Z12
+	VADDPD Z12, Z4, Z4
+	VMOVUPD 320(R9), Z13
+	VSUBPD 320(R10), Z13, Z13
+	VMULPD Z31, Z13, Z13
+	VADDPD Z13, Z5, Z5
+	VMOVUPD 384(R9), Z14
+	VSUBPD 384(R10), Z14, Z14
+	VMULPD Z31, Z14, Z14
+	VADDPD Z14, Z6, Z6
+	VMOVUPD 448(R9), Z15
+	VSUBPD 448(R10), Z15, Z15
+	VMULPD Z31, Z15, Z15
+	VADDPD Z15, Z7, Z7
+	ADDQ $64, R9
+	SUBQ $64, R10
+	SUBQ $8, R11
+	DECQ R13
+	JNZ corrRowsAVX512_odd
+corrRowsAVX512_store:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, 384(DI)
+	VMOVUPD Z7, 448(DI)
+	ADDQ $512, SI
+	ADDQ $512, R8
+	ADDQ $512, DI
+	DECQ BX
+	JNZ corrRowsAVX512_block
+corrRowsAVX512_done:
 	VZEROUPPER
 	RET

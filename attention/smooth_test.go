@@ -244,12 +244,19 @@ func checkFastPath(t *testing.T, seed uint64) {
 			n = 1 + rng.IntN(300)
 		}
 		d := 1 + rng.IntN(3)
+		long := iter%16 == 1 // long series, large radius: the interleaved kernel
+		if long {
+			n, d = 512+rng.IntN(2500), 1+rng.IntN(2)
+		}
 		p := SmoothParams{
 			Sigma: 0.2 + rng.Float64()*10, Truncate: 4, Radius: -1,
 			Mode: modes[rng.IntN(len(modes))], Cval: rng.NormFloat64(), Order: rng.IntN(3),
 		}
-		if rng.IntN(4) == 0 {
+		if rng.IntN(4) == 0 || long {
 			p.Radius = rng.IntN(120)
+		}
+		if long && rng.IntN(2) == 0 {
+			p.Radius = 24 + rng.IntN(200)
 		}
 		if p.Order == 0 && rng.IntN(2) == 0 {
 			p.NaN = "interpolate"
