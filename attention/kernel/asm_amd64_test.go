@@ -3,6 +3,7 @@
 package kernel
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -60,13 +61,18 @@ func TestPackers(t *testing.T) {
 			}
 			return d
 		}
-		d := newDst(kc * 14)
-		stransPack14(kc, &src[0], ld*4, 0x3fff, &d[0], 14*4)
-		check("stransPack14", d, 14, 14, 14)
-		d = newDst(kc * 32)
-		stransPack16(kc, &src[0], ld*4, 0xffff, &d[0], 128)
-		stransPack16(kc, &src[16*ld], ld*4, 0xffff, &d[16], 128)
-		check("stransPack16x2", d, 32, 32, 32)
+		for _, rows := range []int{1, 5, 13, 14} { // A panels
+			d := newDst(kc * rows)
+			stransPack(kc, &src[0], ld*4, rows, lowMask(rows), &d[0], rows*4)
+			check(fmt.Sprintf("stransPack(A %d rows)", rows), d, rows, rows, rows)
+		}
+		for _, w := range []int{1, 15, 16, 17, 31, 32} { // B panels, zero padded
+			d := newDst(kc * 32)
+			stransPack(kc, &src[0], ld*4, min(w, 16), 0xffff, &d[0], 128)
+			stransPack(kc, &src[16*ld], ld*4, max(w-16, 0), 0xffff, &d[16], 128)
+			check(fmt.Sprintf("stransPack(B %d rows)", w), d, w, 32, 32)
+		}
+		var d []float32
 		for _, rows := range []int{1, 9, 14} {
 			d = newDst(kc * rows)
 			sgatherPack(kc, &src[0], &idx[0], lowMask(rows), lowMask(rows), &d[0], rows*4)

@@ -48,13 +48,29 @@ func dgemm(transB bool, m, n, k int, a []float64, lda int, b []float64, ldb int,
 }
 
 func expF32(dst, src []float32) {
+	f := expF32AVX512
 	switch {
 	case hasAVX512:
-		expF32AVX512(&dst[0], &src[0], len(src))
 	case hasAVX2:
-		expF32AVX2(&dst[0], &src[0], len(src))
+		f = expF32AVX2
 	default:
 		expF32Go(dst, src)
+		return
+	}
+	// The assembly handles a partial last vector with masked loads and
+	// stores. Masked-out lanes past the end of a slice can sit on a page
+	// the process never touched, and the CPU then takes a slow microcode
+	// assist to suppress the fault; so the tail goes through a buffer.
+	n := len(src)
+	body := n &^ 15
+	if body > 0 {
+		f(&dst[0], &src[0], body)
+	}
+	if body < n {
+		var buf [16]float32
+		copy(buf[:], src[body:])
+		f(&buf[0], &buf[0], n-body)
+		copy(dst[body:n], buf[:n-body])
 	}
 }
 
@@ -84,21 +100,22 @@ type packedGemm[T float32 | float64] struct {
 	kern               [15]func(kc int, a, b, c *T, ldc int, acc bool, mask uint32)
 	gather             func(kc int, src *T, idx *int32, gmask, smask uint32, dst *T, dstStride int)
 	copy               func(kc int, src *T, srcStride int, mask uint32, dst *T)
-	// Optional register-transpose packers for full panels (faster than
-	// gathers): transA packs mr rows, transB16 packs 16 rows.
-	transA, transB16 func(kc int, src *T, ld int, smask uint32, dst *T, dstStride int)
-	pool             sync.Pool
+	// Optional register-transpose packer (much faster than gathers): packs
+	// up to 16 rows k-major, zero-filling lanes rows..15.
+	trans func(kc int, src *T, ld, rows int, smask uint32, dst *T, dstStride int)
+	pool  sync.Pool
 }
 
 type gemmScratch[T float32 | float64] struct {
 	a, b       []T
 	idxA, idxB [32]int32
+	tile       [16 * 32]T
 }
 
 var sgemmAVX512 = &packedGemm[float32]{
 	mr: 14, nr: 32, kc: 256, mc: 14 * 12, nc: 4096,
 	kern: sgemmKernels, gather: sgatherPack, copy: scopyPack,
-	transA: stransPack14, transB16: stransPack16,
+	trans: stransPack,
 }
 
 var dgemmAVX512 = &packedGemm[float64]{
@@ -146,10 +163,12 @@ func (g *packedGemm[T]) run(transB bool, m, n, k int, a []T, lda int, b []T, ldb
 	if len(s.b) < ncMax*kcMax {
 		s.b = make([]T, ncMax*kcMax)
 	}
-	for i := range s.idxA {
-		s.idxA[i] = int32(i * lda)
+	if g.trans == nil && g.gather != nil {
+		for i := range s.idxA {
+			s.idxA[i] = int32(i * lda)
+		}
 	}
-	if transB {
+	if transB && g.trans == nil && g.gather != nil {
 		for j := range s.idxB {
 			s.idxB[j] = int32(j * ldb)
 		}
@@ -165,11 +184,16 @@ func (g *packedGemm[T]) run(transB bool, m, n, k int, a []T, lda int, b []T, ldb
 				w := min(nr, ncur-jr)
 				dst := &s.b[jr*kcur]
 				switch {
-				case g.gather == nil:
+				case g.gather == nil || !bPackInside(transB, len(b), jc+jr, pc, kcur, ldb, w):
 					packBGo(transB, kcur, b[bOff(transB, jc+jr, pc, ldb):], ldb, w, nr, s.b[jr*kcur:jr*kcur+kcur*nr])
-				case transB && w == nr && g.transB16 != nil:
+				case transB && g.trans != nil:
 					for h := 0; h < nr; h += 16 {
-						g.transB16(kcur, &b[(jc+jr+h)*ldb+pc], ldb*size, 0xffff, &s.b[jr*kcur+h], nr*size)
+						rows := min(max(w-h, 0), 16)
+						src := &b[(jc+jr)*ldb+pc] // not read when rows == 0
+						if rows > 0 {
+							src = &b[(jc+jr+h)*ldb+pc]
+						}
+						g.trans(kcur, src, ldb*size, rows, 0xffff, &s.b[jr*kcur+h], nr*size)
 					}
 				case transB:
 					g.gather(kcur, &b[(jc+jr)*ldb+pc], &s.idxB[0], lowMask(w), full, dst, nr*size)
@@ -184,10 +208,10 @@ func (g *packedGemm[T]) run(transB bool, m, n, k int, a []T, lda int, b []T, ldb
 				for ir := 0; ir < mcur; ir += mr {
 					h := min(mr, mcur-ir)
 					switch {
-					case g.gather == nil:
+					case g.gather == nil || (ic+ir+h-1)*lda+pc+(kcur+15)&^15 > len(a):
 						packAGo(kcur, a[(ic+ir)*lda+pc:], lda, h, s.a[ir*kcur:ir*kcur+kcur*h])
-					case h == mr && g.transA != nil:
-						g.transA(kcur, &a[(ic+ir)*lda+pc], lda*size, lowMask(h), &s.a[ir*kcur], h*size)
+					case g.trans != nil:
+						g.trans(kcur, &a[(ic+ir)*lda+pc], lda*size, h, lowMask(h), &s.a[ir*kcur], h*size)
 					default:
 						g.gather(kcur, &a[(ic+ir)*lda+pc], &s.idxA[0], lowMask(h), lowMask(h), &s.a[ir*kcur], h*size)
 					}
@@ -197,13 +221,41 @@ func (g *packedGemm[T]) run(transB bool, m, n, k int, a []T, lda int, b []T, ldb
 					bp := &s.b[jr*kcur]
 					for ir := 0; ir < mcur; ir += mr {
 						h := min(mr, mcur-ir)
-						g.kern[h](kcur, &s.a[ir*kcur], bp, &c[(ic+ir)*ldc+jc+jr], ldc, accBlk, mask)
+						off := (ic+ir)*ldc + jc + jr
+						if off+(h-1)*ldc+nr > len(c) {
+							// The masked-out columns of the last row would
+							// reach past the end of C (see expF32): use a tile.
+							g.kern[h](kcur, &s.a[ir*kcur], bp, &s.tile[0], nr, false, mask)
+							w := min(nr, ncur-jr)
+							for i := 0; i < h; i++ {
+								ci := c[off+i*ldc : off+i*ldc+w]
+								ti := s.tile[i*nr : i*nr+w]
+								if accBlk {
+									for j := range ci {
+										ci[j] += ti[j]
+									}
+								} else {
+									copy(ci, ti)
+								}
+							}
+							continue
+						}
+						g.kern[h](kcur, &s.a[ir*kcur], bp, &c[off], ldc, accBlk, mask)
 					}
 				}
 			}
 		}
 	}
 	g.pool.Put(s)
+}
+
+// bPackInside reports whether the assembly packers' vector loads for a B
+// panel (whole 16-element vectors, masked) stay inside b; see expF32.
+func bPackInside(transB bool, lb, j, p, kc, ldb, w int) bool {
+	if transB {
+		return (j+w-1)*ldb+p+(kc+15)&^15 <= lb
+	}
+	return (p+kc-1)*ldb+j+32 <= lb
 }
 
 func bOff(transB bool, j, p, ldb int) int {

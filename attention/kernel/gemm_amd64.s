@@ -7328,328 +7328,107 @@ dcopyPack_done:
 	VZEROUPPER
 	RET
 
-// func stransPack14(kc int, src *float32, ld int, smask uint32, dst *float32, dstStride int)
-TEXT ·stransPack14(SB), NOSPLIT, $0-48
+// func stransPack(kc int, src *float32, ld, rows int, smask uint32, dst *float32, dstStride int)
+TEXT ·stransPack(SB), NOSPLIT, $0-56
 	MOVQ kc+0(FP), CX
 	MOVQ src+8(FP), SI
 	MOVQ ld+16(FP), R8
-	MOVL smask+24(FP), DX
+	MOVL smask+32(FP), DX
 	KMOVW DX, K1
-	MOVQ dst+32(FP), DI
-	MOVQ dstStride+40(FP), R12
+	MOVQ rows+24(FP), DX
+	MOVQ dst+40(FP), DI
+	MOVQ dstStride+48(FP), R12
 	LEAQ (R8)(R8*2), R9
 	MOVQ R8, R13
 	SHLQ $2, R13
 	CMPQ CX, $16
-	JLT stransPack14_tail
-stransPack14_loop:
+	JLT stransPack_tail
+stransPack_loop:
 	LEAQ (SI)(R13*1), R10
 	LEAQ (R10)(R13*1), R11
 	LEAQ (R11)(R13*1), BX
+	CMPQ DX, $0
+	JLE stransPack_zl0
 	VMOVUPS (SI), Z0
+	CMPQ DX, $1
+	JLE stransPack_zl1
 	VMOVUPS (SI)(R8*1), Z1
+	CMPQ DX, $2
+	JLE stransPack_zl2
 	VMOVUPS (SI)(R8*2), Z2
+	CMPQ DX, $3
+	JLE stransPack_zl3
 	VMOVUPS (SI)(R9*1), Z3
+	CMPQ DX, $4
+	JLE stransPack_zl4
 	VMOVUPS (R10), Z4
+	CMPQ DX, $5
+	JLE stransPack_zl5
 	VMOVUPS (R10)(R8*1), Z5
+	CMPQ DX, $6
+	JLE stransPack_zl6
 	VMOVUPS (R10)(R8*2), Z6
+	CMPQ DX, $7
+	JLE stransPack_zl7
 	VMOVUPS (R10)(R9*1), Z7
+	CMPQ DX, $8
+	JLE stransPack_zl8
 	VMOVUPS (R11), Z8
+	CMPQ DX, $9
+	JLE stransPack_zl9
 	VMOVUPS (R11)(R8*1), Z9
+	CMPQ DX, $10
+	JLE stransPack_zl10
 	VMOVUPS (R11)(R8*2), Z10
+	CMPQ DX, $11
+	JLE stransPack_zl11
 	VMOVUPS (R11)(R9*1), Z11
+	CMPQ DX, $12
+	JLE stransPack_zl12
 	VMOVUPS (BX), Z12
+	CMPQ DX, $13
+	JLE stransPack_zl13
 	VMOVUPS (BX)(R8*1), Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	VUNPCKLPS Z1, Z0, Z16
-	VUNPCKHPS Z1, Z0, Z17
-	VUNPCKLPS Z3, Z2, Z18
-	VUNPCKHPS Z3, Z2, Z19
-	VUNPCKLPS Z5, Z4, Z20
-	VUNPCKHPS Z5, Z4, Z21
-	VUNPCKLPS Z7, Z6, Z22
-	VUNPCKHPS Z7, Z6, Z23
-	VUNPCKLPS Z9, Z8, Z24
-	VUNPCKHPS Z9, Z8, Z25
-	VUNPCKLPS Z11, Z10, Z26
-	VUNPCKHPS Z11, Z10, Z27
-	VUNPCKLPS Z13, Z12, Z28
-	VUNPCKHPS Z13, Z12, Z29
-	VUNPCKLPS Z15, Z14, Z30
-	VUNPCKHPS Z15, Z14, Z31
-	VUNPCKLPD Z18, Z16, Z0
-	VUNPCKHPD Z18, Z16, Z1
-	VUNPCKLPD Z19, Z17, Z2
-	VUNPCKHPD Z19, Z17, Z3
-	VUNPCKLPD Z22, Z20, Z4
-	VUNPCKHPD Z22, Z20, Z5
-	VUNPCKLPD Z23, Z21, Z6
-	VUNPCKHPD Z23, Z21, Z7
-	VUNPCKLPD Z26, Z24, Z8
-	VUNPCKHPD Z26, Z24, Z9
-	VUNPCKLPD Z27, Z25, Z10
-	VUNPCKHPD Z27, Z25, Z11
-	VUNPCKLPD Z30, Z28, Z12
-	VUNPCKHPD Z30, Z28, Z13
-	VUNPCKLPD Z31, Z29, Z14
-	VUNPCKHPD Z31, Z29, Z15
-	VSHUFF32X4 $0x88, Z4, Z0, Z16
-	VSHUFF32X4 $0xdd, Z4, Z0, Z20
-	VSHUFF32X4 $0x88, Z5, Z1, Z17
-	VSHUFF32X4 $0xdd, Z5, Z1, Z21
-	VSHUFF32X4 $0x88, Z6, Z2, Z18
-	VSHUFF32X4 $0xdd, Z6, Z2, Z22
-	VSHUFF32X4 $0x88, Z7, Z3, Z19
-	VSHUFF32X4 $0xdd, Z7, Z3, Z23
-	VSHUFF32X4 $0x88, Z12, Z8, Z24
-	VSHUFF32X4 $0xdd, Z12, Z8, Z28
-	VSHUFF32X4 $0x88, Z13, Z9, Z25
-	VSHUFF32X4 $0xdd, Z13, Z9, Z29
-	VSHUFF32X4 $0x88, Z14, Z10, Z26
-	VSHUFF32X4 $0xdd, Z14, Z10, Z30
-	VSHUFF32X4 $0x88, Z15, Z11, Z27
-	VSHUFF32X4 $0xdd, Z15, Z11, Z31
-	VSHUFF32X4 $0x88, Z24, Z16, Z0
-	VSHUFF32X4 $0xdd, Z24, Z16, Z8
-	VSHUFF32X4 $0x88, Z25, Z17, Z1
-	VSHUFF32X4 $0xdd, Z25, Z17, Z9
-	VSHUFF32X4 $0x88, Z26, Z18, Z2
-	VSHUFF32X4 $0xdd, Z26, Z18, Z10
-	VSHUFF32X4 $0x88, Z27, Z19, Z3
-	VSHUFF32X4 $0xdd, Z27, Z19, Z11
-	VSHUFF32X4 $0x88, Z28, Z20, Z4
-	VSHUFF32X4 $0xdd, Z28, Z20, Z12
-	VSHUFF32X4 $0x88, Z29, Z21, Z5
-	VSHUFF32X4 $0xdd, Z29, Z21, Z13
-	VSHUFF32X4 $0x88, Z30, Z22, Z6
-	VSHUFF32X4 $0xdd, Z30, Z22, Z14
-	VSHUFF32X4 $0x88, Z31, Z23, Z7
-	VSHUFF32X4 $0xdd, Z31, Z23, Z15
-	VMOVUPS Z0, K1, (DI)
-	ADDQ R12, DI
-	VMOVUPS Z1, K1, (DI)
-	ADDQ R12, DI
-	VMOVUPS Z2, K1, (DI)
-	ADDQ R12, DI
-	VMOVUPS Z3, K1, (DI)
-	ADDQ R12, DI
-	VMOVUPS Z4, K1, (DI)
-	ADDQ R12, DI
-	VMOVUPS Z5, K1, (DI)
-	ADDQ R12, DI
-	VMOVUPS Z6, K1, (DI)
-	ADDQ R12, DI
-	VMOVUPS Z7, K1, (DI)
-	ADDQ R12, DI
-	VMOVUPS Z8, K1, (DI)
-	ADDQ R12, DI
-	VMOVUPS Z9, K1, (DI)
-	ADDQ R12, DI
-	VMOVUPS Z10, K1, (DI)
-	ADDQ R12, DI
-	VMOVUPS Z11, K1, (DI)
-	ADDQ R12, DI
-	VMOVUPS Z12, K1, (DI)
-	ADDQ R12, DI
-	VMOVUPS Z13, K1, (DI)
-	ADDQ R12, DI
-	VMOVUPS Z14, K1, (DI)
-	ADDQ R12, DI
-	VMOVUPS Z15, K1, (DI)
-	ADDQ R12, DI
-	ADDQ $64, SI
-	SUBQ $16, CX
-	CMPQ CX, $16
-	JGE stransPack14_loop
-stransPack14_tail:
-	TESTQ CX, CX
-	JZ stransPack14_done
-	MOVL $1, AX
-	SHLL CX, AX
-	DECL AX
-	KMOVW AX, K2
-	LEAQ (SI)(R13*1), R10
-	LEAQ (R10)(R13*1), R11
-	LEAQ (R11)(R13*1), BX
-	VMOVUPS.Z (SI), K2, Z0
-	VMOVUPS.Z (SI)(R8*1), K2, Z1
-	VMOVUPS.Z (SI)(R8*2), K2, Z2
-	VMOVUPS.Z (SI)(R9*1), K2, Z3
-	VMOVUPS.Z (R10), K2, Z4
-	VMOVUPS.Z (R10)(R8*1), K2, Z5
-	VMOVUPS.Z (R10)(R8*2), K2, Z6
-	VMOVUPS.Z (R10)(R9*1), K2, Z7
-	VMOVUPS.Z (R11), K2, Z8
-	VMOVUPS.Z (R11)(R8*1), K2, Z9
-	VMOVUPS.Z (R11)(R8*2), K2, Z10
-	VMOVUPS.Z (R11)(R9*1), K2, Z11
-	VMOVUPS.Z (BX), K2, Z12
-	VMOVUPS.Z (BX)(R8*1), K2, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	VUNPCKLPS Z1, Z0, Z16
-	VUNPCKHPS Z1, Z0, Z17
-	VUNPCKLPS Z3, Z2, Z18
-	VUNPCKHPS Z3, Z2, Z19
-	VUNPCKLPS Z5, Z4, Z20
-	VUNPCKHPS Z5, Z4, Z21
-	VUNPCKLPS Z7, Z6, Z22
-	VUNPCKHPS Z7, Z6, Z23
-	VUNPCKLPS Z9, Z8, Z24
-	VUNPCKHPS Z9, Z8, Z25
-	VUNPCKLPS Z11, Z10, Z26
-	VUNPCKHPS Z11, Z10, Z27
-	VUNPCKLPS Z13, Z12, Z28
-	VUNPCKHPS Z13, Z12, Z29
-	VUNPCKLPS Z15, Z14, Z30
-	VUNPCKHPS Z15, Z14, Z31
-	VUNPCKLPD Z18, Z16, Z0
-	VUNPCKHPD Z18, Z16, Z1
-	VUNPCKLPD Z19, Z17, Z2
-	VUNPCKHPD Z19, Z17, Z3
-	VUNPCKLPD Z22, Z20, Z4
-	VUNPCKHPD Z22, Z20, Z5
-	VUNPCKLPD Z23, Z21, Z6
-	VUNPCKHPD Z23, Z21, Z7
-	VUNPCKLPD Z26, Z24, Z8
-	VUNPCKHPD Z26, Z24, Z9
-	VUNPCKLPD Z27, Z25, Z10
-	VUNPCKHPD Z27, Z25, Z11
-	VUNPCKLPD Z30, Z28, Z12
-	VUNPCKHPD Z30, Z28, Z13
-	VUNPCKLPD Z31, Z29, Z14
-	VUNPCKHPD Z31, Z29, Z15
-	VSHUFF32X4 $0x88, Z4, Z0, Z16
-	VSHUFF32X4 $0xdd, Z4, Z0, Z20
-	VSHUFF32X4 $0x88, Z5, Z1, Z17
-	VSHUFF32X4 $0xdd, Z5, Z1, Z21
-	VSHUFF32X4 $0x88, Z6, Z2, Z18
-	VSHUFF32X4 $0xdd, Z6, Z2, Z22
-	VSHUFF32X4 $0x88, Z7, Z3, Z19
-	VSHUFF32X4 $0xdd, Z7, Z3, Z23
-	VSHUFF32X4 $0x88, Z12, Z8, Z24
-	VSHUFF32X4 $0xdd, Z12, Z8, Z28
-	VSHUFF32X4 $0x88, Z13, Z9, Z25
-	VSHUFF32X4 $0xdd, Z13, Z9, Z29
-	VSHUFF32X4 $0x88, Z14, Z10, Z26
-	VSHUFF32X4 $0xdd, Z14, Z10, Z30
-	VSHUFF32X4 $0x88, Z15, Z11, Z27
-	VSHUFF32X4 $0xdd, Z15, Z11, Z31
-	VSHUFF32X4 $0x88, Z24, Z16, Z0
-	VSHUFF32X4 $0xdd, Z24, Z16, Z8
-	VSHUFF32X4 $0x88, Z25, Z17, Z1
-	VSHUFF32X4 $0xdd, Z25, Z17, Z9
-	VSHUFF32X4 $0x88, Z26, Z18, Z2
-	VSHUFF32X4 $0xdd, Z26, Z18, Z10
-	VSHUFF32X4 $0x88, Z27, Z19, Z3
-	VSHUFF32X4 $0xdd, Z27, Z19, Z11
-	VSHUFF32X4 $0x88, Z28, Z20, Z4
-	VSHUFF32X4 $0xdd, Z28, Z20, Z12
-	VSHUFF32X4 $0x88, Z29, Z21, Z5
-	VSHUFF32X4 $0xdd, Z29, Z21, Z13
-	VSHUFF32X4 $0x88, Z30, Z22, Z6
-	VSHUFF32X4 $0xdd, Z30, Z22, Z14
-	VSHUFF32X4 $0x88, Z31, Z23, Z7
-	VSHUFF32X4 $0xdd, Z31, Z23, Z15
-	VMOVUPS Z0, K1, (DI)
-	ADDQ R12, DI
-	CMPQ CX, $1
-	JEQ stransPack14_done
-	VMOVUPS Z1, K1, (DI)
-	ADDQ R12, DI
-	CMPQ CX, $2
-	JEQ stransPack14_done
-	VMOVUPS Z2, K1, (DI)
-	ADDQ R12, DI
-	CMPQ CX, $3
-	JEQ stransPack14_done
-	VMOVUPS Z3, K1, (DI)
-	ADDQ R12, DI
-	CMPQ CX, $4
-	JEQ stransPack14_done
-	VMOVUPS Z4, K1, (DI)
-	ADDQ R12, DI
-	CMPQ CX, $5
-	JEQ stransPack14_done
-	VMOVUPS Z5, K1, (DI)
-	ADDQ R12, DI
-	CMPQ CX, $6
-	JEQ stransPack14_done
-	VMOVUPS Z6, K1, (DI)
-	ADDQ R12, DI
-	CMPQ CX, $7
-	JEQ stransPack14_done
-	VMOVUPS Z7, K1, (DI)
-	ADDQ R12, DI
-	CMPQ CX, $8
-	JEQ stransPack14_done
-	VMOVUPS Z8, K1, (DI)
-	ADDQ R12, DI
-	CMPQ CX, $9
-	JEQ stransPack14_done
-	VMOVUPS Z9, K1, (DI)
-	ADDQ R12, DI
-	CMPQ CX, $10
-	JEQ stransPack14_done
-	VMOVUPS Z10, K1, (DI)
-	ADDQ R12, DI
-	CMPQ CX, $11
-	JEQ stransPack14_done
-	VMOVUPS Z11, K1, (DI)
-	ADDQ R12, DI
-	CMPQ CX, $12
-	JEQ stransPack14_done
-	VMOVUPS Z12, K1, (DI)
-	ADDQ R12, DI
-	CMPQ CX, $13
-	JEQ stransPack14_done
-	VMOVUPS Z13, K1, (DI)
-	ADDQ R12, DI
-	CMPQ CX, $14
-	JEQ stransPack14_done
-	VMOVUPS Z14, K1, (DI)
-	ADDQ R12, DI
-	CMPQ CX, $15
-	JEQ stransPack14_done
-stransPack14_done:
-	VZEROUPPER
-	RET
-
-// func stransPack16(kc int, src *float32, ld int, smask uint32, dst *float32, dstStride int)
-TEXT ·stransPack16(SB), NOSPLIT, $0-48
-	MOVQ kc+0(FP), CX
-	MOVQ src+8(FP), SI
-	MOVQ ld+16(FP), R8
-	MOVL smask+24(FP), DX
-	KMOVW DX, K1
-	MOVQ dst+32(FP), DI
-	MOVQ dstStride+40(FP), R12
-	LEAQ (R8)(R8*2), R9
-	MOVQ R8, R13
-	SHLQ $2, R13
-	CMPQ CX, $16
-	JLT stransPack16_tail
-stransPack16_loop:
-	LEAQ (SI)(R13*1), R10
-	LEAQ (R10)(R13*1), R11
-	LEAQ (R11)(R13*1), BX
-	VMOVUPS (SI), Z0
-	VMOVUPS (SI)(R8*1), Z1
-	VMOVUPS (SI)(R8*2), Z2
-	VMOVUPS (SI)(R9*1), Z3
-	VMOVUPS (R10), Z4
-	VMOVUPS (R10)(R8*1), Z5
-	VMOVUPS (R10)(R8*2), Z6
-	VMOVUPS (R10)(R9*1), Z7
-	VMOVUPS (R11), Z8
-	VMOVUPS (R11)(R8*1), Z9
-	VMOVUPS (R11)(R8*2), Z10
-	VMOVUPS (R11)(R9*1), Z11
-	VMOVUPS (BX), Z12
-	VMOVUPS (BX)(R8*1), Z13
+	CMPQ DX, $14
+	JLE stransPack_zl14
 	VMOVUPS (BX)(R8*2), Z14
+	CMPQ DX, $15
+	JLE stransPack_zl15
 	VMOVUPS (BX)(R9*1), Z15
+	JMP stransPack_loadedl
+stransPack_zl0:
+	VPXORD Z0, Z0, Z0
+stransPack_zl1:
+	VPXORD Z1, Z1, Z1
+stransPack_zl2:
+	VPXORD Z2, Z2, Z2
+stransPack_zl3:
+	VPXORD Z3, Z3, Z3
+stransPack_zl4:
+	VPXORD Z4, Z4, Z4
+stransPack_zl5:
+	VPXORD Z5, Z5, Z5
+stransPack_zl6:
+	VPXORD Z6, Z6, Z6
+stransPack_zl7:
+	VPXORD Z7, Z7, Z7
+stransPack_zl8:
+	VPXORD Z8, Z8, Z8
+stransPack_zl9:
+	VPXORD Z9, Z9, Z9
+stransPack_zl10:
+	VPXORD Z10, Z10, Z10
+stransPack_zl11:
+	VPXORD Z11, Z11, Z11
+stransPack_zl12:
+	VPXORD Z12, Z12, Z12
+stransPack_zl13:
+	VPXORD Z13, Z13, Z13
+stransPack_zl14:
+	VPXORD Z14, Z14, Z14
+stransPack_zl15:
+	VPXORD Z15, Z15, Z15
+stransPack_loadedl:
 	VUNPCKLPS Z1, Z0, Z16
 	VUNPCKHPS Z1, Z0, Z17
 	VUNPCKLPS Z3, Z2, Z18
@@ -7749,10 +7528,10 @@ stransPack16_loop:
 	ADDQ $64, SI
 	SUBQ $16, CX
 	CMPQ CX, $16
-	JGE stransPack16_loop
-stransPack16_tail:
+	JGE stransPack_loop
+stransPack_tail:
 	TESTQ CX, CX
-	JZ stransPack16_done
+	JZ stransPack_done
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
@@ -7760,22 +7539,88 @@ stransPack16_tail:
 	LEAQ (SI)(R13*1), R10
 	LEAQ (R10)(R13*1), R11
 	LEAQ (R11)(R13*1), BX
+	CMPQ DX, $0
+	JLE stransPack_zt0
 	VMOVUPS.Z (SI), K2, Z0
+	CMPQ DX, $1
+	JLE stransPack_zt1
 	VMOVUPS.Z (SI)(R8*1), K2, Z1
+	CMPQ DX, $2
+	JLE stransPack_zt2
 	VMOVUPS.Z (SI)(R8*2), K2, Z2
+	CMPQ DX, $3
+	JLE stransPack_zt3
 	VMOVUPS.Z (SI)(R9*1), K2, Z3
+	CMPQ DX, $4
+	JLE stransPack_zt4
 	VMOVUPS.Z (R10), K2, Z4
+	CMPQ DX, $5
+	JLE stransPack_zt5
 	VMOVUPS.Z (R10)(R8*1), K2, Z5
+	CMPQ DX, $6
+	JLE stransPack_zt6
 	VMOVUPS.Z (R10)(R8*2), K2, Z6
+	CMPQ DX, $7
+	JLE stransPack_zt7
 	VMOVUPS.Z (R10)(R9*1), K2, Z7
+	CMPQ DX, $8
+	JLE stransPack_zt8
 	VMOVUPS.Z (R11), K2, Z8
+	CMPQ DX, $9
+	JLE stransPack_zt9
 	VMOVUPS.Z (R11)(R8*1), K2, Z9
+	CMPQ DX, $10
+	JLE stransPack_zt10
 	VMOVUPS.Z (R11)(R8*2), K2, Z10
+	CMPQ DX, $11
+	JLE stransPack_zt11
 	VMOVUPS.Z (R11)(R9*1), K2, Z11
+	CMPQ DX, $12
+	JLE stransPack_zt12
 	VMOVUPS.Z (BX), K2, Z12
+	CMPQ DX, $13
+	JLE stransPack_zt13
 	VMOVUPS.Z (BX)(R8*1), K2, Z13
+	CMPQ DX, $14
+	JLE stransPack_zt14
 	VMOVUPS.Z (BX)(R8*2), K2, Z14
+	CMPQ DX, $15
+	JLE stransPack_zt15
 	VMOVUPS.Z (BX)(R9*1), K2, Z15
+	JMP stransPack_loadedt
+stransPack_zt0:
+	VPXORD Z0, Z0, Z0
+stransPack_zt1:
+	VPXORD Z1, Z1, Z1
+stransPack_zt2:
+	VPXORD Z2, Z2, Z2
+stransPack_zt3:
+	VPXORD Z3, Z3, Z3
+stransPack_zt4:
+	VPXORD Z4, Z4, Z4
+stransPack_zt5:
+	VPXORD Z5, Z5, Z5
+stransPack_zt6:
+	VPXORD Z6, Z6, Z6
+stransPack_zt7:
+	VPXORD Z7, Z7, Z7
+stransPack_zt8:
+	VPXORD Z8, Z8, Z8
+stransPack_zt9:
+	VPXORD Z9, Z9, Z9
+stransPack_zt10:
+	VPXORD Z10, Z10, Z10
+stransPack_zt11:
+	VPXORD Z11, Z11, Z11
+stransPack_zt12:
+	VPXORD Z12, Z12, Z12
+stransPack_zt13:
+	VPXORD Z13, Z13, Z13
+stransPack_zt14:
+	VPXORD Z14, Z14, Z14
+stransPack_zt15:
+	VPXORD Z15, Z15, Z15
+stransPack_loadedt:
 	VUNPCKLPS Z1, Z0, Z16
 	VUNPCKHPS Z1, Z0, Z17
 	VUNPCKLPS Z3, Z2, Z18
@@ -7843,64 +7688,64 @@ stransPack16_tail:
 	VMOVUPS Z0, K1, (DI)
 	ADDQ R12, DI
 	CMPQ CX, $1
-	JEQ stransPack16_done
+	JEQ stransPack_done
 	VMOVUPS Z1, K1, (DI)
 	ADDQ R12, DI
 	CMPQ CX, $2
-	JEQ stransPack16_done
+	JEQ stransPack_done
 	VMOVUPS Z2, K1, (DI)
 	ADDQ R12, DI
 	CMPQ CX, $3
-	JEQ stransPack16_done
+	JEQ stransPack_done
 	VMOVUPS Z3, K1, (DI)
 	ADDQ R12, DI
 	CMPQ CX, $4
-	JEQ stransPack16_done
+	JEQ stransPack_done
 	VMOVUPS Z4, K1, (DI)
 	ADDQ R12, DI
 	CMPQ CX, $5
-	JEQ stransPack16_done
+	JEQ stransPack_done
 	VMOVUPS Z5, K1, (DI)
 	ADDQ R12, DI
 	CMPQ CX, $6
-	JEQ stransPack16_done
+	JEQ stransPack_done
 	VMOVUPS Z6, K1, (DI)
 	ADDQ R12, DI
 	CMPQ CX, $7
-	JEQ stransPack16_done
+	JEQ stransPack_done
 	VMOVUPS Z7, K1, (DI)
 	ADDQ R12, DI
 	CMPQ CX, $8
-	JEQ stransPack16_done
+	JEQ stransPack_done
 	VMOVUPS Z8, K1, (DI)
 	ADDQ R12, DI
 	CMPQ CX, $9
-	JEQ stransPack16_done
+	JEQ stransPack_done
 	VMOVUPS Z9, K1, (DI)
 	ADDQ R12, DI
 	CMPQ CX, $10
-	JEQ stransPack16_done
+	JEQ stransPack_done
 	VMOVUPS Z10, K1, (DI)
 	ADDQ R12, DI
 	CMPQ CX, $11
-	JEQ stransPack16_done
+	JEQ stransPack_done
 	VMOVUPS Z11, K1, (DI)
 	ADDQ R12, DI
 	CMPQ CX, $12
-	JEQ stransPack16_done
+	JEQ stransPack_done
 	VMOVUPS Z12, K1, (DI)
 	ADDQ R12, DI
 	CMPQ CX, $13
-	JEQ stransPack16_done
+	JEQ stransPack_done
 	VMOVUPS Z13, K1, (DI)
 	ADDQ R12, DI
 	CMPQ CX, $14
-	JEQ stransPack16_done
+	JEQ stransPack_done
 	VMOVUPS Z14, K1, (DI)
 	ADDQ R12, DI
 	CMPQ CX, $15
-	JEQ stransPack16_done
-stransPack16_done:
+	JEQ stransPack_done
+stransPack_done:
 	VZEROUPPER
 	RET
 

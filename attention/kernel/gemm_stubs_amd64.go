@@ -137,10 +137,7 @@ func dgatherPack(kc int, src *float64, idx *int32, gmask, smask uint32, dst *flo
 func dcopyPack(kc int, src *float64, srcStride int, mask uint32, dst *float64)
 
 //go:noescape
-func stransPack14(kc int, src *float32, ld int, smask uint32, dst *float32, dstStride int)
-
-//go:noescape
-func stransPack16(kc int, src *float32, ld int, smask uint32, dst *float32, dstStride int)
+func stransPack(kc int, src *float32, ld, rows int, smask uint32, dst *float32, dstStride int)
 
 //go:noescape
 func expF32AVX512(dst, src *float32, n int)

@@ -59,8 +59,7 @@ func main() {
 		gatherPack(e)
 		copyPack(e)
 	}
-	transPack(14)
-	transPack(16)
+	transPack()
 	expKernel()
 	avx2Data()
 	for _, e := range []elem{f32, f64} {
@@ -392,24 +391,25 @@ func expKernel() {
 	p("\tRET")
 }
 
-// transPack emits stransPack<rows>: packs `rows` rows of a row-major float32
-// matrix (row stride ld bytes) into k-major order: for each k step p, the
-// rows' elements p are stored contiguously (under smask) at dst + p*dstStride.
-// It works on 16×16 blocks transposed in registers (unpack/shuffle network),
-// which is much faster than gathers. Rows 14 and 15 are zero when rows == 14.
-func transPack(rows int) {
-	name := fmt.Sprintf("stransPack%d", rows)
-	fmt.Fprintf(&stubs, "//go:noescape\nfunc %s(kc int, src *float32, ld int, smask uint32, dst *float32, dstStride int)\n\n", name)
+// transPack emits stransPack: packs `rows` (0..16) rows of a row-major
+// float32 matrix (row stride ld bytes) into k-major order: for each k step p,
+// the rows' elements p (zero for rows..15) are stored under smask at
+// dst + p*dstStride. It transposes 16×16 blocks in registers (unpack/shuffle
+// network), much faster than gathers.
+func transPack() {
+	name := "stransPack"
+	fmt.Fprintf(&stubs, "//go:noescape\nfunc %s(kc int, src *float32, ld, rows int, smask uint32, dst *float32, dstStride int)\n\n", name)
 	p("")
-	p("// func %s(kc int, src *float32, ld int, smask uint32, dst *float32, dstStride int)", name)
-	p("TEXT ·%s(SB), NOSPLIT, $0-48", name)
+	p("// func %s(kc int, src *float32, ld, rows int, smask uint32, dst *float32, dstStride int)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-56", name)
 	p("\tMOVQ kc+0(FP), CX")
 	p("\tMOVQ src+8(FP), SI")
 	p("\tMOVQ ld+16(FP), R8")
-	p("\tMOVL smask+24(FP), DX")
+	p("\tMOVL smask+32(FP), DX")
 	p("\tKMOVW DX, K1")
-	p("\tMOVQ dst+32(FP), DI")
-	p("\tMOVQ dstStride+40(FP), R12")
+	p("\tMOVQ rows+24(FP), DX")
+	p("\tMOVQ dst+40(FP), DI")
+	p("\tMOVQ dstStride+48(FP), R12")
 	p("\tLEAQ (R8)(R8*2), R9") // 3*ld
 	p("\tMOVQ R8, R13")
 	p("\tSHLQ $2, R13") // 4*ld
@@ -505,12 +505,12 @@ func transPack(rows int) {
 		}
 	}
 
-	load := func(masked bool) {
+	// load reads rows 0..DX-1 and zeroes the other registers: a chain of
+	// loads with an exit after each into a fall-through chain of zeroings.
+	load := func(masked bool, tag string) {
 		for r := 0; r < 16; r++ {
-			if r >= rows {
-				p("\tVPXORD Z%d, Z%d, Z%d", r, r, r)
-				continue
-			}
+			p("\tCMPQ DX, $%d", r)
+			p("\tJLE %s_z%s%d", name, tag, r)
 			base := []string{"SI", "R10", "R11", "BX"}[r/4]
 			addr := []string{"(%s)", "(%s)(R8*1)", "(%s)(R8*2)", "(%s)(R9*1)"}[r%4]
 			a := fmt.Sprintf(addr, base)
@@ -520,6 +520,12 @@ func transPack(rows int) {
 				p("\tVMOVUPS %s, Z%d", a, r)
 			}
 		}
+		p("\tJMP %s_loaded%s", name, tag)
+		for r := 0; r < 16; r++ {
+			p("%s_z%s%d:", name, tag, r)
+			p("\tVPXORD Z%d, Z%d, Z%d", r, r, r)
+		}
+		p("%s_loaded%s:", name, tag)
 	}
 	bases := func() {
 		p("\tLEAQ (SI)(R13*1), R10")
@@ -530,7 +536,7 @@ func transPack(rows int) {
 	p("\tJLT %s_tail", name)
 	p("%s_loop:", name)
 	bases()
-	load(false)
+	load(false, "l")
 	for _, op := range ops {
 		p("%s", op)
 	}
@@ -550,7 +556,7 @@ func transPack(rows int) {
 	p("\tDECL AX")
 	p("\tKMOVW AX, K2")
 	bases()
-	load(true)
+	load(true, "t")
 	for _, op := range ops {
 		p("%s", op)
 	}
