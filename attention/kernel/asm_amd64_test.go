@@ -72,6 +72,30 @@ func TestPackers(t *testing.T) {
 			stransPack(kc, &src[16*ld], ld*4, max(w-16, 0), 0xffff, &d[16], 128)
 			check(fmt.Sprintf("stransPack(B %d rows)", w), d, w, 32, 32)
 		}
+		// float64: 8-row blocks
+		src64 := make([]float64, len(src))
+		for i, v := range src {
+			src64[i] = float64(v)
+		}
+		for _, rows := range []int{14, 6, 9} { // A panels of 14 rows as 8 + rest
+			d := make([]float64, kc*rows+64)
+			for i := range d {
+				d[i] = sentinel
+			}
+			for r0 := 0; r0 < rows; r0 += 8 {
+				r := min(8, rows-r0)
+				dtransPack(kc, &src64[r0*ld], ld*8, r, lowMask(r), &d[r0], rows*8)
+			}
+			for i := range d {
+				want := float64(sentinel)
+				if p, r := i/rows, i%rows; i < kc*rows {
+					want = src64[r*ld+p]
+				}
+				if d[i] != want {
+					t.Fatalf("dtransPack kc=%d rows=%d: d[%d] = %v, want %v", kc, rows, i, d[i], want)
+				}
+			}
+		}
 		var d []float32
 		for _, rows := range []int{1, 9, 14} {
 			d = newDst(kc * rows)

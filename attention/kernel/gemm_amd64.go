@@ -102,8 +102,9 @@ type packedGemm[T float32 | float64] struct {
 	copy               func(kc int, src *T, srcStride int, mask uint32, dst *T)
 	// Optional register-transpose packer (much faster than gathers): packs
 	// up to 16 rows k-major, zero-filling lanes rows..15.
-	trans func(kc int, src *T, ld, rows int, smask uint32, dst *T, dstStride int)
-	pool  sync.Pool
+	trans     func(kc int, src *T, ld, rows int, smask uint32, dst *T, dstStride int)
+	transRows int // rows per trans call: 16 (float32) or 8 (float64)
+	pool      sync.Pool
 }
 
 type gemmScratch[T float32 | float64] struct {
@@ -115,12 +116,13 @@ type gemmScratch[T float32 | float64] struct {
 var sgemmAVX512 = &packedGemm[float32]{
 	mr: 14, nr: 32, kc: 256, mc: 14 * 12, nc: 4096,
 	kern: sgemmKernels, gather: sgatherPack, copy: scopyPack,
-	trans: stransPack,
+	trans: stransPack, transRows: 16,
 }
 
 var dgemmAVX512 = &packedGemm[float64]{
 	mr: 14, nr: 16, kc: 256, mc: 14 * 6, nc: 2048,
 	kern: dgemmKernels, gather: dgatherPack, copy: dcopyPack,
+	trans: dtransPack, transRows: 8,
 }
 
 // The AVX2 path packs in Go (gathers and the zmm transpose need AVX-512).
@@ -187,8 +189,8 @@ func (g *packedGemm[T]) run(transB bool, m, n, k int, a []T, lda int, b []T, ldb
 				case g.gather == nil || !bPackInside(transB, len(b), jc+jr, pc, kcur, ldb, w):
 					packBGo(transB, kcur, b[bOff(transB, jc+jr, pc, ldb):], ldb, w, nr, s.b[jr*kcur:jr*kcur+kcur*nr])
 				case transB && g.trans != nil:
-					for h := 0; h < nr; h += 16 {
-						rows := min(max(w-h, 0), 16)
+					for h := 0; h < nr; h += g.transRows {
+						rows := min(max(w-h, 0), g.transRows)
 						src := &b[(jc+jr)*ldb+pc] // not read when rows == 0
 						if rows > 0 {
 							src = &b[(jc+jr+h)*ldb+pc]
@@ -211,7 +213,10 @@ func (g *packedGemm[T]) run(transB bool, m, n, k int, a []T, lda int, b []T, ldb
 					case g.gather == nil || (ic+ir+h-1)*lda+pc+(kcur+15)&^15 > len(a):
 						packAGo(kcur, a[(ic+ir)*lda+pc:], lda, h, s.a[ir*kcur:ir*kcur+kcur*h])
 					case g.trans != nil:
-						g.trans(kcur, &a[(ic+ir)*lda+pc], lda*size, h, lowMask(h), &s.a[ir*kcur], h*size)
+						for r0 := 0; r0 < h; r0 += g.transRows {
+							rows := min(g.transRows, h-r0)
+							g.trans(kcur, &a[(ic+ir+r0)*lda+pc], lda*size, rows, lowMask(rows), &s.a[ir*kcur+r0], h*size)
+						}
 					default:
 						g.gather(kcur, &a[(ic+ir)*lda+pc], &s.idxA[0], lowMask(h), lowMask(h), &s.a[ir*kcur], h*size)
 					}

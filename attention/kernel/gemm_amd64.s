@@ -7749,6 +7749,215 @@ stransPack_done:
 	VZEROUPPER
 	RET
 
+// func dtransPack(kc int, src *float64, ld, rows int, smask uint32, dst *float64, dstStride int)
+TEXT ·dtransPack(SB), NOSPLIT, $0-56
+	MOVQ kc+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ ld+16(FP), R8
+	MOVL smask+32(FP), DX
+	KMOVW DX, K1
+	MOVQ rows+24(FP), DX
+	MOVQ dst+40(FP), DI
+	MOVQ dstStride+48(FP), R12
+	LEAQ (R8)(R8*2), R9
+	MOVQ R8, R13
+	SHLQ $2, R13
+	CMPQ CX, $8
+	JLT dtransPack_tail
+dtransPack_loop:
+	LEAQ (SI)(R13*1), R10
+	CMPQ DX, $0
+	JLE dtransPack_zl0
+	VMOVUPD (SI), Z0
+	CMPQ DX, $1
+	JLE dtransPack_zl1
+	VMOVUPD (SI)(R8*1), Z1
+	CMPQ DX, $2
+	JLE dtransPack_zl2
+	VMOVUPD (SI)(R8*2), Z2
+	CMPQ DX, $3
+	JLE dtransPack_zl3
+	VMOVUPD (SI)(R9*1), Z3
+	CMPQ DX, $4
+	JLE dtransPack_zl4
+	VMOVUPD (R10), Z4
+	CMPQ DX, $5
+	JLE dtransPack_zl5
+	VMOVUPD (R10)(R8*1), Z5
+	CMPQ DX, $6
+	JLE dtransPack_zl6
+	VMOVUPD (R10)(R8*2), Z6
+	CMPQ DX, $7
+	JLE dtransPack_zl7
+	VMOVUPD (R10)(R9*1), Z7
+	JMP dtransPack_loadedl
+dtransPack_zl0:
+	VPXORQ Z0, Z0, Z0
+dtransPack_zl1:
+	VPXORQ Z1, Z1, Z1
+dtransPack_zl2:
+	VPXORQ Z2, Z2, Z2
+dtransPack_zl3:
+	VPXORQ Z3, Z3, Z3
+dtransPack_zl4:
+	VPXORQ Z4, Z4, Z4
+dtransPack_zl5:
+	VPXORQ Z5, Z5, Z5
+dtransPack_zl6:
+	VPXORQ Z6, Z6, Z6
+dtransPack_zl7:
+	VPXORQ Z7, Z7, Z7
+dtransPack_loadedl:
+	VUNPCKLPD Z1, Z0, Z8
+	VUNPCKHPD Z1, Z0, Z9
+	VUNPCKLPD Z3, Z2, Z10
+	VUNPCKHPD Z3, Z2, Z11
+	VUNPCKLPD Z5, Z4, Z12
+	VUNPCKHPD Z5, Z4, Z13
+	VUNPCKLPD Z7, Z6, Z14
+	VUNPCKHPD Z7, Z6, Z15
+	VSHUFF64X2 $0x88, Z10, Z8, Z0
+	VSHUFF64X2 $0xdd, Z10, Z8, Z1
+	VSHUFF64X2 $0x88, Z11, Z9, Z2
+	VSHUFF64X2 $0xdd, Z11, Z9, Z3
+	VSHUFF64X2 $0x88, Z14, Z12, Z4
+	VSHUFF64X2 $0xdd, Z14, Z12, Z5
+	VSHUFF64X2 $0x88, Z15, Z13, Z6
+	VSHUFF64X2 $0xdd, Z15, Z13, Z7
+	VSHUFF64X2 $0x88, Z4, Z0, Z8
+	VSHUFF64X2 $0xdd, Z4, Z0, Z12
+	VSHUFF64X2 $0x88, Z5, Z1, Z9
+	VSHUFF64X2 $0xdd, Z5, Z1, Z13
+	VSHUFF64X2 $0x88, Z6, Z2, Z10
+	VSHUFF64X2 $0xdd, Z6, Z2, Z14
+	VSHUFF64X2 $0x88, Z7, Z3, Z11
+	VSHUFF64X2 $0xdd, Z7, Z3, Z15
+	VMOVUPD Z8, K1, (DI)
+	ADDQ R12, DI
+	VMOVUPD Z10, K1, (DI)
+	ADDQ R12, DI
+	VMOVUPD Z9, K1, (DI)
+	ADDQ R12, DI
+	VMOVUPD Z11, K1, (DI)
+	ADDQ R12, DI
+	VMOVUPD Z12, K1, (DI)
+	ADDQ R12, DI
+	VMOVUPD Z14, K1, (DI)
+	ADDQ R12, DI
+	VMOVUPD Z13, K1, (DI)
+	ADDQ R12, DI
+	VMOVUPD Z15, K1, (DI)
+	ADDQ R12, DI
+	ADDQ $64, SI
+	SUBQ $8, CX
+	CMPQ CX, $8
+	JGE dtransPack_loop
+dtransPack_tail:
+	TESTQ CX, CX
+	JZ dtransPack_done
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K2
+	LEAQ (SI)(R13*1), R10
+	CMPQ DX, $0
+	JLE dtransPack_zt0
+	VMOVUPD.Z (SI), K2, Z0
+	CMPQ DX, $1
+	JLE dtransPack_zt1
+	VMOVUPD.Z (SI)(R8*1), K2, Z1
+	CMPQ DX, $2
+	JLE dtransPack_zt2
+	VMOVUPD.Z (SI)(R8*2), K2, Z2
+	CMPQ DX, $3
+	JLE dtransPack_zt3
+	VMOVUPD.Z (SI)(R9*1), K2, Z3
+	CMPQ DX, $4
+	JLE dtransPack_zt4
+	VMOVUPD.Z (R10), K2, Z4
+	CMPQ DX, $5
+	JLE dtransPack_zt5
+	VMOVUPD.Z (R10)(R8*1), K2, Z5
+	CMPQ DX, $6
+	JLE dtransPack_zt6
+	VMOVUPD.Z (R10)(R8*2), K2, Z6
+	CMPQ DX, $7
+	JLE dtransPack_zt7
+	VMOVUPD.Z (R10)(R9*1), K2, Z7
+	JMP dtransPack_loadedt
+dtransPack_zt0:
+	VPXORQ Z0, Z0, Z0
+dtransPack_zt1:
+	VPXORQ Z1, Z1, Z1
+dtransPack_zt2:
+	VPXORQ Z2, Z2, Z2
+dtransPack_zt3:
+	VPXORQ Z3, Z3, Z3
+dtransPack_zt4:
+	VPXORQ Z4, Z4, Z4
+dtransPack_zt5:
+	VPXORQ Z5, Z5, Z5
+dtransPack_zt6:
+	VPXORQ Z6, Z6, Z6
+dtransPack_zt7:
+	VPXORQ Z7, Z7, Z7
+dtransPack_loadedt:
+	VUNPCKLPD Z1, Z0, Z8
+	VUNPCKHPD Z1, Z0, Z9
+	VUNPCKLPD Z3, Z2, Z10
+	VUNPCKHPD Z3, Z2, Z11
+	VUNPCKLPD Z5, Z4, Z12
+	VUNPCKHPD Z5, Z4, Z13
+	VUNPCKLPD Z7, Z6, Z14
+	VUNPCKHPD Z7, Z6, Z15
+	VSHUFF64X2 $0x88, Z10, Z8, Z0
+	VSHUFF64X2 $0xdd, Z10, Z8, Z1
+	VSHUFF64X2 $0x88, Z11, Z9, Z2
+	VSHUFF64X2 $0xdd, Z11, Z9, Z3
+	VSHUFF64X2 $0x88, Z14, Z12, Z4
+	VSHUFF64X2 $0xdd, Z14, Z12, Z5
+	VSHUFF64X2 $0x88, Z15, Z13, Z6
+	VSHUFF64X2 $0xdd, Z15, Z13, Z7
+	VSHUFF64X2 $0x88, Z4, Z0, Z8
+	VSHUFF64X2 $0xdd, Z4, Z0, Z12
+	VSHUFF64X2 $0x88, Z5, Z1, Z9
+	VSHUFF64X2 $0xdd, Z5, Z1, Z13
+	VSHUFF64X2 $0x88, Z6, Z2, Z10
+	VSHUFF64X2 $0xdd, Z6, Z2, Z14
+	VSHUFF64X2 $0x88, Z7, Z3, Z11
+	VSHUFF64X2 $0xdd, Z7, Z3, Z15
+	VMOVUPD Z8, K1, (DI)
+	ADDQ R12, DI
+	CMPQ CX, $1
+	JEQ dtransPack_done
+	VMOVUPD Z10, K1, (DI)
+	ADDQ R12, DI
+	CMPQ CX, $2
+	JEQ dtransPack_done
+	VMOVUPD Z9, K1, (DI)
+	ADDQ R12, DI
+	CMPQ CX, $3
+	JEQ dtransPack_done
+	VMOVUPD Z11, K1, (DI)
+	ADDQ R12, DI
+	CMPQ CX, $4
+	JEQ dtransPack_done
+	VMOVUPD Z12, K1, (DI)
+	ADDQ R12, DI
+	CMPQ CX, $5
+	JEQ dtransPack_done
+	VMOVUPD Z14, K1, (DI)
+	ADDQ R12, DI
+	CMPQ CX, $6
+	JEQ dtransPack_done
+	VMOVUPD Z13, K1, (DI)
+	ADDQ R12, DI
+	CMPQ CX, $7
+	JEQ dtransPack_done
+dtransPack_done:
+	VZEROUPPER
+	RET
+
 // func expF32AVX512(dst, src *float32, n int)
 TEXT ·expF32AVX512(SB), NOSPLIT, $0-24
 	MOVQ dst+0(FP), DI

@@ -140,6 +140,9 @@ func dcopyPack(kc int, src *float64, srcStride int, mask uint32, dst *float64)
 func stransPack(kc int, src *float32, ld, rows int, smask uint32, dst *float32, dstStride int)
 
 //go:noescape
+func dtransPack(kc int, src *float64, ld, rows int, smask uint32, dst *float64, dstStride int)
+
+//go:noescape
 func expF32AVX512(dst, src *float32, n int)
 
 //go:noescape

@@ -60,6 +60,7 @@ func main() {
 		copyPack(e)
 	}
 	transPack()
+	dtransPack()
 	expKernel()
 	avx2Data()
 	for _, e := range []elem{f32, f64} {
@@ -811,6 +812,155 @@ func expKernelAVX2() {
 	body([]int{0})
 	p("\tVMASKMOVPS Y6, Y15, (DI)")
 	p("expavx2_done:")
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// dtransPack is transPack for float64: 8×8 blocks, rows 0..8.
+func dtransPack() {
+	name := "dtransPack"
+	fmt.Fprintf(&stubs, "//go:noescape\nfunc %s(kc int, src *float64, ld, rows int, smask uint32, dst *float64, dstStride int)\n\n", name)
+	p("")
+	p("// func %s(kc int, src *float64, ld, rows int, smask uint32, dst *float64, dstStride int)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-56", name)
+	p("\tMOVQ kc+0(FP), CX")
+	p("\tMOVQ src+8(FP), SI")
+	p("\tMOVQ ld+16(FP), R8")
+	p("\tMOVL smask+32(FP), DX")
+	p("\tKMOVW DX, K1")
+	p("\tMOVQ rows+24(FP), DX")
+	p("\tMOVQ dst+40(FP), DI")
+	p("\tMOVQ dstStride+48(FP), R12")
+	p("\tLEAQ (R8)(R8*2), R9")
+	p("\tMOVQ R8, R13")
+	p("\tSHLQ $2, R13")
+	type cell struct{ row, k int }
+	regs := make([][8]cell, 32)
+	for r := 0; r < 8; r++ {
+		for l := 0; l < 8; l++ {
+			regs[r][l] = cell{r, l}
+		}
+	}
+	var ops []string
+	unpack := func(op string, a, b, d int) {
+		var out [8]cell
+		A, B := regs[a], regs[b]
+		for lane := 0; lane < 4; lane++ {
+			o := lane * 2
+			if op == "VUNPCKLPD" {
+				out[o], out[o+1] = A[o], B[o]
+			} else {
+				out[o], out[o+1] = A[o+1], B[o+1]
+			}
+		}
+		regs[d] = out
+		ops = append(ops, fmt.Sprintf("\t%s Z%d, Z%d, Z%d", op, b, a, d))
+	}
+	shuf := func(imm, a, b, d int) {
+		var out [8]cell
+		A, B := regs[a], regs[b]
+		sel := []int{imm & 3, imm >> 2 & 3, imm >> 4 & 3, imm >> 6 & 3}
+		for lane := 0; lane < 4; lane++ {
+			s := A
+			if lane >= 2 {
+				s = B
+			}
+			copy(out[lane*2:lane*2+2], s[sel[lane]*2:sel[lane]*2+2])
+		}
+		regs[d] = out
+		ops = append(ops, fmt.Sprintf("\tVSHUFF64X2 $0x%02x, Z%d, Z%d, Z%d", imm, b, a, d))
+	}
+	for i := 0; i < 4; i++ { // rows (2i, 2i+1) -> Z8+2i (lo), Z9+2i (hi)
+		unpack("VUNPCKLPD", 2*i, 2*i+1, 8+2*i)
+		unpack("VUNPCKHPD", 2*i, 2*i+1, 9+2*i)
+	}
+	for g := 0; g < 2; g++ { // pairs of row pairs -> Z0..7
+		t := 8 + 4*g
+		shuf(0x88, t, t+2, 4*g)
+		shuf(0xdd, t, t+2, 4*g+1)
+		shuf(0x88, t+1, t+3, 4*g+2)
+		shuf(0xdd, t+1, t+3, 4*g+3)
+	}
+	for j := 0; j < 4; j++ { // rows 0-3 with rows 4-7 -> Z8..15
+		shuf(0x88, j, 4+j, 8+j)
+		shuf(0xdd, j, 4+j, 12+j)
+	}
+	outReg := make([]int, 8)
+	for k := range outReg {
+		outReg[k] = -1
+	}
+	for r := 0; r < 16; r++ {
+		ok := true
+		k := regs[r][0].k
+		for l := 0; l < 8; l++ {
+			if regs[r][l] != (cell{l, k}) {
+				ok = false
+			}
+		}
+		if ok {
+			outReg[k] = r
+		}
+	}
+	for k, r := range outReg {
+		if r < 0 {
+			log.Fatalf("dtranspose network: k=%d not found", k)
+		}
+	}
+	load := func(masked bool, tag string) {
+		for r := 0; r < 8; r++ {
+			p("\tCMPQ DX, $%d", r)
+			p("\tJLE %s_z%s%d", name, tag, r)
+			base := []string{"SI", "R10"}[r/4]
+			addr := []string{"(%s)", "(%s)(R8*1)", "(%s)(R8*2)", "(%s)(R9*1)"}[r%4]
+			a := fmt.Sprintf(addr, base)
+			if masked {
+				p("\tVMOVUPD.Z %s, K2, Z%d", a, r)
+			} else {
+				p("\tVMOVUPD %s, Z%d", a, r)
+			}
+		}
+		p("\tJMP %s_loaded%s", name, tag)
+		for r := 0; r < 8; r++ {
+			p("%s_z%s%d:", name, tag, r)
+			p("\tVPXORQ Z%d, Z%d, Z%d", r, r, r)
+		}
+		p("%s_loaded%s:", name, tag)
+	}
+	p("\tCMPQ CX, $8")
+	p("\tJLT %s_tail", name)
+	p("%s_loop:", name)
+	p("\tLEAQ (SI)(R13*1), R10")
+	load(false, "l")
+	for _, op := range ops {
+		p("%s", op)
+	}
+	for k := 0; k < 8; k++ {
+		p("\tVMOVUPD Z%d, K1, (DI)", outReg[k])
+		p("\tADDQ R12, DI")
+	}
+	p("\tADDQ $64, SI")
+	p("\tSUBQ $8, CX")
+	p("\tCMPQ CX, $8")
+	p("\tJGE %s_loop", name)
+	p("%s_tail:", name)
+	p("\tTESTQ CX, CX")
+	p("\tJZ %s_done", name)
+	p("\tMOVL $1, AX")
+	p("\tSHLL CX, AX")
+	p("\tDECL AX")
+	p("\tKMOVW AX, K2")
+	p("\tLEAQ (SI)(R13*1), R10")
+	load(true, "t")
+	for _, op := range ops {
+		p("%s", op)
+	}
+	for k := 0; k < 7; k++ {
+		p("\tVMOVUPD Z%d, K1, (DI)", outReg[k])
+		p("\tADDQ R12, DI")
+		p("\tCMPQ CX, $%d", k+1)
+		p("\tJEQ %s_done", name)
+	}
+	p("%s_done:", name)
 	p("\tVZEROUPPER")
 	p("\tRET")
 }
