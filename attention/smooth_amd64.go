@@ -50,18 +50,35 @@ func corrRowsAVX512(out, ext, w *float64, r, blocks int, odd bool)
 // for its two transpositions.
 var interleaveMinRadius = 24
 
-// correlateInterleaved computes the first 8m outputs (m a multiple of 8) as
-// 8 series of m outputs interleaved lane by lane, so that every vector load
-// of the kernel is one aligned cache line (the plain kernel's shifted loads
-// straddle two lines 7 times in 8, which dominates at large radii). Same
-// operations per output, so bit-identical. Returns how many outputs it
-// wrote; 0 when not worth it.
+// interleaveChunkRows bounds the rows of one interleaved chunk, so that its
+// input and output rows stay in L2 on long series.
+var interleaveChunkRows = 1024
+
+// correlateInterleaved computes the leading outputs chunk by chunk, each
+// chunk as 8 segments of m outputs (m a multiple of 8) interleaved lane by
+// lane, so that every vector load of the kernel is one aligned cache line
+// (the plain kernel's shifted loads straddle two lines 7 times in 8, which
+// dominates at large radii). Same operations per output, so bit-identical.
+// Returns how many outputs it wrote; 0 when not worth it.
 func correlateInterleaved(sc *scratch, out, ext, w []float64, n int, odd bool) int {
 	r := len(w) - 1
 	if !smoothAVX512 || r < interleaveMinRadius || n < 8*64 {
 		return 0
 	}
-	m := (n / 8) &^ 7
+	done := 0
+	for {
+		m := min(((n-done)/8)&^7, interleaveChunkRows)
+		if m < 64 {
+			return done
+		}
+		interleaveChunk(sc, out[done:], ext[done:], w, m, odd)
+		done += 8 * m
+	}
+}
+
+// interleaveChunk computes out[0 : 8m] from ext[0 : 8m+2r].
+func interleaveChunk(sc *scratch, out, ext, w []float64, m int, odd bool) {
+	r := len(w) - 1
 	rows := m + 2*r
 	t := alignedBuffer(&sc.rows, rows*8)
 	e0, e1, e2, e3 := ext[0*m:0*m+rows], ext[1*m:1*m+rows], ext[2*m:2*m+rows], ext[3*m:3*m+rows]
@@ -80,7 +97,6 @@ func correlateInterleaved(sc *scratch, out, ext, w []float64, n int, odd bool) i
 		o0[q], o1[q], o2[q], o3[q] = row[0], row[1], row[2], row[3]
 		o4[q], o5[q], o6[q], o7[q] = row[4], row[5], row[6], row[7]
 	}
-	return 8 * m
 }
 
 // alignedBuffer returns n float64s from *b starting on a 64-byte boundary.
