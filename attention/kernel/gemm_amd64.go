@@ -5,7 +5,6 @@ package kernel
 //go:generate go run gen_amd64.go
 
 import (
-	"math"
 	"sync"
 	"unsafe"
 
@@ -21,7 +20,7 @@ var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 func sgemm(transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, acc bool) {
 	if k > 0 && m*n*k >= smallGemm {
-		if hasAVX512 && sgemmAVX512.fits(transB, lda, ldb) {
+		if hasAVX512 {
 			sgemmAVX512.run(transB, m, n, k, a, lda, b, ldb, c, ldc, acc)
 			return
 		}
@@ -35,7 +34,7 @@ func sgemm(transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int,
 
 func dgemm(transB bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, acc bool) {
 	if k > 0 && m*n*k >= smallGemm {
-		if hasAVX512 && dgemmAVX512.fits(transB, lda, ldb) {
+		if hasAVX512 {
 			dgemmAVX512.run(transB, m, n, k, a, lda, b, ldb, c, ldc, acc)
 			return
 		}
@@ -98,34 +97,32 @@ const smallGemm = 512
 type packedGemm[T float32 | float64] struct {
 	mr, nr, kc, mc, nc int
 	kern               [15]func(kc int, a, b, c *T, ldc int, acc bool, mask uint32)
-	gather             func(kc int, src *T, idx *int32, gmask, smask uint32, dst *T, dstStride int)
-	copy               func(kc int, src *T, srcStride int, mask uint32, dst *T)
-	// Optional register-transpose packer (much faster than gathers): packs
-	// up to 16 rows k-major, zero-filling lanes rows..15.
+	// Assembly packers (nil: pack in Go). copy packs rows of B (not
+	// transposed); trans packs up to transRows rows k-major (A panels and
+	// transposed B) through an in-register transpose, zero-filling the
+	// lanes past rows.
+	copy      func(kc int, src *T, srcStride int, mask uint32, dst *T)
 	trans     func(kc int, src *T, ld, rows int, smask uint32, dst *T, dstStride int)
-	transRows int // rows per trans call: 16 (float32) or 8 (float64)
+	transRows int // 16 (float32) or 8 (float64): lanes of a zmm
 	pool      sync.Pool
 }
 
 type gemmScratch[T float32 | float64] struct {
-	a, b       []T
-	idxA, idxB [32]int32
-	tile       [16 * 32]T
+	a, b []T
+	tile [16 * 32]T // one C tile, for tiles at the very end of C
 }
 
 var sgemmAVX512 = &packedGemm[float32]{
 	mr: 14, nr: 32, kc: 256, mc: 14 * 12, nc: 4096,
-	kern: sgemmKernels, gather: sgatherPack, copy: scopyPack,
-	trans: stransPack, transRows: 16,
+	kern: sgemmKernels, copy: scopyPack, trans: stransPack, transRows: 16,
 }
 
 var dgemmAVX512 = &packedGemm[float64]{
 	mr: 14, nr: 16, kc: 256, mc: 14 * 6, nc: 2048,
-	kern: dgemmKernels, gather: dgatherPack, copy: dcopyPack,
-	trans: dtransPack, transRows: 8,
+	kern: dgemmKernels, copy: dcopyPack, trans: dtransPack, transRows: 8,
 }
 
-// The AVX2 path packs in Go (gathers and the zmm transpose need AVX-512).
+// The AVX2 path packs in Go (the register transposes use AVX-512 masks).
 var sgemmAVX2 = &packedGemm[float32]{
 	mr: 6, nr: 16, kc: 256, mc: 6 * 24, nc: 4096,
 	kern: sgemmKernelsAVX2,
@@ -134,15 +131,6 @@ var sgemmAVX2 = &packedGemm[float32]{
 var dgemmAVX2 = &packedGemm[float64]{
 	mr: 6, nr: 8, kc: 256, mc: 6 * 12, nc: 2048,
 	kern: dgemmKernelsAVX2,
-}
-
-// fits reports whether the gather indices (row offsets of up to 32 rows, in
-// elements) fit the 32-bit index vectors.
-func (g *packedGemm[T]) fits(transB bool, lda, ldb int) bool {
-	if lda*(g.mr-1) > math.MaxInt32 {
-		return false
-	}
-	return !transB || ldb*(g.nr-1) <= math.MaxInt32
 }
 
 func lowMask(w int) uint32 { return uint32(uint64(1)<<uint(w) - 1) }
@@ -165,17 +153,6 @@ func (g *packedGemm[T]) run(transB bool, m, n, k int, a []T, lda int, b []T, ldb
 	if len(s.b) < ncMax*kcMax {
 		s.b = make([]T, ncMax*kcMax)
 	}
-	if g.trans == nil && g.gather != nil {
-		for i := range s.idxA {
-			s.idxA[i] = int32(i * lda)
-		}
-	}
-	if transB && g.trans == nil && g.gather != nil {
-		for j := range s.idxB {
-			s.idxB[j] = int32(j * ldb)
-		}
-	}
-	full := lowMask(nr)
 
 	for jc := 0; jc < n; jc += g.nc {
 		ncur := min(g.nc, n-jc)
@@ -184,10 +161,10 @@ func (g *packedGemm[T]) run(transB bool, m, n, k int, a []T, lda int, b []T, ldb
 			// Pack B[pc:pc+kcur, jc:jc+ncur] as kcur×nr micro-panels.
 			for jr := 0; jr < ncur; jr += nr {
 				w := min(nr, ncur-jr)
-				dst := &s.b[jr*kcur]
+				bp := s.b[jr*kcur : (jr+nr)*kcur]
 				switch {
-				case g.gather == nil || !bPackInside(transB, len(b), jc+jr, pc, kcur, ldb, w):
-					packBGo(transB, kcur, b[bOff(transB, jc+jr, pc, ldb):], ldb, w, nr, s.b[jr*kcur:jr*kcur+kcur*nr])
+				case !bPackInside(transB, len(b), jc+jr, pc, kcur, ldb, w):
+					packBGo(transB, kcur, b[bOff(transB, jc+jr, pc, ldb):], ldb, w, nr, bp)
 				case transB && g.trans != nil:
 					for h := 0; h < nr; h += g.transRows {
 						rows := min(max(w-h, 0), g.transRows)
@@ -195,12 +172,12 @@ func (g *packedGemm[T]) run(transB bool, m, n, k int, a []T, lda int, b []T, ldb
 						if rows > 0 {
 							src = &b[(jc+jr+h)*ldb+pc]
 						}
-						g.trans(kcur, src, ldb*size, rows, 0xffff, &s.b[jr*kcur+h], nr*size)
+						g.trans(kcur, src, ldb*size, rows, lowMask(g.transRows), &bp[h], nr*size)
 					}
-				case transB:
-					g.gather(kcur, &b[(jc+jr)*ldb+pc], &s.idxB[0], lowMask(w), full, dst, nr*size)
+				case !transB && g.copy != nil:
+					g.copy(kcur, &b[pc*ldb+jc+jr], ldb*size, lowMask(w), &bp[0])
 				default:
-					g.copy(kcur, &b[pc*ldb+jc+jr], ldb*size, lowMask(w), dst)
+					packBGo(transB, kcur, b[bOff(transB, jc+jr, pc, ldb):], ldb, w, nr, bp)
 				}
 			}
 			accBlk := acc || pc > 0
@@ -209,16 +186,14 @@ func (g *packedGemm[T]) run(transB bool, m, n, k int, a []T, lda int, b []T, ldb
 				// Pack A[ic:ic+mcur, pc:pc+kcur] as kcur×h micro-panels.
 				for ir := 0; ir < mcur; ir += mr {
 					h := min(mr, mcur-ir)
-					switch {
-					case g.gather == nil || (ic+ir+h-1)*lda+pc+(kcur+15)&^15 > len(a):
-						packAGo(kcur, a[(ic+ir)*lda+pc:], lda, h, s.a[ir*kcur:ir*kcur+kcur*h])
-					case g.trans != nil:
-						for r0 := 0; r0 < h; r0 += g.transRows {
-							rows := min(g.transRows, h-r0)
-							g.trans(kcur, &a[(ic+ir+r0)*lda+pc], lda*size, rows, lowMask(rows), &s.a[ir*kcur+r0], h*size)
-						}
-					default:
-						g.gather(kcur, &a[(ic+ir)*lda+pc], &s.idxA[0], lowMask(h), lowMask(h), &s.a[ir*kcur], h*size)
+					ap := s.a[ir*kcur : ir*kcur+h*kcur]
+					if g.trans == nil || (ic+ir+h-1)*lda+pc+(kcur+15)&^15 > len(a) {
+						packAGo(kcur, a[(ic+ir)*lda+pc:], lda, h, ap)
+						continue
+					}
+					for r0 := 0; r0 < h; r0 += g.transRows {
+						rows := min(g.transRows, h-r0)
+						g.trans(kcur, &a[(ic+ir+r0)*lda+pc], lda*size, rows, lowMask(rows), &ap[r0], h*size)
 					}
 				}
 				for jr := 0; jr < ncur; jr += nr {

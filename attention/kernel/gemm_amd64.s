@@ -3588,59 +3588,6 @@ sgemmKern14_noacc:
 	VZEROUPPER
 	RET
 
-// func sgatherPack(kc int, src *float32, idx *int32, gmask, smask uint32, dst *float32, dstStride int)
-TEXT ·sgatherPack(SB), NOSPLIT, $0-48
-	MOVQ kc+0(FP), CX
-	MOVQ src+8(FP), SI
-	MOVQ idx+16(FP), R9
-	MOVQ dst+32(FP), DI
-	MOVQ dstStride+40(FP), R8
-	MOVL gmask+24(FP), DX
-	KMOVW DX, K3
-	SHRL $16, DX
-	KMOVW DX, K4
-	MOVL smask+28(FP), DX
-	KMOVW DX, K5
-	SHRL $16, DX
-	KMOVW DX, K6
-	VMOVDQU32 (R9), Z20
-	VMOVDQU32 64(R9), Z21
-	TESTQ CX, CX
-	JZ sgatherPack_done
-	KORTESTW K4, K4
-	JZ sgatherPack_one
-sgatherPack_loop2:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	KMOVW K3, K1
-	KMOVW K4, K2
-	VGATHERDPS (SI)(Z20*4), K1, Z0
-	VGATHERDPS (SI)(Z21*4), K2, Z1
-	VMOVUPS Z0, K5, (DI)
-	VMOVUPS Z1, K6, 64(DI)
-	ADDQ $4, SI
-	ADDQ R8, DI
-	DECQ CX
-	JNZ sgatherPack_loop2
-	JMP sgatherPack_done
-sgatherPack_one:
-	VPXORD Z0, Z0, Z0
-	KMOVW K3, K1
-	VGATHERDPS (SI)(Z20*4), K1, Z0
-	VMOVUPS Z0, K5, (DI)
-	KORTESTW K6, K6
-	JZ sgatherPack_skip
-	VPXORD Z1, Z1, Z1
-	VMOVUPS Z1, K6, 64(DI)
-sgatherPack_skip:
-	ADDQ $4, SI
-	ADDQ R8, DI
-	DECQ CX
-	JNZ sgatherPack_one
-sgatherPack_done:
-	VZEROUPPER
-	RET
-
 // func scopyPack(kc int, src *float32, srcStride int, mask uint32, dst *float32)
 TEXT ·scopyPack(SB), NOSPLIT, $0-40
 	MOVQ kc+0(FP), CX
@@ -7247,59 +7194,6 @@ dgemmKern14_noacc:
 	ADDQ R8, DI
 	VMOVUPD Z26, K1, (DI)
 	VMOVUPD Z27, K2, 64(DI)
-	VZEROUPPER
-	RET
-
-// func dgatherPack(kc int, src *float64, idx *int32, gmask, smask uint32, dst *float64, dstStride int)
-TEXT ·dgatherPack(SB), NOSPLIT, $0-48
-	MOVQ kc+0(FP), CX
-	MOVQ src+8(FP), SI
-	MOVQ idx+16(FP), R9
-	MOVQ dst+32(FP), DI
-	MOVQ dstStride+40(FP), R8
-	MOVL gmask+24(FP), DX
-	KMOVW DX, K3
-	SHRL $8, DX
-	KMOVW DX, K4
-	MOVL smask+28(FP), DX
-	KMOVW DX, K5
-	SHRL $8, DX
-	KMOVW DX, K6
-	VMOVDQU (R9), Y4
-	VMOVDQU 32(R9), Y5
-	TESTQ CX, CX
-	JZ dgatherPack_done
-	KORTESTW K4, K4
-	JZ dgatherPack_one
-dgatherPack_loop2:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	KMOVW K3, K1
-	KMOVW K4, K2
-	VGATHERDPD (SI)(Y4*8), K1, Z0
-	VGATHERDPD (SI)(Y5*8), K2, Z1
-	VMOVUPD Z0, K5, (DI)
-	VMOVUPD Z1, K6, 64(DI)
-	ADDQ $8, SI
-	ADDQ R8, DI
-	DECQ CX
-	JNZ dgatherPack_loop2
-	JMP dgatherPack_done
-dgatherPack_one:
-	VPXORD Z0, Z0, Z0
-	KMOVW K3, K1
-	VGATHERDPD (SI)(Y4*8), K1, Z0
-	VMOVUPD Z0, K5, (DI)
-	KORTESTW K6, K6
-	JZ dgatherPack_skip
-	VPXORD Z1, Z1, Z1
-	VMOVUPD Z1, K6, 64(DI)
-dgatherPack_skip:
-	ADDQ $8, SI
-	ADDQ R8, DI
-	DECQ CX
-	JNZ dgatherPack_one
-dgatherPack_done:
 	VZEROUPPER
 	RET
 

@@ -65,9 +65,6 @@ var sgemmKernels = [15]func(kc int, a, b, c *float32, ldc int, acc bool, mask ui
 }
 
 //go:noescape
-func sgatherPack(kc int, src *float32, idx *int32, gmask, smask uint32, dst *float32, dstStride int)
-
-//go:noescape
 func scopyPack(kc int, src *float32, srcStride int, mask uint32, dst *float32)
 
 //go:noescape
@@ -129,9 +126,6 @@ var dgemmKernels = [15]func(kc int, a, b, c *float64, ldc int, acc bool, mask ui
 	dgemmKern13,
 	dgemmKern14,
 }
-
-//go:noescape
-func dgatherPack(kc int, src *float64, idx *int32, gmask, smask uint32, dst *float64, dstStride int)
 
 //go:noescape
 func dcopyPack(kc int, src *float64, srcStride int, mask uint32, dst *float64)

@@ -56,7 +56,6 @@ func main() {
 			fmt.Fprintf(&stubs, "\t%sgemmKern%d,\n", e.name, r)
 		}
 		fmt.Fprintf(&stubs, "}\n\n")
-		gatherPack(e)
 		copyPack(e)
 	}
 	transPack()
@@ -178,76 +177,6 @@ func step(e elem, r, aoff, boff int) {
 		p("\tVFMADD231%s Z28, Z%d, Z%d", e.sfx, bz, 2*i)
 		p("\tVFMADD231%s Z29, Z%d, Z%d", e.sfx, bz, 2*i+1)
 	}
-}
-
-// gatherPack emits a routine that, for kc steps, gathers up to 2 vectors of
-// elements src[idx[j]] (idx in elements, gmask selects lanes) and stores them
-// under smask at dst, then advances src by one element and dst by dstStride
-// bytes. Used to pack A panels (rows -> k-major) and transposed B panels.
-func gatherPack(e elem) {
-	name := fmt.Sprintf("%sgatherPack", e.name)
-	fmt.Fprintf(&stubs, "//go:noescape\nfunc %s(kc int, src *%s, idx *int32, gmask, smask uint32, dst *%s, dstStride int)\n\n", name, e.goType, e.goType)
-	p("")
-	p("// func %s(kc int, src *%s, idx *int32, gmask, smask uint32, dst *%s, dstStride int)", name, e.goType, e.goType)
-	p("TEXT ·%s(SB), NOSPLIT, $0-48", name)
-	p("\tMOVQ kc+0(FP), CX")
-	p("\tMOVQ src+8(FP), SI")
-	p("\tMOVQ idx+16(FP), R9")
-	p("\tMOVQ dst+32(FP), DI")
-	p("\tMOVQ dstStride+40(FP), R8")
-	p("\tMOVL gmask+24(FP), DX")
-	p("\tKMOVW DX, K3")
-	p("\tSHRL $%d, DX", e.mshift)
-	p("\tKMOVW DX, K4")
-	p("\tMOVL smask+28(FP), DX")
-	p("\tKMOVW DX, K5")
-	p("\tSHRL $%d, DX", e.mshift)
-	p("\tKMOVW DX, K6")
-	if e.size == 4 {
-		p("\tVMOVDQU32 (R9), Z20")
-		p("\tVMOVDQU32 64(R9), Z21")
-	} else {
-		p("\tVMOVDQU (R9), Y4")
-		p("\tVMOVDQU 32(R9), Y5")
-	}
-	idx := map[int]string{4: "Z", 8: "Y"}[e.size]
-	i0, i1 := map[int]int{4: 20, 8: 4}[e.size], map[int]int{4: 21, 8: 5}[e.size]
-	gat := map[int]string{4: "VGATHERDPS", 8: "VGATHERDPD"}[e.size]
-	p("\tTESTQ CX, CX")
-	p("\tJZ %s_done", name)
-	p("\tKORTESTW K4, K4")
-	p("\tJZ %s_one", name)
-	p("%s_loop2:", name)
-	p("\tVPXORD Z0, Z0, Z0")
-	p("\tVPXORD Z1, Z1, Z1")
-	p("\tKMOVW K3, K1")
-	p("\tKMOVW K4, K2")
-	p("\t%s (SI)(%s%d*%d), K1, Z0", gat, idx, i0, e.size)
-	p("\t%s (SI)(%s%d*%d), K2, Z1", gat, idx, i1, e.size)
-	p("\t%s Z0, K5, (DI)", e.mov)
-	p("\t%s Z1, K6, 64(DI)", e.mov)
-	p("\tADDQ $%d, SI", e.size)
-	p("\tADDQ R8, DI")
-	p("\tDECQ CX")
-	p("\tJNZ %s_loop2", name)
-	p("\tJMP %s_done", name)
-	p("%s_one:", name)
-	p("\tVPXORD Z0, Z0, Z0")
-	p("\tKMOVW K3, K1")
-	p("\t%s (SI)(%s%d*%d), K1, Z0", gat, idx, i0, e.size)
-	p("\t%s Z0, K5, (DI)", e.mov)
-	p("\tKORTESTW K6, K6")
-	p("\tJZ %s_skip", name)
-	p("\tVPXORD Z1, Z1, Z1")
-	p("\t%s Z1, K6, 64(DI)", e.mov)
-	p("%s_skip:", name)
-	p("\tADDQ $%d, SI", e.size)
-	p("\tADDQ R8, DI")
-	p("\tDECQ CX")
-	p("\tJNZ %s_one", name)
-	p("%s_done:", name)
-	p("\tVZEROUPPER")
-	p("\tRET")
 }
 
 // copyPack emits the non-transposed B packing: kc rows of up to nr
