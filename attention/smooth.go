@@ -155,7 +155,7 @@ func (s *Smoother) Radius() int { return s.r }
 // scratch holds the per-call buffers; pooled so steady-state calls do not
 // allocate.
 type scratch struct {
-	ext     []float64 // extended line: r samples of boundary, n, r of boundary
+	ext     []float64 // smoothDirect: the 3r-sample edge windows
 	out     []float64 // output channels of a tile
 	tile    []float64 // chanTile extended lines
 	rows    []float64 // interleaved input rows (amd64)

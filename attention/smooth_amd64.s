@@ -4,7 +4,7 @@
 
 #include "textflag.h"
 
-// Gaussian correlation blocks for Smoother.filterLine: every output lane
+// Gaussian correlation blocks for Smoother.correlate: every output lane
 // follows scipy's scalar order exactly (x[i]*w[0], then (x[i-j] ± x[i+j])*w[j]
 // added for j = r..1), with separate multiplies and adds (no FMA), so results
 // are bit-identical to the pure-Go loop. A block is 16 outputs (AVX2: 4 ymm
