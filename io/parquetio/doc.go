@@ -1,0 +1,59 @@
+// Package parquetio reads value columns from Parquet files into flat float
+// slabs and writes the results back, passing every other column through.
+//
+// # Reading
+//
+// Open opens a file (an *os.File read with ReadAt, so row groups can be
+// read concurrently). Columns describes the top-level columns: their Kind
+// (Scalar, List, ListOfList, Other), element type, list flavour (from the
+// ARROW:schema metadata when present: list, large_list, fixed_size_list;
+// else from the Parquet schema: list, legacy 2-level, or flba for a
+// FIXED_LEN_BYTE_ARRAY of 4·d bytes holding little-endian float32s) and
+// fixed size.
+//
+// ReadValues reads one row group of the value column through parquet-go's
+// page API (never the generic row reader, which silently misreads list
+// layouts it does not expect): each page is copied once into a flat slab,
+// the slab is reused across row groups and files via the reuse argument,
+// and pages are released right after the copy. It handles PLAIN,
+// dictionary and BYTE_STREAM_SPLIT pages, data pages v1 and v2, rows that
+// span pages, required and optional fields. The result is a ValueChunk:
+//
+//	Nesting 0 (long layout):   one element per row; Values is Rows x D.
+//	Nesting 1 (nested layout): one sequence per row; Offsets[r]..Offsets[r+1]
+//	                           are row r's elements, Values is Elems() x D.
+//
+// ValueChunk.Array wraps the slab as an Arrow array (Float32/Float64,
+// FixedSizeList<float>[d], or a List of those) without copying it.
+//
+// Structural problems are reported as *DataError, which names the file,
+// row group, file row index and column, with what was expected and found:
+// ragged vectors, null or empty vectors, null values inside vectors, null
+// sequences, non-float columns, FLBA lengths that are not a multiple of 4,
+// missing columns. A null scalar element (d = 1: a scalar column or a
+// series element) is a missing value and reads as NaN, counted in
+// ValueChunk.Nulls, unless ReadSpec.StrictNulls is set. An empty sequence
+// (empty outer list) is valid in the nested layout. Malformed files give
+// wrapped errors (often wrapping parquet.ErrCorrupted); panics inside
+// parquet-go are recovered and turned into errors.
+//
+// ReadColumn reads a flat key column (sequence id, order) as an Arrow array
+// with nulls; ReadListInt64 reads a nested layout's list<timestamp> column
+// as flat values plus row offsets.
+//
+// # Writing
+//
+// NewWriter creates a Writer whose output schema is the input's (same
+// columns, order, types, repetition and logical types). WriteRowGroup(rg,
+// vals) copies input row group rg row by row, replacing the value column's
+// floats with vals (the layout ReadValues produced), or, with
+// WriterOptions.OutputColumn, appending them as a new last column of the
+// same type and shape. Row groups map one to one unless RowGroupRows is
+// set. The footer keeps the input's key-value metadata, including
+// ARROW:schema (extended with the new column when one is added, so a
+// fixed_size_list stays fixed_size_list for Arrow readers), plus
+// WriterOptions.Metadata. Slots that were null in the input stay null when
+// their new value is NaN.
+//
+// Writers are not safe for concurrent use; Files are.
+package parquetio
