@@ -26,6 +26,7 @@ type batchRun struct {
 	defaults  []string       // default value columns
 	bind      job.Binder
 	needsTime bool
+	observe   func(pipeline.Unit, schemas.Detected) (job.Observer, error)
 }
 
 // prepared is a batch run with its flags parsed.
@@ -77,6 +78,7 @@ func prepare(c *cli.Context, br batchRun) (*prepared, error) {
 		},
 		Workers: workers,
 		Budget:  pipeline.NewBudget(limit),
+		Observe: br.observe,
 	}
 	if err := checkCompression(spec.Writer.Compression); err != nil {
 		return nil, err

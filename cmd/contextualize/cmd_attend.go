@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/contextualize/contextualize/attention"
+	"github.com/contextualize/contextualize/io/attnout"
 	"github.com/contextualize/contextualize/io/safetensors"
 	"github.com/contextualize/contextualize/pipeline/job"
 	"github.com/contextualize/contextualize/schemas"
@@ -28,6 +29,9 @@ func attendCommand() *cli.Command {
 			&cli.BoolFlag{Name: "causal", Usage: "element i attends to j <= i", EnvVars: envs("causal")},
 			&cli.IntFlag{Name: "window", Value: -1, Usage: "element i attends to |i-j| <= W", EnvVars: envs("window")},
 			&cli.Float64Flag{Name: "scale", Usage: "score scale (default 1/sqrt(d/heads))", EnvVars: envs("scale")},
+			&cli.StringFlag{Name: "attention-output", Usage: "also write the attention weights as Parquet under `DIR` (same relative paths as the outputs)", EnvVars: envs("attention-output")},
+			&cli.BoolFlag{Name: "average-heads", Usage: "average the attention weights over heads (head = -1)", EnvVars: envs("average-heads")},
+			&cli.Int64Flag{Name: "attention-output-limit", Value: attnout.DefaultLimit, Usage: "refuse a file whose attention weights would exceed this many rows", EnvVars: envs("attention-output-limit")},
 		),
 		OnUsageError: onUsageError,
 		Action:       func(c *cli.Context) error { return execBatch(c, attendBatch, runBatch) },
@@ -54,7 +58,12 @@ func attendBatch(c *cli.Context) (batchRun, error) {
 		}
 		return attender{m}, nil
 	}
-	return batchRun{command: "attend", params: params, defaults: []string{"embedding"}, bind: bind}, nil
+	br := batchRun{command: "attend", params: params, defaults: []string{"embedding"}, bind: bind}
+	if dir := c.String("attention-output"); dir != "" {
+		params["attention-output"], params["average-heads"] = true, c.Bool("average-heads")
+		br.observe = weightsObserverFactory(dir, c.Bool("average-heads"), c.Int64("attention-output-limit"), ws)
+	}
+	return br, nil
 }
 
 // weightSource makes the MHA for a vector width: fixed by a weights file,

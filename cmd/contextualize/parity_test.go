@@ -316,3 +316,7 @@ func toF64(x []float32) []float64 {
 	}
 	return out
 }
+
+type parquetFile = parquetio.File
+
+func openParquet(path string) (*parquetio.File, error) { return parquetio.Open(path) }

@@ -2,6 +2,7 @@ package job
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/contextualize/contextualize/io/parquetio"
 	"github.com/contextualize/contextualize/schemas"
@@ -99,7 +100,11 @@ func (r *run) nestedSpans(b *batch) error {
 	b.order = g.order
 	for row := 0; row < g.rows(); row++ {
 		lo, hi := int(g.chunk.Offsets[row]), int(g.chunk.Offsets[row+1])
-		b.seqs = append(b.seqs, span{lo: lo, hi: hi, row: g.chunk.FirstRow + int64(row)})
+		key := strconv.FormatInt(g.chunk.FirstRow+int64(row), 10)
+		if g.keys != nil {
+			key = g.keys[row]
+		}
+		b.seqs = append(b.seqs, span{lo: lo, hi: hi, key: key, row: g.chunk.FirstRow + int64(row)})
 	}
 	return nil
 }

@@ -1,6 +1,8 @@
 package job
 
 import (
+	"strconv"
+
 	"github.com/contextualize/contextualize/io/parquetio"
 	"github.com/contextualize/contextualize/schemas"
 )
@@ -29,6 +31,9 @@ func (r *run) readRowGroup(i int) (*rowGroup, error) {
 	}
 	g := &rowGroup{index: i, chunk: chunk}
 	if r.det.Layout == schemas.Nested {
+		if err := r.readRowKeys(g); err != nil {
+			return nil, err
+		}
 		return g, r.readTimes(g)
 	}
 	if err := r.readSequenceIDs(g); err != nil {
@@ -58,6 +63,28 @@ func (r *run) readSequenceIDs(g *rowGroup) error {
 			g.keys = append(g.keys, clone(k))
 			prev = g.keys[len(g.keys)-1]
 		}
+	}
+	return nil
+}
+
+// readRowKeys reads the nested layout's sequence ids, one per row, when
+// someone observes sequences by key.
+func (r *run) readRowKeys(g *rowGroup) error {
+	if r.det.Sequence == nil || r.observer == nil || g.rows() == 0 {
+		return nil
+	}
+	a, err := r.file.ReadColumn(g.index, r.det.Sequence.Name)
+	if err != nil {
+		return err
+	}
+	defer a.Release()
+	g.keys = make([]string, a.Len())
+	for row := range g.keys {
+		k, ok := keyString(a, row)
+		if !ok {
+			k = strconv.FormatInt(g.chunk.FirstRow+int64(row), 10)
+		}
+		g.keys[row] = clone(k)
 	}
 	return nil
 }

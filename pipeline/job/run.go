@@ -16,6 +16,7 @@ type run struct {
 	det       schemas.Detected
 	writer    *parquetio.Writer
 	tracker   pipeline.Tracker
+	observer  Observer
 	comp      Computer
 	d         int
 	rg        int
@@ -187,6 +188,9 @@ func scatter[T float32 | float64](dst, src []T, perm []int, d int) {
 // emit writes a batch's row groups once its last item is done.
 func (r *run) emit(it *item) error {
 	r.sequences += int64(it.hi - it.lo)
+	if err := r.observe(it); err != nil {
+		return err
+	}
 	if !it.last {
 		return nil
 	}
@@ -205,6 +209,41 @@ func (r *run) emit(it *item) error {
 		}
 		if r.tracker != nil {
 			r.tracker.AddRows(int64(g.rows()))
+		}
+	}
+	return nil
+}
+
+// observe hands the item's sequences, in order-column order, to the
+// observer.
+func (r *run) observe(it *item) error {
+	if r.observer == nil {
+		return nil
+	}
+	b, d := it.b, it.b.d
+	for _, s := range b.seqs[it.lo:it.hi] {
+		n := s.hi - s.lo
+		var t []int64
+		if b.order != nil {
+			t = b.order[s.lo:s.hi]
+		}
+		perm := sortedPerm(t)
+		x := make([]float64, n*d)
+		for i := 0; i < n; i++ {
+			src := s.lo + i
+			if perm != nil {
+				src = s.lo + perm[i]
+			}
+			for j := 0; j < d; j++ {
+				if b.in.F32 != nil {
+					x[i*d+j] = float64(b.in.F32[src*d+j])
+				} else {
+					x[i*d+j] = b.in.F64[src*d+j]
+				}
+			}
+		}
+		if err := r.observer.Sequence(s.key, x, n, d); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -26,6 +26,15 @@ type Computer interface {
 // example d differs from the weights').
 type Binder func(det schemas.Detected, d int) (Computer, error)
 
+// Observer sees every sequence of a file after its output is computed, in
+// input order, with its values in order-column order (x holds n×d values
+// as float64). Finish is called once: ok reports whether the file's main
+// output succeeded. Used for side outputs such as attention weights.
+type Observer interface {
+	Sequence(key string, x []float64, n, d int) error
+	Finish(ok bool) error
+}
+
 // Spec is everything needed to process files of one run.
 type Spec struct {
 	Schema    schemas.Options
@@ -34,6 +43,8 @@ type Spec struct {
 	Writer    parquetio.WriterOptions
 	Workers   int
 	Budget    *pipeline.Budget
+	// Observe, optional, makes the Observer of a file.
+	Observe func(u pipeline.Unit, det schemas.Detected) (Observer, error)
 	// SegmentElems is the target number of elements per work item; 0 means
 	// a default that keeps items near a few MB.
 	SegmentElems int
@@ -72,11 +83,24 @@ func (s *Spec) process(ctx context.Context, u pipeline.Unit, w io.Writer) (pipel
 		return pipeline.Result{}, fmt.Errorf("creating the output for %s: %w", u.Input, err)
 	}
 	r := &run{spec: s, file: f, det: det, writer: wr, tracker: pipeline.TrackerFrom(ctx)}
-	if err := r.execute(ctx); err != nil {
-		return pipeline.Result{}, err
+	if s.Observe != nil {
+		if r.observer, err = s.Observe(u, det); err != nil {
+			return pipeline.Result{}, err
+		}
 	}
-	if err := wr.Close(); err != nil {
-		return pipeline.Result{}, fmt.Errorf("finishing the output for %s: %w", u.Input, err)
+	err = r.execute(ctx)
+	if err == nil {
+		if err = wr.Close(); err != nil {
+			err = fmt.Errorf("finishing the output for %s: %w", u.Input, err)
+		}
+	}
+	if r.observer != nil {
+		if ferr := r.observer.Finish(err == nil); err == nil {
+			err = ferr
+		}
+	}
+	if err != nil {
+		return pipeline.Result{}, err
 	}
 	return pipeline.Result{Rows: f.NumRows(), Sequences: r.sequences}, nil
 }
