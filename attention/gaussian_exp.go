@@ -124,7 +124,9 @@ func expNumpySVML(x float64) float64 {
 	p36 := math.FMA(r2, p56, p34)
 	p16 := math.FMA(r3, p36, p12)
 	th := exp2Sixteenths[j]
-	return math.Ldexp(math.FMA(th, p16, th), int(math.Floor(n)))
+	// 2^floor(n) is a normal number here (|n| < 1022): scaling is exact.
+	scale := math.Float64frombits(uint64(1023+int64(math.Floor(n))) << 52)
+	return math.FMA(th, p16, th) * scale
 }
 
 // exp2Sixteenths[j] is 2^(j/16) rounded to nearest.
@@ -146,7 +148,7 @@ func fmaTowardZeroPositive(a, b, c float64) float64 {
 	// of ulp(p), which dominates |e + pl| unless it is zero.
 	d := s - p
 	if d < 0 || d == 0 && e+pl < 0 {
-		return math.Nextafter(p, 0)
+		return math.Float64frombits(math.Float64bits(p) - 1) // p > 0: next toward zero
 	}
 	return p
 }
