@@ -143,11 +143,22 @@ func timeDistance(a, b int64) float64 {
 	return math.Abs(float64(dt))
 }
 
+// nwBandLimit bounds the cached kernel values of nwSorted (in float64s,
+// 32 MB): beyond it, later rows are computed directly.
+var nwBandLimit = 1 << 22
+
 // nwSorted is the two-pointer Nadaraya–Watson loop over ascending times.
-// For each output the kernel values of its window are computed once and
-// shared by the d channels.
+// For each output the kernel values of its window are gathered once and
+// shared by the d channels. Each kernel value is computed once per pair:
+// K(t_j - t_i) for j > i is stored in the band row of i and reused, bit for
+// bit (the argument only changes sign), when j's window reaches back to i.
 func (s *Smoother) nwSorted(sc *scratch, out, x []float64, t []int64, n, d int) {
 	h, limit := s.h, s.limit
+	sc.off = grow(sc.off, n)
+	off := sc.off // start of row j in band, -1 when not stored
+	band := sc.band[:0]
+	base := 0      // band[0] is at absolute offset base
+	firstLive := 0 // smallest j >= lo, for compaction
 	lo, hi := 0, 0
 	for i := 0; i < n; i++ {
 		ti := t[i]
@@ -162,9 +173,51 @@ func (s *Smoother) nwSorted(sc *scratch, out, x []float64, t []int64, n, d int) 
 		}
 		sc.aux = grow(sc.aux, hi-lo)
 		k := sc.aux
-		for j := lo; j < hi; j++ {
+		// Backward part: values stored by earlier rows.
+		for j := lo; j < i; j++ {
+			if o := off[j]; o >= 0 {
+				k[j-lo] = band[o-base+i-j-1]
+			} else {
+				u := float64(t[j]-ti) / h
+				k[j-lo] = nwExp(-0.5 * u * u)
+			}
+		}
+		// Forward part, stored for the rows to come when there is room.
+		fwd := hi - i - 1
+		off[i] = -1
+		if fwd > 0 {
+			if len(band)+fwd > cap(band) {
+				// Compact: drop the rows before lo.
+				firstLive = max(firstLive, lo)
+				for firstLive < i && off[firstLive] < 0 {
+					firstLive++
+				}
+				dead := len(band)
+				if firstLive < i {
+					dead = off[firstLive] - base
+				}
+				copy(band, band[dead:])
+				band = band[:len(band)-dead]
+				base += dead
+				if len(band)+fwd > cap(band) && len(band)+fwd <= nwBandLimit {
+					nb := make([]float64, len(band), min(nwBandLimit, 2*(len(band)+fwd)))
+					copy(nb, band)
+					band = nb
+				}
+			}
+			if len(band)+fwd <= cap(band) {
+				off[i] = base + len(band)
+				band = band[:len(band)+fwd]
+			}
+		}
+		k[i-lo] = nwExp(-0.0)
+		for j := i + 1; j < hi; j++ {
 			u := float64(t[j]-ti) / h
-			k[j-lo] = nwExp(-0.5 * u * u)
+			v := nwExp(-0.5 * u * u)
+			k[j-lo] = v
+			if off[i] >= 0 {
+				band[off[i]-base+j-i-1] = v
+			}
 		}
 		for c := 0; c < d; c++ {
 			num, den := 0.0, 0.0
@@ -184,4 +237,5 @@ func (s *Smoother) nwSorted(sc *scratch, out, x []float64, t []int64, n, d int) 
 			}
 		}
 	}
+	sc.band = band[:0]
 }

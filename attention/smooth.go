@@ -167,6 +167,8 @@ type scratch struct {
 	idx     []int     // NW: order of unsorted timestamps
 	ts      []int64   // NW: sorted timestamps
 	pos     []int64   // NW: positions 0..n-1 as timestamps
+	off     []int     // NW: band offset of each row's forward kernel values
+	band    []float64 // NW: cached kernel values K(t_j - t_i), j > i
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}

@@ -526,3 +526,56 @@ func BenchmarkSmoothAt64(b *testing.B) {
 		s.SmoothAt64(y, x, ts, n, 1)
 	}
 }
+
+// TestNadarayaWatsonBandCache checks that reusing cached kernel values gives
+// the same bits as computing every pair, with the cache off, tiny (rows
+// dropped and compacted) and default.
+func TestNadarayaWatsonBandCache(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	saved := nwBandLimit
+	defer func() { nwBandLimit = saved }()
+	for iter := 0; iter < 30; iter++ {
+		n, d := 1+rng.IntN(400), 1+rng.IntN(2)
+		ts := make([]int64, n)
+		var tt int64
+		for i := range ts {
+			if rng.IntN(10) > 0 {
+				tt += int64(rng.IntN(20))
+			}
+			if rng.IntN(50) == 0 {
+				tt += 1000
+			}
+			ts[i] = tt
+		}
+		x := make([]float64, n*d)
+		for i := range x {
+			x[i] = rng.NormFloat64()
+			if rng.IntN(30) == 0 {
+				x[i] = math.NaN()
+			}
+		}
+		p := SmoothParams{Bandwidth: 1 + rng.Float64()*30, Truncate: 1 + rng.Float64()*6, Radius: -1}
+		if rng.IntN(2) == 0 {
+			p.NaN = "interpolate"
+		}
+		s, err := NewSmoother(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ref []float64
+		for _, limit := range []int{0, 7, 300, saved} {
+			nwBandLimit = limit
+			got := make([]float64, n*d)
+			s.SmoothAt64(got, x, ts, n, d)
+			if ref == nil {
+				ref = got
+				continue
+			}
+			for i := range got {
+				if !sameFloat(got[i], ref[i]) {
+					t.Fatalf("iter %d, band limit %d: [%d] %v, uncached %v", iter, limit, i, got[i], ref[i])
+				}
+			}
+		}
+	}
+}
