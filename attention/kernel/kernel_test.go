@@ -439,3 +439,43 @@ func benchExp(b *testing.B, f func(dst, src []float32), n int) {
 		b.ReportMetric(cpu*1e9/float64(b.N)/float64(n), "cpu-ns/elem")
 	}
 }
+
+// TestGemmConcurrent: concurrent calls of different sizes share the scratch
+// pool; each must still match the reference.
+func TestGemmConcurrent(t *testing.T) {
+	shapes := [][3]int{{70, 90, 300}, {5, 600, 33}, {257, 40, 17}, {64, 256, 64}}
+	done := make(chan string, 4*len(shapes))
+	for g := 0; g < 4; g++ {
+		for si, s := range shapes {
+			go func(seed uint64, m, n, k int) {
+				rng := rand.New(rand.NewPCG(seed, 1))
+				a := make([]float32, m*k)
+				b := make([]float32, n*k)
+				for i := range a {
+					a[i] = float32(rng.NormFloat64())
+				}
+				for i := range b {
+					b[i] = float32(rng.NormFloat64())
+				}
+				got := make([]float32, m*n)
+				want := make([]float32, m*n)
+				sgemmRef(true, m, n, k, a, k, b, k, want, n, false)
+				for rep := 0; rep < 5; rep++ {
+					Sgemm(true, m, n, k, a, k, b, k, got, n, false)
+					for i := range got {
+						if d := math.Abs(float64(got[i] - want[i])); d > 1e-3 {
+							done <- fmt.Sprintf("%dx%dx%d: C[%d] = %v, want %v", m, n, k, i, got[i], want[i])
+							return
+						}
+					}
+				}
+				done <- ""
+			}(uint64(10*g+si), s[0], s[1], s[2])
+		}
+	}
+	for i := 0; i < 4*len(shapes); i++ {
+		if msg := <-done; msg != "" {
+			t.Fatal(msg)
+		}
+	}
+}
