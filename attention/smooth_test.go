@@ -425,6 +425,9 @@ func TestSmootherConcurrent(t *testing.T) {
 }
 
 func TestSmoothDoesNotAllocate(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items under the race detector")
+	}
 	s, _ := NewSmoother(SmoothParams{Sigma: 3, Truncate: 4, Radius: -1})
 	x := make([]float64, 4096*2)
 	y := make([]float64, len(x))
