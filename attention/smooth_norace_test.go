@@ -2,4 +2,4 @@
 
 package attention
 
-const raceEnabled = false
+const smoothRaceEnabled = false

@@ -2,5 +2,5 @@
 
 package attention
 
-// raceEnabled: sync.Pool drops items on purpose under the race detector.
-const raceEnabled = true
+// smoothRaceEnabled: sync.Pool drops items on purpose under the race detector.
+const smoothRaceEnabled = true

@@ -425,7 +425,7 @@ func TestSmootherConcurrent(t *testing.T) {
 }
 
 func TestSmoothDoesNotAllocate(t *testing.T) {
-	if raceEnabled {
+	if smoothRaceEnabled {
 		t.Skip("sync.Pool drops items under the race detector")
 	}
 	s, _ := NewSmoother(SmoothParams{Sigma: 3, Truncate: 4, Radius: -1})
