@@ -281,10 +281,14 @@ func smoothTiles[T float32 | float64](s *Smoother, sc *scratch, dst, src []T, n,
 	}
 	for c0 := 0; c0 < d; c0 += chanTile {
 		w := min(chanTile, d-c0)
-		for i := 0; i < n; i++ {
-			row := src[i*d+c0 : i*d+c0+w]
-			for c, v := range row {
-				sc.tile[c*m+r+i] = float64(v)
+		if w == chanTile {
+			gatherTile8(sc.tile, src, n, d, c0, m, r)
+		} else {
+			for i := 0; i < n; i++ {
+				row := src[i*d+c0 : i*d+c0+w]
+				for c, v := range row {
+					sc.tile[c*m+r+i] = float64(v)
+				}
 			}
 		}
 		for c := 0; c < w; c++ {
@@ -292,12 +296,40 @@ func smoothTiles[T float32 | float64](s *Smoother, sc *scratch, dst, src []T, n,
 			s.pad(ext, n)
 			s.filterLine(sc, sc.out[c*n:(c+1)*n], ext, n)
 		}
+		if w == chanTile {
+			scatterTile8(dst, sc.out, n, d, c0)
+			continue
+		}
 		for i := 0; i < n; i++ {
 			row := dst[i*d+c0 : i*d+c0+w]
 			for c := range row {
 				row[c] = T(sc.out[c*n+i])
 			}
 		}
+	}
+}
+
+// gatherTile8 copies channels c0..c0+7 of the n×d src into 8 extended
+// lines of length m (samples at [r, r+n)).
+func gatherTile8[T float32 | float64](tile []float64, src []T, n, d, c0, m, r int) {
+	t0, t1, t2, t3 := tile[0*m+r:0*m+r+n], tile[1*m+r:1*m+r+n], tile[2*m+r:2*m+r+n], tile[3*m+r:3*m+r+n]
+	t4, t5, t6, t7 := tile[4*m+r:4*m+r+n], tile[5*m+r:5*m+r+n], tile[6*m+r:6*m+r+n], tile[7*m+r:7*m+r+n]
+	for i := range t0 {
+		row := src[i*d+c0 : i*d+c0+8 : i*d+c0+8]
+		t0[i], t1[i], t2[i], t3[i] = float64(row[0]), float64(row[1]), float64(row[2]), float64(row[3])
+		t4[i], t5[i], t6[i], t7[i] = float64(row[4]), float64(row[5]), float64(row[6]), float64(row[7])
+	}
+}
+
+// scatterTile8 writes 8 output lines of length n to channels c0..c0+7 of
+// the n×d dst, rounding once to T.
+func scatterTile8[T float32 | float64](dst []T, out []float64, n, d, c0 int) {
+	o0, o1, o2, o3 := out[0*n:1*n], out[1*n:2*n], out[2*n:3*n], out[3*n:4*n]
+	o4, o5, o6, o7 := out[4*n:5*n], out[5*n:6*n], out[6*n:7*n], out[7*n:8*n]
+	for i := range o0 {
+		row := dst[i*d+c0 : i*d+c0+8 : i*d+c0+8]
+		row[0], row[1], row[2], row[3] = T(o0[i]), T(o1[i]), T(o2[i]), T(o3[i])
+		row[4], row[5], row[6], row[7] = T(o4[i]), T(o5[i]), T(o6[i]), T(o7[i])
 	}
 }
 

@@ -244,6 +244,9 @@ func checkFastPath(t *testing.T, seed uint64) {
 			n = 1 + rng.IntN(300)
 		}
 		d := 1 + rng.IntN(3)
+		if iter%5 == 2 {
+			d = 8 + rng.IntN(12) // full tiles of 8 channels, and a partial one
+		}
 		long := iter%16 == 1 // long series, large radius: the interleaved kernel
 		if long {
 			n, d = 512+rng.IntN(2500), 1+rng.IntN(2)
