@@ -15,6 +15,9 @@ import (
 // column m in row group rg to fn. ByteArray values reference page memory
 // that is only valid during the call.
 func (f *File) forEachValue(rg int, m *colMeta, fn func(v parquet.Value) error) error {
+	if err := f.checkChunks(rg, m.info.Leaf); err != nil {
+		return err
+	}
 	cc := f.pf.RowGroups()[rg].ColumnChunks()[m.info.Leaf]
 	pages := cc.Pages()
 	defer pages.Close()
@@ -137,7 +140,7 @@ func (f *File) ReadColumn(rg int, name string) (arr arrow.Array, err error) {
 			Expected: "an int32, int64, float, double, string, binary, bool, timestamp or date column", Found: m.info.PhysicalType + " (" + m.info.Elem.String() + ")"}
 	}
 	defer b.Release()
-	b.Reserve(rows)
+	b.Reserve(min(rows, 1<<20))
 	n := 0
 	err = f.forEachValue(rg, m, func(v parquet.Value) error {
 		n++
@@ -188,7 +191,7 @@ func (f *File) ReadListInt64(rg int, name string) (values []int64, offsets []int
 	rows := f.RowGroupRows(rg)
 	first := f.firstRow[rg]
 	a := m.repDefs[0]
-	offsets = make([]int64, 1, rows+1)
+	offsets = make([]int64, 1, min(rows, 1<<20)+1)
 	var row int64
 	err = f.forEachValue(rg, m, func(v parquet.Value) error {
 		d := v.DefinitionLevel()

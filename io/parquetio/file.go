@@ -3,11 +3,13 @@ package parquetio
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
@@ -142,6 +144,9 @@ type File struct {
 	byName   map[string]*colMeta
 	meta     map[string]string
 	numLeaf  int
+
+	checkedMu sync.Mutex
+	checked   map[int]bool // column chunks whose page headers were validated
 }
 
 // Open opens a Parquet file for reading. Garbage or truncated files return
@@ -174,11 +179,25 @@ func openFile(path string, osf *os.File, size int64) (f *File, err error) {
 	if size < 12 {
 		return nil, fmt.Errorf("opening parquet file %s: not a valid Parquet file: %d bytes is too short", path, size)
 	}
+	// Check the footer length before parquet-go allocates it.
+	var tail [8]byte
+	if _, err := osf.ReadAt(tail[:], size-8); err != nil {
+		return nil, fmt.Errorf("opening parquet file %s: %w", path, err)
+	}
+	if m := string(tail[4:]); m != "PAR1" {
+		if m == "PARE" {
+			return nil, fmt.Errorf("opening parquet file %s: encrypted Parquet files are not supported", path)
+		}
+		return nil, fmt.Errorf("opening parquet file %s: not a valid Parquet file: no PAR1 magic at the end (truncated or not Parquet)", path)
+	}
+	if n := int64(binary.LittleEndian.Uint32(tail[:4])); n+12 > size {
+		return nil, fmt.Errorf("opening parquet file %s: not a valid Parquet file: footer of %d bytes in a %d-byte file (truncated?)", path, n, size)
+	}
 	pf, err := parquet.OpenFile(osf, size, parquet.SkipBloomFilters(true), parquet.SkipPageIndex(true))
 	if err != nil {
 		return nil, fmt.Errorf("opening parquet file %s: not a valid Parquet file: %w", path, err)
 	}
-	f = &File{path: path, osf: osf, pf: pf, size: size, byName: map[string]*colMeta{}, meta: map[string]string{}}
+	f = &File{path: path, osf: osf, pf: pf, size: size, byName: map[string]*colMeta{}, meta: map[string]string{}, checked: map[int]bool{}}
 	for _, kv := range pf.Metadata().KeyValueMetadata {
 		f.meta[kv.Key] = kv.Value
 	}

@@ -282,9 +282,12 @@ func (f *File) ReadValues(rg int, spec ReadSpec, reuse *Floats) (chunk ValueChun
 		return ValueChunk{}, fmt.Errorf("reading %s: column %q: invalid nesting %d", f.path, m.info.Name, spec.Nesting)
 	}
 	if mode == modeSeries || mode == modeSeq {
-		r.offsets = make([]int64, 1, f.RowGroupRows(rg)+1)
+		r.offsets = make([]int64, 1, min(f.RowGroupRows(rg), 1<<20)+1)
 	}
 
+	if err := f.checkChunks(rg, m.info.Leaf); err != nil {
+		return ValueChunk{}, err
+	}
 	prg := f.pf.RowGroups()[rg]
 	cc := prg.ColumnChunks()[m.info.Leaf]
 	// Pre-size the slab from the chunk's value count (bounded against the

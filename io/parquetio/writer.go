@@ -183,6 +183,9 @@ func (w *Writer) WriteRowGroup(rg int, vals ValueChunk) (err error) {
 			err = fmt.Errorf("writing output of %s: row group %d: %w: %v", in.path, rg, errInternal, r)
 		}
 	}()
+	if err := in.checkChunks(rg); err != nil {
+		return err
+	}
 	rows := in.pf.RowGroups()[rg].Rows()
 	defer rows.Close()
 	k := 0 // next slab index

@@ -1,0 +1,79 @@
+package parquetio
+
+import (
+	"io"
+	"testing"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+const benchRows, benchD = 65536, 384
+
+// benchFile writes 65,536 rows x 384 float32 (zstd, 8192-row groups) and
+// returns its path.
+func benchFile(b *testing.B) string {
+	b.Helper()
+	rows := make([]rowListF32, benchRows)
+	slab := make([]float32, benchRows*benchD)
+	for i := range slab {
+		slab[i] = float32(i%1000) * 0.001
+	}
+	for i := range rows {
+		rows[i] = rowListF32{ID: "s", Embedding: slab[i*benchD : (i+1)*benchD]}
+	}
+	return writeFile(b, b.TempDir(), "bench.parquet", rows, parquet.Compression(&parquet.Zstd), parquet.MaxRowsPerRowGroup(8192))
+}
+
+func BenchmarkReadValues(b *testing.B) {
+	path := benchFile(b)
+	f, err := Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	spec := ReadSpec{Column: "embedding", D: benchD}
+	var reuse Floats
+	b.SetBytes(benchRows * benchD * 4)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for rg := 0; rg < f.NumRowGroups(); rg++ {
+			if _, err := f.ReadValues(rg, spec, &reuse); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+func BenchmarkWrite(b *testing.B) {
+	path := benchFile(b)
+	f, err := Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	spec := ReadSpec{Column: "embedding", D: benchD}
+	chunks := make([]ValueChunk, f.NumRowGroups())
+	for rg := range chunks {
+		if chunks[rg], err = f.ReadValues(rg, spec, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(benchRows * benchD * 4)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		w, err := NewWriter(io.Discard, f, WriterOptions{ValueColumn: "embedding"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for rg, c := range chunks {
+			if err := w.WriteRowGroup(rg, c); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

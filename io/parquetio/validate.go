@@ -1,0 +1,151 @@
+package parquetio
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
+)
+
+// Limits that keep a corrupt or hostile file from making parquet-go
+// allocate gigabytes: it allocates a page's declared sizes and value counts
+// before reading it.
+const (
+	maxPageBytes      = 1 << 30 // uncompressed page size
+	maxExpansion      = 4096    // uncompressed / compressed page size
+	maxValuesPerByte  = 1024    // values / uncompressed page byte (RLE runs of nulls)
+	maxHeaderBytes    = 16 << 20
+	initialHeaderRead = 4 << 10
+)
+
+// checkChunks validates the page headers of the given leaf columns of row
+// group rg before parquet-go reads them (all leaves when leaves is nil).
+// The result is cached per column chunk.
+func (f *File) checkChunks(rg int, leaves ...int) error {
+	if leaves == nil {
+		for i := 0; i < f.numLeaf; i++ {
+			if err := f.checkChunk(rg, i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, l := range leaves {
+		if err := f.checkChunk(rg, l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (f *File) checkChunk(rg, leaf int) error {
+	key := rg*f.numLeaf + leaf
+	f.checkedMu.Lock()
+	done := f.checked[key]
+	f.checkedMu.Unlock()
+	if done {
+		return nil
+	}
+	if err := f.validateChunk(rg, leaf); err != nil {
+		return err
+	}
+	f.checkedMu.Lock()
+	f.checked[key] = true
+	f.checkedMu.Unlock()
+	return nil
+}
+
+func (f *File) validateChunk(rg, leaf int) error {
+	md := f.pf.Metadata()
+	col := f.pf.Schema().Columns()[leaf]
+	corrupt := func(format string, args ...any) error {
+		return fmt.Errorf("reading %s: row group %d, column %q: %s: %w", f.path, rg, fmt.Sprint(col), fmt.Sprintf(format, args...), parquet.ErrCorrupted)
+	}
+	if rg >= len(md.RowGroups) || leaf >= len(md.RowGroups[rg].Columns) {
+		return corrupt("missing column chunk")
+	}
+	cc := &md.RowGroups[rg].Columns[leaf]
+	if cc.FilePath != "" {
+		return corrupt("column chunk in another file (%s) is not supported", cc.FilePath)
+	}
+	cm := &cc.MetaData
+	start := cm.DataPageOffset
+	if cm.DictionaryPageOffset > 0 && cm.DictionaryPageOffset < start {
+		start = cm.DictionaryPageOffset
+	}
+	end := start + cm.TotalCompressedSize
+	if start < 4 || cm.TotalCompressedSize < 0 || end > f.size || end < start {
+		return corrupt("column chunk [%d, %d) outside the file (%d bytes)", start, end, f.size)
+	}
+	if cm.NumValues < 0 {
+		return corrupt("negative value count %d", cm.NumValues)
+	}
+	proto := new(thrift.CompactProtocol)
+	buf := make([]byte, initialHeaderRead)
+	pos := start
+	for pos < end {
+		want := initialHeaderRead
+		var h format.PageHeader
+		var hlen int64
+		for {
+			n := int64(want)
+			if n > end-pos {
+				n = end - pos
+			}
+			if cap(buf) < int(n) {
+				buf = make([]byte, n)
+			}
+			b := buf[:n]
+			if _, err := f.osf.ReadAt(b, pos); err != nil {
+				return fmt.Errorf("reading %s: row group %d: %w", f.path, rg, err)
+			}
+			r := bytes.NewReader(b)
+			h = format.PageHeader{}
+			err := func() (err error) {
+				defer func() {
+					if rec := recover(); rec != nil {
+						err = fmt.Errorf("%v", rec)
+					}
+				}()
+				return thrift.NewDecoder(proto.NewReader(r)).Decode(&h)
+			}()
+			if err == nil {
+				hlen = n - int64(r.Len())
+				break
+			}
+			if n == end-pos || want >= maxHeaderBytes {
+				return corrupt("page header at offset %d: %v", pos, err)
+			}
+			want *= 16
+		}
+		comp, uncomp := int64(h.CompressedPageSize), int64(h.UncompressedPageSize)
+		if comp < 0 || uncomp < 0 || comp > end-pos-hlen {
+			return corrupt("page at offset %d: compressed size %d exceeds the column chunk", pos, comp)
+		}
+		if uncomp > maxPageBytes || uncomp > comp*maxExpansion+(1<<20) {
+			return corrupt("page at offset %d: implausible uncompressed size %d for %d compressed bytes", pos, uncomp, comp)
+		}
+		var nv int64 = -1
+		switch {
+		case h.DataPageHeader.Valid:
+			nv = int64(h.DataPageHeader.V.NumValues)
+		case h.DataPageHeaderV2.Valid:
+			v := h.DataPageHeaderV2.V
+			nv = int64(v.NumValues)
+			if v.NumNulls < 0 || v.NumNulls > v.NumValues || v.NumRows < 0 || v.NumRows > v.NumValues ||
+				v.RepetitionLevelsByteLength < 0 || v.DefinitionLevelsByteLength < 0 ||
+				int64(v.RepetitionLevelsByteLength)+int64(v.DefinitionLevelsByteLength) > comp {
+				return corrupt("page at offset %d: inconsistent data page v2 header", pos)
+			}
+		case h.DictionaryPageHeader.Valid:
+			nv = int64(h.DictionaryPageHeader.V.NumValues)
+		}
+		if nv < -1 || nv > (uncomp+1024)*maxValuesPerByte {
+			return corrupt("page at offset %d: implausible value count %d for %d bytes", pos, nv, uncomp)
+		}
+		pos += hlen + comp
+	}
+	return nil
+}
