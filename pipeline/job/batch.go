@@ -10,161 +10,210 @@ import (
 
 var sprintf = fmt.Sprintf
 
-// span is one sequence inside a batch: elements [lo, hi) of the batch.
-type span struct {
-	lo, hi int
-	key    string
-	row    int64 // file row of its first element (long) or its row (nested)
+// rgState is a row group in flight: its input values and the slab its
+// results go to. It is written once the last sequence touching it is done.
+type rgState struct {
+	g   *rowGroup
+	out parquetio.Floats
 }
 
-// batch is a run of consecutive row groups that holds only complete
-// sequences: the unit whose row groups are written together.
-type batch struct {
-	groups []*rowGroup
-	d      int
-	typ    parquetio.ElemType
-	in     parquetio.Floats
-	out    parquetio.Floats
-	order  []int64 // per element, nil without an order or time column
-	seqs   []span
+// part is the piece of a sequence inside one row group: elements [lo, hi).
+type part struct {
+	rg     *rgState
+	lo, hi int
+}
+
+// seq is one complete sequence: contiguous views into its row group's
+// slabs, or gathered copies when it spans row groups.
+type seq struct {
+	key      string
+	parts    []part
+	n        int
+	in, out  parquetio.Floats
+	order    []int64
+	gathered bool
+}
+
+// item is a work unit: whole sequences, and the row groups that become
+// complete (and are written) once they are emitted.
+type item struct {
+	seqs   []*seq
+	writes []*rgState
+	elems  int
 	bytes  int64
 }
 
-func (b *batch) elems() int {
-	n := 0
-	for _, g := range b.groups {
-		n += g.chunk.Elems()
+// addRowGroup reads row group i and turns its rows into sequences: the
+// first may continue the sequence still open from the previous row group;
+// the last stays open until the next row group shows whether it goes on.
+func (r *run) addRowGroup(i int) error {
+	g, err := r.readRowGroup(i)
+	if err != nil {
+		return err
 	}
-	return n
-}
-
-// nextBatch reads row groups until the last sequence is complete.
-func (r *run) nextBatch() (*batch, error) {
-	n := r.file.NumRowGroups()
-	if r.look == nil {
-		if r.rg >= n {
-			return nil, nil
-		}
-		g, err := r.readRowGroup(r.rg)
-		if err != nil {
-			return nil, err
-		}
-		r.rg++
-		r.look = g
-	}
-	groups := []*rowGroup{r.look}
-	r.look = nil
-	for r.rg < n && r.det.Layout == schemas.Long {
-		g, err := r.readRowGroup(r.rg)
-		if err != nil {
-			return nil, err
-		}
-		r.rg++
-		if !r.continues(groups, g) {
-			r.look = g
-			break
-		}
-		groups = append(groups, g)
-	}
-	return r.assemble(groups)
-}
-
-// continues reports whether g's first row belongs to the sequence that the
-// last of groups ends with.
-func (r *run) continues(groups []*rowGroup, g *rowGroup) bool {
-	if r.det.Sequence == nil || g.rows() == 0 {
-		return true
-	}
-	for i := len(groups) - 1; i >= 0; i-- {
-		if ks := groups[i].keys; len(ks) > 0 {
-			return ks[len(ks)-1] == g.keys[0]
+	d := max(r.d, 1)
+	st := &rgState{g: g, out: alloc(g.chunk.Type, g.chunk.Elems()*d)}
+	r.unwritten = append(r.unwritten, st)
+	r.cur.bytes += 2 * int64(g.chunk.Elems()*d) * elemSize(g.chunk.Type)
+	if r.d > 0 {
+		if err := r.bindOnce(); err != nil {
+			return err
 		}
 	}
-	return false
-}
-
-// assemble concatenates the groups' values and lists their sequences.
-func (r *run) assemble(groups []*rowGroup) (*batch, error) {
-	b := &batch{groups: groups, d: r.d, typ: groups[0].chunk.Type}
-	b.in = concat(groups, b.elems()*max(r.d, 1))
-	b.out = alloc(b.typ, b.elems()*max(r.d, 1))
-	b.bytes = 2 * int64(b.elems()*max(r.d, 1)) * elemSize(b.typ)
 	if r.det.Layout == schemas.Nested {
-		return b, r.nestedSpans(b)
+		r.nestedSequences(st)
+		return nil
 	}
-	return b, r.longSpans(b)
+	return r.longSequences(st)
 }
 
-func (r *run) nestedSpans(b *batch) error {
-	g := b.groups[0]
-	b.order = g.order
+func (r *run) nestedSequences(st *rgState) {
+	g := st.g
 	for row := 0; row < g.rows(); row++ {
-		lo, hi := int(g.chunk.Offsets[row]), int(g.chunk.Offsets[row+1])
 		key := strconv.FormatInt(g.chunk.FirstRow+int64(row), 10)
 		if g.keys != nil {
 			key = g.keys[row]
 		}
-		b.seqs = append(b.seqs, span{lo: lo, hi: hi, key: key, row: g.chunk.FirstRow + int64(row)})
+		lo, hi := int(g.chunk.Offsets[row]), int(g.chunk.Offsets[row+1])
+		r.closeSeq(&seq{key: key, parts: []part{{st, lo, hi}}})
+	}
+}
+
+func (r *run) longSequences(st *rgState) error {
+	g := st.g
+	for k, start := range g.starts {
+		end := g.rows()
+		if k+1 < len(g.starts) {
+			end = g.starts[k+1]
+		}
+		p := part{st, start, end}
+		if k == 0 && r.open != nil && r.open.key == g.keys[0] {
+			r.open.parts = append(r.open.parts, p)
+			continue
+		}
+		if r.open != nil {
+			r.closeSeq(r.open)
+		}
+		if err := r.opened(g, start, g.keys[k]); err != nil {
+			return err
+		}
+		r.open = &seq{key: g.keys[k], parts: []part{p}}
 	}
 	return nil
 }
 
-func (r *run) longSpans(b *batch) error {
-	base := 0
-	for gi, g := range b.groups {
-		if g.order != nil {
-			b.order = append(b.order, g.order...)
-		}
-		for k, start := range g.starts {
-			if gi > 0 && k == 0 && len(b.seqs) > 0 {
-				continue // the sequence goes on from the previous row group
-			}
-			if err := r.open(g, start, g.keys[k]); err != nil {
-				return err
-			}
-			b.seqs = append(b.seqs, span{lo: base + start, key: g.keys[k], row: g.chunk.FirstRow + int64(start)})
-		}
-		base += g.rows()
+// opened records that a sequence starts, refusing ids seen before: the
+// rows of one sequence must be contiguous.
+func (r *run) opened(g *rowGroup, row int, key string) error {
+	if r.det.Sequence == nil {
+		return nil
 	}
-	if len(b.seqs) == 0 && b.elems() > 0 {
-		b.seqs = []span{{lo: 0, row: b.groups[0].chunk.FirstRow}}
-	}
-	for i := range b.seqs {
-		if i+1 < len(b.seqs) {
-			b.seqs[i].hi = b.seqs[i+1].lo
-		} else {
-			b.seqs[i].hi = base
-		}
-	}
-	return nil
-}
-
-// open records that a sequence starts, refusing ids seen before: the rows
-// of one sequence must be contiguous.
-func (r *run) open(g *rowGroup, row int, key string) error {
 	if first, seen := r.closed[key]; seen {
 		return r.dataError(g, row, r.det.Sequence.Name,
-			sprintf("the rows of each sequence to be contiguous"),
+			"the rows of each sequence to be contiguous",
 			sprintf("sequence %q again after it ended (it started at row %d)", key, first))
 	}
 	r.closed[key] = g.chunk.FirstRow + int64(row)
 	return nil
 }
 
-func concat(groups []*rowGroup, n int) parquetio.Floats {
-	if len(groups) == 1 {
-		return groups[0].chunk.Values
+// closeSeq finishes a sequence, adds it to the current item with the row
+// groups it completes, and queues the item once it is big enough.
+func (r *run) closeSeq(s *seq) {
+	r.open = nil
+	r.assemble(s)
+	it := r.cur
+	it.seqs = append(it.seqs, s)
+	it.elems += s.n
+	if s.gathered {
+		it.bytes += 2 * int64(s.n*max(r.d, 1)) * elemSize(s.parts[0].rg.g.chunk.Type)
 	}
-	out := alloc(groups[0].chunk.Type, n)
+	last := s.parts[len(s.parts)-1]
+	for len(r.unwritten) > 0 {
+		st := r.unwritten[0]
+		done := st.g.index < last.rg.g.index || (st == last.rg && last.hi == st.g.rows())
+		if !done {
+			break
+		}
+		it.writes = append(it.writes, st)
+		r.unwritten = r.unwritten[1:]
+	}
+	if it.elems >= r.target() {
+		r.flushItem()
+	}
+}
+
+// flushItem queues the current item and starts a new one.
+func (r *run) flushItem() {
+	if len(r.cur.seqs) > 0 || len(r.cur.writes) > 0 {
+		r.queue = append(r.queue, r.cur)
+	}
+	r.cur = &item{}
+}
+
+// finish closes the open sequence and writes every remaining row group.
+func (r *run) finish() {
+	if r.open != nil {
+		r.closeSeq(r.open)
+	}
+	r.cur.writes = append(r.cur.writes, r.unwritten...)
+	r.unwritten = nil
+	r.flushItem()
+}
+
+// assemble makes a sequence's contiguous input, output and order slices.
+func (r *run) assemble(s *seq) {
+	d := max(r.d, 1)
+	for _, p := range s.parts {
+		s.n += p.hi - p.lo
+	}
+	if len(s.parts) == 1 {
+		p := s.parts[0]
+		s.in = sliceFloats(p.rg.g.chunk.Values, p.lo*d, p.hi*d)
+		s.out = sliceFloats(p.rg.out, p.lo*d, p.hi*d)
+		if p.rg.g.order != nil {
+			s.order = p.rg.g.order[p.lo:p.hi]
+		}
+		return
+	}
+	typ := s.parts[0].rg.g.chunk.Type
+	s.in, s.out, s.gathered = alloc(typ, s.n*d), alloc(typ, s.n*d), true
 	off := 0
-	for _, g := range groups {
-		if out.F32 != nil {
-			off += copy(out.F32[off:], g.chunk.Values.F32)
-		} else {
-			off += copy(out.F64[off:], g.chunk.Values.F64)
+	for _, p := range s.parts {
+		off += copyFloats(s.in, off, p.rg.g.chunk.Values, p.lo*d, p.hi*d)
+		if p.rg.g.order != nil {
+			s.order = append(s.order, p.rg.g.order[p.lo:p.hi]...)
 		}
 	}
-	return out
+}
+
+// scatter copies a gathered sequence's results back to its row groups.
+func (s *seq) scatter(d int) {
+	if !s.gathered {
+		return
+	}
+	off := 0
+	for _, p := range s.parts {
+		n := (p.hi - p.lo) * d
+		copyFloats(p.rg.out, p.lo*d, s.out, off, off+n)
+		off += n
+	}
+}
+
+// copyFloats copies src[lo:hi] to dst[at:] and returns the count.
+func copyFloats(dst parquetio.Floats, at int, src parquetio.Floats, lo, hi int) int {
+	if src.F32 != nil {
+		return copy(dst.F32[at:], src.F32[lo:hi])
+	}
+	return copy(dst.F64[at:], src.F64[lo:hi])
+}
+
+// sliceFloats is f[lo:hi] of whichever slab f holds.
+func sliceFloats(f parquetio.Floats, lo, hi int) parquetio.Floats {
+	if f.F32 != nil {
+		return parquetio.Floats{F32: f.F32[lo:hi]}
+	}
+	return parquetio.Floats{F64: f.F64[lo:hi]}
 }
 
 func alloc(t parquetio.ElemType, n int) parquetio.Floats {

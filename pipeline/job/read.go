@@ -43,7 +43,11 @@ func (r *run) readRowGroup(i int) (*rowGroup, error) {
 }
 
 func (r *run) readSequenceIDs(g *rowGroup) error {
-	if r.det.Sequence == nil || g.rows() == 0 {
+	if g.rows() == 0 {
+		return nil
+	}
+	if r.det.Sequence == nil {
+		g.starts, g.keys = []int{0}, []string{""} // the whole file is one sequence
 		return nil
 	}
 	col := r.det.Sequence.Name

@@ -19,19 +19,13 @@ type run struct {
 	observer  Observer
 	comp      Computer
 	d         int
-	rg        int
-	look      *rowGroup
+	rg        int        // next row group to read
+	open      *seq       // the sequence the last row group ended with
+	unwritten []*rgState // row groups read and not yet written, in order
+	cur       *item      // the item being filled
+	queue     []*item    // items ready for the workers
 	closed    map[string]int64
 	sequences int64
-	queue     []item
-}
-
-// item is a work unit: sequences [lo, hi) of a batch; the last item of a
-// batch writes its row groups when emitted.
-type item struct {
-	b      *batch
-	lo, hi int
-	last   bool
 }
 
 const defaultSegmentElems = 1 << 16
@@ -39,41 +33,45 @@ const defaultSegmentElems = 1 << 16
 func (r *run) execute(ctx context.Context) error {
 	r.d = r.det.D
 	r.closed = map[string]int64{}
+	r.cur = &item{}
 	workers := max(r.spec.Workers, 1)
 	return pipeline.Ordered(ctx, workers, r.spec.Budget, r.next, r.work, r.emit)
 }
 
-// next returns the next work item, reading a new batch when the queue is
-// empty.
-func (r *run) next() (item, int64, bool, error) {
+// target is the number of elements per work item.
+func (r *run) target() int {
+	if r.spec.SegmentElems > 0 {
+		return r.spec.SegmentElems
+	}
+	return max(defaultSegmentElems/max(r.d, 1), 1)
+}
+
+// next returns the next work item, reading row groups until one is ready.
+func (r *run) next() (*item, int64, bool, error) {
 	for len(r.queue) == 0 {
-		b, err := r.nextBatch()
-		if err != nil {
-			return item{}, 0, false, err
+		if r.rg >= r.file.NumRowGroups() {
+			if r.cur == nil {
+				return nil, 0, false, nil
+			}
+			r.finish()
+			r.cur = nil
+			continue
 		}
-		if b == nil {
-			return item{}, 0, false, nil
+		if err := r.addRowGroup(r.rg); err != nil {
+			return nil, 0, false, err
 		}
-		if err := r.bind(b); err != nil {
-			return item{}, 0, false, err
-		}
-		r.queue = r.segment(b)
+		r.rg++
 	}
 	it := r.queue[0]
 	r.queue = r.queue[1:]
-	var bytes int64
-	if it.lo == 0 {
-		bytes = it.b.bytes
-	}
-	return it, bytes, true, nil
+	return it, it.bytes, true, nil
 }
 
-// bind makes the computer once the vector width is known.
-func (r *run) bind(b *batch) error {
-	if r.comp != nil || b.elems() == 0 {
+// bindOnce makes the computer once the vector width is known.
+func (r *run) bindOnce() error {
+	if r.comp != nil {
 		return nil
 	}
-	b.d = r.d
 	c, err := r.spec.Bind(r.det, r.d)
 	if err != nil {
 		return err
@@ -82,69 +80,41 @@ func (r *run) bind(b *batch) error {
 	return nil
 }
 
-// segment cuts a batch into items of whole sequences near the target size.
-func (r *run) segment(b *batch) []item {
-	b.d = max(r.d, 1)
-	target := r.spec.SegmentElems
-	if target <= 0 {
-		target = max(defaultSegmentElems/b.d, 1)
-	}
-	var items []item
-	lo, size := 0, 0
-	for i, s := range b.seqs {
-		size += s.hi - s.lo
-		if size >= target || i == len(b.seqs)-1 {
-			items = append(items, item{b: b, lo: lo, hi: i + 1})
-			lo, size = i+1, 0
-		}
-	}
-	if len(items) == 0 {
-		items = append(items, item{b: b})
-	}
-	items[len(items)-1].last = true
-	return items
-}
-
 // work computes the sequences of one item.
-func (r *run) work(it *item) error {
-	for _, s := range it.b.seqs[it.lo:it.hi] {
-		r.computeSpan(it.b, s)
+func (r *run) work(it **item) error {
+	for _, s := range (*it).seqs {
+		r.compute(s)
 	}
 	return nil
 }
 
-func (r *run) computeSpan(b *batch, s span) {
-	n, d := s.hi-s.lo, b.d
+func (r *run) compute(s *seq) {
+	n, d := s.n, max(r.d, 1)
 	if n == 0 {
 		return
 	}
+	perm := sortedPerm(s.order)
 	var t []int64
-	if b.order != nil {
-		t = b.order[s.lo:s.hi]
+	if r.spec.NeedsTime {
+		t = s.order
 	}
-	perm := sortedPerm(t)
-	if !r.spec.NeedsTime {
-		t = nil
-	}
-	if b.in.F32 != nil {
-		src, dst := b.in.F32[s.lo*d:s.hi*d], b.out.F32[s.lo*d:s.hi*d]
+	if s.in.F32 != nil {
 		if perm == nil {
-			r.comp.Compute32(dst, src, n, d, t)
+			r.comp.Compute32(s.out.F32, s.in.F32, n, d, t)
 			return
 		}
-		ps, pd, pt := gather(src, perm, d), make([]float32, n*d), gatherT(t, perm)
-		r.comp.Compute32(pd, ps, n, d, pt)
-		scatter(dst, pd, perm, d)
+		ps, pd := gather(s.in.F32, perm, d), make([]float32, n*d)
+		r.comp.Compute32(pd, ps, n, d, gatherT(t, perm))
+		scatter(s.out.F32, pd, perm, d)
 		return
 	}
-	src, dst := b.in.F64[s.lo*d:s.hi*d], b.out.F64[s.lo*d:s.hi*d]
 	if perm == nil {
-		r.comp.Compute64(dst, src, n, d, t)
+		r.comp.Compute64(s.out.F64, s.in.F64, n, d, t)
 		return
 	}
-	ps, pd, pt := gather(src, perm, d), make([]float64, n*d), gatherT(t, perm)
-	r.comp.Compute64(pd, ps, n, d, pt)
-	scatter(dst, pd, perm, d)
+	ps, pd := gather(s.in.F64, perm, d), make([]float64, n*d)
+	r.comp.Compute64(pd, ps, n, d, gatherT(t, perm))
+	scatter(s.out.F64, pd, perm, d)
 }
 
 // sortedPerm is nil when t is sorted (or absent), else the stable order.
@@ -185,66 +155,51 @@ func scatter[T float32 | float64](dst, src []T, perm []int, d int) {
 	}
 }
 
-// emit writes a batch's row groups once its last item is done.
-func (r *run) emit(it *item) error {
-	r.sequences += int64(it.hi - it.lo)
-	if err := r.observe(it); err != nil {
-		return err
-	}
-	if !it.last {
-		return nil
-	}
-	off := 0
-	for _, g := range it.b.groups {
-		n := g.chunk.Elems() * max(r.d, 1)
-		out := g.chunk
-		if it.b.out.F32 != nil {
-			out.Values = parquetio.Floats{F32: it.b.out.F32[off : off+n]}
-		} else {
-			out.Values = parquetio.Floats{F64: it.b.out.F64[off : off+n]}
+// emit runs in input order: it puts gathered results back, feeds the
+// observer and writes the row groups this item completes.
+func (r *run) emit(pit **item) error {
+	it := *pit
+	d := max(r.d, 1)
+	for _, s := range it.seqs {
+		s.scatter(d)
+		if err := r.observe(s); err != nil {
+			return err
 		}
-		off += n
-		if err := r.writer.WriteRowGroup(g.index, out); err != nil {
+	}
+	r.sequences += int64(len(it.seqs))
+	for _, st := range it.writes {
+		out := st.g.chunk
+		out.Values = st.out
+		if err := r.writer.WriteRowGroup(st.g.index, out); err != nil {
 			return err
 		}
 		if r.tracker != nil {
-			r.tracker.AddRows(int64(g.rows()))
+			r.tracker.AddRows(int64(st.g.rows()))
 		}
 	}
 	return nil
 }
 
-// observe hands the item's sequences, in order-column order, to the
-// observer.
-func (r *run) observe(it *item) error {
+// observe hands a sequence, in order-column order, to the observer.
+func (r *run) observe(s *seq) error {
 	if r.observer == nil {
 		return nil
 	}
-	b, d := it.b, it.b.d
-	for _, s := range b.seqs[it.lo:it.hi] {
-		n := s.hi - s.lo
-		var t []int64
-		if b.order != nil {
-			t = b.order[s.lo:s.hi]
+	d := max(r.d, 1)
+	perm := sortedPerm(s.order)
+	x := make([]float64, s.n*d)
+	for i := 0; i < s.n; i++ {
+		src := i
+		if perm != nil {
+			src = perm[i]
 		}
-		perm := sortedPerm(t)
-		x := make([]float64, n*d)
-		for i := 0; i < n; i++ {
-			src := s.lo + i
-			if perm != nil {
-				src = s.lo + perm[i]
+		for j := 0; j < d; j++ {
+			if s.in.F32 != nil {
+				x[i*d+j] = float64(s.in.F32[src*d+j])
+			} else {
+				x[i*d+j] = s.in.F64[src*d+j]
 			}
-			for j := 0; j < d; j++ {
-				if b.in.F32 != nil {
-					x[i*d+j] = float64(b.in.F32[src*d+j])
-				} else {
-					x[i*d+j] = b.in.F64[src*d+j]
-				}
-			}
-		}
-		if err := r.observer.Sequence(s.key, x, n, d); err != nil {
-			return err
 		}
 	}
-	return nil
+	return r.observer.Sequence(s.key, x, s.n, d)
 }
