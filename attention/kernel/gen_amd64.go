@@ -110,7 +110,17 @@ func kernel(e elem, r int) {
 			p("\tADDQ R8, R9")
 		}
 	}
-	for i := 0; i < 2*r; i++ {
+	// With few rows, 2r accumulators cannot hide the FMA latency (4 cycles,
+	// 2 pipes): the unrolled k steps then rotate over `sets` independent
+	// accumulator sets, summed before the store.
+	sets := 1
+	switch {
+	case r == 1:
+		sets = 4
+	case r <= 5:
+		sets = 2
+	}
+	for i := 0; i < 2*r*sets; i++ {
 		p("\tVPXORD Z%d, Z%d, Z%d", i, i, i)
 	}
 	const unroll = 4
@@ -121,7 +131,7 @@ func kernel(e elem, r int) {
 	p("\tJZ %s_tail", name)
 	p("%s_loop4:", name)
 	for u := 0; u < unroll; u++ {
-		step(e, r, u*astep, u*bstep)
+		step(e, r, u*astep, u*bstep, 2*r*(u%sets))
 	}
 	p("\tADDQ $%d, AX", unroll*astep)
 	p("\tADDQ $%d, BX", unroll*bstep)
@@ -131,12 +141,17 @@ func kernel(e elem, r int) {
 	p("\tANDQ $3, CX")
 	p("\tJZ %s_store", name)
 	p("%s_loop1:", name)
-	step(e, r, 0, 0)
+	step(e, r, 0, 0, 0)
 	p("\tADDQ $%d, AX", astep)
 	p("\tADDQ $%d, BX", bstep)
 	p("\tDECQ CX")
 	p("\tJNZ %s_loop1", name)
 	p("%s_store:", name)
+	for s := 1; s < sets; s++ {
+		for i := 0; i < 2*r; i++ {
+			p("\tVADD%s Z%d, Z%d, Z%d", e.sfx, 2*r*s+i, i, i)
+		}
+	}
 	p("\tMOVL mask+44(FP), DX")
 	p("\tKMOVW DX, K1")
 	p("\tSHRL $%d, DX", e.mshift)
@@ -168,14 +183,14 @@ func kernel(e elem, r int) {
 }
 
 // step emits one k step: two B vectors, r broadcasts, 2r FMAs.
-func step(e elem, r, aoff, boff int) {
+func step(e elem, r, aoff, boff, acc0 int) {
 	p("\t%s %d(BX), Z28", e.mov, boff)
 	p("\t%s %d(BX), Z29", e.mov, boff+64)
 	for i := 0; i < r; i++ {
 		bz := 30 + i%2
 		p("\t%s %d(AX), Z%d", e.bcast, aoff+i*e.size, bz)
-		p("\tVFMADD231%s Z28, Z%d, Z%d", e.sfx, bz, 2*i)
-		p("\tVFMADD231%s Z29, Z%d, Z%d", e.sfx, bz, 2*i+1)
+		p("\tVFMADD231%s Z28, Z%d, Z%d", e.sfx, bz, acc0+2*i)
+		p("\tVFMADD231%s Z29, Z%d, Z%d", e.sfx, bz, acc0+2*i+1)
 	}
 }
 
