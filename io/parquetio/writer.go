@@ -48,7 +48,12 @@ type Writer struct {
 	buf      []parquet.Row
 	closed   bool
 	rowsDone int64
+	vbuf     []parquet.Value
+	batcher  rowBatcher
 }
+
+// rowPath forces the row-by-row writer (tests compare both paths).
+var rowPath = false
 
 // codecOf maps a compression name to a parquet-go codec.
 func codecOf(name string) (compress.Codec, error) {
@@ -185,6 +190,9 @@ func (w *Writer) WriteRowGroup(rg int, vals ValueChunk) (err error) {
 	}()
 	if err := in.checkChunks(rg); err != nil {
 		return err
+	}
+	if w.opts.RowGroupRows == 0 && !rowPath {
+		return w.writeColumns(rg, vals, raw, per)
 	}
 	rows := in.pf.RowGroups()[rg].Rows()
 	defer rows.Close()
