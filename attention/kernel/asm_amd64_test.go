@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -181,4 +182,24 @@ func BenchmarkExpF32AVX2(b *testing.B) {
 		b.Skip("no AVX2+FMA")
 	}
 	benchExp(b, expAVX2, 4096)
+}
+
+// TestGemmNoAllocs: steady-state calls allocate nothing, even across GCs
+// (the scratch free list is not emptied by the GC as a sync.Pool would be).
+func TestGemmNoAllocs(t *testing.T) {
+	a := make([]float32, 256*384)
+	b := make([]float32, 1152*384)
+	c := make([]float32, 256*1152)
+	f := func() { Sgemm(true, 256, 1152, 384, a, 384, b, 384, c, 1152, false) }
+	f()
+	if n := testing.AllocsPerRun(5, func() { runtime.GC(); runtime.GC(); f() }); n != 0 {
+		t.Fatalf("Sgemm allocates %v times per call after GCs", n)
+	}
+	d := make([]float64, 64*64)
+	e := make([]float64, 64*64)
+	g := func() { Dgemm(true, 64, 64, 64, d, 64, d, 64, e, 64, true) }
+	g()
+	if n := testing.AllocsPerRun(5, func() { runtime.GC(); runtime.GC(); g() }); n != 0 {
+		t.Fatalf("Dgemm allocates %v times per call after GCs", n)
+	}
 }

@@ -5,6 +5,7 @@ package kernel
 //go:generate go run gen_amd64.go
 
 import (
+	"runtime"
 	"sync"
 	"unsafe"
 
@@ -104,8 +105,38 @@ type packedGemm[T float32 | float64] struct {
 	copy      func(kc int, src *T, srcStride int, mask uint32, dst *T)
 	trans     func(kc int, src *T, ld, rows int, smask uint32, dst *T, dstStride int)
 	transRows int // 16 (float32) or 8 (float64): lanes of a zmm
-	pool      sync.Pool
+	cache     scratchCache[T]
 }
+
+// scratchCache keeps packing buffers for reuse across calls. It is a small
+// bounded free list rather than a sync.Pool: a Pool is emptied by every
+// other GC, and re-allocating a ~1-2 MB buffer means first-touch page faults
+// on this VM (about 12 µs per 4 KiB page, i.e. milliseconds per call: more
+// than a whole 256×1152×384 GEMM). At most cacheSize buffers of at most
+// (nc+mc)·kc elements are kept.
+type scratchCache[T float32 | float64] struct {
+	once sync.Once
+	ch   chan *gemmScratch[T]
+}
+
+func (c *scratchCache[T]) get() *gemmScratch[T] {
+	c.once.Do(c.init)
+	select {
+	case s := <-c.ch:
+		return s
+	default:
+		return new(gemmScratch[T])
+	}
+}
+
+func (c *scratchCache[T]) put(s *gemmScratch[T]) {
+	select {
+	case c.ch <- s:
+	default: // full: let the GC have it
+	}
+}
+
+func (c *scratchCache[T]) init() { c.ch = make(chan *gemmScratch[T], max(4, 2*runtime.GOMAXPROCS(0))) }
 
 type gemmScratch[T float32 | float64] struct {
 	a, b []T
@@ -113,7 +144,7 @@ type gemmScratch[T float32 | float64] struct {
 }
 
 var sgemmAVX512 = &packedGemm[float32]{
-	mr: 14, nr: 32, kc: 256, mc: 14 * 12, nc: 4096,
+	mr: 14, nr: 32, kc: 256, mc: 14 * 12, nc: 2048,
 	kern: sgemmKernels, copy: scopyPack, trans: stransPack, transRows: 16,
 }
 
@@ -143,10 +174,7 @@ func (g *packedGemm[T]) run(transB bool, m, n, k int, a []T, lda int, b []T, ldb
 	ncMax := min((n+nr-1)/nr*nr, g.nc)
 	mcMax := min((m+mr-1)/mr*mr, g.mc)
 
-	s, _ := g.pool.Get().(*gemmScratch[T])
-	if s == nil {
-		s = new(gemmScratch[T])
-	}
+	s := g.cache.get()
 	if len(s.a) < mcMax*kcMax {
 		s.a = make([]T, mcMax*kcMax)
 	}
@@ -226,7 +254,7 @@ func (g *packedGemm[T]) run(transB bool, m, n, k int, a []T, lda int, b []T, ldb
 			}
 		}
 	}
-	g.pool.Put(s)
+	g.cache.put(s)
 }
 
 // bPackInside reports whether the assembly packers' vector loads for a B
