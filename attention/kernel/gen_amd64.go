@@ -575,19 +575,26 @@ func kernelAVX2(e elem, r int) {
 	p("\tMOVQ c+24(FP), DI")
 	p("\tMOVQ ldc+32(FP), R8")
 	p("\tSHLQ $%d, R8", map[int]int{4: 2, 8: 3}[e.size])
-	for i := 0; i < 2*r; i++ {
+	sets := 1 // independent accumulator sets for short tiles (FMA latency)
+	switch {
+	case r == 1:
+		sets = 4
+	case r <= 3:
+		sets = 2
+	}
+	for i := 0; i < 2*r*sets; i++ {
 		p("\tVXORPS Y%d, Y%d, Y%d", i, i, i)
 	}
 	astep := r * e.size
 	const bstep = 64
-	stepFn := func(aoff, boff int) {
+	stepFn := func(aoff, boff, acc0 int) {
 		p("\t%s %d(BX), Y12", e.mov, boff)
 		p("\t%s %d(BX), Y13", e.mov, boff+32)
 		for i := 0; i < r; i++ {
 			bz := 14 + i%2
 			p("\t%s %d(AX), Y%d", e.bcast, aoff+i*e.size, bz)
-			p("\tVFMADD231%s Y12, Y%d, Y%d", e.sfx, bz, 2*i)
-			p("\tVFMADD231%s Y13, Y%d, Y%d", e.sfx, bz, 2*i+1)
+			p("\tVFMADD231%s Y12, Y%d, Y%d", e.sfx, bz, acc0+2*i)
+			p("\tVFMADD231%s Y13, Y%d, Y%d", e.sfx, bz, acc0+2*i+1)
 		}
 	}
 	p("\tMOVQ CX, DX")
@@ -595,7 +602,7 @@ func kernelAVX2(e elem, r int) {
 	p("\tJZ %s_tail", name)
 	p("%s_loop4:", name)
 	for u := 0; u < 4; u++ {
-		stepFn(u*astep, u*bstep)
+		stepFn(u*astep, u*bstep, 2*r*(u%sets))
 	}
 	p("\tADDQ $%d, AX", 4*astep)
 	p("\tADDQ $%d, BX", 4*bstep)
@@ -605,12 +612,17 @@ func kernelAVX2(e elem, r int) {
 	p("\tANDQ $3, CX")
 	p("\tJZ %s_store", name)
 	p("%s_loop1:", name)
-	stepFn(0, 0)
+	stepFn(0, 0, 0)
 	p("\tADDQ $%d, AX", astep)
 	p("\tADDQ $%d, BX", bstep)
 	p("\tDECQ CX")
 	p("\tJNZ %s_loop1", name)
 	p("%s_store:", name)
+	for s := 1; s < sets; s++ {
+		for i := 0; i < 2*r; i++ {
+			p("\tVADD%s Y%d, Y%d, Y%d", e.sfx, 2*r*s+i, i, i)
+		}
+	}
 	p("\tMOVL mask+44(FP), DX")
 	p("\tMOVBLZX acc+40(FP), SI")
 	p("\tCMPL DX, $0x%x", (1<<(2*lanes))-1)
