@@ -175,3 +175,36 @@ func f32bytes(v []float32) [16]byte {
 	}
 	return b
 }
+
+// rowsEqual compares rows value by value: levels, column, kind, nullness
+// and payload, with floats compared bit for bit (so NaN equals NaN).
+func rowsEqual(a, b parquet.Row) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		if x.Column() != y.Column() || x.RepetitionLevel() != y.RepetitionLevel() || x.DefinitionLevel() != y.DefinitionLevel() ||
+			x.IsNull() != y.IsNull() || x.Kind() != y.Kind() {
+			return false
+		}
+		if x.IsNull() {
+			continue
+		}
+		switch x.Kind() {
+		case parquet.Float:
+			if math.Float32bits(x.Float()) != math.Float32bits(y.Float()) {
+				return false
+			}
+		case parquet.Double:
+			if math.Float64bits(x.Double()) != math.Float64bits(y.Double()) {
+				return false
+			}
+		default:
+			if !parquet.Equal(x, y) {
+				return false
+			}
+		}
+	}
+	return true
+}

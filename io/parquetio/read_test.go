@@ -398,3 +398,51 @@ func TestReadColumnAndList(t *testing.T) {
 		t.Fatal("missing column: want error")
 	}
 }
+
+// TestConcurrentReads reads all row groups from several goroutines at once
+// (run with -race).
+func TestConcurrentReads(t *testing.T) {
+	tc := readCases()[2] // list_f32
+	path := tc.write(t, t.TempDir(), parquet.MaxRowsPerRowGroup(40))
+	f, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	errs := make(chan error, 4)
+	for g := 0; g < 4; g++ {
+		go func(g int) {
+			var reuse Floats
+			for k := 0; k < f.NumRowGroups(); k++ {
+				rg := (k + g) % f.NumRowGroups()
+				c, err := f.ReadValues(rg, tc.spec, &reuse)
+				if err != nil {
+					errs <- err
+					return
+				}
+				for r := 0; r < c.Rows; r++ {
+					got := rowValues(c, r)
+					want := tc.want[int(c.FirstRow)+r]
+					for i := range want {
+						if got[i] != want[i] {
+							errs <- fmt.Errorf("rg %d row %d differs", rg, r)
+							return
+						}
+					}
+				}
+				a, err := f.ReadColumn(rg, "sequence_id")
+				if err != nil {
+					errs <- err
+					return
+				}
+				a.Release()
+			}
+			errs <- nil
+		}(g)
+	}
+	for g := 0; g < 4; g++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -90,7 +90,7 @@ func TestRoundTrip(t *testing.T) {
 					t.Fatalf("rows %d -> %d", len(inRows), len(outRows))
 				}
 				for i := range inRows {
-					if !inRows[i].Equal(outRows[i]) {
+					if !rowsEqual(inRows[i], outRows[i]) {
 						t.Fatalf("row %d differs:\n%v\n%v", i, inRows[i], outRows[i])
 					}
 				}
@@ -127,7 +127,7 @@ func TestRoundTrip(t *testing.T) {
 				equalRows(t, got, transformRows(tc.want, tc.elem))
 				outRows, _ = fileRows(t, out)
 				for i := range inRows {
-					if !dropColumn(inRows[i], ci.Leaf).Equal(dropColumn(outRows[i], ci.Leaf)) {
+					if !rowsEqual(dropColumn(inRows[i], ci.Leaf), dropColumn(outRows[i], ci.Leaf)) {
 						t.Fatalf("passthrough row %d differs", i)
 					}
 				}
@@ -151,7 +151,7 @@ func TestRoundTrip(t *testing.T) {
 				equalRows(t, got, transformRows(tc.want, tc.elem))
 				outRows, _ = fileRows(t, out)
 				for i := range inRows {
-					if !inRows[i].Equal(dropColumn(outRows[i], fin.numLeaf)) {
+					if !rowsEqual(inRows[i], dropColumn(outRows[i], fin.numLeaf)) {
 						t.Fatalf("row %d differs with the output column dropped", i)
 					}
 				}
@@ -267,7 +267,7 @@ func TestPassthrough(t *testing.T) {
 			if opts.OutputColumn != "" {
 				b = dropColumn(b, f.numLeaf-1)
 			}
-			if !a.Equal(b) {
+			if !rowsEqual(a, b) {
 				t.Fatalf("row %d differs:\n%v\n%v", i, a, b)
 			}
 		}
@@ -396,7 +396,7 @@ func TestWritePathsAgree(t *testing.T) {
 					t.Fatalf("schemas or row counts differ")
 				}
 				for i := range a {
-					if !a[i].Equal(b[i]) {
+					if !rowsEqual(a[i], b[i]) {
 						t.Fatalf("row %d differs:\n%v\n%v", i, a[i], b[i])
 					}
 				}
