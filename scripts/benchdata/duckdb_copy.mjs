@@ -4,7 +4,8 @@
 //
 //   node scripts/benchdata/duckdb_copy.mjs IN.parquet OUTDIR [runs=3] [threads=2]
 //
-// Prints one line per run: "copy_seconds <s>", then the DuckDB version. @duckdb/node-api
+// Prints one line per run: "copy_seconds <wall> cpu_seconds <user+system of the whole process,
+// all threads>", then the DuckDB version. @duckdb/node-api
 // comes from scripts/interop (cd scripts/interop && npm ci), resolved from there.
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
@@ -28,10 +29,12 @@ const con = await inst.connect();
 for (let i = 0; i < Number(runsArg); i++) {
   const out = path.join(outDir, `duckdb_copy_${i}.parquet`);
   fs.rmSync(out, { force: true });
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   await con.run(`COPY (SELECT * FROM read_parquet(${q(input)})) TO ${q(out)} (FORMAT parquet, COMPRESSION zstd)`);
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  console.log(`copy_seconds ${s.toFixed(3)}`);
+  const c = process.cpuUsage(c0);
+  console.log(`copy_seconds ${s.toFixed(3)} cpu_seconds ${((c.user + c.system) / 1e6).toFixed(3)}`);
   fs.rmSync(out, { force: true });
 }
 const v = await con.runAndReadAll('SELECT version()');
