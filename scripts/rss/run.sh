@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Peak-RSS check: --memory-limit must bound the process, not just the data
+# the pipeline counts, on an input much larger than the limit.
+#
+#   scripts/rss/run.sh            # from the repository root
+#
+# 1. builds contextualize and scripts/rss/gen into a temp dir;
+# 2. writes a long-layout input of ROWS x D float32 (default 1.4M x 384:
+#    2.2 GB, uncompressed, row groups of 10k rows, sequences of 1000 rows);
+# 3. runs, under /usr/bin/time -v,
+#      contextualize smooth --radius 0 --sigma 1 --memory-limit 256MiB -o OUT INPUT
+#    where sequences of 1000 rows end exactly at row-group boundaries;
+#    then, on a smaller input (ATTEND_ROWS rows) whose sequences of 256 rows
+#    straddle every row-group boundary (as in files written by DuckDB or
+#    Spark, which cut row groups by size, not by sequence), the same smooth
+#    and
+#      contextualize attend --weights identity --heads 4 --memory-limit 256MiB -o OUT INPUT
+# 4. prints peak RSS and wall time of each and fails (exit 1) when a peak
+#    RSS exceeds LIMIT + ALLOWANCE.
+#
+# The allowance (ALLOWANCE_MIB, default 64) is memory that --memory-limit
+# does not count by design (it bounds the data in flight between reader,
+# workers and writer), measured with heap profiles of these runs:
+#   - the Go runtime, binary text and data, goroutine stacks:        ~12 MiB
+#   - the output writer, per file being written: the 1 MiB write
+#     buffer, parquet-go page buffers (~20 MiB) and the zstd encoder
+#     history, which klauspost/compress sizes to the page (~32 MiB
+#     for pages of 10k x 384 float32):                                ~52 MiB
+# It does not cover garbage: a heap that GC lets grow to 2x the live data
+# (GOGC=100 and no soft memory limit) fails this check, as it would be
+# killed by a container's memory limit.
+#
+# Environment: SRC (source tree to build; default this repository), ROWS,
+# D, SEQ_LEN, ROW_GROUP_ROWS, COMPRESSION (none|snappy), ATTEND_ROWS (0:
+# skip the straddling runs), MEMORY_LIMIT (default 256MiB), ALLOWANCE_MIB,
+# WORKDIR (default: a new dir under /tmp, removed at the end unless
+# KEEP=1), EXTRA_ARGS (more flags for every run, e.g. "--workers 8").
+set -euo pipefail
+
+ROWS=${ROWS:-1400000}
+D=${D:-384}
+SEQ_LEN=${SEQ_LEN:-1000}
+ROW_GROUP_ROWS=${ROW_GROUP_ROWS:-10000}
+COMPRESSION=${COMPRESSION:-none}
+ATTEND_ROWS=${ATTEND_ROWS:-200000}
+MEMORY_LIMIT=${MEMORY_LIMIT:-256MiB}
+ALLOWANCE_MIB=${ALLOWANCE_MIB:-64}
+EXTRA_ARGS=${EXTRA_ARGS:-}
+
+root=${SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+work=${WORKDIR:-$(mktemp -d /tmp/contextualize-rss.XXXXXX)}
+mkdir -p "$work"
+cleanup() {
+	if [[ "${KEEP:-0}" != 1 ]]; then
+		rm -rf "$work"
+	fi
+}
+trap cleanup EXIT
+
+limit_mib=$(case "$MEMORY_LIMIT" in
+	*GiB) echo $(( ${MEMORY_LIMIT%GiB} * 1024 )) ;;
+	*MiB) echo "${MEMORY_LIMIT%MiB}" ;;
+	*) echo "MEMORY_LIMIT must be NMiB or NGiB, found $MEMORY_LIMIT" >&2; exit 2 ;;
+esac)
+max_kib=$(( (limit_mib + ALLOWANCE_MIB) * 1024 ))
+
+echo "== building into $work/bin"
+mkdir -p "$work/bin"
+(cd "$root" && go build -o "$work/bin/contextualize" ./cmd/contextualize && go build -o "$work/bin/gen" ./scripts/rss/gen)
+bin=$work/bin/contextualize
+
+avail_kib=$(df -Pk "$work" | awk 'NR==2 {print $4}')
+need_kib=$(( ROWS * D * 4 * 2 / 1024 + ATTEND_ROWS * D * 4 * 2 / 1024 + 1024 * 1024 ))
+if (( avail_kib < need_kib )); then
+	echo "not enough disk in $work: $((avail_kib / 1024)) MiB free, need about $((need_kib / 1024)) MiB" >&2
+	exit 1
+fi
+
+failed=0
+
+# measure NAME INPUT ARGS...: runs the binary under time -v and checks RSS.
+measure() {
+	local name=$1 input=$2
+	shift 2
+	local out=$work/out-$name
+	rm -rf "$out"
+	echo "== $name: $bin $* --memory-limit $MEMORY_LIMIT -o OUT $(basename "$input")"
+	local code=0
+	/usr/bin/time -v -o "$work/time-$name.txt" \
+		"$bin" "$@" --memory-limit "$MEMORY_LIMIT" --progress never $EXTRA_ARGS \
+		-o "$out" "$input" 2> "$work/stderr-$name.txt" || code=$?
+	if (( code != 0 )); then
+		echo "$name: exit $code" >&2
+		cat "$work/stderr-$name.txt" >&2
+		failed=1
+		return
+	fi
+	local rss_kib wall
+	rss_kib=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time-$name.txt")
+	wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$work/time-$name.txt")
+	local in_mib out_mib
+	in_mib=$(( $(stat -c %s "$input") / 1048576 ))
+	out_mib=$(( $(du -sk "$out" | cut -f1) / 1024 ))
+	printf '%s: input %d MiB, output %d MiB, peak RSS %d MiB (%d KiB), wall %s, limit %d MiB + allowance %d MiB\n' \
+		"$name" "$in_mib" "$out_mib" $(( rss_kib / 1024 )) "$rss_kib" "$wall" "$limit_mib" "$ALLOWANCE_MIB"
+	if [[ ! -f "$out/_SUCCESS" ]]; then
+		echo "$name: no _SUCCESS" >&2
+		failed=1
+	fi
+	if (( rss_kib > max_kib )); then
+		echo "$name: FAIL: peak RSS $(( rss_kib / 1024 )) MiB > $limit_mib MiB + $ALLOWANCE_MIB MiB" >&2
+		failed=1
+	fi
+	rm -rf "$out"
+}
+
+echo "== generating $ROWS x $D float32 ($COMPRESSION, row groups of $ROW_GROUP_ROWS)"
+big=$work/in/big.parquet
+mkdir -p "$work/in"
+start=$(date +%s)
+"$work/bin/gen" -rows "$ROWS" -d "$D" -seq-len "$SEQ_LEN" -row-group-rows "$ROW_GROUP_ROWS" -compression "$COMPRESSION" -o "$big"
+echo "   $(( $(stat -c %s "$big") / 1048576 )) MiB in $(( $(date +%s) - start )) s"
+measure smooth "$big" smooth --radius 0 --sigma 1
+rm -f "$big"
+
+if (( ATTEND_ROWS > 0 )); then
+	small=$work/in/attend.parquet
+	echo "== generating $ATTEND_ROWS x $D float32, sequences of 256 straddling the row groups of $ROW_GROUP_ROWS"
+	"$work/bin/gen" -rows "$ATTEND_ROWS" -d "$D" -seq-len 256 -row-group-rows "$ROW_GROUP_ROWS" -compression "$COMPRESSION" -o "$small"
+	measure smooth-straddle "$small" smooth --radius 0 --sigma 1
+	measure attend-straddle "$small" attend --weights identity --heads 4
+	rm -f "$small"
+fi
+
+if (( failed )); then
+	echo "RSS check FAILED" >&2
+	exit 1
+fi
+echo "RSS check passed"
