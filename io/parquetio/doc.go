@@ -35,7 +35,10 @@
 // ValueChunk.Nulls, unless ReadSpec.StrictNulls is set. An empty sequence
 // (empty outer list) is valid in the nested layout. Malformed files give
 // wrapped errors (often wrapping parquet.ErrCorrupted); panics inside
-// parquet-go are recovered and turned into errors.
+// parquet-go are recovered and turned into errors. Before parquet-go reads
+// a footer or a column chunk, the footer length and every page header are
+// checked against the file and chunk sizes, so a corrupt file cannot make
+// it allocate gigabytes.
 //
 // ReadColumn reads a flat key column (sequence id, order) as an Arrow array
 // with nulls; ReadListInt64 reads a nested layout's list<timestamp> column
@@ -44,8 +47,11 @@
 // # Writing
 //
 // NewWriter creates a Writer whose output schema is the input's (same
-// columns, order, types, repetition and logical types). WriteRowGroup(rg,
-// vals) copies input row group rg row by row, replacing the value column's
+// columns, order, types, repetition, logical types and field ids; the
+// value leaf is written PLAIN, passthrough leaves that were dictionary
+// encoded stay dictionary encoded). WriteRowGroup(rg, vals) copies input
+// row group rg (column by column when row groups map one to one, row by
+// row when RowGroupRows regroups them), replacing the value column's
 // floats with vals (the layout ReadValues produced), or, with
 // WriterOptions.OutputColumn, appending them as a new last column of the
 // same type and shape. Row groups map one to one unless RowGroupRows is
