@@ -163,7 +163,10 @@ func (w *Writer) genColumn(rg int, cw *parquet.ColumnWriter, outLeaf int, vals V
 				if d < maxDef && x != x {
 					nv = parquet.NullValue().Level(rl, d, outLeaf)
 				} else {
-					nv = parquet.FloatValue(x).Level(rl, maxDef, outLeaf)
+					nv = parquet.FloatValue(x)
+					nv.SetRepetitionLevel(rl)
+					nv.SetDefinitionLevel(maxDef)
+					nv.SetColumnIndex(outLeaf)
 				}
 				k++
 			default:
@@ -171,7 +174,10 @@ func (w *Writer) genColumn(rg int, cw *parquet.ColumnWriter, outLeaf int, vals V
 				if d < maxDef && math.IsNaN(x) {
 					nv = parquet.NullValue().Level(rl, d, outLeaf)
 				} else {
-					nv = parquet.DoubleValue(x).Level(rl, maxDef, outLeaf)
+					nv = parquet.DoubleValue(x)
+					nv.SetRepetitionLevel(rl)
+					nv.SetDefinitionLevel(maxDef)
+					nv.SetColumnIndex(outLeaf)
 				}
 				k++
 			}
