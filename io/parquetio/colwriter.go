@@ -120,6 +120,7 @@ func (w *Writer) genColumn(rg int, cw *parquet.ColumnWriter, outLeaf int, vals V
 	maxDef := w.m.maxDef
 	slotDef := w.slotDef
 	k := 0
+	row := 0
 	for {
 		p, err := pages.ReadPage()
 		if err == io.EOF {
@@ -143,6 +144,13 @@ func (w *Writer) genColumn(rg int, cw *parquet.ColumnWriter, outLeaf int, vals V
 			}
 			if len(defs) > 0 {
 				d = int(defs[i])
+			}
+			if rl == 0 {
+				if err := vals.checkRowStart(row, k); err != nil {
+					parquet.Release(p)
+					return 0, err
+				}
+				row++
 			}
 			var nv parquet.Value
 			switch {
@@ -234,5 +242,25 @@ func (w *Writer) writeColumns(rg int, vals ValueChunk, raw []byte, per int) erro
 		return fmt.Errorf("writing output of %s: row group %d: %w", in.path, rg, err)
 	}
 	w.rowsDone += want
+	return nil
+}
+
+// checkRowStart checks that row r's values start at slab index k, so
+// values are never shifted between rows when the chunk's Offsets (or D)
+// do not match the input's layout.
+func (c ValueChunk) checkRowStart(r, k int) error {
+	if r > c.Rows {
+		return fmt.Errorf("the values have %d rows, the column has more", c.Rows)
+	}
+	want := int64(r) * int64(c.D)
+	if c.Offsets != nil {
+		if r >= len(c.Offsets) {
+			return fmt.Errorf("the values have %d offsets, the column has more rows", len(c.Offsets))
+		}
+		want = c.Offsets[r] * int64(c.D)
+	}
+	if int64(k) != want {
+		return fmt.Errorf("row %d starts at value %d of the column, at value %d of the values (Offsets or D do not match the input)", r, k, want)
+	}
 	return nil
 }

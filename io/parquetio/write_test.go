@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -377,6 +378,30 @@ func TestWriterErrors(t *testing.T) {
 	if err := w.WriteRowGroup(0, fewer); err == nil {
 		t.Fatal("wrong row count: want error")
 	}
+
+	// offsets that shift values between rows (same total) are refused
+	nested := writeFile(t, t.TempDir(), "n.parquet", []rowLoL{{ID: "a", Embedding: [][]float32{{1, 2}}}, {ID: "b", Embedding: [][]float32{{3, 4}, {5, 6}}}})
+	fn, err := Open(nested)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fn.Close()
+	for _, path := range []bool{false, true} {
+		rowPath = path
+		cn, err := fn.ReadValues(0, ReadSpec{Column: "embedding", Nesting: 1}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cn.Offsets = []int64{0, 2, 3}
+		wn, err := NewWriter(&buf, fn, WriterOptions{ValueColumn: "embedding"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := wn.WriteRowGroup(0, cn); err == nil || !strings.Contains(err.Error(), "Offsets or D do not match") {
+			t.Fatalf("shifted offsets (row path %v): %v", path, err)
+		}
+	}
+	rowPath = false
 }
 
 // TestWritePathsAgree checks the column-by-column writer (used when row

@@ -200,9 +200,14 @@ func (w *Writer) WriteRowGroup(rg int, vals ValueChunk) (err error) {
 	maxDef := w.m.maxDef
 	replace := w.opts.OutputColumn == ""
 	var done int64
+	rowIdx := 0
 	for {
 		n, rerr := rows.ReadRows(w.buf)
 		for j := range w.buf[:n] {
+			if err := vals.checkRowStart(rowIdx, k); err != nil {
+				return fmt.Errorf("writing output of %s: row group %d: %w", in.path, rg, err)
+			}
+			rowIdx++
 			row := w.buf[j]
 			start := 0
 			for start < len(row) && row[start].Column() < w.inLeaf {
