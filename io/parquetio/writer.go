@@ -129,6 +129,13 @@ func NewWriter(w io.Writer, in *File, opts WriterOptions) (*Writer, error) {
 	if opts.RowGroupRows > 0 {
 		wopts = append(wopts, parquet.MaxRowsPerRowGroup(int64(opts.RowGroupRows)))
 	}
+	// Min/max bounds of embedding components prune nothing: skip them.
+	valuePath := m.leaf.Path()
+	wopts = append(wopts, parquet.SkipPageBounds(valuePath...))
+	if opts.OutputColumn != "" {
+		outPath := append([]string{opts.OutputColumn}, valuePath[1:]...)
+		wopts = append(wopts, parquet.SkipPageBounds(outPath...))
+	}
 	for _, k := range sortedKeys(meta) {
 		wopts = append(wopts, parquet.KeyValueMetadata(k, meta[k]))
 	}
