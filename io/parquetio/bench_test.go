@@ -45,7 +45,14 @@ func BenchmarkReadValues(b *testing.B) {
 	}
 }
 
-func BenchmarkWrite(b *testing.B) {
+// BenchmarkWrite writes one output row group per input row group (the
+// column-by-column path).
+func BenchmarkWrite(b *testing.B) { benchWrite(b, 0) }
+
+// BenchmarkWriteRegroup regroups rows (--row-group-rows: the row path).
+func BenchmarkWriteRegroup(b *testing.B) { benchWrite(b, 10000) }
+
+func benchWrite(b *testing.B, rowGroupRows int) {
 	path := benchFile(b)
 	f, err := Open(path)
 	if err != nil {
@@ -63,7 +70,7 @@ func BenchmarkWrite(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		w, err := NewWriter(io.Discard, f, WriterOptions{ValueColumn: "embedding"})
+		w, err := NewWriter(io.Discard, f, WriterOptions{ValueColumn: "embedding", RowGroupRows: rowGroupRows})
 		if err != nil {
 			b.Fatal(err)
 		}
