@@ -5,7 +5,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"os"
 	"runtime"
+	"strings"
 
 	"github.com/contextualize/contextualize/io/parquetio"
 	"github.com/contextualize/contextualize/io/storage"
@@ -27,13 +29,15 @@ type batchRun struct {
 	bind      job.Binder
 	needsTime bool
 	observe   func(pipeline.Unit, schemas.Detected) (job.Observer, error)
+	planning  bool // a dry run: plan, not attend or smooth
 }
 
 // prepared is a batch run with its flags parsed.
 type prepared struct {
-	units []pipeline.Unit
-	spec  *job.Spec
-	opts  pipeline.Options
+	units     []pipeline.Unit
+	spec      *job.Spec
+	opts      pipeline.Options
+	allShards bool // plan with --shard-count and no index: show every shard
 }
 
 func prepare(c *cli.Context, br batchRun) (*prepared, error) {
@@ -43,6 +47,9 @@ func prepare(c *cli.Context, br batchRun) (*prepared, error) {
 	}
 	if c.NArg() == 0 {
 		return nil, usageError(fmt.Errorf("%s needs at least one INPUT (a file, a directory or a glob)", br.command))
+	}
+	if err := flagsAfterInputs(c.Args().Slice()); err != nil {
+		return nil, err
 	}
 	units, err := pipeline.Expand(c.Args().Slice(), out)
 	if err != nil {
@@ -60,7 +67,11 @@ func prepare(c *cli.Context, br batchRun) (*prepared, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	shardIndex, shardCount, err := pipeline.ShardFromEnv(c.Int("shard-index"), c.Int("shard-count"))
+	flagIndex, allShards := c.Int("shard-index"), false
+	if br.planning && flagIndex < 0 && os.Getenv(pipeline.EnvShardIndex) == "" && c.Int("shard-count") > 1 {
+		flagIndex, allShards = 0, true
+	}
+	shardIndex, shardCount, err := pipeline.ShardFromEnv(flagIndex, c.Int("shard-count"))
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +104,7 @@ func prepare(c *cli.Context, br batchRun) (*prepared, error) {
 		OutDir: out, FS: storage.OS(), Logger: logger,
 		Progress: pipeline.ProgressMode(c.String("progress")), Quiet: c.Bool("quiet"),
 	}
-	return &prepared{units: units, spec: spec, opts: opts}, nil
+	return &prepared{units: units, spec: spec, opts: opts, allShards: allShards}, nil
 }
 
 // runBatch runs attend or smooth over the inputs.
@@ -166,6 +177,20 @@ func readRows(path string) (int64, error) {
 	}
 	defer f.Close()
 	return f.NumRows(), nil
+}
+
+// flagsAfterInputs refuses "INPUT --flag": urfave/cli stops reading flags
+// at the first argument, so a flag after the inputs would be taken for a
+// file name.
+func flagsAfterInputs(args []string) error {
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") && len(a) > 1 {
+			if _, err := os.Stat(a); err != nil {
+				return usageError(fmt.Errorf("flag %s comes after the inputs: put every flag before INPUT", a))
+			}
+		}
+	}
+	return nil
 }
 
 func checkCompression(s string) error {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"text/tabwriter"
@@ -43,6 +42,7 @@ func planCommand() *cli.Command {
 
 // planBatch prints what a run with these flags would do, touching nothing.
 func planBatch(c *cli.Context, br batchRun) error {
+	br.planning = true
 	p, err := prepare(c, br)
 	if err != nil {
 		return err
@@ -51,10 +51,13 @@ func planBatch(c *cli.Context, br batchRun) error {
 	if err != nil {
 		return err
 	}
+	if p.allShards {
+		for i := range entries {
+			entries[i].Selected = true
+		}
+	}
 	if c.Bool("json") {
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(entries)
+		return pipeline.WritePlanJSON(os.Stdout, entries)
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "UNIT\tSHARD\tSELECTED\tACTION\tINPUT\tOUTPUT")
