@@ -50,8 +50,9 @@
 // columns, order, types, repetition, logical types and field ids; the
 // value leaf is written PLAIN, passthrough leaves that were dictionary
 // encoded stay dictionary encoded). WriteRowGroup(rg, vals) copies input
-// row group rg (column by column when row groups map one to one, row by
-// row when RowGroupRows regroups them), replacing the value column's
+// row group rg column by column (levels of the value column straight from
+// the input pages, output row groups cut every RowGroupRows rows across
+// input row groups when set), replacing the value column's
 // floats with vals (the layout ReadValues produced), or, with
 // WriterOptions.OutputColumn, appending them as a new last column of the
 // same type and shape. Row groups map one to one unless RowGroupRows is

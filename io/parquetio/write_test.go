@@ -410,11 +410,23 @@ func TestWritePathsAgree(t *testing.T) {
 	for _, tc := range readCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			in := tc.write(t, t.TempDir(), parquet.DataPageVersion(1), parquet.PageBufferSize(200), parquet.MaxRowsPerRowGroup(90))
-			for _, outCol := range []string{"", "ctx"} {
-				colOut := rewrite(t, in, tc.spec, WriterOptions{OutputColumn: outCol}, transform)
+			for _, o := range []WriterOptions{{}, {OutputColumn: "ctx"}, {RowGroupRows: 37}, {RowGroupRows: 200, OutputColumn: "ctx"}} {
+				colOut := rewrite(t, in, tc.spec, o, transform)
 				rowPath = true
-				rowOut := rewrite(t, in, tc.spec, WriterOptions{OutputColumn: outCol}, transform)
+				rowOut := rewrite(t, in, tc.spec, o, transform)
 				rowPath = false
+				fa, _ := Open(colOut)
+				fb, _ := Open(rowOut)
+				ga, gb := fa.NumRowGroups(), fb.NumRowGroups()
+				var sizes []int64
+				for i := 0; i < ga; i++ {
+					sizes = append(sizes, fa.RowGroupRows(i))
+				}
+				fa.Close()
+				fb.Close()
+				if ga != gb {
+					t.Fatalf("%+v: %d row groups %v, row path %d", o, ga, sizes, gb)
+				}
 				a, sa := fileRows(t, colOut)
 				b, sb := fileRows(t, rowOut)
 				if sa.String() != sb.String() || len(a) != len(b) {

@@ -48,11 +48,13 @@ type Writer struct {
 	buf      []parquet.Row
 	closed   bool
 	rowsDone int64
-	vbuf     []parquet.Value
-	batcher  rowBatcher
+	vbufs    [][]parquet.Value // per output column: read buffers of the column streams
+	outs     [][]parquet.Value // per output column: write buffers
+	pending  int64             // rows in the current output row group (RowGroupRows > 0)
 }
 
-// rowPath forces the row-by-row writer (tests compare both paths).
+// rowPath selects the row-by-row writer, a slower reference
+// implementation that tests compare the column streams with.
 var rowPath = false
 
 // codecOf maps a compression name to a parquet-go codec.
@@ -198,8 +200,8 @@ func (w *Writer) WriteRowGroup(rg int, vals ValueChunk) (err error) {
 	if err := in.checkChunks(rg); err != nil {
 		return err
 	}
-	if w.opts.RowGroupRows == 0 && !rowPath {
-		return w.writeColumns(rg, vals, raw, per)
+	if !rowPath {
+		return w.writeStreams(rg, vals, raw, per)
 	}
 	rows := in.pf.RowGroups()[rg].Rows()
 	defer rows.Close()
