@@ -15,6 +15,9 @@
 #    Spark, which cut row groups by size, not by sequence), the same smooth
 #    and
 #      contextualize attend --weights identity --heads 4 --memory-limit 256MiB -o OUT INPUT
+#    and the same smooth on BIG_RG_ROWS rows in row groups of 122,880 rows,
+#    DuckDB's default (180 MiB of float32 per row group at d = 384: more
+#    than the whole limit);
 # 4. prints peak RSS and wall time of each and fails (exit 1) when a peak
 #    RSS exceeds LIMIT + ALLOWANCE.
 #
@@ -32,7 +35,7 @@
 #
 # Environment: SRC (source tree to build; default this repository), ROWS,
 # D, SEQ_LEN, ROW_GROUP_ROWS, COMPRESSION (none|snappy), ATTEND_ROWS (0:
-# skip the straddling runs), MEMORY_LIMIT (default 256MiB), ALLOWANCE_MIB,
+# skip the straddling runs), BIG_RG_ROWS (0: skip), MEMORY_LIMIT (default 256MiB), ALLOWANCE_MIB,
 # WORKDIR (default: a new dir under /tmp, removed at the end unless
 # KEEP=1), EXTRA_ARGS (more flags for every run, e.g. "--workers 8").
 set -euo pipefail
@@ -43,6 +46,7 @@ SEQ_LEN=${SEQ_LEN:-1000}
 ROW_GROUP_ROWS=${ROW_GROUP_ROWS:-10000}
 COMPRESSION=${COMPRESSION:-none}
 ATTEND_ROWS=${ATTEND_ROWS:-200000}
+BIG_RG_ROWS=${BIG_RG_ROWS:-400000}
 MEMORY_LIMIT=${MEMORY_LIMIT:-256MiB}
 ALLOWANCE_MIB=${ALLOWANCE_MIB:-64}
 EXTRA_ARGS=${EXTRA_ARGS:-}
@@ -70,7 +74,7 @@ mkdir -p "$work/bin"
 bin=$work/bin/contextualize
 
 avail_kib=$(df -Pk "$work" | awk 'NR==2 {print $4}')
-need_kib=$(( ROWS * D * 4 * 2 / 1024 + ATTEND_ROWS * D * 4 * 2 / 1024 + 1024 * 1024 ))
+need_kib=$(( (ROWS + ATTEND_ROWS + BIG_RG_ROWS) * D * 4 * 2 / 1024 + 1024 * 1024 ))
 if (( avail_kib < need_kib )); then
 	echo "not enough disk in $work: $((avail_kib / 1024)) MiB free, need about $((need_kib / 1024)) MiB" >&2
 	exit 1
@@ -130,6 +134,14 @@ if (( ATTEND_ROWS > 0 )); then
 	measure smooth-straddle "$small" smooth --radius 0 --sigma 1
 	measure attend-straddle "$small" attend --weights identity --heads 4
 	rm -f "$small"
+fi
+
+if (( BIG_RG_ROWS > 0 )); then
+	bigrg=$work/in/big-row-groups.parquet
+	echo "== generating $BIG_RG_ROWS x $D float32 in row groups of 122880 rows (DuckDB's default)"
+	"$work/bin/gen" -rows "$BIG_RG_ROWS" -d "$D" -seq-len "$SEQ_LEN" -row-group-rows 122880 -compression "$COMPRESSION" -o "$bigrg"
+	measure smooth-big-row-groups "$bigrg" smooth --radius 0 --sigma 1
+	rm -f "$bigrg"
 fi
 
 if (( failed )); then
