@@ -46,6 +46,15 @@ func (b *Budget) Acquire(ctx context.Context, n int64) error {
 	return b.sem.Acquire(ctx, b.clamp(n))
 }
 
+// TryAcquire takes n bytes if they are available now and reports whether
+// it did.
+func (b *Budget) TryAcquire(n int64) bool {
+	if b == nil || b.sem == nil {
+		return true
+	}
+	return b.sem.TryAcquire(b.clamp(n))
+}
+
 // Release returns n bytes acquired by Acquire with the same n.
 func (b *Budget) Release(n int64) {
 	if b == nil || b.sem == nil {

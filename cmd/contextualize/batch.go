@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strings"
 
 	"github.com/contextualize/contextualize/io/parquetio"
@@ -63,6 +64,7 @@ func prepare(c *cli.Context, br batchRun) (*prepared, error) {
 	if err != nil {
 		return nil, usageError(fmt.Errorf("parsing --memory-limit: %w", err))
 	}
+	setGoMemoryLimit(limit)
 	workers := c.Int("workers")
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -167,6 +169,19 @@ func readFingerprint(path string) (string, error) {
 	}
 	defer f.Close()
 	return f.Metadata()[fingerprintKey], nil
+}
+
+// goMemoryHeadroom is what the process needs beyond the data in flight:
+// the Go runtime, the binary, the writer's page buffers and zstd history.
+const goMemoryHeadroom = 64 << 20
+
+// setGoMemoryLimit makes the garbage collector work to keep the heap near
+// the data budget (otherwise it lets the heap grow to twice the live data),
+// unless GOMEMLIMIT says otherwise.
+func setGoMemoryLimit(limit int64) {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(limit + goMemoryHeadroom)
+	}
 }
 
 // readRows reads an existing output's row count from its footer.

@@ -13,14 +13,17 @@ var sprintf = fmt.Sprintf
 // rgState is a row group in flight: its input values and the slab its
 // results go to. It is written once the last sequence touching it is done.
 type rgState struct {
-	g   *rowGroup
-	out parquetio.Floats
+	g      *rowGroup
+	out    parquetio.Floats
+	charge int64 // bytes reserved from the budget for it
 }
 
-// part is the piece of a sequence inside one row group: elements [lo, hi).
+// part is the piece of a sequence inside one row group: elements [lo, hi),
+// ending before row endRow of the row group.
 type part struct {
 	rg     *rgState
 	lo, hi int
+	endRow int
 }
 
 // seq is one complete sequence: contiguous views into its row group's
@@ -47,14 +50,16 @@ type item struct {
 // first may continue the sequence still open from the previous row group;
 // the last stays open until the next row group shows whether it goes on.
 func (r *run) addRowGroup(i int) error {
+	charge := r.pendingCharge
+	r.pendingCharge = 0
 	g, err := r.readRowGroup(i)
 	if err != nil {
+		r.spec.Budget.Release(charge)
 		return err
 	}
 	d := max(r.d, 1)
-	st := &rgState{g: g, out: alloc(g.chunk.Type, g.chunk.Elems()*d)}
+	st := &rgState{g: g, out: r.slab(g.chunk.Type, g.chunk.Elems()*d), charge: charge}
 	r.unwritten = append(r.unwritten, st)
-	r.cur.bytes += 2 * int64(g.chunk.Elems()*d) * elemSize(g.chunk.Type)
 	if r.d > 0 {
 		if err := r.bindOnce(); err != nil {
 			return err
@@ -75,7 +80,7 @@ func (r *run) nestedSequences(st *rgState) {
 			key = g.keys[row]
 		}
 		lo, hi := int(g.chunk.Offsets[row]), int(g.chunk.Offsets[row+1])
-		r.closeSeq(&seq{key: key, parts: []part{{st, lo, hi}}})
+		r.closeSeq(&seq{key: key, parts: []part{{st, lo, hi, row + 1}}})
 	}
 }
 
@@ -86,7 +91,7 @@ func (r *run) longSequences(st *rgState) error {
 		if k+1 < len(g.starts) {
 			end = g.starts[k+1]
 		}
-		p := part{st, start, end}
+		p := part{st, start, end, end}
 		if k == 0 && r.open != nil && r.open.key == g.keys[0] {
 			r.open.parts = append(r.open.parts, p)
 			continue
@@ -131,7 +136,7 @@ func (r *run) closeSeq(s *seq) {
 	last := s.parts[len(s.parts)-1]
 	for len(r.unwritten) > 0 {
 		st := r.unwritten[0]
-		done := st.g.index < last.rg.g.index || (st == last.rg && last.hi == st.g.rows())
+		done := st.g.index < last.rg.g.index || (st == last.rg && last.endRow == st.g.rows())
 		if !done {
 			break
 		}

@@ -22,7 +22,7 @@ func (g *rowGroup) rows() int { return g.chunk.Rows }
 // readRowGroup reads the value column and the key columns of row group i.
 func (r *run) readRowGroup(i int) (*rowGroup, error) {
 	spec := parquetio.ReadSpec{Column: r.det.Value.Name, Nesting: r.det.Nesting(), D: r.d}
-	chunk, err := r.file.ReadValues(i, spec, nil)
+	chunk, err := r.file.ReadValues(i, spec, r.reuse())
 	if err != nil {
 		return nil, err
 	}

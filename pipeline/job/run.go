@@ -3,6 +3,7 @@ package job
 import (
 	"context"
 	"sort"
+	"sync"
 
 	"github.com/contextualize/contextualize/io/parquetio"
 	"github.com/contextualize/contextualize/pipeline"
@@ -26,6 +27,12 @@ type run struct {
 	queue     []*item    // items ready for the workers
 	closed    map[string]int64
 	sequences int64
+	ctx       context.Context // cancelled when the work fails, so a reserve never waits forever
+	cancel    context.CancelFunc
+	freeMu    sync.Mutex         // free is filled by emit and taken by the reader
+	free      []parquetio.Floats // slabs of written row groups, for the next ones
+	// pendingCharge is what reserve took for the row group about to be read.
+	pendingCharge int64
 }
 
 const defaultSegmentElems = 1 << 16
@@ -34,8 +41,23 @@ func (r *run) execute(ctx context.Context) error {
 	r.d = r.det.D
 	r.closed = map[string]int64{}
 	r.cur = &item{}
+	r.ctx, r.cancel = context.WithCancel(ctx)
+	defer r.cancel()
+	defer r.releaseUnwritten()
 	workers := max(r.spec.Workers, 1)
-	return pipeline.Ordered(ctx, workers, r.spec.Budget, r.next, r.work, r.emit)
+	// The budget is charged per row group by reserve, not per item.
+	return pipeline.Ordered(r.ctx, workers, nil, r.next, r.cancelOnError(r.work), r.cancelOnError(r.emit))
+}
+
+// cancelOnError cancels r.ctx when f fails, waking a reserve that waits.
+func (r *run) cancelOnError(f func(**item) error) func(**item) error {
+	return func(it **item) error {
+		err := f(it)
+		if err != nil {
+			r.cancel()
+		}
+		return err
+	}
 }
 
 // target is the number of elements per work item.
@@ -57,10 +79,16 @@ func (r *run) next() (*item, int64, bool, error) {
 			r.cur = nil
 			continue
 		}
+		if err := r.reserve(r.rg); err != nil {
+			return nil, 0, false, err
+		}
 		if err := r.addRowGroup(r.rg); err != nil {
 			return nil, 0, false, err
 		}
 		r.rg++
+		// Nothing read waits in r.cur: every row group we hold is either
+		// behind an item handed to the workers or part of the open sequence.
+		r.flushItem()
 	}
 	it := r.queue[0]
 	r.queue = r.queue[1:]
@@ -173,6 +201,7 @@ func (r *run) emit(pit **item) error {
 		if err := r.writer.WriteRowGroup(st.g.index, out); err != nil {
 			return err
 		}
+		r.written(st)
 		if r.tracker != nil {
 			r.tracker.AddRows(int64(st.g.rows()))
 		}

@@ -1,0 +1,98 @@
+package job
+
+import (
+	"github.com/contextualize/contextualize/io/parquetio"
+	"github.com/contextualize/contextualize/schemas"
+)
+
+// reserve charges the budget for row group i (its input and output slabs)
+// before it is read, so the reader stops while the budget is spent. When
+// the sequence still open needs this row group to finish, waiting could
+// deadlock (the row groups we hold wait for it): then it takes what is
+// free now, or overdraws, since the sequence must be held whole anyway.
+func (r *run) reserve(i int) error {
+	n := r.estimate(i)
+	if n == 0 {
+		return nil
+	}
+	n = min(n, r.spec.Budget.Size())
+	if r.open == nil {
+		if err := r.spec.Budget.Acquire(r.ctx, n); err != nil {
+			return err
+		}
+		r.pendingCharge = n
+		return nil
+	}
+	if r.spec.Budget.TryAcquire(n) {
+		r.pendingCharge = n
+	}
+	return nil
+}
+
+// estimate is the bytes row group i will hold in flight: input and output
+// values. 0 when d is not known yet (the first row group of a file whose
+// schema does not fix it) or there is no budget.
+func (r *run) estimate(i int) int64 {
+	if r.d == 0 || r.spec.Budget.Size() == 0 {
+		return 0
+	}
+	rows := r.file.RowGroupRows(i)
+	if r.det.Layout != schemas.Long {
+		return 0 // elements per row are not known before reading
+	}
+	return 2 * rows * int64(r.d) * elemSize(r.det.Value.Elem)
+}
+
+// written releases a written row group's budget and keeps its slabs.
+func (r *run) written(st *rgState) {
+	r.spec.Budget.Release(st.charge)
+	st.charge = 0
+	if r.spec.Writer.RowGroupRows == 0 {
+		r.freeMu.Lock()
+		r.free = append(r.free, st.g.chunk.Values, st.out)
+		r.freeMu.Unlock()
+	}
+	st.g.chunk.Values, st.out = parquetio.Floats{}, parquetio.Floats{}
+}
+
+// releaseUnwritten returns the budget of row groups never written (after
+// an error or cancellation).
+func (r *run) releaseUnwritten() {
+	for _, st := range r.unwritten {
+		r.spec.Budget.Release(st.charge)
+		st.charge = 0
+	}
+	r.spec.Budget.Release(r.pendingCharge)
+	r.pendingCharge = 0
+}
+
+// reuse returns a recycled slab for ReadValues (nil when there is none).
+func (r *run) reuse() *parquetio.Floats {
+	r.freeMu.Lock()
+	defer r.freeMu.Unlock()
+	if len(r.free) == 0 {
+		return nil
+	}
+	f := r.free[len(r.free)-1]
+	r.free = r.free[:len(r.free)-1]
+	return &f
+}
+
+// slab returns n zeroed-or-overwritten values of type t, recycled when a
+// large enough slab is free. Every value is written by the computation.
+func (r *run) slab(t parquetio.ElemType, n int) parquetio.Floats {
+	r.freeMu.Lock()
+	defer r.freeMu.Unlock()
+	for i := len(r.free) - 1; i >= 0; i-- {
+		f := r.free[i]
+		if t == parquetio.Float32 && cap(f.F32) >= n && f.F32 != nil {
+			r.free = append(r.free[:i], r.free[i+1:]...)
+			return parquetio.Floats{F32: f.F32[:n]}
+		}
+		if t == parquetio.Float64 && cap(f.F64) >= n && f.F64 != nil {
+			r.free = append(r.free[:i], r.free[i+1:]...)
+			return parquetio.Floats{F64: f.F64[:n]}
+		}
+	}
+	return alloc(t, n)
+}
