@@ -19,7 +19,8 @@ func newApp() *cli.App {
 		// urfave/cli call os.Exit itself (it would skip deferred cleanup).
 		ExitErrHandler: func(*cli.Context, error) {},
 		Flags:          globalFlags(),
-		Before:         setupLogging,
+		Before:         before,
+		After:          after,
 		Commands: []*cli.Command{
 			attendCommand(),
 			smoothCommand(),
@@ -29,4 +30,18 @@ func newApp() *cli.App {
 			versionCommand(),
 		},
 	}
+}
+
+// before runs ahead of every command: logging, then profiling if asked.
+func before(c *cli.Context) error {
+	if err := setupLogging(c); err != nil {
+		return err
+	}
+	return startProfile(c.String("cpuprofile"))
+}
+
+// after runs when a command returns.
+func after(*cli.Context) error {
+	stopProfile()
+	return nil
 }

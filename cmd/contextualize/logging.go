@@ -17,6 +17,7 @@ func globalFlags() []cli.Flag {
 		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text or json (logs go to stderr)", EnvVars: envs("log-format")},
 		&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error", EnvVars: envs("log-level")},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only errors on stderr, no progress", EnvVars: envs("quiet")},
+		&cli.StringFlag{Name: "cpuprofile", Usage: "write a CPU profile (pprof) to `FILE`", Hidden: true},
 	}
 }
 
