@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"syscall"
 )
 
 // Unit is one input file and the output it is written to.
@@ -87,6 +88,8 @@ func Expand(inputs []string, outDir string) ([]Unit, error) {
 			}
 		case errors.Is(err, fs.ErrNotExist):
 			return nil, Usage(fmt.Errorf("input %s: no such file or directory", arg))
+		case errors.Is(err, syscall.ENOTDIR):
+			return nil, Usage(fmt.Errorf("input %s: a parent of it is a file, not a directory", arg))
 		default:
 			return nil, IOError(fmt.Errorf("input %s: %w", arg, err))
 		}
