@@ -43,5 +43,6 @@ func setupLogging(c *cli.Context) error {
 	default:
 		return usageError(fmt.Errorf("parsing --log-format: expected text or json, found %q", c.String("log-format")))
 	}
+	slog.SetDefault(logger) // packages below log through slog's default
 	return nil
 }

@@ -33,6 +33,7 @@ type run struct {
 	free      []parquetio.Floats // slabs of written row groups, for the next ones
 	// pendingCharge is what reserve took for the row group about to be read.
 	pendingCharge int64
+	warned        bool // oversized row group reported
 }
 
 const defaultSegmentElems = 1 << 16
