@@ -57,7 +57,7 @@ type mhaPlan[T float] struct {
 	wo   []T // [d, d] or nil
 	bo   []T // [d] or nil
 	gemm func(transB bool, m, n, k int, a []T, lda int, b []T, ldb int, c []T, ldc int, acc bool)
-	exp  func(dst, src []T)
+	sm   *softmaxKernels[T]
 	pool sync.Pool // of *mhaScratch[T]
 }
 
@@ -114,9 +114,9 @@ func NewMHA(w MHAWeights, p MHAParams) (*MHA, error) {
 		m.scale = 1 / math.Sqrt(float64(m.dh))
 	}
 	m.p32 = mhaPlan[float32]{w3: convert[float32](w.InProj), b3: convert[float32](w.InBias),
-		wo: convert[float32](w.OutProj), bo: convert[float32](w.OutBias), gemm: kernel.Sgemm, exp: kernel.ExpF32}
+		wo: convert[float32](w.OutProj), bo: convert[float32](w.OutBias), gemm: kernel.Sgemm, sm: &softmax32}
 	m.p64 = mhaPlan[float64]{w3: convert[float64](w.InProj), b3: convert[float64](w.InBias),
-		wo: convert[float64](w.OutProj), bo: convert[float64](w.OutBias), gemm: kernel.Dgemm, exp: expF64}
+		wo: convert[float64](w.OutProj), bo: convert[float64](w.OutBias), gemm: kernel.Dgemm, sm: &softmax64}
 	return m, nil
 }
 
@@ -259,7 +259,7 @@ func attendBlock[T float](m *MHA, p *mhaPlan[T], sc *mhaScratch[T], qkv, out []T
 			lo, hi := m.keyRange(i0+r, n)
 			lo = max(lo, j0) - j0
 			hi = min(hi, j1) - j0
-			onlineSoftmaxRow(s[r*mhaKeyBlock:r*mhaKeyBlock+kn], lo, hi, &ms[r], &ls[r], acc[r*dh:(r+1)*dh], p.exp)
+			onlineSoftmaxRow(s[r*mhaKeyBlock:r*mhaKeyBlock+kn], lo, hi, &ms[r], &ls[r], acc[r*dh:(r+1)*dh], p.sm)
 		}
 		p.gemm(false, qb, dh, kn, s, mhaKeyBlock, qkv[j0*d3+2*d+h*dh:], d3, acc, dh, true)
 	}

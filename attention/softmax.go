@@ -1,6 +1,10 @@
 package attention
 
-import "math"
+import (
+	"math"
+
+	"github.com/contextualize/contextualize/attention/kernel"
+)
 
 // float is the element type of the attention paths.
 type float interface{ ~float32 | ~float64 }
@@ -16,13 +20,13 @@ type float interface{ ~float32 | ~float64 }
 // up, the previous sum and acc (the row's accumulated Σ p·v) are rescaled by
 // exp(old - new). A row with no allowed key in this block (lo >= hi) is set
 // to zero and leaves the state alone.
-func onlineSoftmaxRow[T float](s []T, lo, hi int, m *T, l *float64, acc []T, exp func(dst, src []T)) {
+func onlineSoftmaxRow[T float](s []T, lo, hi int, m *T, l *float64, acc []T, k *softmaxKernels[T]) {
 	if lo >= hi {
 		clear(s)
 		return
 	}
 	seg := s[lo:hi]
-	mx := maxOf(seg)
+	mx := k.max(seg)
 	if mx > *m {
 		if *l != 0 {
 			alpha := math.Exp(float64(*m) - float64(mx))
@@ -36,12 +40,38 @@ func onlineSoftmaxRow[T float](s []T, lo, hi int, m *T, l *float64, acc []T, exp
 	}
 	clear(s[:lo])
 	clear(s[hi:])
-	cur := *m
-	for j := range seg {
-		seg[j] -= cur
+	*l += k.expSum(seg, seg, *m)
+}
+
+// softmaxKernels are the vector kernels of the online softmax in one
+// element type.
+type softmaxKernels[T float] struct {
+	// max returns the largest element of a non-empty slice (NaN skipped).
+	max func(s []T) T
+	// expSum sets dst[i] = exp(src[i] - shift) (the difference rounded to
+	// T first) and returns their sum.
+	expSum func(dst, src []T, shift T) float64
+}
+
+var softmax32 = softmaxKernels[float32]{
+	max: kernel.MaxF32,
+	expSum: func(dst, src []float32, shift float32) float64 {
+		return float64(kernel.ExpShiftSumF32(dst, src, shift))
+	},
+}
+
+var softmax64 = softmaxKernels[float64]{max: maxOf[float64], expSum: expShiftSumF64}
+
+// expShiftSumF64 is the float64 exp(x - shift) and sum, through math.Exp.
+func expShiftSumF64(dst, src []float64, shift float64) float64 {
+	dst = dst[:len(src)]
+	var sum float64
+	for i, x := range src {
+		e := math.Exp(x - shift)
+		dst[i] = e
+		sum += e
 	}
-	exp(seg, seg)
-	*l += sumOf(seg)
+	return sum
 }
 
 // maxOf returns the largest element of a non-empty s, with four independent
@@ -82,22 +112,6 @@ func maxOf[T float](s []T) T {
 	return m0
 }
 
-// sumOf returns the sum of s in float64 with four independent accumulators.
-func sumOf[T float](s []T) float64 {
-	var a0, a1, a2, a3 float64
-	i := 0
-	for ; i+4 <= len(s); i += 4 {
-		a0 += float64(s[i])
-		a1 += float64(s[i+1])
-		a2 += float64(s[i+2])
-		a3 += float64(s[i+3])
-	}
-	for ; i < len(s); i++ {
-		a0 += float64(s[i])
-	}
-	return (a0 + a1) + (a2 + a3)
-}
-
 // softmaxInPlace replaces s with softmax(s), subtracting the maximum first.
 // An empty slice is left alone; the result never holds NaN for finite input.
 func softmaxInPlace(s []float64) {
@@ -119,12 +133,5 @@ func softmaxInPlace(s []float64) {
 	inv := 1 / sum
 	for j := range s {
 		s[j] *= inv
-	}
-}
-
-// expF64 is the float64 exponential used by the float64 path.
-func expF64(dst, src []float64) {
-	for i, x := range src {
-		dst[i] = math.Exp(x)
 	}
 }

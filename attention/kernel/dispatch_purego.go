@@ -16,3 +16,9 @@ func expF32(dst, src []float32) { expF32Go(dst, src) }
 
 // Impl reports which implementation the kernels use.
 func Impl() string { return "purego" }
+
+func expShiftSumF32(dst, src []float32, shift float32) float32 {
+	return expShiftSumF32Go(dst, src, shift)
+}
+
+func maxF32(s []float32) float32 { return maxF32Go(s) }

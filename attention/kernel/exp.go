@@ -88,3 +88,95 @@ func expF32Go(dst, src []float32) {
 		dst[i] = y
 	}
 }
+
+// ExpShiftSumF32 sets dst[i] = exp(src[i] - shift) for i < len(src) and
+// returns the sum of those values: the exponential-and-sum pass of a softmax
+// (shift is the row maximum) in one sweep over the data. dst may alias src
+// and must be at least as long.
+//
+// Each element is ExpF32 of the float32 difference src[i] - shift (the
+// same polynomial, the same accuracy and special values), so dst equals
+// what a subtraction followed by ExpF32 gives. The sum is accumulated in
+// float32 in 32 partial sums on AVX-512 (in float64 in the other paths),
+// so it differs from a sequential sum only by rounding: relative error
+// below about (len(src)/32 + 16)·2⁻²⁴ for the non-negative terms. An empty
+// src returns 0.
+func ExpShiftSumF32(dst, src []float32, shift float32) float32 {
+	if len(src) == 0 {
+		return 0
+	}
+	_ = dst[len(src)-1]
+	return expShiftSumF32(dst, src, shift)
+}
+
+// MaxF32 returns the largest element of s, skipping NaN elements; it
+// returns -Inf for an empty s (or one of NaNs only).
+func MaxF32(s []float32) float32 {
+	if len(s) == 0 {
+		return float32(math.Inf(-1))
+	}
+	return maxF32(s)
+}
+
+// expShiftSumF32Go is the pure-Go ExpShiftSumF32: the subtraction, then the
+// polynomial of expF32Go, then a float64 sum.
+func expShiftSumF32Go(dst, src []float32, shift float32) float32 {
+	dst = dst[:len(src)]
+	for i, x := range src {
+		dst[i] = x - shift
+	}
+	expF32Go(dst, dst)
+	return sumF32Go(dst)
+}
+
+// sumF32Go sums s in float64 with four independent accumulators.
+func sumF32Go(s []float32) float32 {
+	var a0, a1, a2, a3 float64
+	i := 0
+	for ; i+4 <= len(s); i += 4 {
+		a0 += float64(s[i])
+		a1 += float64(s[i+1])
+		a2 += float64(s[i+2])
+		a3 += float64(s[i+3])
+	}
+	for ; i < len(s); i++ {
+		a0 += float64(s[i])
+	}
+	return float32((a0 + a1) + (a2 + a3))
+}
+
+// maxF32Go is the pure-Go MaxF32 with four comparisons in flight.
+func maxF32Go(s []float32) float32 {
+	inf := float32(math.Inf(-1))
+	m0, m1, m2, m3 := inf, inf, inf, inf
+	i := 0
+	for ; i+4 <= len(s); i += 4 {
+		if s[i] > m0 {
+			m0 = s[i]
+		}
+		if s[i+1] > m1 {
+			m1 = s[i+1]
+		}
+		if s[i+2] > m2 {
+			m2 = s[i+2]
+		}
+		if s[i+3] > m3 {
+			m3 = s[i+3]
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] > m0 {
+			m0 = s[i]
+		}
+	}
+	if m1 > m0 {
+		m0 = m1
+	}
+	if m3 > m2 {
+		m2 = m3
+	}
+	if m2 > m0 {
+		m0 = m2
+	}
+	return m0
+}

@@ -74,6 +74,54 @@ func expF32(dst, src []float32) {
 	}
 }
 
+func expShiftSumF32(dst, src []float32, shift float32) float32 {
+	if !hasAVX512 {
+		if !hasAVX2 {
+			return expShiftSumF32Go(dst, src, shift)
+		}
+		dst = dst[:len(src)]
+		for i, x := range src {
+			dst[i] = x - shift
+		}
+		expF32(dst, dst)
+		return sumF32Go(dst)
+	}
+	// Whole vectors in place; a partial last vector through a buffer (see
+	// expF32 for why the assembly does not use masked accesses here),
+	// summing only its real lanes.
+	n := len(src)
+	body := n &^ 15
+	var sum float32
+	if body > 0 {
+		sum = expShiftSumF32AVX512(&dst[0], &src[0], body, shift)
+	}
+	if body < n {
+		var buf [16]float32
+		copy(buf[:], src[body:])
+		expShiftSumF32AVX512(&buf[0], &buf[0], 16, shift)
+		for _, v := range buf[:n-body] {
+			sum += v
+		}
+		copy(dst[body:n], buf[:n-body])
+	}
+	return sum
+}
+
+func maxF32(s []float32) float32 {
+	n := len(s)
+	body := n &^ 15
+	if !hasAVX512 || body == 0 {
+		return maxF32Go(s)
+	}
+	m := maxF32AVX512(&s[0], body)
+	for _, v := range s[body:] {
+		if v > m {
+			m = v
+		}
+	}
+	return m
+}
+
 // Impl reports which implementation the kernels use.
 func Impl() string {
 	switch {

@@ -140,6 +140,12 @@ func dtransPack(kc int, src *float64, ld, rows int, smask uint32, dst *float64, 
 func expF32AVX512(dst, src *float32, n int)
 
 //go:noescape
+func expShiftSumF32AVX512(dst, src *float32, n int, shift float32) float32
+
+//go:noescape
+func maxF32AVX512(src *float32, n int) float32
+
+//go:noescape
 func sgemmKernAVX21(kc int, a, b, c *float32, ldc int, acc bool, mask uint32)
 
 //go:noescape

@@ -61,6 +61,8 @@ func main() {
 	transPack()
 	dtransPack()
 	expKernel()
+	expShiftSumKernel()
+	maxKernel()
 	avx2Data()
 	for _, e := range []elem{f32, f64} {
 		for r := 1; r <= mrAVX2; r++ {
@@ -260,42 +262,7 @@ func expKernel() {
 		p("\tMOVL $0x%08x, AX // %s", c.bits, c.note)
 		p("\tVPBROADCASTD AX, Z%d", 16+i)
 	}
-	body := func(vs []int) {
-		// x in Z(v), n in Z(v+4), r in Z(v+8), y in Z(v+12)
-		for _, v := range vs {
-			p("\tVMULPS Z16, Z%d, Z%d", v, v+4)
-		}
-		for _, v := range vs {
-			p("\tVRNDSCALEPS $0, Z%d, Z%d", v+4, v+4)
-		}
-		for _, v := range vs {
-			p("\tVMOVAPS Z%d, Z%d", v, v+8)
-			p("\tVFNMADD231PS Z17, Z%d, Z%d", v+4, v+8)
-		}
-		for _, v := range vs {
-			p("\tVFNMADD231PS Z18, Z%d, Z%d", v+4, v+8)
-		}
-		for _, v := range vs {
-			p("\tVMOVAPS Z19, Z%d", v+12)
-		}
-		for c := 20; c <= 25; c++ {
-			for _, v := range vs {
-				p("\tVFMADD213PS Z%d, Z%d, Z%d", c, v+8, v+12)
-			}
-		}
-		for _, v := range vs {
-			p("\tVFMADD213PS Z25, Z%d, Z%d", v+8, v+12)
-		}
-		for _, v := range vs {
-			p("\tVSCALEFPS Z%d, Z%d, Z%d", v+4, v+12, v+12)
-		}
-		for _, v := range vs {
-			p("\tVCMPPS $0x11, Z26, Z%d, K1", v) // x < xlo (LT_OQ)
-			p("\tVCMPPS $0x1e, Z27, Z%d, K2", v) // x > xhi (GT_OQ)
-			p("\tVMOVAPS Z28, K2, Z%d", v+12)
-			p("\tVPXORD Z%d, Z%d, K1, Z%d", v+12, v+12, v+12)
-		}
-	}
+	body := expBody
 	p("\tCMPQ CX, $64")
 	p("\tJLT exp_16")
 	p("exp_loop64:")
@@ -919,4 +886,169 @@ func dtransPack() {
 	p("%s_done:", name)
 	p("\tVZEROUPPER")
 	p("\tRET")
+}
+
+// expShiftSumKernel emits expShiftSumF32AVX512: dst[i] = exp(src[i] - shift)
+// with the polynomial of expKernel (the same instructions on x - shift), and
+// returns the float32 sum of the results (four vector partial sums, then a
+// horizontal reduction). n must be a positive multiple of 16: the Go wrapper
+// passes a partial last vector through a buffer padded with -Inf.
+func expShiftSumKernel() {
+	fmt.Fprintf(&stubs, "//go:noescape\nfunc expShiftSumF32AVX512(dst, src *float32, n int, shift float32) float32\n\n")
+	consts := []uint32{0x3fb8aa3b, 0x3f318000, 0xb95e8083, 0x39506967, 0x3ab743ce, 0x3c088908,
+		0x3d2aa9c1, 0x3e2aaaaa, 0x3f000000, 0x3f800000, 0xc2aeac4f, 0x42b17218, 0x7f800000} // Z16..Z28, as in expKernel
+	p("")
+	p("// func expShiftSumF32AVX512(dst, src *float32, n int, shift float32) float32")
+	p("TEXT ·expShiftSumF32AVX512(SB), NOSPLIT, $0-36")
+	p("\tMOVQ dst+0(FP), DI")
+	p("\tMOVQ src+8(FP), SI")
+	p("\tMOVQ n+16(FP), CX")
+	p("\tVBROADCASTSS shift+24(FP), Z29")
+	for i, c := range consts {
+		p("\tMOVL $0x%08x, AX", c)
+		p("\tVPBROADCASTD AX, Z%d", 16+i)
+	}
+	p("\tVPXORD Z30, Z30, Z30")
+	p("\tVPXORD Z31, Z31, Z31")
+	body := func(vs []int) {
+		for _, v := range vs {
+			p("\tVSUBPS Z29, Z%d, Z%d", v, v)
+		}
+		expBody(vs)
+	}
+	p("\tCMPQ CX, $64")
+	p("\tJLT ess_16")
+	p("ess_loop64:")
+	for v := 0; v < 4; v++ {
+		p("\tVMOVUPS %d(SI), Z%d", 64*v, v)
+	}
+	body([]int{0, 1, 2, 3})
+	for v := 0; v < 4; v++ {
+		p("\tVMOVUPS Z%d, %d(DI)", v+12, 64*v)
+		p("\tVADDPS Z%d, Z%d, Z%d", v+12, 30+v%2, 30+v%2)
+	}
+	p("\tADDQ $256, SI")
+	p("\tADDQ $256, DI")
+	p("\tSUBQ $64, CX")
+	p("\tCMPQ CX, $64")
+	p("\tJGE ess_loop64")
+	p("ess_16:")
+	p("\tTESTQ CX, CX")
+	p("\tJZ ess_done")
+	p("\tVMOVUPS (SI), Z0")
+	body([]int{0})
+	p("\tVMOVUPS Z12, (DI)")
+	p("\tVADDPS Z12, Z30, Z30")
+	p("\tADDQ $64, SI")
+	p("\tADDQ $64, DI")
+	p("\tSUBQ $16, CX")
+	p("\tJMP ess_16")
+	p("ess_done:")
+	p("\tVADDPS Z31, Z30, Z0")
+	hreduce("VADDPS")
+	p("\tVMOVSS X0, ret+32(FP)")
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// maxKernel emits maxF32AVX512: the largest of n float32 values (n a
+// positive multiple of 16), with four vector maxima in flight. NaN elements
+// are skipped.
+func maxKernel() {
+	fmt.Fprintf(&stubs, "//go:noescape\nfunc maxF32AVX512(src *float32, n int) float32\n\n")
+	p("")
+	p("// func maxF32AVX512(src *float32, n int) float32")
+	p("TEXT ·maxF32AVX512(SB), NOSPLIT, $0-20")
+	p("\tMOVQ src+0(FP), SI")
+	p("\tMOVQ n+8(FP), CX")
+	p("\tMOVL $0xff800000, AX") // -Inf
+	for v := 0; v < 4; v++ {
+		p("\tVPBROADCASTD AX, Z%d", v)
+	}
+	p("\tCMPQ CX, $64")
+	p("\tJLT max_16")
+	p("max_loop64:")
+	// VMAXPS returns its second source (Intel order; the first operand in
+	// Go order) when either is NaN: that must be the running maximum, so the
+	// data is loaded into a register first (a memory operand can only be
+	// the second source).
+	for v := 0; v < 4; v++ {
+		p("\tVMOVUPS %d(SI), Z%d", 64*v, v+4)
+	}
+	for v := 0; v < 4; v++ {
+		p("\tVMAXPS Z%d, Z%d, Z%d", v, v+4, v)
+	}
+	p("\tADDQ $256, SI")
+	p("\tSUBQ $64, CX")
+	p("\tCMPQ CX, $64")
+	p("\tJGE max_loop64")
+	p("max_16:")
+	p("\tTESTQ CX, CX")
+	p("\tJZ max_done")
+	p("\tVMOVUPS (SI), Z4")
+	p("\tVMAXPS Z0, Z4, Z0")
+	p("\tADDQ $64, SI")
+	p("\tSUBQ $16, CX")
+	p("\tJMP max_16")
+	p("max_done:")
+	p("\tVMAXPS Z1, Z0, Z0")
+	p("\tVMAXPS Z3, Z2, Z2")
+	p("\tVMAXPS Z2, Z0, Z0")
+	hreduce("VMAXPS")
+	p("\tVMOVSS X0, ret+16(FP)")
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// hreduce folds the 16 lanes of Z0 into lane 0 of X0 with op (VADDPS or
+// VMAXPS), using Z1 as a temporary.
+func hreduce(op string) {
+	p("\tVEXTRACTF64X4 $1, Z0, Y1")
+	p("\t%s Y1, Y0, Y0", op)
+	p("\tVEXTRACTF128 $1, Y0, X1")
+	p("\t%s X1, X0, X0", op)
+	p("\tVPSHUFD $0x4e, X0, X1")
+	p("\t%s X1, X0, X0", op)
+	p("\tVPSHUFD $0xb1, X0, X1")
+	p("\t%s X1, X0, X0", op)
+}
+
+// expBody emits the exponential of the vectors Z(v), v in vs, into Z(v+12),
+// with the constants of expKernel in Z16..Z28 (Z(v+4), Z(v+8) are
+// clobbered).
+func expBody(vs []int) {
+	// x in Z(v), n in Z(v+4), r in Z(v+8), y in Z(v+12)
+	for _, v := range vs {
+		p("\tVMULPS Z16, Z%d, Z%d", v, v+4)
+	}
+	for _, v := range vs {
+		p("\tVRNDSCALEPS $0, Z%d, Z%d", v+4, v+4)
+	}
+	for _, v := range vs {
+		p("\tVMOVAPS Z%d, Z%d", v, v+8)
+		p("\tVFNMADD231PS Z17, Z%d, Z%d", v+4, v+8)
+	}
+	for _, v := range vs {
+		p("\tVFNMADD231PS Z18, Z%d, Z%d", v+4, v+8)
+	}
+	for _, v := range vs {
+		p("\tVMOVAPS Z19, Z%d", v+12)
+	}
+	for c := 20; c <= 25; c++ {
+		for _, v := range vs {
+			p("\tVFMADD213PS Z%d, Z%d, Z%d", c, v+8, v+12)
+		}
+	}
+	for _, v := range vs {
+		p("\tVFMADD213PS Z25, Z%d, Z%d", v+8, v+12)
+	}
+	for _, v := range vs {
+		p("\tVSCALEFPS Z%d, Z%d, Z%d", v+4, v+12, v+12)
+	}
+	for _, v := range vs {
+		p("\tVCMPPS $0x11, Z26, Z%d, K1", v) // x < xlo (LT_OQ)
+		p("\tVCMPPS $0x1e, Z27, Z%d, K2", v) // x > xhi (GT_OQ)
+		p("\tVMOVAPS Z28, K2, Z%d", v+12)
+		p("\tVPXORD Z%d, Z%d, K1, Z%d", v+12, v+12, v+12)
+	}
 }
