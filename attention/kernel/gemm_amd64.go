@@ -217,15 +217,11 @@ func lowMask(w int) uint32 { return uint32(uint64(1)<<uint(w) - 1) }
 func (g *packedGemm[T]) run(transB bool, m, n, k int, a []T, lda int, b []T, ldb int, c []T, ldc int, acc bool) {
 	var zero T
 	size := int(unsafe.Sizeof(zero))
-	mr, nr := g.mr, g.nr
+	nr := g.nr
 	kcMax := min(k, g.kc)
 	ncMax := min((n+nr-1)/nr*nr, g.nc)
-	mcMax := min((m+mr-1)/mr*mr, g.mc)
 
-	s := g.cache.get()
-	if len(s.a) < mcMax*kcMax {
-		s.a = make([]T, mcMax*kcMax)
-	}
+	s := g.scratch(m, kcMax)
 	if len(s.b) < ncMax*kcMax {
 		s.b = make([]T, ncMax*kcMax)
 	}
@@ -235,74 +231,100 @@ func (g *packedGemm[T]) run(transB bool, m, n, k int, a []T, lda int, b []T, ldb
 		for pc := 0; pc < k; pc += g.kc {
 			kcur := min(g.kc, k-pc)
 			// Pack B[pc:pc+kcur, jc:jc+ncur] as kcur×nr micro-panels.
-			for jr := 0; jr < ncur; jr += nr {
-				w := min(nr, ncur-jr)
-				bp := s.b[jr*kcur : (jr+nr)*kcur]
-				switch {
-				case !bPackInside(transB, len(b), jc+jr, pc, kcur, ldb, w):
-					packBGo(transB, kcur, b[bOff(transB, jc+jr, pc, ldb):], ldb, w, nr, bp)
-				case transB && g.trans != nil:
-					for h := 0; h < nr; h += g.transRows {
-						rows := min(max(w-h, 0), g.transRows)
-						src := &b[(jc+jr)*ldb+pc] // not read when rows == 0
-						if rows > 0 {
-							src = &b[(jc+jr+h)*ldb+pc]
-						}
-						g.trans(kcur, src, ldb*size, rows, lowMask(g.transRows), &bp[h], nr*size)
-					}
-				case !transB && g.copy != nil:
-					g.copy(kcur, &b[pc*ldb+jc+jr], ldb*size, lowMask(w), &bp[0])
-				default:
-					packBGo(transB, kcur, b[bOff(transB, jc+jr, pc, ldb):], ldb, w, nr, bp)
-				}
-			}
-			accBlk := acc || pc > 0
-			for ic := 0; ic < m; ic += g.mc {
-				mcur := min(g.mc, m-ic)
-				// Pack A[ic:ic+mcur, pc:pc+kcur] as kcur×h micro-panels.
-				for ir := 0; ir < mcur; ir += mr {
-					h := min(mr, mcur-ir)
-					ap := s.a[ir*kcur : ir*kcur+h*kcur]
-					if g.trans == nil || (ic+ir+h-1)*lda+pc+(kcur+15)&^15 > len(a) {
-						packAGo(kcur, a[(ic+ir)*lda+pc:], lda, h, ap)
-						continue
-					}
-					for r0 := 0; r0 < h; r0 += g.transRows {
-						rows := min(g.transRows, h-r0)
-						g.trans(kcur, &a[(ic+ir+r0)*lda+pc], lda*size, rows, lowMask(rows), &ap[r0], h*size)
-					}
-				}
-				for jr := 0; jr < ncur; jr += nr {
-					mask := lowMask(min(nr, ncur-jr))
-					bp := &s.b[jr*kcur]
-					for ir := 0; ir < mcur; ir += mr {
-						h := min(mr, mcur-ir)
-						off := (ic+ir)*ldc + jc + jr
-						if off+(h-1)*ldc+nr > len(c) {
-							// The masked-out columns of the last row would
-							// reach past the end of C (see expF32): use a tile.
-							g.kern[h](kcur, &s.a[ir*kcur], bp, &s.tile[0], nr, false, mask)
-							w := min(nr, ncur-jr)
-							for i := 0; i < h; i++ {
-								ci := c[off+i*ldc : off+i*ldc+w]
-								ti := s.tile[i*nr : i*nr+w]
-								if accBlk {
-									for j := range ci {
-										ci[j] += ti[j]
-									}
-								} else {
-									copy(ci, ti)
-								}
-							}
-							continue
-						}
-						g.kern[h](kcur, &s.a[ir*kcur], bp, &c[off], ldc, accBlk, mask)
-					}
-				}
-			}
+			g.packB(transB, kcur, ncur, b, ldb, jc, pc, s.b, size)
+			g.macro(s, m, ncur, kcur, a, lda, pc, s.b, nr*kcur, c, ldc, jc, acc || pc > 0, size)
 		}
 	}
 	g.cache.put(s)
+}
+
+// scratch returns packing buffers with room for an mc×kc block of A.
+func (g *packedGemm[T]) scratch(m, kcMax int) *gemmScratch[T] {
+	mcMax := min((m+g.mr-1)/g.mr*g.mr, g.mc)
+	s := g.cache.get()
+	if len(s.a) < mcMax*kcMax {
+		s.a = make([]T, mcMax*kcMax)
+	}
+	return s
+}
+
+// packB packs op(B)[pc:pc+kcur, jc:jc+ncur] into kcur×nr micro-panels at
+// dst (panel jr/nr at dst[jr*kcur:]), zero-padding the last panel's columns.
+func (g *packedGemm[T]) packB(transB bool, kcur, ncur int, b []T, ldb, jc, pc int, dst []T, size int) {
+	nr := g.nr
+	for jr := 0; jr < ncur; jr += nr {
+		w := min(nr, ncur-jr)
+		bp := dst[jr*kcur : (jr+nr)*kcur]
+		switch {
+		case !bPackInside(transB, len(b), jc+jr, pc, kcur, ldb, w):
+			packBGo(transB, kcur, b[bOff(transB, jc+jr, pc, ldb):], ldb, w, nr, bp)
+		case transB && g.trans != nil:
+			for h := 0; h < nr; h += g.transRows {
+				rows := min(max(w-h, 0), g.transRows)
+				src := &b[(jc+jr)*ldb+pc] // not read when rows == 0
+				if rows > 0 {
+					src = &b[(jc+jr+h)*ldb+pc]
+				}
+				g.trans(kcur, src, ldb*size, rows, lowMask(g.transRows), &bp[h], nr*size)
+			}
+		case !transB && g.copy != nil:
+			g.copy(kcur, &b[pc*ldb+jc+jr], ldb*size, lowMask(w), &bp[0])
+		default:
+			packBGo(transB, kcur, b[bOff(transB, jc+jr, pc, ldb):], ldb, w, nr, bp)
+		}
+	}
+}
+
+// macro multiplies A[:, pc:pc+kcur] (m rows) by one packed kcur×ncur block
+// of B into C[:, jc:jc+ncur]: bp holds the B micro-panels, panel i (columns
+// i·nr..) at bp[i·panel:], kcur×nr each. For each mc-row block, A is packed
+// into kcur×mr micro-panels and every (mr, nr) tile of C is updated by one
+// micro-kernel call.
+func (g *packedGemm[T]) macro(s *gemmScratch[T], m, ncur, kcur int, a []T, lda, pc int, bp []T, panel int, c []T, ldc, jc int, accBlk bool, size int) {
+	mr, nr := g.mr, g.nr
+	for ic := 0; ic < m; ic += g.mc {
+		mcur := min(g.mc, m-ic)
+		// Pack A[ic:ic+mcur, pc:pc+kcur] as kcur×h micro-panels.
+		for ir := 0; ir < mcur; ir += mr {
+			h := min(mr, mcur-ir)
+			ap := s.a[ir*kcur : ir*kcur+h*kcur]
+			if g.trans == nil || (ic+ir+h-1)*lda+pc+(kcur+15)&^15 > len(a) {
+				packAGo(kcur, a[(ic+ir)*lda+pc:], lda, h, ap)
+				continue
+			}
+			for r0 := 0; r0 < h; r0 += g.transRows {
+				rows := min(g.transRows, h-r0)
+				g.trans(kcur, &a[(ic+ir+r0)*lda+pc], lda*size, rows, lowMask(rows), &ap[r0], h*size)
+			}
+		}
+		for jr := 0; jr < ncur; jr += nr {
+			mask := lowMask(min(nr, ncur-jr))
+			b := &bp[jr/nr*panel]
+			for ir := 0; ir < mcur; ir += mr {
+				h := min(mr, mcur-ir)
+				off := (ic+ir)*ldc + jc + jr
+				if off+(h-1)*ldc+nr > len(c) {
+					// The masked-out columns of the last row would
+					// reach past the end of C (see expF32): use a tile.
+					g.kern[h](kcur, &s.a[ir*kcur], b, &s.tile[0], nr, false, mask)
+					w := min(nr, ncur-jr)
+					for i := 0; i < h; i++ {
+						ci := c[off+i*ldc : off+i*ldc+w]
+						ti := s.tile[i*nr : i*nr+w]
+						if accBlk {
+							for j := range ci {
+								ci[j] += ti[j]
+							}
+						} else {
+							copy(ci, ti)
+						}
+					}
+					continue
+				}
+				g.kern[h](kcur, &s.a[ir*kcur], b, &c[off], ldc, accBlk, mask)
+			}
+		}
+	}
 }
 
 // bPackInside reports whether the assembly packers' vector loads for a B
@@ -353,4 +375,45 @@ func packBGo[T float32 | float64](transB bool, kc int, b []T, ldb, w, nr int, ds
 		copy(d, b[p*ldb:p*ldb+w])
 		clear(d[w:])
 	}
+}
+
+// packFast packs op(B) in the AVX-512 micro-panel layout (see packedStore);
+// other CPUs keep it plain (false).
+func packFast(st *packedStore, transB bool, b []float32, ldb int) bool {
+	if !hasAVX512 {
+		return false
+	}
+	g := sgemmAVX512
+	k, n := st.k, st.n
+	npad := (n + g.nr - 1) / g.nr * g.nr
+	st.nr, st.kc = g.nr, g.kc
+	st.data = grow(st.data, k*npad)
+	for pc := 0; pc < k; pc += g.kc {
+		kb := min(g.kc, k-pc)
+		g.packB(transB, kb, n, b, ldb, 0, pc, st.data[pc*npad:], 4)
+	}
+	return true
+}
+
+// sgemmPackedFast is SgemmPacked on the AVX-512 layout: the loops of run
+// with the B panels taken from the store.
+func sgemmPackedFast(m int, a []float32, lda int, pb *PackedB, c []float32, ldc int, acc bool) {
+	g := sgemmAVX512
+	st := pb.st
+	nr, kc := st.nr, st.kc
+	npad := (st.n + nr - 1) / nr * nr
+	n, k := pb.n, pb.k
+	s := g.scratch(m, min(k, kc))
+	for jc := 0; jc < n; jc += g.nc {
+		ncur := min(g.nc, n-jc)
+		for p := pb.p0; p < pb.p0+k; {
+			bstart := p / kc * kc
+			kb := min(kc, st.k-bstart)
+			pend := min(bstart+kb, pb.p0+k)
+			off := bstart*npad + (pb.j0+jc)*kb + (p-bstart)*nr
+			g.macro(s, m, ncur, pend-p, a, lda, p-pb.p0, st.data[off:], nr*kb, c, ldc, jc, acc || p > pb.p0, 4)
+			p = pend
+		}
+	}
+	g.cache.put(s)
 }
