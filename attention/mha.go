@@ -3,7 +3,8 @@ package attention
 import (
 	"fmt"
 	"math"
-	"sync"
+	"runtime"
+	"unsafe"
 
 	"github.com/contextualize/contextualize/attention/kernel"
 )
@@ -21,13 +22,39 @@ type MHAParams struct {
 	Scale float64
 }
 
-// Tile sizes of the flash-style loop: query rows per block and keys per
-// block. The score tile is mhaQueryBlock×mhaKeyBlock floats (64 KiB in
-// float32), which stays in L2 with the value rows it multiplies.
+// Tile sizes of the flash-style loop are chosen per call by blockSizes:
+// query rows per block and keys per block. Key blocks start at multiples of
+// kernel.PackAlign (the packed keys are sliced there).
 const (
-	mhaQueryBlock = 64
-	mhaKeyBlock   = 256
+	mhaKeyAlign = kernel.PackAlign
+	// mhaKeepScratch is the largest scratch (bytes) kept for reuse after a
+	// call; larger ones are left to the GC.
+	mhaKeepScratch = 256 << 20
 )
+
+// blockSizes returns the query and key block sizes for a sequence of n
+// tokens with head width dh. Up to 512 tokens the keys are one block (no
+// online rescaling at all) and the queries one block up to 256 (one GEMM
+// per head for the scores). Longer sequences use 512-key blocks and query
+// blocks sized so that the score tile (qb×kb) and the key and value blocks
+// (kb×dh each) stay within the 1 MiB L2: every query block streams all
+// keys and values of its head, so larger query blocks mean less traffic.
+func blockSizes(n, dh int) (qb, kb int) {
+	if n <= 512 {
+		kb = (n + mhaKeyAlign - 1) / mhaKeyAlign * mhaKeyAlign
+		qb = min(n, 256)
+		if n > 256 {
+			qb = (n + 1) / 2
+		}
+		return qb, kb
+	}
+	kb = 512
+	qb = 256
+	for qb > 32 && 4*(qb*kb+2*kb*dh+qb*dh) > 768<<10 {
+		qb /= 2
+	}
+	return qb, kb
+}
 
 // MHA is a multi-head self-attention layer with fixed weights and options,
 // computing the same function as PyTorch nn.MultiheadAttention (eval mode,
@@ -39,7 +66,7 @@ const (
 // softmax, so the memory of a call is O(n·d) (the projected Q, K, V and the
 // head outputs) plus a fixed tile. Key blocks that the mask hides entirely
 // are not computed. An MHA is safe for concurrent use; per-call scratch
-// comes from a pool.
+// comes from a small free list.
 type MHA struct {
 	d, heads, dh int
 	causal       bool
@@ -49,26 +76,85 @@ type MHA struct {
 	p64          mhaPlan[float64]
 }
 
-// mhaPlan is the weights of an MHA in one element type, packed once, with
-// the kernels of that type and a pool of per-call scratch.
+// mhaPlan is the weights of an MHA in one element type, with the kernels
+// of that type and a free list of per-call scratch.
 type mhaPlan[T float] struct {
-	w3   []T // [3d, d]: Wq; Wk; Wv
-	b3   []T // [3d] or nil
-	wo   []T // [d, d] or nil
-	bo   []T // [d] or nil
-	gemm func(transB bool, m, n, k int, a []T, lda int, b []T, ldb int, c []T, ldc int, acc bool)
-	sm   *softmaxKernels[T]
-	pool sync.Pool // of *mhaScratch[T]
+	w3 []T // [3d, d]: Wq; Wk; Wv
+	b3 []T // [3d] or nil
+	wo []T // [d, d] or nil
+	bo []T // [d] or nil
+	// projIn sets qkv (n×3d) = x·[Wq;Wk;Wv]ᵀ, projOut dst (n×d) = o·Woᵀ.
+	projIn, projOut func(n int, x, dst []T)
+	newKV           func() headKV[T]
+	sm              *softmaxKernels[T]
+	// free is a small bounded free list of scratch, not a sync.Pool: a
+	// Pool is emptied by the GC, and re-faulting megabytes of fresh pages
+	// costs about 12 µs per 4 KiB page on this VM (see kernel/README.md).
+	free chan *mhaScratch[T]
+}
+
+// headKV holds the keys and values of one head in the form its products
+// need: packed once per head (float32) or read in place (float64).
+type headKV[T float] interface {
+	// load takes head keys K (rows qkv[j·d3+koff:][:dh]) and values V
+	// (rows qkv[j·d3+voff:][:dh]) of the n tokens.
+	load(qkv []T, n, d3, koff, voff, dh int)
+	// scores sets s (qb×(j1-j0), row stride lds) = q·K[j0:j1]ᵀ.
+	scores(qb int, q []T, ldq, j0, j1 int, s []T, lds int)
+	// accum sets acc (qb×dh), or adds to it when add, p·V[j0:j1].
+	accum(qb int, p []T, ldp, j0, j1 int, acc []T, ldacc int, add bool)
+}
+
+// packedKV is headKV for float32: K and V packed once per head, so the
+// products with every query block skip packing them.
+type packedKV struct {
+	k, v kernel.PackedB
+	dh   int
+}
+
+func (kv *packedKV) load(qkv []float32, n, d3, koff, voff, dh int) {
+	kv.dh = dh
+	kv.k.Pack(true, n, dh, qkv[koff:], d3)
+	kv.v.Pack(false, dh, n, qkv[voff:], d3)
+}
+
+func (kv *packedKV) scores(qb int, q []float32, ldq, j0, j1 int, s []float32, lds int) {
+	k := kv.k.Sub(0, kv.dh, j0, j1)
+	kernel.SgemmPacked(qb, q, ldq, &k, s, lds, false)
+}
+
+func (kv *packedKV) accum(qb int, p []float32, ldp, j0, j1 int, acc []float32, ldacc int, add bool) {
+	v := kv.v.Sub(j0, j1, 0, kv.dh)
+	kernel.SgemmPacked(qb, p, ldp, &v, acc, ldacc, add)
+}
+
+// rawKV is headKV for float64: products straight from qkv with Dgemm.
+type rawKV struct {
+	qkv                []float64
+	d3, koff, voff, dh int
+}
+
+func (kv *rawKV) load(qkv []float64, n, d3, koff, voff, dh int) {
+	*kv = rawKV{qkv: qkv, d3: d3, koff: koff, voff: voff, dh: dh}
+}
+
+func (kv *rawKV) scores(qb int, q []float64, ldq, j0, j1 int, s []float64, lds int) {
+	kernel.Dgemm(true, qb, j1-j0, kv.dh, q, ldq, kv.qkv[j0*kv.d3+kv.koff:], kv.d3, s, lds, false)
+}
+
+func (kv *rawKV) accum(qb int, p []float64, ldp, j0, j1 int, acc []float64, ldacc int, add bool) {
+	kernel.Dgemm(false, qb, kv.dh, j1-j0, p, ldp, kv.qkv[j0*kv.d3+kv.voff:], kv.d3, acc, ldacc, add)
 }
 
 // mhaScratch is the memory of one call.
 type mhaScratch[T float] struct {
 	qkv []T       // n×3d projections, row i = q_i | k_i | v_i
 	o   []T       // n×d concatenated head outputs (only with an output projection)
-	s   []T       // score / probability tile, mhaQueryBlock×mhaKeyBlock
-	acc []T       // output accumulator tile, mhaQueryBlock×dh
+	s   []T       // score / probability tile, qb×kb
+	acc []T       // output accumulator tile, qb×dh
 	m   []T       // running max per query row
 	l   []float64 // running sum per query row
+	kv  headKV[T]
 }
 
 // NewMHA checks the weights and options and prepares the layer: weights are
@@ -114,9 +200,28 @@ func NewMHA(w MHAWeights, p MHAParams) (*MHA, error) {
 		m.scale = 1 / math.Sqrt(float64(m.dh))
 	}
 	m.p32 = mhaPlan[float32]{w3: convert[float32](w.InProj), b3: convert[float32](w.InBias),
-		wo: convert[float32](w.OutProj), bo: convert[float32](w.OutBias), gemm: kernel.Sgemm, sm: &softmax32}
+		wo: convert[float32](w.OutProj), bo: convert[float32](w.OutBias), sm: &softmax32,
+		newKV: func() headKV[float32] { return new(packedKV) }}
 	m.p64 = mhaPlan[float64]{w3: convert[float64](w.InProj), b3: convert[float64](w.InBias),
-		wo: convert[float64](w.OutProj), bo: convert[float64](w.OutBias), gemm: kernel.Dgemm, sm: &softmax64}
+		wo: convert[float64](w.OutProj), bo: convert[float64](w.OutBias), sm: &softmax64,
+		newKV: func() headKV[float64] { return new(rawKV) }}
+	// float32: the weights are packed once here for the GEMM micro-kernels.
+	pw3 := kernel.PackB(true, 3*d, d, m.p32.w3, d)
+	m.p32.projIn = func(n int, x, qkv []float32) { kernel.SgemmPacked(n, x, d, pw3, qkv, 3*d, false) }
+	m.p64.projIn = func(n int, x, qkv []float64) {
+		kernel.Dgemm(true, n, 3*d, d, x, d, m.p64.w3, d, qkv, 3*d, false)
+	}
+	if w.OutProj != nil {
+		pwo := kernel.PackB(true, d, d, m.p32.wo, d)
+		m.p32.projOut = func(n int, o, dst []float32) { kernel.SgemmPacked(n, o, d, pwo, dst, d, false) }
+		m.p64.projOut = func(n int, o, dst []float64) {
+			kernel.Dgemm(true, n, d, d, o, d, m.p64.wo, d, dst, d, false)
+		}
+	}
+	m.p32.w3, m.p32.wo = nil, nil // only the packed form is used
+	free := max(2, runtime.GOMAXPROCS(0))
+	m.p32.free = make(chan *mhaScratch[float32], free)
+	m.p64.free = make(chan *mhaScratch[float64], free)
 	return m, nil
 }
 
@@ -148,65 +253,93 @@ func (m *MHA) Forward32(dst, x []float32, n int) { forward(m, &m.p32, dst, x, n)
 // Forward64 is Forward32 in float64 arithmetic.
 func (m *MHA) Forward64(dst, x []float64, n int) { forward(m, &m.p64, dst, x, n) }
 
-func (p *mhaPlan[T]) scratch(n, d, dh int) *mhaScratch[T] {
-	sc, _ := p.pool.Get().(*mhaScratch[T])
-	if sc == nil {
-		sc = &mhaScratch[T]{
-			s:   make([]T, mhaQueryBlock*mhaKeyBlock),
-			acc: make([]T, mhaQueryBlock*dh),
-			m:   make([]T, mhaQueryBlock),
-			l:   make([]float64, mhaQueryBlock),
-		}
+// scratch returns the memory of one call, from the free list when
+// possible; only what is too small is reallocated, and nothing is cleared
+// (every buffer is fully written before it is read).
+func (p *mhaPlan[T]) scratch(n, d, dh, qb, kb int) *mhaScratch[T] {
+	var sc *mhaScratch[T]
+	select {
+	case sc = <-p.free:
+	default:
+		sc = &mhaScratch[T]{kv: p.newKV()}
 	}
 	if cap(sc.qkv) < 3*n*d {
 		sc.qkv = make([]T, 3*n*d)
 	}
-	if p.wo != nil && cap(sc.o) < n*d {
+	if p.projOut != nil && cap(sc.o) < n*d {
 		sc.o = make([]T, n*d)
 	}
+	if cap(sc.s) < qb*kb {
+		sc.s = make([]T, qb*kb)
+	}
+	if cap(sc.acc) < qb*dh {
+		sc.acc = make([]T, qb*dh)
+	}
+	if cap(sc.m) < qb {
+		sc.m = make([]T, qb)
+		sc.l = make([]float64, qb)
+	}
 	return sc
+}
+
+// release returns sc to the free list unless the list is full or sc is
+// too large to keep.
+func (p *mhaPlan[T]) release(sc *mhaScratch[T]) {
+	var zero T
+	size := int(unsafe.Sizeof(zero)) * (cap(sc.qkv) + cap(sc.o) + cap(sc.s))
+	if size > mhaKeepScratch {
+		return
+	}
+	select {
+	case p.free <- sc:
+	default:
+	}
 }
 
 func forward[T float](m *MHA, p *mhaPlan[T], dst, x []T, n int) {
 	if n <= 0 {
 		return
 	}
-	d, d3 := m.d, 3*m.d
+	d, d3, dh := m.d, 3*m.d, m.dh
 	if len(x) < n*d || len(dst) < n*d {
 		panic(fmt.Sprintf("attention: MHA forward: n = %d, d = %d needs %d values, x has %d, dst has %d", n, d, n*d, len(x), len(dst)))
 	}
-	sc := p.scratch(n, d, m.dh)
-	defer p.pool.Put(sc)
+	qb, kb := blockSizes(n, dh)
+	sc := p.scratch(n, d, dh, qb, kb)
+	defer p.release(sc)
 
 	// One GEMM for Q, K and V: qkv = x·[Wq;Wk;Wv]ᵀ, then biases, and the
 	// scale folded into Q.
 	qkv := sc.qkv[:n*d3]
-	p.gemm(true, n, d3, d, x, d, p.w3, d, qkv, d3, false)
+	p.projIn(n, x, qkv)
 	scale := T(m.scale)
 	for i := 0; i < n; i++ {
 		row := qkv[i*d3 : (i+1)*d3]
 		if p.b3 != nil {
+			row := row[:len(p.b3)]
 			for c, b := range p.b3 {
 				row[c] += b
 			}
 		}
-		for c := range row[:d] {
-			row[c] *= scale
+		q := row[:d]
+		for c := range q {
+			q[c] *= scale
 		}
 	}
 
 	out := dst
-	if p.wo != nil {
+	if p.projOut != nil {
 		out = sc.o[:n*d]
 	}
 	for h := 0; h < m.heads; h++ {
-		for i0 := 0; i0 < n; i0 += mhaQueryBlock {
-			attendBlock(m, p, sc, qkv, out, n, h, i0, min(i0+mhaQueryBlock, n))
+		sc.kv.load(qkv, n, d3, d+h*dh, 2*d+h*dh, dh)
+		for i0 := 0; i0 < n; i0 += qb {
+			attendBlock(m, p, sc, qkv, out, n, h, i0, min(i0+qb, n), kb)
 		}
 	}
 
-	if p.wo != nil {
-		p.gemm(true, n, d, d, out, d, p.wo, d, dst, d, false)
+	if p.projOut != nil {
+		p.projOut(n, out, dst)
 	}
 	if p.bo != nil {
 		for i := 0; i < n; i++ {
@@ -232,16 +365,17 @@ func (m *MHA) keyRange(i, n int) (lo, hi int) {
 }
 
 // attendBlock computes head h of query rows [i0, i1) into out, streaming
-// over the key blocks that the mask leaves visible.
-func attendBlock[T float](m *MHA, p *mhaPlan[T], sc *mhaScratch[T], qkv, out []T, n, h, i0, i1 int) {
+// over the key blocks (kb keys, starting at multiples of mhaKeyAlign) that
+// the mask leaves visible; sc.kv holds the head's keys and values.
+func attendBlock[T float](m *MHA, p *mhaPlan[T], sc *mhaScratch[T], qkv, out []T, n, h, i0, i1, kb int) {
 	d, d3, dh := m.d, 3*m.d, m.dh
 	qb := i1 - i0
 	// Keys visible to any row of the block.
 	jlo, _ := m.keyRange(i0, n)
 	_, jhi := m.keyRange(i1-1, n)
+	jlo = jlo / mhaKeyAlign * mhaKeyAlign
 
 	acc := sc.acc[:qb*dh]
-	clear(acc)
 	ms := sc.m[:qb]
 	ls := sc.l[:qb]
 	negInf := T(math.Inf(-1))
@@ -250,18 +384,20 @@ func attendBlock[T float](m *MHA, p *mhaPlan[T], sc *mhaScratch[T], qkv, out []T
 		ls[r] = 0
 	}
 	q := qkv[i0*d3+h*dh:]
-	for j0 := jlo; j0 < jhi; j0 += mhaKeyBlock {
-		j1 := min(j0+mhaKeyBlock, jhi)
+	for j0 := jlo; j0 < jhi; j0 += kb {
+		j1 := min(j0+kb, jhi)
 		kn := j1 - j0
-		s := sc.s[:qb*mhaKeyBlock]
-		p.gemm(true, qb, kn, dh, q, d3, qkv[j0*d3+d+h*dh:], d3, s, mhaKeyBlock, false)
+		s := sc.s[:qb*kn]
+		sc.kv.scores(qb, q, d3, j0, j1, s, kn)
 		for r := 0; r < qb; r++ {
 			lo, hi := m.keyRange(i0+r, n)
 			lo = max(lo, j0) - j0
 			hi = min(hi, j1) - j0
-			onlineSoftmaxRow(s[r*mhaKeyBlock:r*mhaKeyBlock+kn], lo, hi, &ms[r], &ls[r], acc[r*dh:(r+1)*dh], p.sm)
+			onlineSoftmaxRow(s[r*kn:(r+1)*kn], lo, hi, &ms[r], &ls[r], acc[r*dh:(r+1)*dh], p.sm)
 		}
-		p.gemm(false, qb, dh, kn, s, mhaKeyBlock, qkv[j0*d3+2*d+h*dh:], d3, acc, dh, true)
+		// The first block writes acc (no clearing needed: the softmax
+		// state was empty, so acc was not read above).
+		sc.kv.accum(qb, s, kn, j0, j1, acc, dh, j0 > jlo)
 	}
 	for r := 0; r < qb; r++ {
 		o := out[(i0+r)*d+h*dh : (i0+r)*d+(h+1)*dh]
