@@ -51,6 +51,7 @@ type Writer struct {
 	vbufs    [][]parquet.Value // per output column: read buffers of the column streams
 	outs     [][]parquet.Value // per output column: write buffers
 	pending  int64             // rows in the current output row group (RowGroupRows > 0)
+	fast     *fastWriter       // the fast path (one to one row groups), nil otherwise
 }
 
 // rowPath selects the row-by-row writer, a slower reference
@@ -126,6 +127,12 @@ func NewWriter(w io.Writer, in *File, opts WriterOptions) (*Writer, error) {
 	for k, v := range opts.Metadata {
 		meta[k] = v
 	}
+	if opts.RowGroupRows == 0 && !rowPath && !streamPath {
+		if err := wr.newFastWriter(w, codec, meta); err != nil {
+			return nil, err
+		}
+		return wr, nil
+	}
 	schema := parquet.NewSchema(in.pf.Schema().Name(), &rootNode{fields: fields})
 	wopts := []parquet.WriterOption{schema, parquet.Compression(codec), parquet.DataPageStatistics(false)}
 	if opts.RowGroupRows > 0 {
@@ -199,6 +206,9 @@ func (w *Writer) WriteRowGroup(rg int, vals ValueChunk) (err error) {
 	}()
 	if err := in.checkChunks(rg); err != nil {
 		return err
+	}
+	if w.fast != nil {
+		return w.writeFast(rg, vals, raw, per)
 	}
 	if !rowPath {
 		return w.writeStreams(rg, vals, raw, per)
@@ -307,6 +317,12 @@ func (w *Writer) Close() error {
 		return nil
 	}
 	w.closed = true
+	if w.fast != nil {
+		if err := w.closeFast(); err != nil {
+			return fmt.Errorf("writing output of %s: closing: %w", w.in.path, err)
+		}
+		return nil
+	}
 	if err := w.pw.Close(); err != nil {
 		return fmt.Errorf("writing output of %s: closing: %w", w.in.path, err)
 	}

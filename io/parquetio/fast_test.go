@@ -1,0 +1,227 @@
+package parquetio
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
+)
+
+// nanHoles maps every value v to 2v+1 and turns every 5th value into NaN,
+// so that null input slots get values and some stay null.
+func nanHoles(c ValueChunk) ValueChunk {
+	out := transform(c)
+	if out.Type == Float32 {
+		for i := range out.Values.F32 {
+			if i%5 == 1 {
+				out.Values.F32[i] = float32(math.NaN())
+			}
+		}
+	} else {
+		for i := range out.Values.F64 {
+			if i%5 == 1 {
+				out.Values.F64[i] = math.NaN()
+			}
+		}
+	}
+	return out
+}
+
+// sameOutput checks the fast writer's output reads back row-identical to
+// the reference (column stream) writer's, and is deterministic.
+func sameOutput(t *testing.T, in string, spec ReadSpec, o WriterOptions, fn func(ValueChunk) ValueChunk) {
+	t.Helper()
+	fast := rewrite(t, in, spec, o, fn)
+	fast2 := rewrite(t, in, spec, o, fn)
+	streamPath = true
+	ref := rewrite(t, in, spec, o, fn)
+	streamPath = false
+	ba, _ := os.ReadFile(fast)
+	bb, _ := os.ReadFile(fast2)
+	if !bytes.Equal(ba, bb) {
+		t.Fatalf("%+v: output bytes differ between two runs", o)
+	}
+	a, sa := fileRows(t, fast)
+	b, sb := fileRows(t, ref)
+	if sa.String() != sb.String() {
+		t.Fatalf("%+v: schemas differ:\n%s\n%s", o, sa, sb)
+	}
+	if len(a) != len(b) {
+		t.Fatalf("%+v: %d rows, reference %d", o, len(a), len(b))
+	}
+	for i := range a {
+		if !rowsEqual(a[i], b[i]) {
+			t.Fatalf("%+v: row %d differs:\n%v\n%v", o, i, a[i], b[i])
+		}
+	}
+	fa, err := Open(fast)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fa.Close()
+	fb, err := Open(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fb.Close()
+	if fa.NumRowGroups() != fb.NumRowGroups() {
+		t.Fatalf("%+v: %d row groups, reference %d", o, fa.NumRowGroups(), fb.NumRowGroups())
+	}
+	for rg := 0; rg < fa.NumRowGroups(); rg++ {
+		if fa.RowGroupRows(rg) != fb.RowGroupRows(rg) {
+			t.Fatalf("row group %d: %d rows, reference %d", rg, fa.RowGroupRows(rg), fb.RowGroupRows(rg))
+		}
+	}
+	if len(fa.Metadata()) != len(fb.Metadata()) {
+		t.Fatalf("metadata %v, reference %v", fa.Metadata(), fb.Metadata())
+	}
+	for k, v := range fb.Metadata() {
+		if fa.Metadata()[k] != v {
+			t.Fatalf("metadata %q: %q, reference %q", k, fa.Metadata()[k], v)
+		}
+	}
+	want, _ := codecOf(o.Compression)
+	for _, rg := range fa.pf.Metadata().RowGroups {
+		for _, c := range rg.Columns {
+			if c.MetaData.Codec != want.CompressionCodec() {
+				t.Fatalf("%+v: column chunk %v compressed %v", o, c.MetaData.PathInSchema, c.MetaData.Codec)
+			}
+		}
+	}
+	if fa.CreatedBy() != fb.CreatedBy() {
+		t.Fatalf("created_by %q, reference %q", fa.CreatedBy(), fb.CreatedBy())
+	}
+	// the value columns read back the same through ReadValues
+	cols := []string{spec.Column}
+	if o.OutputColumn != "" {
+		cols = append(cols, o.OutputColumn)
+	}
+	for _, c := range cols {
+		s := spec
+		s.Column = c
+		ga, ca := readAll(t, fa, s)
+		gb, cb := readAll(t, fb, s)
+		equalRows(t, ga, gb)
+		for i := range ca {
+			if ca[i].Nulls != cb[i].Nulls {
+				t.Fatalf("column %q row group %d: %d nulls, reference %d", c, i, ca[i].Nulls, cb[i].Nulls)
+			}
+		}
+	}
+}
+
+var fastOptions = []WriterOptions{
+	{},
+	{OutputColumn: "ctx"},
+	{Compression: "snappy"},
+	{Compression: "none", OutputColumn: "ctx"},
+	{Compression: "gzip"},
+	// lz4 left out: parquet-go reads back its own LZ4_RAW pages wrong (both writers)
+}
+
+func TestFastWriterMatchesReference(t *testing.T) {
+	identity := func(c ValueChunk) ValueChunk { return c }
+	for _, tc := range readCases() {
+		for vname, vopts := range variants() {
+			t.Run(tc.name+"/"+vname, func(t *testing.T) {
+				in := tc.write(t, t.TempDir(), vopts...)
+				sameOutput(t, in, tc.spec, WriterOptions{}, identity)
+				for _, o := range fastOptions {
+					sameOutput(t, in, tc.spec, o, nanHoles)
+				}
+				if vname == "plain_v1_smallpg" || vname == "dict_v2_zstd" {
+					fastPageBytes = 24 // pages of a few values: page cuts everywhere
+					defer func() { fastPageBytes = 1 << 20 }()
+					sameOutput(t, in, tc.spec, WriterOptions{}, transform)
+					sameOutput(t, in, tc.spec, WriterOptions{OutputColumn: "ctx"}, nanHoles)
+				}
+			})
+		}
+	}
+}
+
+func TestFastWriterInterop(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(interopDir, "manifest.json"))
+	if err != nil {
+		t.Skip("no interop fixtures")
+	}
+	var man struct {
+		Files []interopEntry `json:"files"`
+	}
+	if err := json.Unmarshal(raw, &man); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range man.Files {
+		if e.Error != nil {
+			continue
+		}
+		t.Run(e.File, func(t *testing.T) {
+			path := filepath.Join(interopDir, e.File)
+			spec := ReadSpec{Column: e.ValueColumn}
+			if e.Layout == "nested" {
+				spec.Nesting = 1
+			}
+			sameOutput(t, path, spec, WriterOptions{}, func(c ValueChunk) ValueChunk { return c })
+			for _, o := range fastOptions {
+				sameOutput(t, path, spec, o, nanHoles)
+			}
+			// passthrough column chunks are the input's bytes
+			fin, _ := Open(path)
+			defer fin.Close()
+			if fin.NumRowGroups() == 0 {
+				return
+			}
+			names := map[format.CompressionCodec]string{format.Uncompressed: "none", format.Snappy: "snappy", format.Gzip: "gzip", format.Zstd: "zstd"}
+			name, ok := names[fin.pf.Metadata().RowGroups[0].Columns[0].MetaData.Codec]
+			if !ok {
+				return
+			}
+			out := rewrite(t, path, spec, WriterOptions{OutputColumn: "ctx", Compression: name}, transform)
+			fout, err := Open(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer fout.Close()
+			for rg := 0; rg < fin.NumRowGroups(); rg++ {
+				for leaf := 0; leaf < fin.numLeaf; leaf++ {
+					a := chunkBytes(t, fin, rg, leaf)
+					b := chunkBytes(t, fout, rg, leaf)
+					if !bytes.Equal(a, b) {
+						t.Fatalf("row group %d leaf %d: chunk bytes changed", rg, leaf)
+					}
+				}
+			}
+			n++
+		})
+	}
+	if n == 0 {
+		t.Fatal("no interop fixture checked")
+	}
+}
+
+func chunkBytes(t *testing.T, f *File, rg, leaf int) []byte {
+	t.Helper()
+	cm := f.pf.Metadata().RowGroups[rg].Columns[leaf].MetaData
+	start := cm.DataPageOffset
+	if cm.DictionaryPageOffset > 0 && cm.DictionaryPageOffset < start {
+		start = cm.DictionaryPageOffset
+	}
+	b := make([]byte, cm.TotalCompressedSize)
+	if _, err := f.osf.ReadAt(b, start); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestFastWriterEmpty writes a file with no rows.
+func TestFastWriterEmpty(t *testing.T) {
+	in := writeFile(t, t.TempDir(), "e.parquet", []rowListF32{})
+	sameOutput(t, in, ReadSpec{Column: "embedding"}, WriterOptions{}, transform)
+	_ = parquet.ErrCorrupted
+}
