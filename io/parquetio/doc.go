@@ -42,7 +42,10 @@
 //
 // ReadColumn reads a flat key column (sequence id, order) as an Arrow array
 // with nulls; ReadListInt64 reads a nested layout's list<timestamp> column
-// as flat values plus row offsets.
+// as flat values plus row offsets. ReadRuns reads a sequence-id column as
+// runs (the rows where the value changes and the value there, as a
+// string), comparing dictionary indexes or raw values without building
+// per-row strings.
 //
 // # Writing
 //
@@ -61,6 +64,18 @@
 // fixed_size_list stays fixed_size_list for Arrow readers), plus
 // WriterOptions.Metadata. Slots that were null in the input stay null when
 // their new value is NaN.
+//
+// When row groups map one to one (RowGroupRows == 0) the Writer writes the
+// file itself: every passthrough column chunk is copied byte for byte from
+// the input (dictionary and data pages, encodings and statistics as they
+// are; recompressed page by page only when its codec is not the requested
+// one), the value column is encoded straight from the slab (data pages v2,
+// PLAIN, about 1 MiB per page, the input's levels), and the footer holds
+// the input's schema elements (plus the added column) and column metadata
+// with the offsets moved (page indexes and bloom filters are not carried
+// over). With RowGroupRows set, rows are cut across input row groups and
+// written through parquet-go column by column (passthrough dictionary
+// columns stay dictionary encoded).
 //
 // Writers are not safe for concurrent use; Files are.
 package parquetio

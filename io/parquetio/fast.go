@@ -51,15 +51,15 @@ type fastWriter struct {
 	proto     thrift.CompactProtocol
 
 	// reused buffers
-	raw     []byte // passthrough chunk bytes
-	reps    []byte // levels of the page being built
-	defs    []byte
-	vals    []byte // scratch values of the page being built (when not a slab view)
-	repBuf  []byte // encoded levels
-	defBuf  []byte
-	zbuf    []byte // compressed values
-	trans   []byte // a recompressed passthrough chunk
-	plain   []byte // a decompressed page
+	raw    []byte // passthrough chunk bytes
+	reps   []byte // levels of the page being built
+	defs   []byte
+	vals   []byte // scratch values of the page being built (when not a slab view)
+	repBuf []byte // encoded levels
+	defBuf []byte
+	zbuf   []byte // compressed values
+	trans  []byte // a recompressed passthrough chunk
+	plain  []byte // a decompressed page
 }
 
 // newFastWriter prepares the footer parts that do not depend on the data.

@@ -1,0 +1,174 @@
+package parquetio
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/parquet-go/parquet-go"
+)
+
+// refRuns computes ReadRuns' answer through ReadColumn, as the job did.
+func refRuns(t *testing.T, f *File, rg int, name string) ([]int, []string, error) {
+	t.Helper()
+	a, err := f.ReadColumn(rg, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer a.Release()
+	var starts []int
+	var keys []string
+	for i := 0; i < a.Len(); i++ {
+		if a.IsNull(i) {
+			return nil, nil, &DataError{File: f.path, RowGroup: rg, Row: f.firstRow[rg] + int64(i), Column: name, Expected: "a sequence id", Found: "null"}
+		}
+		var k string
+		switch c := a.(type) {
+		case *array.String:
+			k = c.Value(i)
+		case *array.Binary:
+			k = string(c.Value(i))
+		case *array.Int64:
+			k = strconv.FormatInt(c.Value(i), 10)
+		case *array.Int32:
+			k = strconv.FormatInt(int64(c.Value(i)), 10)
+		default:
+			k = a.ValueStr(i)
+		}
+		if i == 0 || k != keys[len(keys)-1] {
+			starts = append(starts, i)
+			keys = append(keys, k)
+		}
+	}
+	return starts, keys, nil
+}
+
+func checkRuns(t *testing.T, f *File, name string) {
+	t.Helper()
+	for rg := 0; rg < f.NumRowGroups(); rg++ {
+		s, k, err := f.ReadRuns(rg, name)
+		ws, wk, werr := refRuns(t, f, rg, name)
+		if (err == nil) != (werr == nil) || (err != nil && err.Error() != werr.Error()) {
+			t.Fatalf("%s row group %d column %q: error %v, want %v", f.path, rg, name, err, werr)
+		}
+		if fmt.Sprint(s) != fmt.Sprint(ws) || fmt.Sprintf("%q", k) != fmt.Sprintf("%q", wk) {
+			t.Fatalf("%s row group %d column %q: runs %v %q, want %v %q", f.path, rg, name, s, k, ws, wk)
+		}
+	}
+}
+
+type runsRow struct {
+	S   string    `parquet:"s"`
+	SO  *string   `parquet:"so,optional"`
+	I32 int32     `parquet:"i32"`
+	I64 int64     `parquet:"i64"`
+	IO  *int64    `parquet:"io,optional"`
+	B   []byte    `parquet:"b"`
+	TS  int64     `parquet:"ts,timestamp(microsecond)"`
+	F   float64   `parquet:"f"`
+	Bo  bool      `parquet:"bo"`
+	E   []float32 `parquet:"e,list"`
+}
+
+func TestReadRuns(t *testing.T) {
+	var rows []runsRow
+	for i := 0; i < 1000; i++ {
+		g := i / 7
+		if i > 500 {
+			g = i / 3
+		}
+		s := fmt.Sprint("k", g)
+		r := runsRow{S: s, SO: &s, I32: int32(g - 50), I64: int64(g) << 33, B: []byte(s), TS: int64(g), F: float64(g) / 4, Bo: g%2 == 0, E: []float32{1}}
+		if g == 0 {
+			r.S, r.B = "", nil // empty keys are keys
+		}
+		x := int64(g)
+		r.IO = &x
+		rows = append(rows, r)
+	}
+	cols := []string{"s", "so", "i32", "i64", "io", "b", "ts", "f", "bo"}
+	for vname, vopts := range map[string][]parquet.WriterOption{
+		"plain_v2": {parquet.MaxRowsPerRowGroup(300), parquet.PageBufferSize(256)},
+		"plain_v1": {parquet.DataPageVersion(1), parquet.PageBufferSize(100), parquet.MaxRowsPerRowGroup(333)},
+		"dict_v1": {parquet.DataPageVersion(1), parquet.DefaultEncodingFor(parquet.ByteArray, &parquet.RLEDictionary),
+			parquet.DefaultEncodingFor(parquet.Int32, &parquet.RLEDictionary), parquet.DefaultEncodingFor(parquet.Int64, &parquet.RLEDictionary),
+			parquet.PageBufferSize(128), parquet.Compression(&parquet.Snappy)},
+		"dict_v2": {parquet.DefaultEncodingFor(parquet.ByteArray, &parquet.RLEDictionary),
+			parquet.DefaultEncodingFor(parquet.Int32, &parquet.RLEDictionary), parquet.DefaultEncodingFor(parquet.Int64, &parquet.RLEDictionary),
+			parquet.PageBufferSize(200), parquet.MaxRowsPerRowGroup(400)},
+		"delta": {parquet.DefaultEncodingFor(parquet.ByteArray, &parquet.DeltaByteArray), parquet.DefaultEncodingFor(parquet.Int64, &parquet.DeltaBinaryPacked),
+			parquet.PageBufferSize(200)},
+	} {
+		t.Run(vname, func(t *testing.T) {
+			path := writeFile(t, t.TempDir(), "r.parquet", rows, vopts...)
+			f, err := Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			for _, c := range cols {
+				checkRuns(t, f, c)
+			}
+			if _, _, err := f.ReadRuns(0, "e"); err == nil {
+				t.Fatal("list column: want an error")
+			}
+			if _, _, err := f.ReadRuns(0, "nope"); err == nil {
+				t.Fatal("missing column: want an error")
+			}
+		})
+	}
+	// nulls are DataErrors naming the row
+	for i := range rows {
+		if i == 777 {
+			rows[i].SO, rows[i].IO = nil, nil
+		}
+	}
+	path := writeFile(t, t.TempDir(), "n.parquet", rows, parquet.MaxRowsPerRowGroup(300), parquet.PageBufferSize(200))
+	f, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, c := range []string{"so", "io"} {
+		_, _, err := f.ReadRuns(2, c)
+		wantDataError(t, err, path, 2, 777, c, "expected a sequence id, found null")
+		checkRuns(t, f, c)
+	}
+	_ = arrow.Null
+}
+
+func TestReadRunsInterop(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(interopDir, "manifest.json"))
+	if err != nil {
+		t.Skip("no interop fixtures")
+	}
+	var man struct {
+		Files []struct {
+			File  string `json:"file"`
+			Error *string
+		} `json:"files"`
+	}
+	if err := json.Unmarshal(raw, &man); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range man.Files {
+		if e.Error != nil && (*e.Error == "garbage" || *e.Error == "truncated" || *e.Error == "empty_file") {
+			continue
+		}
+		f, err := Open(filepath.Join(interopDir, e.File))
+		if err != nil {
+			continue
+		}
+		for _, c := range f.Columns() {
+			if c.Kind == Scalar {
+				checkRuns(t, f, c.Name)
+			}
+		}
+		f.Close()
+	}
+}
