@@ -72,8 +72,11 @@ type MHA struct {
 	causal       bool
 	window       int
 	scale        float64
-	p32          mhaPlan[float32]
-	p64          mhaPlan[float64]
+	// qScaled: the scale is a power of two and is folded into Wq and bq
+	// (exactly: no weight leaves the normal range), so Q needs no pass.
+	qScaled bool
+	p32     mhaPlan[float32]
+	p64     mhaPlan[float64]
 }
 
 // mhaPlan is the weights of an MHA in one element type, with the kernels
@@ -199,6 +202,21 @@ func NewMHA(w MHAWeights, p MHAParams) (*MHA, error) {
 	if m.scale == 0 {
 		m.scale = 1 / math.Sqrt(float64(m.dh))
 	}
+	if fr, _ := math.Frexp(m.scale); fr == 0.5 && foldable(w.InProj[:d*d], m.scale) && (w.InBias == nil || foldable(w.InBias[:d], m.scale)) {
+		// (x·Wᵀ + b)·s == x·(s·W)ᵀ + s·b bit for bit when s = 2^e and no
+		// product leaves the normal range.
+		w.InProj = append([]float64(nil), w.InProj...)
+		for i := range w.InProj[:d*d] {
+			w.InProj[i] *= m.scale
+		}
+		if w.InBias != nil {
+			w.InBias = append([]float64(nil), w.InBias...)
+			for i := range w.InBias[:d] {
+				w.InBias[i] *= m.scale
+			}
+		}
+		m.qScaled = true
+	}
 	m.p32 = mhaPlan[float32]{w3: convert[float32](w.InProj), b3: convert[float32](w.InBias),
 		wo: convert[float32](w.OutProj), bo: convert[float32](w.OutBias), sm: &softmax32,
 		newKV: func() headKV[float32] { return new(packedKV) }}
@@ -223,6 +241,21 @@ func NewMHA(w MHAWeights, p MHAParams) (*MHA, error) {
 	m.p32.free = make(chan *mhaScratch[float32], free)
 	m.p64.free = make(chan *mhaScratch[float64], free)
 	return m, nil
+}
+
+// foldable reports whether every nonzero v·s stays a normal float32 (and
+// so a normal float64): then scaling by a power of two s is exact in both.
+func foldable(v []float64, s float64) bool {
+	const minNormal32 = 0x1p-126
+	for _, x := range v {
+		if y := math.Abs(x * s); y != 0 && (y < minNormal32 || y > math.MaxFloat32) {
+			return false
+		}
+		if y := math.Abs(x); y != 0 && y < minNormal32 {
+			return false
+		}
+	}
+	return true
 }
 
 // convert copies v into a new slice of T; nil stays nil.
@@ -309,21 +342,25 @@ func forward[T float](m *MHA, p *mhaPlan[T], dst, x []T, n int) {
 	defer p.release(sc)
 
 	// One GEMM for Q, K and V: qkv = x·[Wq;Wk;Wv]ᵀ, then biases, and the
-	// scale folded into Q.
+	// scale applied to Q (unless NewMHA folded it into Wq and bq).
 	qkv := sc.qkv[:n*d3]
 	p.projIn(n, x, qkv)
-	scale := T(m.scale)
-	for i := 0; i < n; i++ {
-		row := qkv[i*d3 : (i+1)*d3]
-		if p.b3 != nil {
-			row := row[:len(p.b3)]
-			for c, b := range p.b3 {
-				row[c] += b
+	if p.b3 != nil || !m.qScaled {
+		scale := T(m.scale)
+		for i := 0; i < n; i++ {
+			row := qkv[i*d3 : (i+1)*d3]
+			if p.b3 != nil {
+				row := row[:len(p.b3)]
+				for c, b := range p.b3 {
+					row[c] += b
+				}
 			}
-		}
-		q := row[:d]
-		for c := range q {
-			q[c] *= scale
+			if !m.qScaled {
+				q := row[:d]
+				for c := range q {
+					q[c] *= scale
+				}
+			}
 		}
 	}
 

@@ -37,8 +37,10 @@ func (m *MHA) Weights(x []float64, n int, average bool, emit func(head, q, k int
 				row[c] += p.b3[c]
 			}
 		}
-		for c := range row[:d] {
-			row[c] *= m.scale
+		if !m.qScaled { // else NewMHA folded the scale into Wq and bq
+			for c := range row[:d] {
+				row[c] *= m.scale
+			}
 		}
 	}
 	row := make([]float64, n)
