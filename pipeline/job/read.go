@@ -50,24 +50,11 @@ func (r *run) readSequenceIDs(g *rowGroup) error {
 		g.starts, g.keys = []int{0}, []string{""} // the whole file is one sequence
 		return nil
 	}
-	col := r.det.Sequence.Name
-	a, err := r.file.ReadColumn(g.index, col)
+	starts, keys, err := r.file.ReadRuns(g.index, r.det.Sequence.Name)
 	if err != nil {
 		return err
 	}
-	defer a.Release()
-	prev := ""
-	for row := 0; row < a.Len(); row++ {
-		k, ok := keyString(a, row)
-		if !ok {
-			return r.dataError(g, row, col, "a sequence id", "null")
-		}
-		if row == 0 || k != prev {
-			g.starts = append(g.starts, row)
-			g.keys = append(g.keys, clone(k))
-			prev = g.keys[len(g.keys)-1]
-		}
-	}
+	g.starts, g.keys = starts, keys
 	return nil
 }
 
