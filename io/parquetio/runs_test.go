@@ -3,6 +3,7 @@ package parquetio
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -167,6 +168,105 @@ func TestReadRunsInterop(t *testing.T) {
 		for _, c := range f.Columns() {
 			if c.Kind == Scalar {
 				checkRuns(t, f, c.Name)
+			}
+		}
+		f.Close()
+	}
+}
+
+type fixedRow struct {
+	I32 int32    `parquet:"i32"`
+	IO  *int32   `parquet:"io,optional"`
+	I64 *int64   `parquet:"i64,optional"`
+	TS  int64    `parquet:"ts,timestamp(millisecond)"`
+	D   int32    `parquet:"d,date"`
+	F   *float32 `parquet:"f,optional"`
+	G   float64  `parquet:"g"`
+}
+
+// sameColumn compares ReadColumn's page path with the builders.
+func sameColumn(t *testing.T, f *File, name string) {
+	t.Helper()
+	for rg := 0; rg < f.NumRowGroups(); rg++ {
+		a, err := f.ReadColumn(rg, name)
+		slowColumn = true
+		b, werr := f.ReadColumn(rg, name)
+		slowColumn = false
+		if (err == nil) != (werr == nil) {
+			t.Fatalf("%s rg %d %q: error %v, reference %v", f.path, rg, name, err, werr)
+		}
+		if err != nil {
+			continue
+		}
+		if !arrow.TypeEqual(a.DataType(), b.DataType()) || a.Len() != b.Len() || a.NullN() != b.NullN() {
+			t.Fatalf("%s rg %d %q: %s len %d nulls %d, reference %s %d %d", f.path, rg, name, a.DataType(), a.Len(), a.NullN(), b.DataType(), b.Len(), b.NullN())
+		}
+		for i := 0; i < a.Len(); i++ {
+			if a.IsNull(i) != b.IsNull(i) || (!a.IsNull(i) && a.ValueStr(i) != b.ValueStr(i)) {
+				t.Fatalf("%s rg %d %q row %d: %s, reference %s", f.path, rg, name, i, a.ValueStr(i), b.ValueStr(i))
+			}
+		}
+		a.Release()
+		b.Release()
+	}
+}
+
+func TestReadColumnPages(t *testing.T) {
+	var rows []fixedRow
+	for i := 0; i < 1000; i++ {
+		g := i / 7
+		r := fixedRow{I32: int32(g), TS: int64(i) * 1000, D: int32(g), G: float64(i) / 3}
+		if i%13 != 5 {
+			x, y, z := int32(g), int64(i)<<35, float32(i)/7
+			r.IO, r.I64, r.F = &x, &y, &z
+		}
+		if i == 999 {
+			nan := float32(math.NaN())
+			r.F = &nan
+		}
+		rows = append(rows, r)
+	}
+	for vname, vopts := range map[string][]parquet.WriterOption{
+		"plain_v2": {parquet.MaxRowsPerRowGroup(300), parquet.PageBufferSize(256)},
+		"plain_v1": {parquet.DataPageVersion(1), parquet.PageBufferSize(100), parquet.MaxRowsPerRowGroup(333)},
+		"dict_v1": {parquet.DataPageVersion(1), parquet.DefaultEncodingFor(parquet.Int32, &parquet.RLEDictionary), parquet.DefaultEncodingFor(parquet.Int64, &parquet.RLEDictionary),
+			parquet.DefaultEncodingFor(parquet.Float, &parquet.RLEDictionary), parquet.DefaultEncodingFor(parquet.Double, &parquet.RLEDictionary), parquet.PageBufferSize(128)},
+		"dict_v2": {parquet.DefaultEncodingFor(parquet.Int32, &parquet.RLEDictionary), parquet.DefaultEncodingFor(parquet.Int64, &parquet.RLEDictionary),
+			parquet.DefaultEncodingFor(parquet.Float, &parquet.RLEDictionary), parquet.PageBufferSize(200), parquet.MaxRowsPerRowGroup(400)},
+		"delta": {parquet.DefaultEncodingFor(parquet.Int64, &parquet.DeltaBinaryPacked), parquet.DefaultEncodingFor(parquet.Int32, &parquet.DeltaBinaryPacked), parquet.PageBufferSize(200)},
+	} {
+		t.Run(vname, func(t *testing.T) {
+			path := writeFile(t, t.TempDir(), "c.parquet", rows, vopts...)
+			f, err := Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			for _, c := range f.Columns() {
+				sameColumn(t, f, c.Name)
+			}
+		})
+	}
+	raw, err := os.ReadFile(filepath.Join(interopDir, "manifest.json"))
+	if err != nil {
+		return
+	}
+	var man struct {
+		Files []struct {
+			File string `json:"file"`
+		} `json:"files"`
+	}
+	if err := json.Unmarshal(raw, &man); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range man.Files {
+		f, err := Open(filepath.Join(interopDir, e.File))
+		if err != nil {
+			continue
+		}
+		for _, c := range f.Columns() {
+			if c.Kind == Scalar {
+				sameColumn(t, f, c.Name)
 			}
 		}
 		f.Close()
