@@ -1,6 +1,7 @@
 // Package kernel holds the dense numeric kernels under the attention
-// package: matrix multiplication (GEMM) in float32 and float64 and a
-// vectorized exponential for softmax.
+// package: matrix multiplication (GEMM) in float32 and float64 (also with a
+// B operand packed once: PackB, SgemmPacked), a vectorized exponential, and
+// the fused softmax passes ExpShiftSumF32 and MaxF32.
 //
 // Every kernel has a pure-Go reference implementation; architecture-specific
 // fast paths (Go assembly, chosen at run time with golang.org/x/sys/cpu) must
