@@ -33,6 +33,19 @@ func keyString(a arrow.Array, i int) (string, bool) {
 // orderValues converts an order column (integers, timestamps, dates) to
 // int64 in its own units.
 func orderValues(a arrow.Array) ([]int64, int, error) {
+	if a.NullN() == 0 {
+		switch c := a.(type) {
+		case *array.Int64:
+			return append([]int64(nil), c.Int64Values()...), -1, nil
+		case *array.Timestamp:
+			vals := c.TimestampValues()
+			out := make([]int64, len(vals))
+			for i, v := range vals {
+				out[i] = int64(v)
+			}
+			return out, -1, nil
+		}
+	}
 	out := make([]int64, a.Len())
 	for i := range out {
 		if a.IsNull(i) {
