@@ -76,6 +76,8 @@ type progress struct {
 	rows     atomic.Int64
 	start    time.Time
 	logger   *slog.Logger
+	logOut   *LogOutput // redirected to p while bars show
+	logPrev  io.Writer  // where logOut wrote before
 	p        *mpb.Progress
 	files    *mpb.Bar
 	stop     chan struct{}
@@ -97,6 +99,9 @@ func newProgress(opt *Options, total int) *progress {
 			mpb.WithWidth(40),
 			mpb.ContainerOptional(mpb.WithAutoRefresh(), opt.Progress == ProgressAlways),
 		)
+		if opt.LogOutput != nil {
+			pr.logOut, pr.logPrev = opt.LogOutput, opt.LogOutput.set(pr.p)
+		}
 		pr.files = pr.p.AddBar(int64(total),
 			mpb.PrependDecorators(decor.Name("files ", decor.WCSyncSpaceR), decor.CountersNoUnit("%d / %d")),
 			mpb.AppendDecorators(decor.Elapsed(decor.ET_STYLE_GO)),
@@ -193,5 +198,8 @@ func (pr *progress) finish() {
 			pr.files.Abort(false)
 		}
 		pr.p.Wait()
+		if pr.logOut != nil {
+			pr.logOut.set(pr.logPrev)
+		}
 	}
 }

@@ -75,6 +75,7 @@ type Options struct {
 
 	Logger           *slog.Logger  // nil: discard
 	Stderr           io.Writer     // progress bars; nil: os.Stderr
+	LogOutput        *LogOutput    // optional: the log handler's writer, sent above the bars while they show
 	Progress         ProgressMode  // "" = auto
 	ProgressInterval time.Duration // log records period; 0: 5 s
 	Quiet            bool          // no progress at all

@@ -103,7 +103,7 @@ func prepare(c *cli.Context, br batchRun) (*prepared, error) {
 		Budget:      spec.Budget,
 		Fingerprint: fp, ReadFingerprint: readFingerprint, ReadRows: readRows,
 		Command: br.command, Version: buildVersion(), Params: params,
-		OutDir: out, FS: storage.OS(), Logger: logger,
+		OutDir: out, FS: storage.OS(), Logger: logger, LogOutput: logOut,
 		Progress: pipeline.ProgressMode(c.String("progress")), Quiet: c.Bool("quiet"),
 	}
 	return &prepared{units: units, spec: spec, opts: opts, allShards: allShards}, nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/contextualize/contextualize/pipeline"
 	"log/slog"
 	"os"
 	"strings"
@@ -9,8 +10,12 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
+// logOut is the logger's writer: stderr, or above the progress bars while
+// they are drawn.
+var logOut = pipeline.NewLogOutput(os.Stderr)
+
 // logger is the process logger, set up by setupLogging before any command.
-var logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+var logger = slog.New(slog.NewTextHandler(logOut, nil))
 
 func globalFlags() []cli.Flag {
 	return []cli.Flag{
@@ -37,9 +42,9 @@ func setupLogging(c *cli.Context) error {
 	opts := &slog.HandlerOptions{Level: level}
 	switch c.String("log-format") {
 	case "text":
-		logger = slog.New(slog.NewTextHandler(os.Stderr, opts))
+		logger = slog.New(slog.NewTextHandler(logOut, opts))
 	case "json":
-		logger = slog.New(slog.NewJSONHandler(os.Stderr, opts))
+		logger = slog.New(slog.NewJSONHandler(logOut, opts))
 	default:
 		return usageError(fmt.Errorf("parsing --log-format: expected text or json, found %q", c.String("log-format")))
 	}
