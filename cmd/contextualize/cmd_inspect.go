@@ -130,18 +130,19 @@ func countSequences(f *parquetio.File, det schemas.Detected) (int, int64, error)
 			}
 			continue
 		}
-		a, err := f.ReadColumn(rg, det.Sequence.Name)
+		starts, keys, err := f.ReadRuns(rg, det.Sequence.Name)
 		if err != nil {
 			return 0, 0, err
 		}
-		for i := 0; i < a.Len(); i++ {
-			k := a.ValueStr(i)
-			if !have || k != last {
-				seqs++
-				last, have = k, true
+		for i, k := range keys {
+			if i == 0 && starts[0] == 0 && have && k == last {
+				continue // the sequence goes on from the previous row group
 			}
+			seqs++
 		}
-		a.Release()
+		if len(keys) > 0 {
+			last, have = keys[len(keys)-1], true
+		}
 	}
 	return d, seqs, nil
 }
