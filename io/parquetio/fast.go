@@ -30,6 +30,10 @@ import (
 // one row groups: the reference the tests compare the fast writer with.
 var streamPath = false
 
+// noRegular makes the fast writer read the input's levels even where
+// ReadValues found them all defined (tests compare both ways).
+var noRegular = false
+
 // fastPageBytes is the target size of a value data page before compression.
 var fastPageBytes = 1 << 20
 
@@ -332,6 +336,8 @@ func (w *Writer) genChunk(rg int, vals ValueChunk, raw []byte, per int) (format.
 	ps := pageState{contiguous: true}
 	fw.reps, fw.defs, fw.vals = fw.reps[:0], fw.defs[:0], fw.vals[:0]
 	hasReps, hasDefs := fw.maxRep > 0, maxDef > 0
+	keepLevels := false    // flush keeps the level buffers (the regular path reuses them)
+	levelsEncoded := false // repBuf and defBuf hold the encoding of reps and defs
 
 	flush := func() error {
 		if ps.levels == 0 {
@@ -348,6 +354,10 @@ func (w *Writer) genChunk(rg int, vals ValueChunk, raw []byte, per int) (format.
 		}
 		var err error
 		var repLen, defLen int
+		if keepLevels && levelsEncoded {
+			repLen, defLen = len(fw.repBuf), len(fw.defBuf)
+			goto encoded
+		}
 		fw.repBuf, fw.defBuf = fw.repBuf[:0], fw.defBuf[:0]
 		if hasReps {
 			if fw.repBuf, err = fw.repRLE.EncodeLevels(fw.repBuf, fw.reps); err != nil {
@@ -361,6 +371,8 @@ func (w *Writer) genChunk(rg int, vals ValueChunk, raw []byte, per int) (format.
 			}
 			defLen = len(fw.defBuf)
 		}
+		levelsEncoded = true
+	encoded:
 		cb := vb
 		if fw.compress {
 			fw.zbuf, err = fw.codec.Encode(fw.zbuf[:0], vb)
@@ -399,7 +411,10 @@ func (w *Writer) genChunk(rg int, vals ValueChunk, raw []byte, per int) (format.
 		uncompTotal += int64(len(hb) + uncomp)
 		compTotal += int64(len(hb) + comp)
 		ps = pageState{contiguous: true}
-		fw.reps, fw.defs, fw.vals = fw.reps[:0], fw.defs[:0], fw.vals[:0]
+		if !keepLevels {
+			fw.reps, fw.defs = fw.reps[:0], fw.defs[:0]
+		}
+		fw.vals = fw.vals[:0]
 		return nil
 	}
 	pageFull := func() bool {
@@ -407,7 +422,7 @@ func (w *Writer) genChunk(rg int, vals ValueChunk, raw []byte, per int) (format.
 		if !ps.contiguous {
 			n = len(fw.vals) / esize
 		}
-		return n >= pageFloats || ps.levels >= 1<<22
+		return n >= pageFloats || ps.levels >= maxPageLevels
 	}
 	take := func(k, n int) {
 		if ps.contiguous {
@@ -433,7 +448,7 @@ func (w *Writer) genChunk(rg int, vals ValueChunk, raw []byte, per int) (format.
 		if int64(total) != wantRows*int64(per) {
 			return format.ColumnChunk{}, fmt.Errorf("the values hold %d floats, the column has %d", total, wantRows*int64(per))
 		}
-		rowsPerPage := max(pageFloats/per, 1)
+		rowsPerPage := pageRows(pageFloats, per, 1)
 		for r := 0; r <= int(wantRows); r++ {
 			if err := vals.checkRowStart(r, r*per); err != nil {
 				return format.ColumnChunk{}, err
@@ -443,6 +458,44 @@ func (w *Writer) genChunk(rg int, vals ValueChunk, raw []byte, per int) (format.
 			n := min(rowsPerPage, int(wantRows)-r)
 			ps.levels, ps.rows = n, n
 			ps.vlo, ps.vhi = r*per, (r+n)*per
+			if err := flush(); err != nil {
+				return format.ColumnChunk{}, err
+			}
+		}
+		row = int(wantRows)
+		k = total
+	} else if reg, ok := in.regularOf(rg, w.inLeaf); ok && !noRegular && vals.Offsets == nil && int64(vals.Rows) == reg.rows && vals.D == reg.d &&
+		int64(total) == reg.rows*int64(reg.levelsPerRow*per) && reg.rows == wantRows {
+		// ReadValues saw every level of this chunk defined: the levels are
+		// known without reading the input pages again; every row starts
+		// where vals says (rows of D floats)
+		lpr := reg.levelsPerRow
+		keepLevels = true
+		rowsPerPage := pageRows(pageFloats, lpr*per, lpr)
+		var cachedRows int
+		for r := 0; r < int(wantRows); r += rowsPerPage {
+			n := min(rowsPerPage, int(wantRows)-r)
+			if n != cachedRows {
+				fw.reps, fw.defs = fw.reps[:0], fw.defs[:0]
+				for i := 0; i < n; i++ {
+					if hasReps {
+						fw.reps = append(fw.reps, 0)
+						for j := 1; j < lpr; j++ {
+							fw.reps = append(fw.reps, 1)
+						}
+					}
+				}
+				if hasDefs {
+					fw.defs = slices.Grow(fw.defs, n*lpr)[:n*lpr]
+					for i := range fw.defs {
+						fw.defs[i] = byte(maxDef)
+					}
+				}
+				cachedRows = n
+				levelsEncoded = false
+			}
+			ps.levels, ps.rows = n*lpr, n
+			ps.vlo, ps.vhi = r*lpr*per, (r+n)*lpr*per
 			if err := flush(); err != nil {
 				return format.ColumnChunk{}, err
 			}
@@ -756,4 +809,14 @@ func (fw *fastWriter) transcode(b []byte, start int64, from format.CompressionCo
 	}
 	fw.trans = out
 	return moved, uncompTotal, nil
+}
+
+// maxPageLevels caps the levels of a value data page (pages of nulls).
+const maxPageLevels = 1 << 22
+
+// pageRows is the number of rows of a full value page when every row holds
+// rowFloats floats in rowLevels levels: the first row count that reaches
+// pageFloats floats or maxPageLevels levels (as pageFull decides).
+func pageRows(pageFloats, rowFloats, rowLevels int) int {
+	return max(min((pageFloats+rowFloats-1)/rowFloats, (maxPageLevels+rowLevels-1)/rowLevels), 1)
 }

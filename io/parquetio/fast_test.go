@@ -41,10 +41,16 @@ func sameOutput(t *testing.T, in string, spec ReadSpec, o WriterOptions, fn func
 	streamPath = true
 	ref := rewrite(t, in, spec, o, fn)
 	streamPath = false
+	noRegular = true
+	fast3 := rewrite(t, in, spec, o, fn)
+	noRegular = false
 	ba, _ := os.ReadFile(fast)
 	bb, _ := os.ReadFile(fast2)
 	if !bytes.Equal(ba, bb) {
 		t.Fatalf("%+v: output bytes differ between two runs", o)
+	}
+	if bc, _ := os.ReadFile(fast3); !bytes.Equal(ba, bc) {
+		t.Fatalf("%+v: output bytes differ when the levels are read from the input pages", o)
 	}
 	a, sa := fileRows(t, fast)
 	b, sb := fileRows(t, ref)

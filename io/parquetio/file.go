@@ -147,6 +147,33 @@ type File struct {
 
 	checkedMu sync.Mutex
 	checked   map[int]bool // column chunks whose page headers were validated
+	regular   map[int]regularChunk
+}
+
+// regularChunk records that ReadValues found a value column chunk with
+// no null or empty level: every row is levelsPerRow levels, all defined
+// (a vector of d values, or one scalar / FLBA value). The fast writer
+// then writes the levels without reading the input's pages again.
+type regularChunk struct {
+	rows         int64
+	d            int
+	levelsPerRow int
+}
+
+func (f *File) noteRegular(rg, leaf int, r regularChunk) {
+	f.checkedMu.Lock()
+	if f.regular == nil {
+		f.regular = map[int]regularChunk{}
+	}
+	f.regular[rg*f.numLeaf+leaf] = r
+	f.checkedMu.Unlock()
+}
+
+func (f *File) regularOf(rg, leaf int) (regularChunk, bool) {
+	f.checkedMu.Lock()
+	defer f.checkedMu.Unlock()
+	r, ok := f.regular[rg*f.numLeaf+leaf]
+	return r, ok
 }
 
 // Open opens a Parquet file for reading. Garbage or truncated files return

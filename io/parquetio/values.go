@@ -517,6 +517,12 @@ func (f *File) ReadValues(rg int, spec ReadSpec, reuse *Floats) (chunk ValueChun
 			r.d = m.info.FixedSize
 		}
 	}
+	switch {
+	case mode == modeVector && r.rows > 0:
+		f.noteRegular(rg, m.info.Leaf, regularChunk{rows: r.rows, d: r.d, levelsPerRow: r.d})
+	case (mode == modeScalar || mode == modeFLBA) && r.nulls == 0:
+		f.noteRegular(rg, m.info.Leaf, regularChunk{rows: r.rows, d: r.d, levelsPerRow: 1})
+	}
 	chunk = ValueChunk{RowGroup: rg, FirstRow: r.firstRow, Rows: int(r.rows), D: r.d, Offsets: r.offsets, Type: r.typ, Nulls: r.nulls}
 	if r.typ == Float32 {
 		chunk.Values.F32 = r.f32
