@@ -3,6 +3,7 @@ package parquetio
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -230,4 +231,69 @@ func TestFastWriterEmpty(t *testing.T) {
 	in := writeFile(t, t.TempDir(), "e.parquet", []rowListF32{})
 	sameOutput(t, in, ReadSpec{Column: "embedding"}, WriterOptions{}, transform)
 	_ = parquet.ErrCorrupted
+}
+
+// sameRead compares ReadValues with the row walk and level by level.
+func sameRead(t *testing.T, path string, spec ReadSpec) {
+	t.Helper()
+	f, err := Open(path)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	for rg := 0; rg < f.NumRowGroups(); rg++ {
+		a, errA := f.ReadValues(rg, spec, nil)
+		slowLevels = true
+		b, errB := f.ReadValues(rg, spec, nil)
+		slowLevels = false
+		if fmt.Sprint(errA) != fmt.Sprint(errB) {
+			t.Fatalf("%s rg %d: error %v, level by level %v", path, rg, errA, errB)
+		}
+		if errA != nil {
+			continue
+		}
+		if a.Rows != b.Rows || a.D != b.D || a.Nulls != b.Nulls || fmt.Sprint(a.Offsets) != fmt.Sprint(b.Offsets) || a.Values.Len() != b.Values.Len() {
+			t.Fatalf("%s rg %d: chunks differ", path, rg)
+		}
+		for r := 0; r < a.Rows; r++ {
+			equalRows(t, [][]float64{rowValues(a, r)}, [][]float64{rowValues(b, r)})
+		}
+	}
+}
+
+func TestReadValuesRowWalk(t *testing.T) {
+	for _, tc := range readCases() {
+		for _, vopts := range variants() {
+			in := tc.write(t, t.TempDir(), vopts...)
+			sameRead(t, in, tc.spec)
+		}
+	}
+	raw, err := os.ReadFile(filepath.Join(interopDir, "manifest.json"))
+	if err == nil {
+		var man struct {
+			Files []interopEntry `json:"files"`
+		}
+		if err := json.Unmarshal(raw, &man); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range man.Files {
+			spec := ReadSpec{Column: e.ValueColumn}
+			if e.Layout == "nested" {
+				spec.Nesting = 1
+			}
+			sameRead(t, filepath.Join(interopDir, e.File), spec)
+		}
+	}
+	dir := t.TempDir()
+	for i, tc := range []struct{ lens, cuts []int }{
+		{[]int{4, 4, 4, 4, 4, 4, 4}, []int{6, 13, 14, 22}},
+		{[]int{4, 4, 5, 4}, []int{10}},
+		{[]int{4, 3, 4}, []int{2}},
+		{[]int{4, 4, 4}, []int{4, 8}},
+	} {
+		path := filepath.Join(dir, fmt.Sprint("span", i, ".parquet"))
+		writeSpanningFile(t, path, tc.lens, tc.cuts)
+		sameRead(t, path, ReadSpec{Column: "embedding"})
+		sameRead(t, path, ReadSpec{Column: "embedding", D: 3})
+	}
 }

@@ -1,6 +1,7 @@
 package parquetio
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -128,6 +129,10 @@ func (c ValueChunk) Array() arrow.Array {
 	defer ld.Release()
 	return array.MakeFromData(ld)
 }
+
+// slowLevels makes ReadValues walk every level one by one (the reference
+// the tests compare the row walk with).
+var slowLevels = false
 
 // errInternal marks a recovered panic from the Parquet library.
 var errInternal = errors.New("malformed data")
@@ -369,6 +374,29 @@ func (f *File) ReadValues(rg int, spec ReadSpec, reuse *Floats) (chunk ValueChun
 				}
 			}
 		case modeVector:
+			if !slowLevels && len(reps) == nLevels && (len(defs) == nLevels && allEqual(defs, byte(maxDef))) {
+				// every level holds a value: walk the rows with IndexByte
+				for i := 0; i < nLevels; {
+					if reps[i] == 0 {
+						if err = r.endVec(); err != nil {
+							break
+						}
+						r.rows++
+						r.inVec, r.curLen = true, 0
+					} else if r.rows == 0 {
+						err = fmt.Errorf("reading %s: row group %d, column %q: page %d starts in the middle of a row: %w", f.path, rg, m.info.Name, pageNo, parquet.ErrCorrupted)
+						break
+					}
+					j := nLevels
+					if next := bytes.IndexByte(reps[i+1:nLevels], 0); next >= 0 {
+						j = i + 1 + next
+					}
+					r.curLen += j - i
+					defined += j - i
+					i = j
+				}
+				break
+			}
 			for i := 0; i < nLevels && err == nil; i++ {
 				rl, d := levelAt(reps, i), maxDef
 				if len(defs) > 0 {
