@@ -71,6 +71,11 @@ func (f *File) validateChunk(rg, leaf int) error {
 		return corrupt("column chunk in another file (%s) is not supported", cc.FilePath)
 	}
 	cm := &cc.MetaData
+	if cm.Codec == format.Lz4Raw {
+		return &DataError{File: f.path, RowGroup: rg, Row: -1, Column: fmt.Sprint(col),
+			Expected: "pages compressed with zstd, snappy, gzip, brotli or none",
+			Found:    "LZ4_RAW, which parquet-go v0.32.0 can decompress into the wrong bytes without an error (parquet-go/parquet-go#608); rewrite the file with another codec"}
+	}
 	start := cm.DataPageOffset
 	if cm.DictionaryPageOffset > 0 && cm.DictionaryPageOffset < start {
 		start = cm.DictionaryPageOffset
