@@ -16,6 +16,7 @@ type rgState struct {
 	g      *rowGroup
 	out    parquetio.Floats
 	charge int64 // bytes reserved from the budget for it
+	slot   bool  // holds a read-ahead slot
 }
 
 // part is the piece of a sequence inside one row group: elements [lo, hi),
@@ -50,15 +51,23 @@ type item struct {
 // first may continue the sequence still open from the previous row group;
 // the last stays open until the next row group shows whether it goes on.
 func (r *run) addRowGroup(i int) error {
-	charge := r.pendingCharge
-	r.pendingCharge = 0
+	charge, slot := r.pendingCharge, r.pendingSlot
+	r.pendingCharge, r.pendingSlot = 0, false
 	g, err := r.readRowGroup(i)
 	if err != nil {
 		r.spec.Budget.Release(charge)
+		if slot {
+			<-r.ahead
+		}
 		return err
 	}
 	d := max(r.d, 1)
-	st := &rgState{g: g, out: r.slab(g.chunk.Type, g.chunk.Elems()*d), charge: charge}
+	st := &rgState{g: g, charge: charge, slot: slot}
+	if r.inPlace() {
+		st.out = g.chunk.Values // results overwrite the inputs
+	} else {
+		st.out = r.slab(g.chunk.Type, g.chunk.Elems()*d)
+	}
 	r.unwritten = append(r.unwritten, st)
 	if r.d > 0 {
 		if err := r.bindOnce(); err != nil {

@@ -14,6 +14,9 @@ import (
 // deadlock (the row groups we hold wait for it): then it takes what is
 // free now, or overdraws, since the sequence must be held whole anyway.
 func (r *run) reserve(i int) error {
+	if err := r.readAhead(); err != nil {
+		return err
+	}
 	n := r.estimate(i)
 	if n == 0 {
 		return nil
@@ -35,6 +38,32 @@ func (r *run) reserve(i int) error {
 	return nil
 }
 
+// readAhead waits until fewer than workers+1 row groups are in flight, so
+// the reader stays just ahead of the writer and written row groups' slabs
+// are recycled instead of fresh memory being touched (12 us per 4 KiB page
+// on this VM). Like the budget, it never waits while the open sequence
+// needs the next row group.
+func (r *run) readAhead() error {
+	if r.ahead == nil {
+		r.ahead = make(chan struct{}, max(r.spec.Workers, 1)+1)
+	}
+	if r.open != nil {
+		select {
+		case r.ahead <- struct{}{}:
+			r.pendingSlot = true
+		default:
+		}
+		return nil
+	}
+	select {
+	case r.ahead <- struct{}{}:
+		r.pendingSlot = true
+		return nil
+	case <-r.ctx.Done():
+		return r.ctx.Err()
+	}
+}
+
 // estimate is the bytes row group i will hold in flight: input and output
 // values. 0 when d is not known yet (the first row group of a file whose
 // schema does not fix it) or there is no budget.
@@ -46,19 +75,37 @@ func (r *run) estimate(i int) int64 {
 	if r.det.Layout != schemas.Long {
 		return 0 // elements per row are not known before reading
 	}
-	return 2 * rows * int64(r.d) * elemSize(r.det.Value.Elem)
+	slabs := int64(2)
+	if r.inPlace() {
+		slabs = 1
+	}
+	return slabs * rows * int64(r.d) * elemSize(r.det.Value.Elem)
 }
 
-// written releases a written row group's budget and keeps its slabs.
+// inPlace reports whether results overwrite the input slab: always, unless
+// an observer still needs the inputs after the computation. Computers must
+// accept dst == src (attention.MHA and attention.Smoother do).
+func (r *run) inPlace() bool { return r.observer == nil }
+
+// written recycles a written row group's slabs, then releases its
+// read-ahead slot and budget: in that order, so the reader woken by the
+// release finds the slabs.
 func (r *run) written(st *rgState) {
-	r.spec.Budget.Release(st.charge)
-	st.charge = 0
 	if r.spec.Writer.RowGroupRows == 0 {
 		r.freeMu.Lock()
-		r.free = append(r.free, st.g.chunk.Values, st.out)
+		r.free = append(r.free, st.g.chunk.Values)
+		if !r.inPlace() {
+			r.free = append(r.free, st.out)
+		}
 		r.freeMu.Unlock()
 	}
 	st.g.chunk.Values, st.out = parquetio.Floats{}, parquetio.Floats{}
+	if st.slot {
+		st.slot = false
+		<-r.ahead
+	}
+	r.spec.Budget.Release(st.charge)
+	st.charge = 0
 }
 
 // releaseUnwritten returns the budget of row groups never written (after

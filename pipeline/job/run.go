@@ -33,7 +33,9 @@ type run struct {
 	free      []parquetio.Floats // slabs of written row groups, for the next ones
 	// pendingCharge is what reserve took for the row group about to be read.
 	pendingCharge int64
-	warned        bool // oversized row group reported
+	warned        bool          // oversized row group reported
+	ahead         chan struct{} // read-ahead slots: row groups read and not yet written
+	pendingSlot   bool          // readAhead took a slot for the row group about to be read
 }
 
 const defaultSegmentElems = 1 << 16

@@ -15,6 +15,7 @@ import (
 // Computer is the math applied to one sequence at a time. src and dst hold
 // n elements of width d, element-major; t holds the n order values (time
 // units of the order column) when the computer asked for them, else nil.
+// dst may be src itself (the job computes in place to halve memory).
 // Implementations must be safe for concurrent use.
 type Computer interface {
 	Compute32(dst, src []float32, n, d int, t []int64)
