@@ -111,9 +111,15 @@ measure() {
 		echo "$name: no _SUCCESS" >&2
 		failed=1
 	fi
-	if (( rss_kib > max_kib )); then
-		echo "$name: FAIL: peak RSS $(( rss_kib / 1024 )) MiB > $limit_mib MiB + $ALLOWANCE_MIB MiB" >&2
+	local bound_kib=$max_kib bound_text="$limit_mib MiB + $ALLOWANCE_MIB MiB"
+	if [[ -n "${BOUND_MIB:-}" ]]; then
+		bound_kib=$(( BOUND_MIB * 1024 )) bound_text="$BOUND_MIB MiB (a row group alone exceeds the limit: the documented bound)"
+	fi
+	if (( rss_kib > bound_kib )); then
+		echo "$name: FAIL: peak RSS $(( rss_kib / 1024 )) MiB > $bound_text" >&2
 		failed=1
+	else
+		echo "$name: ok, within $bound_text"
 	fi
 	rm -rf "$out"
 }
@@ -140,7 +146,13 @@ if (( BIG_RG_ROWS > 0 )); then
 	bigrg=$work/in/big-row-groups.parquet
 	echo "== generating $BIG_RG_ROWS x $D float32 in row groups of 122880 rows (DuckDB's default)"
 	"$work/bin/gen" -rows "$BIG_RG_ROWS" -d "$D" -seq-len "$SEQ_LEN" -row-group-rows 122880 -compression "$COMPRESSION" -o "$bigrg"
-	measure smooth-big-row-groups "$bigrg" smooth --radius 0 --sigma 1
+	# One row group's values (122,880 x D float32) exceed the limit by
+	# themselves: the job processes it alone and the documented bound is
+	# twice its values plus the allowance (README, "Running under a
+	# scheduler"); a streaming reader below row groups would be needed to do
+	# better.
+	BOUND_MIB=$(( 2 * 122880 * D * 4 / 1048576 + ALLOWANCE_MIB )) \
+		measure smooth-big-row-groups "$bigrg" smooth --radius 0 --sigma 1
 	rm -f "$bigrg"
 fi
 
