@@ -44,7 +44,6 @@ type item struct {
 	seqs   []*seq
 	writes []*rgState
 	elems  int
-	bytes  int64
 }
 
 // addRowGroup reads row group i and turns its rows into sequences: the
@@ -139,9 +138,6 @@ func (r *run) closeSeq(s *seq) {
 	it := r.cur
 	it.seqs = append(it.seqs, s)
 	it.elems += s.n
-	if s.gathered {
-		it.bytes += 2 * int64(s.n*max(r.d, 1)) * elemSize(s.parts[0].rg.g.chunk.Type)
-	}
 	last := s.parts[len(s.parts)-1]
 	for len(r.unwritten) > 0 {
 		st := r.unwritten[0]
@@ -190,8 +186,14 @@ func (r *run) assemble(s *seq) {
 		}
 		return
 	}
+	// A sequence spanning row groups is gathered into one copy (not charged
+	// to the budget: the sequence must be held whole whatever the limit).
 	typ := s.parts[0].rg.g.chunk.Type
-	s.in, s.out, s.gathered = alloc(typ, s.n*d), alloc(typ, s.n*d), true
+	s.in, s.gathered = alloc(typ, s.n*d), true
+	s.out = s.in
+	if !r.inPlace() {
+		s.out = alloc(typ, s.n*d)
+	}
 	off := 0
 	for _, p := range s.parts {
 		off += copyFloats(s.in, off, p.rg.g.chunk.Values, p.lo*d, p.hi*d)

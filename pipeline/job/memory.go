@@ -64,9 +64,10 @@ func (r *run) readAhead() error {
 	}
 }
 
-// estimate is the bytes row group i will hold in flight: input and output
-// values. 0 when d is not known yet (the first row group of a file whose
-// schema does not fix it) or there is no budget.
+// estimate is the bytes row group i will hold in flight: its values, and
+// a separate output slab unless the job computes in place. 0 when d is not
+// known yet (the first row group of a file whose schema does not fix it),
+// for the nested layout, or without a budget.
 func (r *run) estimate(i int) int64 {
 	if r.d == 0 || r.spec.Budget.Size() == 0 {
 		return 0

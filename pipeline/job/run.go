@@ -95,7 +95,7 @@ func (r *run) next() (*item, int64, bool, error) {
 	}
 	it := r.queue[0]
 	r.queue = r.queue[1:]
-	return it, it.bytes, true, nil
+	return it, 0, true, nil // the budget is charged per row group by reserve
 }
 
 // bindOnce makes the computer once the vector width is known.
