@@ -27,8 +27,8 @@ func (s *Smoother) SmoothAt64(dst, src []float64, t []int64, n, d int) {
 	if n == 0 || d == 0 {
 		return
 	}
-	sc := scratchPool.Get().(*scratch)
-	defer scratchPool.Put(sc)
+	sc := getScratch()
+	defer putScratch(sc)
 	sc.in = grow(sc.in, n*d)
 	copy(sc.in, src[:n*d])
 	s.nadarayaWatson(sc, t[:n], n, d)
@@ -43,8 +43,8 @@ func (s *Smoother) SmoothAt32(dst, src []float32, t []int64, n, d int) {
 	if n == 0 || d == 0 {
 		return
 	}
-	sc := scratchPool.Get().(*scratch)
-	defer scratchPool.Put(sc)
+	sc := getScratch()
+	defer putScratch(sc)
 	sc.in = grow(sc.in, n*d)
 	for i, v := range src[:n*d] {
 		sc.in[i] = float64(v)
@@ -64,8 +64,8 @@ func checkTimes(lenT, n int) {
 // smoothAtPositions64 is Smooth64 on a Bandwidth smoother: the positions
 // 0..n-1 are the timestamps.
 func (s *Smoother) smoothAtPositions64(dst, src []float64, n, d int) {
-	sc := scratchPool.Get().(*scratch)
-	defer scratchPool.Put(sc)
+	sc := getScratch()
+	defer putScratch(sc)
 	sc.in = grow(sc.in, n*d)
 	copy(sc.in, src[:n*d])
 	s.nadarayaWatson(sc, positions(sc, n), n, d)
@@ -74,8 +74,8 @@ func (s *Smoother) smoothAtPositions64(dst, src []float64, n, d int) {
 
 // smoothAtPositions32 is smoothAtPositions64 for float32 data.
 func (s *Smoother) smoothAtPositions32(dst, src []float32, n, d int) {
-	sc := scratchPool.Get().(*scratch)
-	defer scratchPool.Put(sc)
+	sc := getScratch()
+	defer putScratch(sc)
 	sc.in = grow(sc.in, n*d)
 	for i, v := range src[:n*d] {
 		sc.in[i] = float64(v)

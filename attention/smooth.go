@@ -152,8 +152,8 @@ func NewSmoother(p SmoothParams) (*Smoother, error) {
 // the boundary mode). It is 0 for a Bandwidth smoother.
 func (s *Smoother) Radius() int { return s.r }
 
-// scratch holds the per-call buffers; pooled so steady-state calls do not
-// allocate.
+// scratch holds the per-call buffers, kept on a free list so steady-state
+// calls do not allocate.
 type scratch struct {
 	ext     []float64 // smoothDirect: the 3r-sample edge windows
 	out     []float64 // output channels of a tile
@@ -171,7 +171,37 @@ type scratch struct {
 	band    []float64 // NW: cached kernel values K(t_j - t_i), j > i
 }
 
-var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+// scratchFree keeps idle scratches. Unlike a sync.Pool it is not emptied
+// by every garbage collection: a batch job that allocates row groups
+// collects often, and regrowing megabytes of scratch after each collection
+// (and touching fresh pages) cost more than the filtering itself.
+var scratchFree struct {
+	sync.Mutex
+	list []*scratch
+}
+
+// maxIdleScratches bounds the idle scratches kept (one per concurrent
+// caller is enough).
+const maxIdleScratches = 16
+
+func getScratch() *scratch {
+	scratchFree.Lock()
+	defer scratchFree.Unlock()
+	if n := len(scratchFree.list); n > 0 {
+		sc := scratchFree.list[n-1]
+		scratchFree.list = scratchFree.list[:n-1]
+		return sc
+	}
+	return new(scratch)
+}
+
+func putScratch(sc *scratch) {
+	scratchFree.Lock()
+	defer scratchFree.Unlock()
+	if len(scratchFree.list) < maxIdleScratches {
+		scratchFree.list = append(scratchFree.list, sc)
+	}
+}
 
 func grow[T any](b []T, n int) []T {
 	if cap(b) < n {
@@ -200,8 +230,8 @@ func (s *Smoother) Smooth64(dst, src []float64, n, d int) {
 		s.smoothAtPositions64(dst, src, n, d)
 		return
 	}
-	sc := scratchPool.Get().(*scratch)
-	defer scratchPool.Put(sc)
+	sc := getScratch()
+	defer putScratch(sc)
 	if d == 1 && !s.interpolate && n > 2*s.r && !overlap(dst[:n], src[:n]) {
 		s.smoothDirect(sc, dst[:n], src[:n])
 		return
@@ -221,8 +251,8 @@ func (s *Smoother) Smooth32(dst, src []float32, n, d int) {
 		s.smoothAtPositions32(dst, src, n, d)
 		return
 	}
-	sc := scratchPool.Get().(*scratch)
-	defer scratchPool.Put(sc)
+	sc := getScratch()
+	defer putScratch(sc)
 	smoothTiles(s, sc, dst, src, n, d)
 }
 
@@ -265,8 +295,9 @@ const chanTile = 8
 func smoothTiles[T float32 | float64](s *Smoother, sc *scratch, dst, src []T, n, d int) {
 	r := s.r
 	m := n + 2*r
-	sc.tile = grow(sc.tile, chanTile*m)
-	sc.out = grow(sc.out, chanTile*n)
+	lines := min(chanTile, d) // padded lines a tile holds
+	sc.tile = grow(sc.tile, lines*m)
+	sc.out = grow(sc.out, lines*n)
 	if d == 1 {
 		ext, out := sc.tile[:m], sc.out[:n]
 		for i, v := range src[:n] {
