@@ -194,6 +194,9 @@ func (r *run) assemble(s *seq) {
 	if !r.inPlace() {
 		s.out = alloc(typ, s.n*d)
 	}
+	if s.parts[0].rg.g.order != nil {
+		s.order = make([]int64, 0, s.n)
+	}
 	off := 0
 	for _, p := range s.parts {
 		off += copyFloats(s.in, off, p.rg.g.chunk.Values, p.lo*d, p.hi*d)

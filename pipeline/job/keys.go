@@ -36,7 +36,9 @@ func orderValues(a arrow.Array) ([]int64, int, error) {
 	if a.NullN() == 0 {
 		switch c := a.(type) {
 		case *array.Int64:
-			return append([]int64(nil), c.Int64Values()...), -1, nil
+			// The values are a Go slice the reader made for this array
+			// alone (no allocator frees it), so they are taken, not copied.
+			return c.Int64Values(), -1, nil
 		case *array.Timestamp:
 			vals := c.TimestampValues()
 			out := make([]int64, len(vals))

@@ -3,6 +3,8 @@ package job
 import (
 	"strconv"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/contextualize/contextualize/io/parquetio"
 	"github.com/contextualize/contextualize/schemas"
 )
@@ -20,41 +22,76 @@ type rowGroup struct {
 func (g *rowGroup) rows() int { return g.chunk.Rows }
 
 // readRowGroup reads the value column and the key columns of row group i.
+// In the long layout the sequence ids and the order column are read by a
+// second goroutine while this one reads the values: the reader is the one
+// serial stage of a file, and on a long table it spends as long on those
+// two columns as on the values.
 func (r *run) readRowGroup(i int) (*rowGroup, error) {
+	g := &rowGroup{index: i}
+	var keys longKeys
+	var eg errgroup.Group
+	if r.det.Layout == schemas.Long {
+		eg.Go(func() error { return r.readLongKeys(i, &keys) })
+	}
 	spec := parquetio.ReadSpec{Column: r.det.Value.Name, Nesting: r.det.Nesting(), D: r.d}
 	chunk, err := r.file.ReadValues(i, spec, r.reuse())
+	keyErr := eg.Wait()
 	if err != nil {
 		return nil, err
 	}
+	g.chunk = chunk
 	if r.d == 0 && chunk.Elems() > 0 {
 		r.d = chunk.D
 	}
-	g := &rowGroup{index: i, chunk: chunk}
 	if r.det.Layout == schemas.Nested {
 		if err := r.readRowKeys(g); err != nil {
 			return nil, err
 		}
 		return g, r.readTimes(g)
 	}
-	if err := r.readSequenceIDs(g); err != nil {
-		return nil, err
+	if keyErr != nil {
+		return nil, keyErr
 	}
-	return g, r.readOrder(g)
+	if keys.badOrder != nil {
+		return nil, r.dataError(g, keys.badRow, r.det.Order.Name, "an integer, timestamp or date order value", keys.badOrder.Error())
+	}
+	g.starts, g.keys, g.order = keys.starts, keys.keys, keys.order
+	return g, nil
 }
 
-func (r *run) readSequenceIDs(g *rowGroup) error {
-	if g.rows() == 0 {
+// longKeys is what readLongKeys finds in a row group of the long layout.
+type longKeys struct {
+	starts   []int    // rows where a new sequence id begins
+	keys     []string // the id at each start
+	order    []int64  // the order value of each row; nil without an order column
+	badOrder error    // an order value that is not one (at badRow)
+	badRow   int
+}
+
+// readLongKeys reads row group i's sequence ids (as runs) and order values.
+// It runs beside the value reader, so it touches nothing else of the run.
+func (r *run) readLongKeys(i int, k *longKeys) error {
+	if r.file.RowGroupRows(i) == 0 {
 		return nil
 	}
 	if r.det.Sequence == nil {
-		g.starts, g.keys = []int{0}, []string{""} // the whole file is one sequence
+		k.starts, k.keys = []int{0}, []string{""} // the whole file is one sequence
+	} else {
+		starts, keys, err := r.file.ReadRuns(i, r.det.Sequence.Name)
+		if err != nil {
+			return err
+		}
+		k.starts, k.keys = starts, keys
+	}
+	if r.det.Order == nil {
 		return nil
 	}
-	starts, keys, err := r.file.ReadRuns(g.index, r.det.Sequence.Name)
+	a, err := r.file.ReadColumn(i, r.det.Order.Name)
 	if err != nil {
 		return err
 	}
-	g.starts, g.keys = starts, keys
+	defer a.Release()
+	k.order, k.badRow, k.badOrder = orderValues(a)
 	return nil
 }
 
@@ -77,24 +114,6 @@ func (r *run) readRowKeys(g *rowGroup) error {
 		}
 		g.keys[row] = clone(k)
 	}
-	return nil
-}
-
-func (r *run) readOrder(g *rowGroup) error {
-	if r.det.Order == nil || g.rows() == 0 {
-		return nil
-	}
-	col := r.det.Order.Name
-	a, err := r.file.ReadColumn(g.index, col)
-	if err != nil {
-		return err
-	}
-	defer a.Release()
-	vals, bad, err := orderValues(a)
-	if err != nil {
-		return r.dataError(g, bad, col, "an integer, timestamp or date order value", err.Error())
-	}
-	g.order = vals
 	return nil
 }
 

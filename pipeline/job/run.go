@@ -2,6 +2,7 @@ package job
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"sync"
 
@@ -150,7 +151,7 @@ func (r *run) compute(s *seq) {
 
 // sortedPerm is nil when t is sorted (or absent), else the stable order.
 func sortedPerm(t []int64) []int {
-	if t == nil || sort.SliceIsSorted(t, func(i, j int) bool { return t[i] < t[j] }) {
+	if t == nil || slices.IsSorted(t) {
 		return nil
 	}
 	perm := make([]int, len(t))
