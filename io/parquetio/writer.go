@@ -58,11 +58,12 @@ type Writer struct {
 // implementation that tests compare the column streams with.
 var rowPath = false
 
-// codecOf maps a compression name to a parquet-go codec.
+// codecOf maps a compression name to a parquet-go codec (a new one per
+// writer for zstd, which keeps its encoder).
 func codecOf(name string) (compress.Codec, error) {
 	switch strings.ToLower(name) {
 	case "", "zstd":
-		return &parquet.Zstd, nil
+		return new(zstdCodec), nil
 	case "snappy":
 		return &parquet.Snappy, nil
 	case "gzip":
