@@ -37,7 +37,7 @@ func before(c *cli.Context) error {
 	if err := setupLogging(c); err != nil {
 		return err
 	}
-	return startProfile(c.String("cpuprofile"))
+	return startProfile(c.String("cpuprofile"), c.String("memprofile"))
 }
 
 // after runs when a command returns.
