@@ -5,7 +5,7 @@
 #include "textflag.h"
 
 // func sgemmKern1(kc int, a, b, c *float32, ldc int, acc bool, mask uint32)
-TEXT ·sgemmKern1(SB), NOSPLIT, $0-48
+TEXT ·sgemmKern1(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -91,7 +91,7 @@ sgemmKern1_noacc:
 	RET
 
 // func sgemmKern2(kc int, a, b, c *float32, ldc int, acc bool, mask uint32)
-TEXT ·sgemmKern2(SB), NOSPLIT, $0-48
+TEXT ·sgemmKern2(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -201,7 +201,7 @@ sgemmKern2_noacc:
 	RET
 
 // func sgemmKern3(kc int, a, b, c *float32, ldc int, acc bool, mask uint32)
-TEXT ·sgemmKern3(SB), NOSPLIT, $0-48
+TEXT ·sgemmKern3(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -343,7 +343,7 @@ sgemmKern3_noacc:
 	RET
 
 // func sgemmKern4(kc int, a, b, c *float32, ldc int, acc bool, mask uint32)
-TEXT ·sgemmKern4(SB), NOSPLIT, $0-48
+TEXT ·sgemmKern4(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -517,7 +517,7 @@ sgemmKern4_noacc:
 	RET
 
 // func sgemmKern5(kc int, a, b, c *float32, ldc int, acc bool, mask uint32)
-TEXT ·sgemmKern5(SB), NOSPLIT, $0-48
+TEXT ·sgemmKern5(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -723,7 +723,7 @@ sgemmKern5_noacc:
 	RET
 
 // func sgemmKern6(kc int, a, b, c *float32, ldc int, acc bool, mask uint32)
-TEXT ·sgemmKern6(SB), NOSPLIT, $0-48
+TEXT ·sgemmKern6(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -937,7 +937,7 @@ sgemmKern6_noacc:
 	RET
 
 // func sgemmKern7(kc int, a, b, c *float32, ldc int, acc bool, mask uint32)
-TEXT ·sgemmKern7(SB), NOSPLIT, $0-48
+TEXT ·sgemmKern7(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -1179,7 +1179,7 @@ sgemmKern7_noacc:
 	RET
 
 // func sgemmKern8(kc int, a, b, c *float32, ldc int, acc bool, mask uint32)
-TEXT ·sgemmKern8(SB), NOSPLIT, $0-48
+TEXT ·sgemmKern8(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -1449,7 +1449,7 @@ sgemmKern8_noacc:
 	RET
 
 // func sgemmKern9(kc int, a, b, c *float32, ldc int, acc bool, mask uint32)
-TEXT ·sgemmKern9(SB), NOSPLIT, $0-48
+TEXT ·sgemmKern9(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -1747,7 +1747,7 @@ sgemmKern9_noacc:
 	RET
 
 // func sgemmKern10(kc int, a, b, c *float32, ldc int, acc bool, mask uint32)
-TEXT ·sgemmKern10(SB), NOSPLIT, $0-48
+TEXT ·sgemmKern10(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -2073,7 +2073,7 @@ sgemmKern10_noacc:
 	RET
 
 // func sgemmKern11(kc int, a, b, c *float32, ldc int, acc bool, mask uint32)
-TEXT ·sgemmKern11(SB), NOSPLIT, $0-48
+TEXT ·sgemmKern11(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -2427,7 +2427,7 @@ sgemmKern11_noacc:
 	RET
 
 // func sgemmKern12(kc int, a, b, c *float32, ldc int, acc bool, mask uint32)
-TEXT ·sgemmKern12(SB), NOSPLIT, $0-48
+TEXT ·sgemmKern12(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -2809,7 +2809,7 @@ sgemmKern12_noacc:
 	RET
 
 // func sgemmKern13(kc int, a, b, c *float32, ldc int, acc bool, mask uint32)
-TEXT ·sgemmKern13(SB), NOSPLIT, $0-48
+TEXT ·sgemmKern13(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -3219,7 +3219,7 @@ sgemmKern13_noacc:
 	RET
 
 // func sgemmKern14(kc int, a, b, c *float32, ldc int, acc bool, mask uint32)
-TEXT ·sgemmKern14(SB), NOSPLIT, $0-48
+TEXT ·sgemmKern14(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -3682,7 +3682,7 @@ scopyPack_done:
 	RET
 
 // func dgemmKern1(kc int, a, b, c *float64, ldc int, acc bool, mask uint32)
-TEXT ·dgemmKern1(SB), NOSPLIT, $0-48
+TEXT ·dgemmKern1(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -3768,7 +3768,7 @@ dgemmKern1_noacc:
 	RET
 
 // func dgemmKern2(kc int, a, b, c *float64, ldc int, acc bool, mask uint32)
-TEXT ·dgemmKern2(SB), NOSPLIT, $0-48
+TEXT ·dgemmKern2(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -3878,7 +3878,7 @@ dgemmKern2_noacc:
 	RET
 
 // func dgemmKern3(kc int, a, b, c *float64, ldc int, acc bool, mask uint32)
-TEXT ·dgemmKern3(SB), NOSPLIT, $0-48
+TEXT ·dgemmKern3(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -4020,7 +4020,7 @@ dgemmKern3_noacc:
 	RET
 
 // func dgemmKern4(kc int, a, b, c *float64, ldc int, acc bool, mask uint32)
-TEXT ·dgemmKern4(SB), NOSPLIT, $0-48
+TEXT ·dgemmKern4(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -4194,7 +4194,7 @@ dgemmKern4_noacc:
 	RET
 
 // func dgemmKern5(kc int, a, b, c *float64, ldc int, acc bool, mask uint32)
-TEXT ·dgemmKern5(SB), NOSPLIT, $0-48
+TEXT ·dgemmKern5(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -4400,7 +4400,7 @@ dgemmKern5_noacc:
 	RET
 
 // func dgemmKern6(kc int, a, b, c *float64, ldc int, acc bool, mask uint32)
-TEXT ·dgemmKern6(SB), NOSPLIT, $0-48
+TEXT ·dgemmKern6(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -4614,7 +4614,7 @@ dgemmKern6_noacc:
 	RET
 
 // func dgemmKern7(kc int, a, b, c *float64, ldc int, acc bool, mask uint32)
-TEXT ·dgemmKern7(SB), NOSPLIT, $0-48
+TEXT ·dgemmKern7(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -4856,7 +4856,7 @@ dgemmKern7_noacc:
 	RET
 
 // func dgemmKern8(kc int, a, b, c *float64, ldc int, acc bool, mask uint32)
-TEXT ·dgemmKern8(SB), NOSPLIT, $0-48
+TEXT ·dgemmKern8(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -5126,7 +5126,7 @@ dgemmKern8_noacc:
 	RET
 
 // func dgemmKern9(kc int, a, b, c *float64, ldc int, acc bool, mask uint32)
-TEXT ·dgemmKern9(SB), NOSPLIT, $0-48
+TEXT ·dgemmKern9(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -5424,7 +5424,7 @@ dgemmKern9_noacc:
 	RET
 
 // func dgemmKern10(kc int, a, b, c *float64, ldc int, acc bool, mask uint32)
-TEXT ·dgemmKern10(SB), NOSPLIT, $0-48
+TEXT ·dgemmKern10(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -5750,7 +5750,7 @@ dgemmKern10_noacc:
 	RET
 
 // func dgemmKern11(kc int, a, b, c *float64, ldc int, acc bool, mask uint32)
-TEXT ·dgemmKern11(SB), NOSPLIT, $0-48
+TEXT ·dgemmKern11(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -6104,7 +6104,7 @@ dgemmKern11_noacc:
 	RET
 
 // func dgemmKern12(kc int, a, b, c *float64, ldc int, acc bool, mask uint32)
-TEXT ·dgemmKern12(SB), NOSPLIT, $0-48
+TEXT ·dgemmKern12(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -6486,7 +6486,7 @@ dgemmKern12_noacc:
 	RET
 
 // func dgemmKern13(kc int, a, b, c *float64, ldc int, acc bool, mask uint32)
-TEXT ·dgemmKern13(SB), NOSPLIT, $0-48
+TEXT ·dgemmKern13(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -6896,7 +6896,7 @@ dgemmKern13_noacc:
 	RET
 
 // func dgemmKern14(kc int, a, b, c *float64, ldc int, acc bool, mask uint32)
-TEXT ·dgemmKern14(SB), NOSPLIT, $0-48
+TEXT ·dgemmKern14(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -8537,7 +8537,7 @@ DATA exp127<>+28(SB)/4, $127
 GLOBL exp127<>(SB), RODATA|NOPTR, $32
 
 // func sgemmKernAVX21(kc int, a, b, c *float32, ldc int, acc bool, mask uint32)
-TEXT ·sgemmKernAVX21(SB), NOSPLIT, $0-48
+TEXT ·sgemmKernAVX21(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -8644,7 +8644,7 @@ sgemmKernAVX21_masked_noacc:
 	RET
 
 // func sgemmKernAVX22(kc int, a, b, c *float32, ldc int, acc bool, mask uint32)
-TEXT ·sgemmKernAVX22(SB), NOSPLIT, $0-48
+TEXT ·sgemmKernAVX22(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -8782,7 +8782,7 @@ sgemmKernAVX22_masked_noacc:
 	RET
 
 // func sgemmKernAVX23(kc int, a, b, c *float32, ldc int, acc bool, mask uint32)
-TEXT ·sgemmKernAVX23(SB), NOSPLIT, $0-48
+TEXT ·sgemmKernAVX23(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -8959,7 +8959,7 @@ sgemmKernAVX23_masked_noacc:
 	RET
 
 // func sgemmKernAVX24(kc int, a, b, c *float32, ldc int, acc bool, mask uint32)
-TEXT ·sgemmKernAVX24(SB), NOSPLIT, $0-48
+TEXT ·sgemmKernAVX24(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -9159,7 +9159,7 @@ sgemmKernAVX24_masked_noacc:
 	RET
 
 // func sgemmKernAVX25(kc int, a, b, c *float32, ldc int, acc bool, mask uint32)
-TEXT ·sgemmKernAVX25(SB), NOSPLIT, $0-48
+TEXT ·sgemmKernAVX25(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -9394,7 +9394,7 @@ sgemmKernAVX25_masked_noacc:
 	RET
 
 // func sgemmKernAVX26(kc int, a, b, c *float32, ldc int, acc bool, mask uint32)
-TEXT ·sgemmKernAVX26(SB), NOSPLIT, $0-48
+TEXT ·sgemmKernAVX26(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -9664,7 +9664,7 @@ sgemmKernAVX26_masked_noacc:
 	RET
 
 // func dgemmKernAVX21(kc int, a, b, c *float64, ldc int, acc bool, mask uint32)
-TEXT ·dgemmKernAVX21(SB), NOSPLIT, $0-48
+TEXT ·dgemmKernAVX21(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -9771,7 +9771,7 @@ dgemmKernAVX21_masked_noacc:
 	RET
 
 // func dgemmKernAVX22(kc int, a, b, c *float64, ldc int, acc bool, mask uint32)
-TEXT ·dgemmKernAVX22(SB), NOSPLIT, $0-48
+TEXT ·dgemmKernAVX22(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -9909,7 +9909,7 @@ dgemmKernAVX22_masked_noacc:
 	RET
 
 // func dgemmKernAVX23(kc int, a, b, c *float64, ldc int, acc bool, mask uint32)
-TEXT ·dgemmKernAVX23(SB), NOSPLIT, $0-48
+TEXT ·dgemmKernAVX23(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -10086,7 +10086,7 @@ dgemmKernAVX23_masked_noacc:
 	RET
 
 // func dgemmKernAVX24(kc int, a, b, c *float64, ldc int, acc bool, mask uint32)
-TEXT ·dgemmKernAVX24(SB), NOSPLIT, $0-48
+TEXT ·dgemmKernAVX24(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -10286,7 +10286,7 @@ dgemmKernAVX24_masked_noacc:
 	RET
 
 // func dgemmKernAVX25(kc int, a, b, c *float64, ldc int, acc bool, mask uint32)
-TEXT ·dgemmKernAVX25(SB), NOSPLIT, $0-48
+TEXT ·dgemmKernAVX25(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -10521,7 +10521,7 @@ dgemmKernAVX25_masked_noacc:
 	RET
 
 // func dgemmKernAVX26(kc int, a, b, c *float64, ldc int, acc bool, mask uint32)
-TEXT ·dgemmKernAVX26(SB), NOSPLIT, $0-48
+TEXT ·dgemmKernAVX26(SB), $128-48
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX

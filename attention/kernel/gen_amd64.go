@@ -96,7 +96,12 @@ func kernel(e elem, r int) {
 	fmt.Fprintf(&stubs, "//go:noescape\nfunc %s(kc int, a, b, c *%s, ldc int, acc bool, mask uint32)\n\n", name, e.goType)
 	p("")
 	p("// func %s(kc int, a, b, c *%s, ldc int, acc bool, mask uint32)", name, e.goType)
-	p("TEXT ·%s(SB), NOSPLIT, $0-48", name)
+	// Not NOSPLIT, and a frame of StackSmall bytes (never used) so the
+	// assembler emits the stack-bound check: each call is then a point where
+	// the goroutine stops when the GC asks. A NOSPLIT kernel can only be
+	// stopped by a signal that lands in the Go loop between two calls; on a
+	// VM where signals are slow the GC sent them for 100+ ms per cycle.
+	p("TEXT ·%s(SB), $128-48", name)
 	p("\tMOVQ kc+0(FP), CX")
 	p("\tMOVQ a+8(FP), AX")
 	p("\tMOVQ b+16(FP), BX")
@@ -535,7 +540,12 @@ func kernelAVX2(e elem, r int) {
 	fmt.Fprintf(&stubs, "//go:noescape\nfunc %s(kc int, a, b, c *%s, ldc int, acc bool, mask uint32)\n\n", name, e.goType)
 	p("")
 	p("// func %s(kc int, a, b, c *%s, ldc int, acc bool, mask uint32)", name, e.goType)
-	p("TEXT ·%s(SB), NOSPLIT, $0-48", name)
+	// Not NOSPLIT, and a frame of StackSmall bytes (never used) so the
+	// assembler emits the stack-bound check: each call is then a point where
+	// the goroutine stops when the GC asks. A NOSPLIT kernel can only be
+	// stopped by a signal that lands in the Go loop between two calls; on a
+	// VM where signals are slow the GC sent them for 100+ ms per cycle.
+	p("TEXT ·%s(SB), $128-48", name)
 	p("\tMOVQ kc+0(FP), CX")
 	p("\tMOVQ a+8(FP), AX")
 	p("\tMOVQ b+16(FP), BX")
