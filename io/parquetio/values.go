@@ -193,6 +193,35 @@ func (r *valueReader) endVec() error {
 	return nil
 }
 
+// SlabLen is how many values ReadValues will put in its slab for row group
+// rg of column: the column chunk's value count (times the floats packed in
+// each value of a FIXED_LEN_BYTE_ARRAY vector column). It is 0 when the
+// footer's count is implausible, and a caller may hand ReadValues a slab of
+// this capacity so that it never grows one.
+func (f *File) SlabLen(rg int, column string) int {
+	if f.checkRowGroup(rg) != nil {
+		return 0
+	}
+	m, err := f.lookup(column)
+	if err != nil {
+		return 0
+	}
+	return f.slabLen(rg, m)
+}
+
+// slabLen is SlabLen for a looked-up column (bounded against the file
+// size, in case the footer lies).
+func (f *File) slabLen(rg int, m *colMeta) int {
+	n := f.pf.RowGroups()[rg].ColumnChunks()[m.info.Leaf].NumValues()
+	if m.kind == parquet.FixedLenByteArray && m.info.ListFlavor == "flba" {
+		n *= int64(m.flbaLen / 4)
+	}
+	if n < 0 || n > 16*f.size {
+		return 0
+	}
+	return int(n)
+}
+
 // ReadValues reads the value column of row group rg. The values go into
 // reuse's storage when it is large enough, and reuse is updated to the
 // (possibly grown) slab, so a caller reading row group after row group (and
@@ -293,24 +322,15 @@ func (f *File) ReadValues(rg int, spec ReadSpec, reuse *Floats) (chunk ValueChun
 	if err := f.checkChunks(rg, m.info.Leaf); err != nil {
 		return ValueChunk{}, err
 	}
-	prg := f.pf.RowGroups()[rg]
-	cc := prg.ColumnChunks()[m.info.Leaf]
-	// Pre-size the slab from the chunk's value count (bounded against the
-	// file size, in case the footer lies).
-	est := cc.NumValues()
-	if mode == modeFLBA {
-		est *= int64(m.flbaLen / 4)
-	}
-	if est < 0 || est > 16*f.size {
-		est = 0
-	}
+	cc := f.pf.RowGroups()[rg].ColumnChunks()[m.info.Leaf]
+	est := f.slabLen(rg, m) // pre-size the slab from the chunk's value count
 	if reuse != nil {
 		r.f32, r.f64 = reuse.F32[:0], reuse.F64[:0]
 	}
 	if r.typ == Float32 {
-		r.f32 = slices.Grow(r.f32, int(est))
+		r.f32 = slices.Grow(r.f32, est)
 	} else {
-		r.f64 = slices.Grow(r.f64, int(est))
+		r.f64 = slices.Grow(r.f64, est)
 	}
 
 	maxDef := m.maxDef

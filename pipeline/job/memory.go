@@ -92,13 +92,11 @@ func (r *run) inPlace() bool { return r.observer == nil }
 // read-ahead slot and budget: in that order, so the reader woken by the
 // release finds the slabs.
 func (r *run) written(st *rgState) {
-	if r.spec.Writer.RowGroupRows == 0 {
-		r.freeMu.Lock()
-		r.free = append(r.free, st.g.chunk.Values)
+	if r.pooled() {
+		putSlab(st.g.chunk.Values)
 		if !r.inPlace() {
-			r.free = append(r.free, st.out)
+			putSlab(st.out)
 		}
-		r.freeMu.Unlock()
 	}
 	st.g.chunk.Values, st.out = parquetio.Floats{}, parquetio.Floats{}
 	if st.slot {
@@ -109,44 +107,45 @@ func (r *run) written(st *rgState) {
 	st.charge = 0
 }
 
-// releaseUnwritten returns the budget of row groups never written (after
-// an error or cancellation).
+// pooled reports whether value slabs come from (and go back to) the slab
+// pool. Not when output row groups are re-cut (--row-group-rows): the row
+// writer may hold values of a row group after it returns.
+func (r *run) pooled() bool { return r.spec.Writer.RowGroupRows == 0 }
+
+// releaseUnwritten returns the budget and slabs of row groups never
+// written (after an error or cancellation; every goroutine has stopped).
 func (r *run) releaseUnwritten() {
 	for _, st := range r.unwritten {
 		r.spec.Budget.Release(st.charge)
 		st.charge = 0
+		if r.pooled() {
+			putSlab(st.g.chunk.Values)
+			if !r.inPlace() {
+				putSlab(st.out)
+			}
+		}
 	}
+	r.unwritten = nil
 	r.spec.Budget.Release(r.pendingCharge)
 	r.pendingCharge = 0
 }
 
-// reuse returns a recycled slab for ReadValues (nil when there is none).
-func (r *run) reuse() *parquetio.Floats {
-	r.freeMu.Lock()
-	defer r.freeMu.Unlock()
-	if len(r.free) == 0 {
+// readSlab returns the slab row group i's values are read into: from the
+// pool, sized by the column chunk's value count. nil when slabs are not
+// pooled (ReadValues then allocates on the heap).
+func (r *run) readSlab(i int) *parquetio.Floats {
+	if !r.pooled() {
 		return nil
 	}
-	f := r.free[len(r.free)-1]
-	r.free = r.free[:len(r.free)-1]
+	f := getSlab(r.det.Value.Elem, r.file.SlabLen(i, r.det.Value.Name))
 	return &f
 }
 
-// slab returns n zeroed-or-overwritten values of type t, recycled when a
-// large enough slab is free. Every value is written by the computation.
+// slab returns n values of type t for results: from the pool, or the heap
+// when slabs are not pooled. Every value is written by the computation.
 func (r *run) slab(t parquetio.ElemType, n int) parquetio.Floats {
-	r.freeMu.Lock()
-	defer r.freeMu.Unlock()
-	for i := len(r.free) - 1; i >= 0; i-- {
-		f := r.free[i]
-		if t == parquetio.Float32 && cap(f.F32) >= n && f.F32 != nil {
-			r.free = append(r.free[:i], r.free[i+1:]...)
-			return parquetio.Floats{F32: f.F32[:n]}
-		}
-		if t == parquetio.Float64 && cap(f.F64) >= n && f.F64 != nil {
-			r.free = append(r.free[:i], r.free[i+1:]...)
-			return parquetio.Floats{F64: f.F64[:n]}
-		}
+	if r.pooled() {
+		return getSlab(t, n)
 	}
 	return alloc(t, n)
 }

@@ -34,8 +34,12 @@ func (r *run) readRowGroup(i int) (*rowGroup, error) {
 		eg.Go(func() error { return r.readLongKeys(i, &keys) })
 	}
 	spec := parquetio.ReadSpec{Column: r.det.Value.Name, Nesting: r.det.Nesting(), D: r.d}
-	chunk, err := r.file.ReadValues(i, spec, r.reuse())
+	slab := r.readSlab(i)
+	chunk, err := r.file.ReadValues(i, spec, slab)
 	keyErr := eg.Wait()
+	if slab != nil && (err != nil || !sameSlab(*slab, chunk.Values)) {
+		putSlab(*slab) // unused, or outgrown (a footer that undercounts)
+	}
 	if err != nil {
 		return nil, err
 	}

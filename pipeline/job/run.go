@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"sort"
-	"sync"
 
 	"github.com/contextualize/contextualize/io/parquetio"
 	"github.com/contextualize/contextualize/pipeline"
@@ -30,8 +29,6 @@ type run struct {
 	sequences int64
 	ctx       context.Context // cancelled when the work fails, so a reserve never waits forever
 	cancel    context.CancelFunc
-	freeMu    sync.Mutex         // free is filled by emit and taken by the reader
-	free      []parquetio.Floats // slabs of written row groups, for the next ones
 	// pendingCharge is what reserve took for the row group about to be read.
 	pendingCharge int64
 	warned        bool          // oversized row group reported

@@ -1,0 +1,84 @@
+package job
+
+import (
+	"sync"
+	"unsafe"
+
+	"github.com/contextualize/contextualize/io/parquetio"
+)
+
+// Value slabs live outside the Go heap when the platform allows it (see
+// newSlab) and are recycled for the whole process: across the row groups
+// of a file and across files.
+//
+// On the heap, every new row-group slab (12 MB for 8,192 rows of 384
+// float32) started a collection while the heap grew, and the collector,
+// unable to stop a goroutine busy clearing or filling fresh pages, spun for
+// 100+ ms per cycle on this VM. Off the heap a slab is never cleared (fresh
+// mappings are zero), never scanned, and counts toward no GC goal. The
+// memory budget still bounds how many are in flight; the pool keeps what
+// the busiest moment needed.
+var slabs struct {
+	sync.Mutex
+	free [][]float64
+}
+
+// getSlab returns a slab of n values of type t, a free one large enough if
+// there is one. Its contents are arbitrary: every value is written before
+// it is read.
+func getSlab(t parquetio.ElemType, n int) parquetio.Floats {
+	words := n
+	if t == parquetio.Float32 {
+		words = (n + 1) / 2
+	}
+	slabs.Lock()
+	best := -1
+	for i, s := range slabs.free {
+		if cap(s) >= words && (best < 0 || cap(s) < cap(slabs.free[best])) {
+			best = i
+		}
+	}
+	var s []float64
+	if best >= 0 {
+		s = slabs.free[best]
+		slabs.free = append(slabs.free[:best], slabs.free[best+1:]...)
+	}
+	slabs.Unlock()
+	if s == nil {
+		s = newSlab(words)
+	}
+	return view(t, s, n)
+}
+
+// putSlab gives a slab back to the pool. The caller must hold no view of it.
+func putSlab(f parquetio.Floats) {
+	var s []float64
+	switch {
+	case cap(f.F64) > 0:
+		s = f.F64[:0]
+	case cap(f.F32) >= 2:
+		s = unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(f.F32))), cap(f.F32)/2)[:0]
+	default:
+		return
+	}
+	slabs.Lock()
+	slabs.free = append(slabs.free, s)
+	slabs.Unlock()
+}
+
+// view is the first n values of type t of slab s.
+func view(t parquetio.ElemType, s []float64, n int) parquetio.Floats {
+	if t == parquetio.Float32 {
+		f := unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(s[:cap(s)]))), 2*cap(s))
+		return parquetio.Floats{F32: f[:n]}
+	}
+	return parquetio.Floats{F64: s[:n:cap(s)]}
+}
+
+// sameSlab reports whether b is a view of slab a's storage.
+func sameSlab(a, b parquetio.Floats) bool {
+	if a.F64 != nil || b.F64 != nil {
+		return cap(a.F64) > 0 && cap(b.F64) > 0 && unsafe.SliceData(a.F64[:1]) == unsafe.SliceData(b.F64[:1])
+	}
+	return cap(a.F32) > 0 && cap(b.F32) > 0 && unsafe.SliceData(a.F32[:1]) == unsafe.SliceData(b.F32[:1])
+}

@@ -1,0 +1,103 @@
+package job
+
+import (
+	"testing"
+	"unsafe"
+
+	"github.com/contextualize/contextualize/io/parquetio"
+)
+
+// drainSlabs empties the process pool so a test sees only its own slabs.
+func drainSlabs(t *testing.T) {
+	t.Helper()
+	slabs.Lock()
+	saved := slabs.free
+	slabs.free = nil
+	slabs.Unlock()
+	t.Cleanup(func() {
+		slabs.Lock()
+		slabs.free = saved
+		slabs.Unlock()
+	})
+}
+
+func TestSlabViews(t *testing.T) {
+	drainSlabs(t)
+	for _, tc := range []struct {
+		name string
+		typ  parquetio.ElemType
+		n    int
+	}{
+		{"f32 even", parquetio.Float32, 4096},
+		{"f32 odd", parquetio.Float32, 4097},
+		{"f32 one", parquetio.Float32, 1},
+		{"f64", parquetio.Float64, 1000},
+		{"empty", parquetio.Float64, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := getSlab(tc.typ, tc.n)
+			if f.Len() != tc.n {
+				t.Fatalf("len %d, want %d", f.Len(), tc.n)
+			}
+			if (tc.typ == parquetio.Float32) != (f.F32 != nil || tc.n == 0 && f.F64 == nil) {
+				t.Fatalf("wrong element type: %+v", f)
+			}
+			// Every value is writable and reads back (the mapping is real).
+			for i := 0; i < tc.n; i++ {
+				if f.F32 != nil {
+					f.F32[i] = float32(i)
+				} else {
+					f.F64[i] = float64(i)
+				}
+			}
+			for i := 0; i < tc.n; i++ {
+				if f.F32 != nil && f.F32[i] != float32(i) || f.F64 != nil && f.F64[i] != float64(i) {
+					t.Fatalf("value %d lost", i)
+				}
+			}
+			putSlab(f)
+		})
+	}
+}
+
+func TestSlabPoolReusesSmallestFit(t *testing.T) {
+	drainSlabs(t)
+	small, big := getSlab(parquetio.Float64, 1000), getSlab(parquetio.Float64, 100000)
+	putSlab(big)
+	putSlab(small)
+	got := getSlab(parquetio.Float64, 900)
+	if !sameSlab(got, small) {
+		t.Fatal("a request for 900 values did not get the 1000-value slab")
+	}
+	// A float32 request reuses float64 storage: 2 values per word.
+	got32 := getSlab(parquetio.Float32, 150000)
+	if unsafe.Pointer(&got32.F32[0]) != unsafe.Pointer(&big.F64[0]) {
+		t.Fatal("a request for 150,000 float32 did not reuse the 100,000-float64 slab")
+	}
+	putSlab(got)
+	putSlab(got32)
+	slabs.Lock()
+	n := len(slabs.free)
+	slabs.Unlock()
+	if n != 2 {
+		t.Fatalf("pool holds %d slabs, want 2", n)
+	}
+}
+
+func TestSameSlab(t *testing.T) {
+	a := parquetio.Floats{F64: make([]float64, 8)}
+	for _, tc := range []struct {
+		name string
+		b    parquetio.Floats
+		want bool
+	}{
+		{"same", parquetio.Floats{F64: a.F64[:3]}, true},
+		{"other", parquetio.Floats{F64: make([]float64, 8)}, false},
+		{"empty", parquetio.Floats{}, false},
+		{"other type", parquetio.Floats{F32: make([]float32, 8)}, false},
+	} {
+		if got := sameSlab(a, tc.b); got != tc.want {
+			t.Errorf("%s: sameSlab = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
