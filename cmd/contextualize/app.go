@@ -37,6 +37,9 @@ func before(c *cli.Context) error {
 	if err := setupLogging(c); err != nil {
 		return err
 	}
+	if err := startTrace(c.String("trace")); err != nil {
+		return err
+	}
 	return startProfile(c.String("cpuprofile"), c.String("memprofile"))
 }
 

@@ -23,6 +23,7 @@ func globalFlags() []cli.Flag {
 		&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error", EnvVars: envs("log-level")},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only errors on stderr, no progress", EnvVars: envs("quiet")},
 		&cli.StringFlag{Name: "cpuprofile", Usage: "write a CPU profile (pprof) to `FILE`", Hidden: true},
+		&cli.StringFlag{Name: "trace", Usage: "write an execution trace (go tool trace) to `FILE`", Hidden: true},
 		&cli.StringFlag{Name: "memprofile", Usage: "write an allocation profile (pprof) to `FILE` at exit", Hidden: true},
 	}
 }
