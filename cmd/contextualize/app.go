@@ -40,7 +40,11 @@ func before(c *cli.Context) error {
 	if err := startTrace(c.String("trace")); err != nil {
 		return err
 	}
-	return startProfile(c.String("cpuprofile"), c.String("memprofile"))
+	if err := startProfile(c.String("cpuprofile"), c.String("memprofile")); err != nil {
+		stopProfile() // ends the trace started above
+		return err
+	}
+	return nil
 }
 
 // after runs when a command returns.
