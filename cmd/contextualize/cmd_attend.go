@@ -120,9 +120,11 @@ func (ws *weightSource) forD(d int) (*attention.MHA, error) {
 	if m, ok := ws.byD[d]; ok {
 		return m, nil
 	}
-	w := attention.IdentityWeights(d)
+	var w attention.MHAWeights
 	if ws.kind == "random" {
 		w = attention.RandomWeights(d, ws.seed)
+	} else {
+		w = attention.IdentityWeights(d)
 	}
 	m, err := attention.NewMHA(w, ws.params)
 	if err != nil {
