@@ -1,11 +1,13 @@
 package parquetio
 
 import (
+	"errors"
 	"fmt"
 	"io"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/deprecated"
@@ -73,6 +75,46 @@ func timeUnitOf(u string) arrow.TimeUnit {
 		return arrow.Microsecond
 	}
 	return arrow.Nanosecond
+}
+
+// ErrNotInt64 is returned by ReadInt64s for a column whose values are not
+// stored as INT64 (read it with ReadColumn).
+var ErrNotInt64 = errors.New("not an INT64 column")
+
+// ReadInt64s reads a flat INT64 column (integers or timestamps, in their
+// stored unit) of row group rg into buf's storage when it holds enough, so
+// a caller reading row group after row group can recycle one slice. nulls
+// is the number of null rows and firstNull the first of them (-1 without);
+// the values in null slots are unspecified. Other physical types give
+// ErrNotInt64.
+func (f *File) ReadInt64s(rg int, name string, buf []int64) (vals []int64, nulls, firstNull int, err error) {
+	if err := f.checkRowGroup(rg); err != nil {
+		return nil, 0, -1, err
+	}
+	m, err := f.lookup(name)
+	if err != nil {
+		return nil, 0, -1, err
+	}
+	if m.info.Kind != Scalar || m.kind != parquet.Int64 || (m.info.Elem != Int64 && m.info.Elem != Timestamp) || !littleEndian || slowColumn {
+		return nil, 0, -1, fmt.Errorf("reading %s: column %q: %w", f.path, name, ErrNotInt64)
+	}
+	defer func() {
+		if rec := recover(); rec != nil {
+			vals, err = nil, fmt.Errorf("reading %s: row group %d, column %q: %w: %v", f.path, rg, name, errInternal, rec)
+		}
+	}()
+	vals, valid, nulls, err := decodeFixed(f, rg, m, encoding.Int64, (*encoding.Values).Int64, buf)
+	if err != nil {
+		return nil, 0, -1, err
+	}
+	firstNull = -1
+	for i := 0; nulls > 0 && i < len(vals); i++ {
+		if !bitutil.BitIsSet(valid, i) {
+			firstNull = i
+			break
+		}
+	}
+	return vals, nulls, firstNull, nil
 }
 
 // ReadColumn reads a flat (Kind Scalar) column of row group rg as an Arrow

@@ -19,17 +19,43 @@ import (
 // index), nulls spread out with a validity bitmap, no per-value calls.
 func readFixedColumn[T int32 | int64 | float32 | float64](f *File, rg int, m *colMeta, dt arrow.DataType,
 	kind encoding.Kind, get func(*encoding.Values) []T) (arrow.Array, error) {
+	vals, valid, nulls, err := decodeFixed(f, rg, m, kind, get, nil)
+	if err != nil {
+		return nil, err
+	}
+	rows := len(vals)
+	var raw []byte
+	if rows > 0 {
+		raw = unsafe.Slice((*byte)(unsafe.Pointer(&vals[0])), rows*int(unsafe.Sizeof(vals[0])))
+	}
+	var vb *memory.Buffer
+	if valid != nil {
+		vb = memory.NewBufferBytes(valid)
+	}
+	data := array.NewData(dt, rows, []*memory.Buffer{vb, memory.NewBufferBytes(raw)}, nil, nulls, 0)
+	defer data.Release()
+	return array.MakeFromData(data), nil
+}
+
+// decodeFixed decodes a fixed-width column chunk into buf's storage (a new
+// zeroed slice when buf is too short): the values (null slots keep what
+// the storage held), a validity bitmap (nil without nulls) and the null
+// count.
+func decodeFixed[T int32 | int64 | float32 | float64](f *File, rg int, m *colMeta,
+	kind encoding.Kind, get func(*encoding.Values) []T, buf []T) (vals []T, valid []byte, nulls int, err error) {
 	name := m.info.Name
 	if err := f.checkChunks(rg, m.info.Leaf); err != nil {
-		return nil, err
+		return nil, nil, 0, err
 	}
 	rows := int(f.RowGroupRows(rg))
 	corrupt := func(what string) error {
 		return fmt.Errorf("reading %s: row group %d, column %q: %s: %w", f.path, rg, name, what, parquet.ErrCorrupted)
 	}
-	vals := make([]T, rows)
-	var valid []byte // validity bitmap, allocated at the first null
-	nulls := 0
+	if cap(buf) >= rows {
+		vals = buf[:rows]
+	} else {
+		vals = make([]T, rows)
+	}
 	row := 0
 	cc := f.pf.RowGroups()[rg].ColumnChunks()[m.info.Leaf]
 	pages := cc.Pages()
@@ -40,7 +66,7 @@ func readFixedColumn[T int32 | int64 | float32 | float64](f *File, rg int, m *co
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("reading %s: row group %d, column %q: %w", f.path, rg, name, err)
+			return nil, nil, 0, fmt.Errorf("reading %s: row group %d, column %q: %w", f.path, rg, name, err)
 		}
 		data := p.Data()
 		var src []T
@@ -49,14 +75,14 @@ func readFixedColumn[T int32 | int64 | float32 | float64](f *File, rg int, m *co
 			dv := dict.Page().Data()
 			if dv.Kind() != kind {
 				parquet.Release(p)
-				return nil, corrupt("unexpected dictionary type " + dv.Kind().String())
+				return nil, nil, 0, corrupt("unexpected dictionary type " + dv.Kind().String())
 			}
 			src, idx = get(&dv), data.Int32()
 		} else if data.Kind() == kind {
 			src = get(&data)
 		} else {
 			parquet.Release(p)
-			return nil, corrupt("unexpected page type " + data.Kind().String())
+			return nil, nil, 0, corrupt("unexpected page type " + data.Kind().String())
 		}
 		nv := len(src)
 		if idx != nil {
@@ -69,7 +95,7 @@ func readFixedColumn[T int32 | int64 | float32 | float64](f *File, rg int, m *co
 		}
 		if row+n > rows || nv > n {
 			parquet.Release(p)
-			return nil, corrupt(fmt.Sprintf("a page of %d levels and %d values in a row group of %d rows (at row %d)", n, nv, rows, row))
+			return nil, nil, 0, corrupt(fmt.Sprintf("a page of %d levels and %d values in a row group of %d rows (at row %d)", n, nv, rows, row))
 		}
 		dst := vals[row : row+n]
 		if n == nv { // no nulls in the page
@@ -79,7 +105,7 @@ func readFixedColumn[T int32 | int64 | float32 | float64](f *File, rg int, m *co
 				for i, ix := range idx {
 					if uint32(ix) >= uint32(len(src)) {
 						parquet.Release(p)
-						return nil, corrupt(fmt.Sprintf("dictionary index %d out of range [0, %d)", ix, len(src)))
+						return nil, nil, 0, corrupt(fmt.Sprintf("dictionary index %d out of range [0, %d)", ix, len(src)))
 					}
 					dst[i] = src[ix]
 				}
@@ -98,7 +124,7 @@ func readFixedColumn[T int32 | int64 | float32 | float64](f *File, rg int, m *co
 				}
 				if j >= nv {
 					parquet.Release(p)
-					return nil, corrupt("more defined levels than values")
+					return nil, nil, 0, corrupt("more defined levels than values")
 				}
 				if idx == nil {
 					dst[i] = src[j]
@@ -106,7 +132,7 @@ func readFixedColumn[T int32 | int64 | float32 | float64](f *File, rg int, m *co
 					ix := idx[j]
 					if uint32(ix) >= uint32(len(src)) {
 						parquet.Release(p)
-						return nil, corrupt(fmt.Sprintf("dictionary index %d out of range [0, %d)", ix, len(src)))
+						return nil, nil, 0, corrupt(fmt.Sprintf("dictionary index %d out of range [0, %d)", ix, len(src)))
 					}
 					dst[i] = src[ix]
 				}
@@ -114,24 +140,14 @@ func readFixedColumn[T int32 | int64 | float32 | float64](f *File, rg int, m *co
 			}
 			if j != nv {
 				parquet.Release(p)
-				return nil, corrupt("fewer defined levels than values")
+				return nil, nil, 0, corrupt("fewer defined levels than values")
 			}
 		}
 		parquet.Release(p)
 		row += n
 	}
 	if row != rows {
-		return nil, fmt.Errorf("reading %s: row group %d, column %q: found %d values, the row group has %d rows: %w", f.path, rg, name, row, rows, parquet.ErrCorrupted)
+		return nil, nil, 0, fmt.Errorf("reading %s: row group %d, column %q: found %d values, the row group has %d rows: %w", f.path, rg, name, row, rows, parquet.ErrCorrupted)
 	}
-	var raw []byte
-	if rows > 0 {
-		raw = unsafe.Slice((*byte)(unsafe.Pointer(&vals[0])), rows*int(unsafe.Sizeof(vals[0])))
-	}
-	var vb *memory.Buffer
-	if valid != nil {
-		vb = memory.NewBufferBytes(valid)
-	}
-	data := array.NewData(dt, rows, []*memory.Buffer{vb, memory.NewBufferBytes(raw)}, nil, nulls, 0)
-	defer data.Release()
-	return array.MakeFromData(data), nil
+	return vals, valid, nulls, nil
 }

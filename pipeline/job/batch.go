@@ -13,10 +13,11 @@ var sprintf = fmt.Sprintf
 // rgState is a row group in flight: its input values and the slab its
 // results go to. It is written once the last sequence touching it is done.
 type rgState struct {
-	g      *rowGroup
-	out    parquetio.Floats
-	charge int64 // bytes reserved from the budget for it
-	slot   bool  // holds a read-ahead slot
+	g         *rowGroup
+	out       parquetio.Floats
+	outPooled bool  // out is a separate slab from the pool
+	charge    int64 // bytes reserved from the budget for it
+	slot      bool  // holds a read-ahead slot
 }
 
 // part is the piece of a sequence inside one row group: elements [lo, hi),
@@ -65,9 +66,15 @@ func (r *run) addRowGroup(i int) error {
 	if r.inPlace() {
 		st.out = g.chunk.Values // results overwrite the inputs
 	} else {
-		st.out = r.slab(g.chunk.Type, g.chunk.Elems()*d)
+		st.out, st.outPooled = r.slab(g.chunk.Type, g.chunk.Elems()*d), r.pooled()
 	}
 	r.unwritten = append(r.unwritten, st)
+	r.liveMu.Lock()
+	if r.live == nil {
+		r.live = map[*rgState]struct{}{}
+	}
+	r.live[st] = struct{}{}
+	r.liveMu.Unlock()
 	if r.d > 0 {
 		if err := r.bindOnce(); err != nil {
 			return err
@@ -189,13 +196,25 @@ func (r *run) assemble(s *seq) {
 	// A sequence spanning row groups is gathered into one copy (not charged
 	// to the budget: the sequence must be held whole whatever the limit).
 	typ := s.parts[0].rg.g.chunk.Type
-	s.in, s.gathered = alloc(typ, s.n*d), true
+	s.in, s.gathered = r.slab(typ, s.n*d), true
 	s.out = s.in
 	if !r.inPlace() {
-		s.out = alloc(typ, s.n*d)
+		s.out = r.slab(typ, s.n*d)
 	}
 	if s.parts[0].rg.g.order != nil {
-		s.order = make([]int64, 0, s.n)
+		if r.pooled() {
+			s.order = getInt64s(s.n)[:0]
+		} else {
+			s.order = make([]int64, 0, s.n)
+		}
+	}
+	if r.pooled() {
+		r.liveMu.Lock()
+		if r.liveSeqs == nil {
+			r.liveSeqs = map[*seq]struct{}{}
+		}
+		r.liveSeqs[s] = struct{}{}
+		r.liveMu.Unlock()
 	}
 	off := 0
 	for _, p := range s.parts {
@@ -204,6 +223,29 @@ func (r *run) assemble(s *seq) {
 			s.order = append(s.order, p.rg.g.order[p.lo:p.hi]...)
 		}
 	}
+}
+
+// releaseGathered gives a gathered sequence's pooled copies back once its
+// results are scattered (or the run is over).
+func (r *run) releaseGathered(s *seq) {
+	if !s.gathered || !r.pooled() {
+		return
+	}
+	r.liveMu.Lock()
+	_, live := r.liveSeqs[s]
+	delete(r.liveSeqs, s)
+	r.liveMu.Unlock()
+	if !live {
+		return
+	}
+	putSlab(s.in)
+	if !r.inPlace() {
+		putSlab(s.out)
+	}
+	if s.order != nil {
+		putInt64s(s.order)
+	}
+	s.in, s.out, s.order = parquetio.Floats{}, parquetio.Floats{}, nil
 }
 
 // scatter copies a gathered sequence's results back to its row groups.

@@ -1,6 +1,7 @@
 package job
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -8,6 +9,9 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 )
+
+// errNullOrder is the problem with a null in the order column.
+var errNullOrder = errors.New("expected an order value, found null")
 
 // keyString is the sequence id of row i as a string, for grouping and
 // messages. ok is false for a null id.
@@ -51,7 +55,7 @@ func orderValues(a arrow.Array) ([]int64, int, error) {
 	out := make([]int64, a.Len())
 	for i := range out {
 		if a.IsNull(i) {
-			return nil, i, fmt.Errorf("expected an order value, found null")
+			return nil, i, errNullOrder
 		}
 		switch c := a.(type) {
 		case *array.Int64:

@@ -92,13 +92,10 @@ func (r *run) inPlace() bool { return r.observer == nil }
 // read-ahead slot and budget: in that order, so the reader woken by the
 // release finds the slabs.
 func (r *run) written(st *rgState) {
-	if r.pooled() {
-		putSlab(st.g.chunk.Values)
-		if !r.inPlace() {
-			putSlab(st.out)
-		}
-	}
-	st.g.chunk.Values, st.out = parquetio.Floats{}, parquetio.Floats{}
+	r.releaseState(st)
+	r.liveMu.Lock()
+	delete(r.live, st)
+	r.liveMu.Unlock()
 	if st.slot {
 		st.slot = false
 		<-r.ahead
@@ -107,25 +104,46 @@ func (r *run) written(st *rgState) {
 	st.charge = 0
 }
 
+// releaseState gives a row group's pooled storage (inputs, order values
+// and a separate output slab) back to the pool.
+func (r *run) releaseState(st *rgState) {
+	r.release(st.g)
+	if st.outPooled {
+		putSlab(st.out)
+	}
+	st.out, st.outPooled = parquetio.Floats{}, false
+}
+
+// release gives a row group's pooled inputs and order values back.
+func (r *run) release(g *rowGroup) {
+	if g.pooledValues {
+		putSlab(g.chunk.Values)
+	}
+	if g.pooledOrder {
+		putInt64s(g.order)
+	}
+	g.chunk.Values, g.order = parquetio.Floats{}, nil
+	g.pooledValues, g.pooledOrder = false, false
+}
+
 // pooled reports whether value slabs come from (and go back to) the slab
 // pool. Not when output row groups are re-cut (--row-group-rows): the row
 // writer may hold values of a row group after it returns.
 func (r *run) pooled() bool { return r.spec.Writer.RowGroupRows == 0 }
 
-// releaseUnwritten returns the budget and slabs of row groups never
-// written (after an error or cancellation; every goroutine has stopped).
+// releaseUnwritten returns the budget and storage of row groups never
+// written: after an error or cancellation, those still open or queued in
+// items that were never emitted. Every goroutine has stopped by then.
 func (r *run) releaseUnwritten() {
-	for _, st := range r.unwritten {
+	for st := range r.live {
 		r.spec.Budget.Release(st.charge)
 		st.charge = 0
-		if r.pooled() {
-			putSlab(st.g.chunk.Values)
-			if !r.inPlace() {
-				putSlab(st.out)
-			}
-		}
+		r.releaseState(st)
 	}
-	r.unwritten = nil
+	for s := range r.liveSeqs {
+		r.releaseGathered(s)
+	}
+	r.live, r.unwritten = nil, nil
 	r.spec.Budget.Release(r.pendingCharge)
 	r.pendingCharge = 0
 }

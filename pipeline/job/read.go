@@ -1,6 +1,7 @@
 package job
 
 import (
+	"errors"
 	"strconv"
 
 	"golang.org/x/sync/errgroup"
@@ -17,6 +18,9 @@ type rowGroup struct {
 	starts []int    // rows where a new sequence id begins (long layout with ids)
 	keys   []string // the id at each start
 	order  []int64  // per element: the order (long) or time (nested) value; nil without one
+	// pooledValues and pooledOrder: chunk.Values and order came from the
+	// slab pool and go back to it once the row group is written.
+	pooledValues, pooledOrder bool
 }
 
 func (g *rowGroup) rows() int { return g.chunk.Rows }
@@ -37,10 +41,12 @@ func (r *run) readRowGroup(i int) (*rowGroup, error) {
 	slab := r.readSlab(i)
 	chunk, err := r.file.ReadValues(i, spec, slab)
 	keyErr := eg.Wait()
-	if slab != nil && (err != nil || !sameSlab(*slab, chunk.Values)) {
+	g.pooledValues = slab != nil && err == nil && sameSlab(*slab, chunk.Values)
+	if slab != nil && !g.pooledValues {
 		putSlab(*slab) // unused, or outgrown (a footer that undercounts)
 	}
 	if err != nil {
+		r.releaseKeys(&keys)
 		return nil, err
 	}
 	g.chunk = chunk
@@ -53,13 +59,15 @@ func (r *run) readRowGroup(i int) (*rowGroup, error) {
 		}
 		return g, r.readTimes(g)
 	}
-	if keyErr != nil {
-		return nil, keyErr
-	}
-	if keys.badOrder != nil {
+	if keyErr != nil || keys.badOrder != nil {
+		r.releaseKeys(&keys)
+		r.release(g)
+		if keyErr != nil {
+			return nil, keyErr
+		}
 		return nil, r.dataError(g, keys.badRow, r.det.Order.Name, "an integer, timestamp or date order value", keys.badOrder.Error())
 	}
-	g.starts, g.keys, g.order = keys.starts, keys.keys, keys.order
+	g.starts, g.keys, g.order, g.pooledOrder = keys.starts, keys.keys, keys.order, keys.pooled
 	return g, nil
 }
 
@@ -68,8 +76,17 @@ type longKeys struct {
 	starts   []int    // rows where a new sequence id begins
 	keys     []string // the id at each start
 	order    []int64  // the order value of each row; nil without an order column
+	pooled   bool     // order came from the slab pool
 	badOrder error    // an order value that is not one (at badRow)
 	badRow   int
+}
+
+// releaseKeys gives back a pooled order slice that will not be used.
+func (r *run) releaseKeys(k *longKeys) {
+	if k.pooled {
+		putInt64s(k.order)
+		k.order, k.pooled = nil, false
+	}
 }
 
 // readLongKeys reads row group i's sequence ids (as runs) and order values.
@@ -90,6 +107,26 @@ func (r *run) readLongKeys(i int, k *longKeys) error {
 	if r.det.Order == nil {
 		return nil
 	}
+	if r.pooled() {
+		buf := getInt64s(int(r.file.RowGroupRows(i)))
+		vals, nulls, first, err := r.file.ReadInt64s(i, r.det.Order.Name, buf)
+		switch {
+		case err == nil:
+			k.order, k.pooled = buf, true
+			if !sameInt64s(vals, buf) { // cannot happen: buf holds every row
+				putInt64s(buf)
+				k.order, k.pooled = vals, false
+			}
+			if nulls > 0 {
+				k.badRow, k.badOrder = first, errNullOrder
+			}
+			return nil
+		case !errors.Is(err, parquetio.ErrNotInt64):
+			putInt64s(buf)
+			return err
+		}
+		putInt64s(buf) // an INT32 or date column: read through Arrow below
+	}
 	a, err := r.file.ReadColumn(i, r.det.Order.Name)
 	if err != nil {
 		return err
@@ -97,6 +134,11 @@ func (r *run) readLongKeys(i int, k *longKeys) error {
 	defer a.Release()
 	k.order, k.badRow, k.badOrder = orderValues(a)
 	return nil
+}
+
+// sameInt64s reports whether a and b share their first element.
+func sameInt64s(a, b []int64) bool {
+	return len(a) > 0 && len(b) > 0 && &a[0] == &b[0]
 }
 
 // readRowKeys reads the nested layout's sequence ids, one per row, when

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sort"
+	"sync"
 
 	"github.com/contextualize/contextualize/io/parquetio"
 	"github.com/contextualize/contextualize/pipeline"
@@ -22,9 +23,12 @@ type run struct {
 	d         int
 	rg        int        // next row group to read
 	open      *seq       // the sequence the last row group ended with
-	unwritten []*rgState // row groups read and not yet written, in order
-	cur       *item      // the item being filled
-	queue     []*item    // items ready for the workers
+	unwritten []*rgState // row groups read and not yet queued for writing, in order
+	liveMu    sync.Mutex
+	live      map[*rgState]struct{} // row groups read and not yet written
+	liveSeqs  map[*seq]struct{}     // gathered sequences holding pooled copies
+	cur       *item                 // the item being filled
+	queue     []*item               // items ready for the workers
 	closed    map[string]int64
 	sequences int64
 	ctx       context.Context // cancelled when the work fails, so a reserve never waits forever
@@ -191,7 +195,9 @@ func (r *run) emit(pit **item) error {
 	d := max(r.d, 1)
 	for _, s := range it.seqs {
 		s.scatter(d)
-		if err := r.observe(s); err != nil {
+		err := r.observe(s)
+		r.releaseGathered(s)
+		if err != nil {
 			return err
 		}
 	}

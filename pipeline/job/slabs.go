@@ -21,6 +21,7 @@ import (
 var slabs struct {
 	sync.Mutex
 	free [][]float64
+	out  int // slabs handed out and not yet given back (for tests)
 }
 
 // getSlab returns a slab of n values of type t, a free one large enough if
@@ -30,6 +31,9 @@ func getSlab(t parquetio.ElemType, n int) parquetio.Floats {
 	words := n
 	if t == parquetio.Float32 {
 		words = (n + 1) / 2
+	}
+	if words == 0 { // nothing to pool (putSlab ignores empty slabs)
+		return view(t, []float64{}, 0)
 	}
 	slabs.Lock()
 	best := -1
@@ -43,6 +47,7 @@ func getSlab(t parquetio.ElemType, n int) parquetio.Floats {
 		s = slabs.free[best]
 		slabs.free = append(slabs.free[:best], slabs.free[best+1:]...)
 	}
+	slabs.out++
 	slabs.Unlock()
 	if s == nil {
 		s = newSlab(words)
@@ -63,11 +68,30 @@ func putSlab(f parquetio.Floats) {
 	}
 	slabs.Lock()
 	slabs.free = append(slabs.free, s)
+	slabs.out--
 	slabs.Unlock()
+}
+
+// getInt64s returns n int64s from the pool (a slab viewed as integers);
+// their contents are arbitrary.
+func getInt64s(n int) []int64 {
+	f := getSlab(parquetio.Float64, n)
+	return unsafe.Slice((*int64)(unsafe.Pointer(unsafe.SliceData(f.F64[:cap(f.F64)]))), cap(f.F64))[:n]
+}
+
+// putInt64s gives back a slice from getInt64s.
+func putInt64s(v []int64) {
+	if cap(v) == 0 {
+		return
+	}
+	putSlab(parquetio.Floats{F64: unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(v[:cap(v)]))), cap(v))})
 }
 
 // view is the first n values of type t of slab s.
 func view(t parquetio.ElemType, s []float64, n int) parquetio.Floats {
+	if t == parquetio.Float32 && cap(s) == 0 {
+		return parquetio.Floats{F32: []float32{}}
+	}
 	if t == parquetio.Float32 {
 		f := unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(s[:cap(s)]))), 2*cap(s))
 		return parquetio.Floats{F32: f[:n]}
