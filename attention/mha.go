@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
+	"sync"
 	"unsafe"
 
 	"github.com/contextualize/contextualize/attention/kernel"
@@ -76,7 +78,9 @@ type MHA struct {
 	// (exactly: no weight leaves the normal range), so Q needs no pass.
 	qScaled bool
 	p32     mhaPlan[float32]
-	p64     mhaPlan[float64]
+	p64     mhaPlan[float64] // made by plan64 from w64 at the first float64 call
+	once64  sync.Once
+	w64     MHAWeights // private float64 weights (InProj and InBias scaled when qScaled)
 }
 
 // mhaPlan is the weights of an MHA in one element type, with the kernels
@@ -161,7 +165,7 @@ type mhaScratch[T float] struct {
 }
 
 // NewMHA checks the weights and options and prepares the layer: weights are
-// copied and converted to float32 once. Errors wrap ErrInvalidParams and say
+// copied (w is not retained) and converted to float32 once. Errors wrap ErrInvalidParams and say
 // what was expected and what was found.
 func NewMHA(w MHAWeights, p MHAParams) (*MHA, error) {
 	bad := func(format string, args ...any) (*MHA, error) {
@@ -220,27 +224,45 @@ func NewMHA(w MHAWeights, p MHAParams) (*MHA, error) {
 	m.p32 = mhaPlan[float32]{w3: convert[float32](w.InProj), b3: convert[float32](w.InBias),
 		wo: convert[float32](w.OutProj), bo: convert[float32](w.OutBias), sm: &softmax32,
 		newKV: func() headKV[float32] { return new(packedKV) }}
-	m.p64 = mhaPlan[float64]{w3: convert[float64](w.InProj), b3: convert[float64](w.InBias),
-		wo: convert[float64](w.OutProj), bo: convert[float64](w.OutBias), sm: &softmax64,
-		newKV: func() headKV[float64] { return new(rawKV) }}
 	// float32: the weights are packed once here for the GEMM micro-kernels.
 	pw3 := kernel.PackB(true, 3*d, d, m.p32.w3, d)
 	m.p32.projIn = func(n int, x, qkv []float32) { kernel.SgemmPacked(n, x, d, pw3, qkv, 3*d, false) }
-	m.p64.projIn = func(n int, x, qkv []float64) {
-		kernel.Dgemm(true, n, 3*d, d, x, d, m.p64.w3, d, qkv, 3*d, false)
-	}
 	if w.OutProj != nil {
 		pwo := kernel.PackB(true, d, d, m.p32.wo, d)
 		m.p32.projOut = func(n int, o, dst []float32) { kernel.SgemmPacked(n, o, d, pwo, dst, d, false) }
-		m.p64.projOut = func(n int, o, dst []float64) {
-			kernel.Dgemm(true, n, d, d, o, d, m.p64.wo, d, dst, d, false)
-		}
 	}
 	m.p32.w3, m.p32.wo = nil, nil // only the packed form is used
-	free := max(2, runtime.GOMAXPROCS(0))
-	m.p32.free = make(chan *mhaScratch[float32], free)
-	m.p64.free = make(chan *mhaScratch[float64], free)
+	m.p32.free = make(chan *mhaScratch[float32], max(2, runtime.GOMAXPROCS(0)))
+	// The float64 plan is made at its first use from private copies: the
+	// scaled InProj and InBias above already are.
+	if !m.qScaled {
+		w.InProj, w.InBias = slices.Clone(w.InProj), slices.Clone(w.InBias)
+	}
+	w.OutProj, w.OutBias = slices.Clone(w.OutProj), slices.Clone(w.OutBias)
+	m.w64 = w
 	return m, nil
+}
+
+// plan64 is the float64 plan, made at the first float64 call over the
+// private float64 weights NewMHA kept.
+func (m *MHA) plan64() *mhaPlan[float64] {
+	m.once64.Do(func() {
+		w, d := m.w64, m.d
+		p := &m.p64
+		*p = mhaPlan[float64]{w3: w.InProj, b3: w.InBias, wo: w.OutProj, bo: w.OutBias, sm: &softmax64,
+			newKV: func() headKV[float64] { return new(rawKV) }}
+		p.projIn = func(n int, x, qkv []float64) {
+			kernel.Dgemm(true, n, 3*d, d, x, d, p.w3, d, qkv, 3*d, false)
+		}
+		if w.OutProj != nil {
+			p.projOut = func(n int, o, dst []float64) {
+				kernel.Dgemm(true, n, d, d, o, d, p.wo, d, dst, d, false)
+			}
+		}
+		p.free = make(chan *mhaScratch[float64], max(2, runtime.GOMAXPROCS(0)))
+		m.w64 = MHAWeights{}
+	})
+	return &m.p64
 }
 
 // foldable reports whether every nonzero v·s stays a normal float32 (and
@@ -284,7 +306,7 @@ func (m *MHA) Heads() int { return m.heads }
 func (m *MHA) Forward32(dst, x []float32, n int) { forward(m, &m.p32, dst, x, n) }
 
 // Forward64 is Forward32 in float64 arithmetic.
-func (m *MHA) Forward64(dst, x []float64, n int) { forward(m, &m.p64, dst, x, n) }
+func (m *MHA) Forward64(dst, x []float64, n int) { forward(m, m.plan64(), dst, x, n) }
 
 // scratch returns the memory of one call, from the free list when
 // possible; only what is too small is reallocated, and nothing is cleared

@@ -25,7 +25,7 @@ func (m *MHA) Weights(x []float64, n int, average bool, emit func(head, q, k int
 	if len(x) < n*d {
 		panic(fmt.Sprintf("attention: MHA weights: n = %d, d = %d needs %d values, x has %d", n, d, n*d, len(x)))
 	}
-	p := &m.p64
+	p := m.plan64()
 	// Only Q and K are needed: the first 2d rows of the packed projection.
 	d2 := 2 * d
 	qk := make([]float64, n*d2)
