@@ -50,6 +50,12 @@ type ReadSpec struct {
 	// are missing values and read as NaN (ValueChunk.Nulls counts them).
 	// Null vectors and nulls inside vectors (d > 1) are always errors.
 	StrictNulls bool
+	// OnD, if set, is called once, on the reading goroutine, as soon as the
+	// vector width d is known: from the schema before any page is read, or
+	// after the first vector. A caller can start preparing for d (weights,
+	// buffers) while the rest of the row group is read. It is not called
+	// for a row group without vectors.
+	OnD func(d int)
 }
 
 // ValueChunk holds the values of one row group's value column.
@@ -147,6 +153,7 @@ type valueReader struct {
 	nesting  int
 	d        int // expected d, 0 until known
 	typ      ElemType
+	onD      func(int) // ReadSpec.OnD, until called
 
 	f32 []float32
 	f64 []float64
@@ -176,6 +183,14 @@ func (r *valueReader) nullValue() error {
 	return r.dataErr(r.row(), fmt.Sprintf("a %s value", r.typ), "null")
 }
 
+// announceD calls the OnD hook, once, when d is known.
+func (r *valueReader) announceD() {
+	if r.onD != nil && r.d > 0 {
+		r.onD(r.d)
+		r.onD = nil
+	}
+}
+
 // endVec closes the current vector: it fixes d from the first vector and
 // requires it for the next ones.
 func (r *valueReader) endVec() error {
@@ -185,6 +200,7 @@ func (r *valueReader) endVec() error {
 	r.inVec = false
 	if r.d == 0 {
 		r.d = r.curLen
+		r.announceD()
 	}
 	if r.curLen != r.d {
 		return r.dataErr(r.row(), r.vecDesc(r.d), fmt.Sprint(r.curLen))
@@ -318,6 +334,8 @@ func (f *File) ReadValues(rg int, spec ReadSpec, reuse *Floats) (chunk ValueChun
 	if mode == modeSeries || mode == modeSeq {
 		r.offsets = make([]int64, 1, min(f.RowGroupRows(rg), 1<<20)+1)
 	}
+	r.onD = spec.OnD
+	r.announceD()
 
 	if err := f.checkChunks(rg, m.info.Leaf); err != nil {
 		return ValueChunk{}, err

@@ -38,6 +38,9 @@ func (r *run) readRowGroup(i int) (*rowGroup, error) {
 		eg.Go(func() error { return r.readLongKeys(i, &keys) })
 	}
 	spec := parquetio.ReadSpec{Column: r.det.Value.Name, Nesting: r.det.Nesting(), D: r.d}
+	if r.binding == nil {
+		spec.OnD = r.startBind
+	}
 	slab := r.readSlab(i)
 	chunk, err := r.file.ReadValues(i, spec, slab)
 	keyErr := eg.Wait()
