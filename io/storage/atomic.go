@@ -39,7 +39,8 @@ type AtomicFile struct {
 	path    string
 	tmp     string
 	n       int64
-	done    bool // committed or aborted
+	kicked  int64 // bytes whose writeback was started (see startWriteback)
+	done    bool  // committed or aborted
 	written bool // renamed into place
 }
 
@@ -82,8 +83,18 @@ func (a *AtomicFile) Write(p []byte) (int, error) {
 	}
 	n, err := a.f.Write(p)
 	a.n += int64(n)
+	if a.n-a.kicked >= writebackChunk {
+		startWriteback(a.f, a.kicked, a.n-a.kicked)
+		a.kicked = a.n
+	}
 	return n, err
 }
+
+// writebackChunk is how many bytes are written before their writeback to
+// disk is started. The fsync in Commit then waits only for the last chunk
+// instead of the whole file: on this VM's disk, syncing a 94 MB output at
+// the end took 60 ms of a 0.35 s run, with every CPU idle.
+const writebackChunk = 8 << 20
 
 // Commit syncs and closes the temp file, renames it onto the final path and
 // syncs the directory. On an error before the rename the temp file is

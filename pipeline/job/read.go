@@ -3,6 +3,7 @@ package job
 import (
 	"errors"
 	"strconv"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 
@@ -92,21 +93,43 @@ func (r *run) releaseKeys(k *longKeys) {
 	}
 }
 
-// readLongKeys reads row group i's sequence ids (as runs) and order values.
-// It runs beside the value reader, so it touches nothing else of the run.
+// readLongKeys reads row group i's sequence ids (as runs) and its order
+// values, on two goroutines: both columns are often more work to decode
+// than the values (10M string ids and positions took 250 ms against 25 ms
+// for the values). It touches nothing else of the run. An error in the ids
+// is reported before one in the order column, whatever finished first.
 func (r *run) readLongKeys(i int, k *longKeys) error {
 	if r.file.RowGroupRows(i) == 0 {
 		return nil
 	}
+	var idErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { idErr = r.readIDs(i, k) })
+	orderErr := r.readOrder(i, k)
+	wg.Wait()
+	if idErr != nil {
+		r.releaseKeys(k)
+		return idErr
+	}
+	return orderErr
+}
+
+// readIDs fills k.starts and k.keys.
+func (r *run) readIDs(i int, k *longKeys) error {
 	if r.det.Sequence == nil {
 		k.starts, k.keys = []int{0}, []string{""} // the whole file is one sequence
-	} else {
-		starts, keys, err := r.file.ReadRuns(i, r.det.Sequence.Name)
-		if err != nil {
-			return err
-		}
-		k.starts, k.keys = starts, keys
+		return nil
 	}
+	starts, keys, err := r.file.ReadRuns(i, r.det.Sequence.Name)
+	if err != nil {
+		return err
+	}
+	k.starts, k.keys = starts, keys
+	return nil
+}
+
+// readOrder fills k.order (pooled when it can be), or k.badOrder.
+func (r *run) readOrder(i int, k *longKeys) error {
 	if r.det.Order == nil {
 		return nil
 	}
