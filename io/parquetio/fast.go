@@ -374,7 +374,10 @@ func (w *Writer) genChunk(rg int, vals ValueChunk, raw []byte, per int) (format.
 		levelsEncoded = true
 	encoded:
 		cb := vb
-		if fw.compress {
+		raw := false // cb is stored as raw zstd blocks, framed while written
+		if zc, ok := fw.codec.(*zstdCodec); ok && zc.takeRaw(len(vb)) {
+			raw = true
+		} else if fw.compress {
 			fw.zbuf, err = fw.codec.Encode(fw.zbuf[:0], vb)
 			if err != nil {
 				return fmt.Errorf("compressing a data page: %w", err)
@@ -383,6 +386,9 @@ func (w *Writer) genChunk(rg int, vals ValueChunk, raw []byte, per int) (format.
 		}
 		uncomp := repLen + defLen + len(vb)
 		comp := repLen + defLen + len(cb)
+		if raw {
+			comp = repLen + defLen + rawFrameLen(len(vb))
+		}
 		h := format.PageHeader{
 			Type:                 format.DataPageV2,
 			UncompressedPageSize: int32(uncomp),
@@ -401,10 +407,18 @@ func (w *Writer) genChunk(rg int, vals ValueChunk, raw []byte, per int) (format.
 		if err != nil {
 			return err
 		}
-		for _, b := range [...][]byte{hb, fw.repBuf, fw.defBuf, cb} {
+		for _, b := range [...][]byte{hb, fw.repBuf, fw.defBuf} {
 			if err := fw.write(b); err != nil {
 				return err
 			}
+		}
+		if raw {
+			err = writeRawFrame(fw.write, cb)
+		} else {
+			err = fw.write(cb)
+		}
+		if err != nil {
+			return err
 		}
 		numValues += int64(ps.levels)
 		nullCount += int64(ps.nulls)

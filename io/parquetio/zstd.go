@@ -77,37 +77,82 @@ func (c *zstdCodec) Decode(dst, src []byte) ([]byte, error) {
 	return parquet.Zstd.Decode(dst, src)
 }
 
+// takeRaw reports whether the next page, of n bytes, is to be stored raw
+// without trying to compress it (and counts it): the fast writer then
+// frames it with writeRawFrame straight from the value slab.
+func (c *zstdCodec) takeRaw(n int) bool {
+	if c.skip > 0 && n > 0 {
+		c.skip--
+		return true
+	}
+	return false
+}
+
 // rawFrame appends to dst a zstd frame holding src uncompressed (RFC 8878):
 // a single-segment frame header with the content size, then raw blocks of
 // at most 128 KiB. src must not be empty.
 func rawFrame(dst, src []byte) []byte {
-	dst = binary.LittleEndian.AppendUint32(dst, 0xFD2FB528) // magic number
-	// Frame_Header_Descriptor: Single_Segment_flag (bit 5) and a
-	// Frame_Content_Size_flag for the smallest field that holds len(src).
-	n := uint64(len(src))
-	switch {
-	case n < 256:
-		dst = append(dst, 0<<6|1<<5, byte(n))
-	case n < 65536+256:
-		dst = append(dst, 1<<6|1<<5)
-		dst = binary.LittleEndian.AppendUint16(dst, uint16(n-256))
-	case n <= 0xFFFFFFFF:
-		dst = append(dst, 2<<6|1<<5)
-		dst = binary.LittleEndian.AppendUint32(dst, uint32(n))
-	default:
-		dst = append(dst, 3<<6|1<<5)
-		dst = binary.LittleEndian.AppendUint64(dst, n)
-	}
+	dst = rawFrameHeader(dst, len(src))
 	for len(src) > 0 {
 		size := min(len(src), rawBlockMax)
-		last := 0
-		if size == len(src) {
-			last = 1
-		}
-		h := uint32(size)<<3 | 0<<1 | uint32(last) // Block_Type 0: Raw_Block
-		dst = append(dst, byte(h), byte(h>>8), byte(h>>16))
+		dst = append(dst, rawBlockHeader(size, size == len(src))...)
 		dst = append(dst, src[:size]...)
 		src = src[size:]
 	}
 	return dst
+}
+
+// writeRawFrame writes the frame rawFrame would make, block by block from
+// src without copying it first.
+func writeRawFrame(write func([]byte) error, src []byte) error {
+	var hdr [16]byte
+	if err := write(rawFrameHeader(hdr[:0], len(src))); err != nil {
+		return err
+	}
+	for len(src) > 0 {
+		size := min(len(src), rawBlockMax)
+		if err := write(rawBlockHeader(size, size == len(src))); err != nil {
+			return err
+		}
+		if err := write(src[:size]); err != nil {
+			return err
+		}
+		src = src[size:]
+	}
+	return nil
+}
+
+// rawFrameLen is the length of the frame rawFrame makes for n > 0 bytes.
+func rawFrameLen(n int) int {
+	return len(rawFrameHeader(nil, n)) + 3*((n+rawBlockMax-1)/rawBlockMax) + n
+}
+
+// rawFrameHeader appends the magic number and a Frame_Header_Descriptor
+// with the Single_Segment_flag (bit 5) and a Frame_Content_Size_flag for
+// the smallest field that holds n, then that field.
+func rawFrameHeader(dst []byte, n int) []byte {
+	dst = binary.LittleEndian.AppendUint32(dst, 0xFD2FB528)
+	u := uint64(n)
+	switch {
+	case u < 256:
+		return append(dst, 0<<6|1<<5, byte(u))
+	case u < 65536+256:
+		dst = append(dst, 1<<6|1<<5)
+		return binary.LittleEndian.AppendUint16(dst, uint16(u-256))
+	case u <= 0xFFFFFFFF:
+		dst = append(dst, 2<<6|1<<5)
+		return binary.LittleEndian.AppendUint32(dst, uint32(u))
+	default:
+		dst = append(dst, 3<<6|1<<5)
+		return binary.LittleEndian.AppendUint64(dst, u)
+	}
+}
+
+// rawBlockHeader is the 3-byte header of a Raw_Block of size bytes.
+func rawBlockHeader(size int, last bool) []byte {
+	h := uint32(size) << 3 // Block_Type 0 (Raw_Block) in bits 1-2
+	if last {
+		h |= 1
+	}
+	return []byte{byte(h), byte(h >> 8), byte(h >> 16)}
 }

@@ -24,6 +24,13 @@ func TestRawFrameDecodes(t *testing.T) {
 			src[i] = byte(rng.Uint32())
 		}
 		frame := rawFrame([]byte("prefix"), src)[len("prefix"):]
+		if len(frame) != rawFrameLen(n) {
+			t.Fatalf("%d bytes: frame of %d bytes, rawFrameLen says %d", n, len(frame), rawFrameLen(n))
+		}
+		var written []byte
+		if err := writeRawFrame(func(b []byte) error { written = append(written, b...); return nil }, src); err != nil || !bytes.Equal(written, frame) {
+			t.Fatalf("%d bytes: writeRawFrame differs from rawFrame (%v)", n, err)
+		}
 		got, err := dec.DecodeAll(frame, nil)
 		if err != nil {
 			t.Fatalf("%d bytes: %v", n, err)
