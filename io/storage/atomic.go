@@ -41,7 +41,7 @@ type AtomicFile struct {
 	n       int64
 	kicked  int64 // bytes whose writeback was started (see startWriteback)
 	done    bool  // committed or aborted
-	written bool // renamed into place
+	written bool  // renamed into place
 }
 
 // CreateAtomic creates the parent directories of path and a temp file next
