@@ -154,6 +154,10 @@ type valueReader struct {
 	d        int // expected d, 0 until known
 	typ      ElemType
 	onD      func(int) // ReadSpec.OnD, until called
+	spec     ReadSpec
+	mode     int // modeScalar...
+	defA     int // definition level of the outer repeated node
+	defB     int // ... and of the inner one (modeSeq)
 
 	f32 []float32
 	f64 []float64
@@ -182,6 +186,15 @@ func (r *valueReader) vecDesc(d int) string {
 func (r *valueReader) nullValue() error {
 	return r.dataErr(r.row(), fmt.Sprintf("a %s value", r.typ), "null")
 }
+
+// The ways a value column holds its elements (see ReadSpec.Nesting).
+const (
+	modeScalar = iota // one scalar per row
+	modeFLBA          // one packed float32 vector per row
+	modeVector        // one list vector per row
+	modeSeries        // one list of scalars per row
+	modeSeq           // one list of list vectors per row
+)
 
 // announceD calls the OnD hook, once, when d is known.
 func (r *valueReader) announceD() {
@@ -285,13 +298,6 @@ func (f *File) ReadValues(rg int, spec ReadSpec, reuse *Floats) (chunk ValueChun
 		return ValueChunk{}, fmt.Errorf("reading %s: column %q: invalid d %d", f.path, m.info.Name, r.d)
 	}
 	var mode int
-	const (
-		modeScalar = iota
-		modeFLBA
-		modeVector
-		modeSeries
-		modeSeq
-	)
 	switch {
 	case spec.Nesting == 0 && m.info.Kind == Scalar:
 		mode = modeScalar
@@ -351,13 +357,12 @@ func (f *File) ReadValues(rg int, spec ReadSpec, reuse *Floats) (chunk ValueChun
 		r.f64 = slices.Grow(r.f64, est)
 	}
 
-	maxDef := m.maxDef
-	var a, b int // definition levels of the repeated nodes
-	if len(m.repDefs) > 0 {
-		a = m.repDefs[0]
+	r.spec, r.mode = spec, mode
+	if len(m.repDefs) > 0 { // definition levels of the repeated nodes
+		r.defA = m.repDefs[0]
 	}
 	if len(m.repDefs) > 1 {
-		b = m.repDefs[1]
+		r.defB = m.repDefs[1]
 	}
 
 	pages := cc.Pages()
@@ -375,192 +380,11 @@ func (f *File) ReadValues(rg int, spec ReadSpec, reuse *Floats) (chunk ValueChun
 			parquet.Release(p)
 			return ValueChunk{}, err
 		}
-		reps := p.RepetitionLevels()
-		defs := p.DefinitionLevels()
-		perValue := 1
-		if mode == modeFLBA {
-			perValue = m.flbaLen / 4
-		}
-		nLevels := len(defs)
-		if len(reps) > nLevels {
-			nLevels = len(reps)
-		}
-		defined := 0
-		switch mode {
-		case modeScalar, modeFLBA:
-			if maxDef == 0 || len(defs) == 0 {
-				defined = n / perValue
-				r.rows += int64(n / perValue)
-				break
-			}
-			r.rows += int64(len(defs))
-			nulls := 0
-			for i, d := range defs {
-				if int(d) < maxDef {
-					if mode == modeFLBA || spec.StrictNulls {
-						r.rows -= int64(len(defs) - i - 1)
-						err = r.nullValue()
-						break
-					}
-					nulls++
-				}
-			}
-			if err == nil {
-				defined = len(defs) - nulls
-				if nulls > 0 {
-					r.expandNulls(n, nulls, defs, 0, maxDef)
-				}
-			}
-		case modeVector:
-			if !slowLevels && len(reps) == nLevels && (len(defs) == nLevels && allEqual(defs, byte(maxDef))) {
-				// every level holds a value: walk the rows with IndexByte
-				for i := 0; i < nLevels; {
-					if reps[i] == 0 {
-						if err = r.endVec(); err != nil {
-							break
-						}
-						r.rows++
-						r.inVec, r.curLen = true, 0
-					} else if r.rows == 0 {
-						err = fmt.Errorf("reading %s: row group %d, column %q: page %d starts in the middle of a row: %w", f.path, rg, m.info.Name, pageNo, parquet.ErrCorrupted)
-						break
-					}
-					j := nLevels
-					if next := bytes.IndexByte(reps[i+1:nLevels], 0); next >= 0 {
-						j = i + 1 + next
-					}
-					r.curLen += j - i
-					defined += j - i
-					i = j
-				}
-				break
-			}
-			for i := 0; i < nLevels && err == nil; i++ {
-				rl, d := levelAt(reps, i), maxDef
-				if len(defs) > 0 {
-					d = int(defs[i])
-				}
-				if rl == 0 {
-					if err = r.endVec(); err != nil {
-						break
-					}
-					r.rows++
-					if d < a {
-						if d == a-1 {
-							err = r.dataErr(r.row(), r.vecDesc(r.d), "an empty list")
-						} else {
-							err = r.dataErr(r.row(), r.vecDesc(r.d), "null")
-						}
-						break
-					}
-					r.inVec, r.curLen = true, 0
-				} else if r.rows == 0 {
-					err = fmt.Errorf("reading %s: row group %d, column %q: page %d starts in the middle of a row: %w", f.path, rg, m.info.Name, pageNo, parquet.ErrCorrupted)
-					break
-				}
-				if d < maxDef {
-					err = r.nullValue()
-					break
-				}
-				r.curLen++
-				defined++
-			}
-		case modeSeries:
-			nulls := 0
-			for i := 0; i < nLevels && err == nil; i++ {
-				rl, d := levelAt(reps, i), maxDef
-				if len(defs) > 0 {
-					d = int(defs[i])
-				}
-				if rl == 0 {
-					if r.rows > 0 {
-						r.offsets = append(r.offsets, r.elems)
-					}
-					r.rows++
-					if d < a {
-						if d < a-1 {
-							err = r.dataErr(r.row(), "a list (possibly empty)", "null")
-						}
-						continue
-					}
-				} else if r.rows == 0 {
-					err = fmt.Errorf("reading %s: row group %d, column %q: page %d starts in the middle of a row: %w", f.path, rg, m.info.Name, pageNo, parquet.ErrCorrupted)
-					break
-				}
-				r.elems++
-				if d < maxDef {
-					if spec.StrictNulls {
-						err = r.nullValue()
-						break
-					}
-					nulls++
-					continue
-				}
-				defined++
-			}
-			if err == nil && nulls > 0 {
-				r.expandNulls(n, nulls, defs, a, maxDef)
-			}
-		case modeSeq:
-			for i := 0; i < nLevels && err == nil; i++ {
-				rl, d := levelAt(reps, i), maxDef
-				if len(defs) > 0 {
-					d = int(defs[i])
-				}
-				switch {
-				case rl == 0:
-					if err = r.endVec(); err != nil {
-						break
-					}
-					if r.rows > 0 {
-						r.offsets = append(r.offsets, r.elems)
-					}
-					r.rows++
-					if d < a {
-						if d < a-1 {
-							err = r.dataErr(r.row(), "a list of vectors (possibly empty)", "null")
-						}
-						continue
-					}
-				case rl == 1:
-					if err = r.endVec(); err != nil {
-						break
-					}
-				}
-				if err != nil {
-					break
-				}
-				if r.rows == 0 {
-					err = fmt.Errorf("reading %s: row group %d, column %q: page %d starts in the middle of a row: %w", f.path, rg, m.info.Name, pageNo, parquet.ErrCorrupted)
-					break
-				}
-				if rl <= 1 {
-					if d < b {
-						if d == b-1 {
-							err = r.dataErr(r.row(), r.vecDesc(r.d), "an empty list")
-						} else {
-							err = r.dataErr(r.row(), r.vecDesc(r.d), "null")
-						}
-						break
-					}
-					r.inVec, r.curLen = true, 0
-				}
-				if d < maxDef {
-					err = r.nullValue()
-					break
-				}
-				r.curLen++
-				defined++
-			}
-		}
-		parquet.Release(p)
-		if err != nil {
+		if err := r.walkLevels(pageNo, n, p.RepetitionLevels(), p.DefinitionLevels()); err != nil {
+			parquet.Release(p)
 			return ValueChunk{}, err
 		}
-		if defined*perValue != n {
-			return ValueChunk{}, fmt.Errorf("reading %s: row group %d, column %q: page %d has %d levels for defined values but %d values: %w",
-				f.path, rg, m.info.Name, pageNo, defined, n/perValue, parquet.ErrCorrupted)
-		}
+		parquet.Release(p)
 	}
 	switch mode {
 	case modeVector, modeSeq:
@@ -753,4 +577,197 @@ func expand[T float32 | float64](s []T, n, nulls int, defs []byte, minDef, maxDe
 		k--
 	}
 	return s
+}
+
+// walkLevels checks one page's repetition and definition levels against
+// the layout, counting rows, vectors and nulls, given the n float values
+// the page appended to the slab.
+func (r *valueReader) walkLevels(pageNo, n int, reps, defs []byte) error {
+	f, rg, m, spec, mode := r.f, r.rg, r.m, r.spec, r.mode
+	maxDef, a, b := m.maxDef, r.defA, r.defB
+	var err error
+	perValue := 1
+	if mode == modeFLBA {
+		perValue = m.flbaLen / 4
+	}
+	nLevels := len(defs)
+	if len(reps) > nLevels {
+		nLevels = len(reps)
+	}
+	defined := 0
+	switch mode {
+	case modeScalar, modeFLBA:
+		if maxDef == 0 || len(defs) == 0 {
+			defined = n / perValue
+			r.rows += int64(n / perValue)
+			break
+		}
+		r.rows += int64(len(defs))
+		nulls := 0
+		for i, d := range defs {
+			if int(d) < maxDef {
+				if mode == modeFLBA || spec.StrictNulls {
+					r.rows -= int64(len(defs) - i - 1)
+					err = r.nullValue()
+					break
+				}
+				nulls++
+			}
+		}
+		if err == nil {
+			defined = len(defs) - nulls
+			if nulls > 0 {
+				r.expandNulls(n, nulls, defs, 0, maxDef)
+			}
+		}
+	case modeVector:
+		if !slowLevels && len(reps) == nLevels && (len(defs) == nLevels && allEqual(defs, byte(maxDef))) {
+			// every level holds a value: walk the rows with IndexByte
+			for i := 0; i < nLevels; {
+				if reps[i] == 0 {
+					if err = r.endVec(); err != nil {
+						break
+					}
+					r.rows++
+					r.inVec, r.curLen = true, 0
+				} else if r.rows == 0 {
+					err = fmt.Errorf("reading %s: row group %d, column %q: page %d starts in the middle of a row: %w", f.path, rg, m.info.Name, pageNo, parquet.ErrCorrupted)
+					break
+				}
+				j := nLevels
+				if next := bytes.IndexByte(reps[i+1:nLevels], 0); next >= 0 {
+					j = i + 1 + next
+				}
+				r.curLen += j - i
+				defined += j - i
+				i = j
+			}
+			break
+		}
+		for i := 0; i < nLevels && err == nil; i++ {
+			rl, d := levelAt(reps, i), maxDef
+			if len(defs) > 0 {
+				d = int(defs[i])
+			}
+			if rl == 0 {
+				if err = r.endVec(); err != nil {
+					break
+				}
+				r.rows++
+				if d < a {
+					if d == a-1 {
+						err = r.dataErr(r.row(), r.vecDesc(r.d), "an empty list")
+					} else {
+						err = r.dataErr(r.row(), r.vecDesc(r.d), "null")
+					}
+					break
+				}
+				r.inVec, r.curLen = true, 0
+			} else if r.rows == 0 {
+				err = fmt.Errorf("reading %s: row group %d, column %q: page %d starts in the middle of a row: %w", f.path, rg, m.info.Name, pageNo, parquet.ErrCorrupted)
+				break
+			}
+			if d < maxDef {
+				err = r.nullValue()
+				break
+			}
+			r.curLen++
+			defined++
+		}
+	case modeSeries:
+		nulls := 0
+		for i := 0; i < nLevels && err == nil; i++ {
+			rl, d := levelAt(reps, i), maxDef
+			if len(defs) > 0 {
+				d = int(defs[i])
+			}
+			if rl == 0 {
+				if r.rows > 0 {
+					r.offsets = append(r.offsets, r.elems)
+				}
+				r.rows++
+				if d < a {
+					if d < a-1 {
+						err = r.dataErr(r.row(), "a list (possibly empty)", "null")
+					}
+					continue
+				}
+			} else if r.rows == 0 {
+				err = fmt.Errorf("reading %s: row group %d, column %q: page %d starts in the middle of a row: %w", f.path, rg, m.info.Name, pageNo, parquet.ErrCorrupted)
+				break
+			}
+			r.elems++
+			if d < maxDef {
+				if spec.StrictNulls {
+					err = r.nullValue()
+					break
+				}
+				nulls++
+				continue
+			}
+			defined++
+		}
+		if err == nil && nulls > 0 {
+			r.expandNulls(n, nulls, defs, a, maxDef)
+		}
+	case modeSeq:
+		for i := 0; i < nLevels && err == nil; i++ {
+			rl, d := levelAt(reps, i), maxDef
+			if len(defs) > 0 {
+				d = int(defs[i])
+			}
+			switch {
+			case rl == 0:
+				if err = r.endVec(); err != nil {
+					break
+				}
+				if r.rows > 0 {
+					r.offsets = append(r.offsets, r.elems)
+				}
+				r.rows++
+				if d < a {
+					if d < a-1 {
+						err = r.dataErr(r.row(), "a list of vectors (possibly empty)", "null")
+					}
+					continue
+				}
+			case rl == 1:
+				if err = r.endVec(); err != nil {
+					break
+				}
+			}
+			if err != nil {
+				break
+			}
+			if r.rows == 0 {
+				err = fmt.Errorf("reading %s: row group %d, column %q: page %d starts in the middle of a row: %w", f.path, rg, m.info.Name, pageNo, parquet.ErrCorrupted)
+				break
+			}
+			if rl <= 1 {
+				if d < b {
+					if d == b-1 {
+						err = r.dataErr(r.row(), r.vecDesc(r.d), "an empty list")
+					} else {
+						err = r.dataErr(r.row(), r.vecDesc(r.d), "null")
+					}
+					break
+				}
+				r.inVec, r.curLen = true, 0
+			}
+			if d < maxDef {
+				err = r.nullValue()
+				break
+			}
+			r.curLen++
+			defined++
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if defined*perValue != n {
+		return fmt.Errorf("reading %s: row group %d, column %q: page %d has %d levels for defined values but %d values: %w",
+			f.path, rg, m.info.Name, pageNo, defined, n/perValue, parquet.ErrCorrupted)
+	}
+	return nil
 }
