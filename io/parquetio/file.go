@@ -148,6 +148,8 @@ type File struct {
 	checkedMu sync.Mutex
 	checked   map[int]bool // column chunks whose page headers were validated
 	regular   map[int]regularChunk
+	direct    map[int][]pageLoc // chunks readDirect can read, with their pages
+	bufs      [][]byte          // page buffers free for readDirect (under checkedMu)
 }
 
 // regularChunk records that ReadValues found a value column chunk with

@@ -48,31 +48,40 @@ func (f *File) checkChunk(rg, leaf int) error {
 	if done {
 		return nil
 	}
-	if err := f.validateChunk(rg, leaf); err != nil {
+	pages, err := f.validateChunk(rg, leaf)
+	if err != nil {
 		return err
 	}
 	f.checkedMu.Lock()
 	f.checked[key] = true
+	if directPages(pages) {
+		if f.direct == nil {
+			f.direct = map[int][]pageLoc{}
+		}
+		f.direct[key] = pages
+	}
 	f.checkedMu.Unlock()
 	return nil
 }
 
-func (f *File) validateChunk(rg, leaf int) error {
+// validateChunk checks every page header of a column chunk and returns
+// where the pages are.
+func (f *File) validateChunk(rg, leaf int) ([]pageLoc, error) {
 	md := f.pf.Metadata()
 	col := f.pf.Schema().Columns()[leaf]
 	corrupt := func(format string, args ...any) error {
 		return fmt.Errorf("reading %s: row group %d, column %q: %s: %w", f.path, rg, fmt.Sprint(col), fmt.Sprintf(format, args...), parquet.ErrCorrupted)
 	}
 	if rg >= len(md.RowGroups) || leaf >= len(md.RowGroups[rg].Columns) {
-		return corrupt("missing column chunk")
+		return nil, corrupt("missing column chunk")
 	}
 	cc := &md.RowGroups[rg].Columns[leaf]
 	if cc.FilePath != "" {
-		return corrupt("column chunk in another file (%s) is not supported", cc.FilePath)
+		return nil, corrupt("column chunk in another file (%s) is not supported", cc.FilePath)
 	}
 	cm := &cc.MetaData
 	if cm.Codec == format.Lz4Raw {
-		return &DataError{File: f.path, RowGroup: rg, Row: -1, Column: fmt.Sprint(col),
+		return nil, &DataError{File: f.path, RowGroup: rg, Row: -1, Column: fmt.Sprint(col),
 			Expected: "pages compressed with zstd, snappy, gzip, brotli or none",
 			Found:    "LZ4_RAW, which parquet-go v0.32.0 can decompress into the wrong bytes without an error (parquet-go/parquet-go#608); rewrite the file with another codec"}
 	}
@@ -82,14 +91,15 @@ func (f *File) validateChunk(rg, leaf int) error {
 	}
 	end := start + cm.TotalCompressedSize
 	if start < 4 || cm.TotalCompressedSize < 0 || end > f.size || end < start {
-		return corrupt("column chunk [%d, %d) outside the file (%d bytes)", start, end, f.size)
+		return nil, corrupt("column chunk [%d, %d) outside the file (%d bytes)", start, end, f.size)
 	}
 	if cm.NumValues < 0 {
-		return corrupt("negative value count %d", cm.NumValues)
+		return nil, corrupt("negative value count %d", cm.NumValues)
 	}
 	proto := new(thrift.CompactProtocol)
 	buf := make([]byte, initialHeaderRead)
 	pos := start
+	var pages []pageLoc
 	for pos < end {
 		want := initialHeaderRead
 		var h format.PageHeader
@@ -104,7 +114,7 @@ func (f *File) validateChunk(rg, leaf int) error {
 			}
 			b := buf[:n]
 			if _, err := f.osf.ReadAt(b, pos); err != nil {
-				return fmt.Errorf("reading %s: row group %d: %w", f.path, rg, err)
+				return nil, fmt.Errorf("reading %s: row group %d: %w", f.path, rg, err)
 			}
 			r := bytes.NewReader(b)
 			h = format.PageHeader{}
@@ -121,16 +131,16 @@ func (f *File) validateChunk(rg, leaf int) error {
 				break
 			}
 			if n == end-pos || want >= maxHeaderBytes {
-				return corrupt("page header at offset %d: %v", pos, err)
+				return nil, corrupt("page header at offset %d: %v", pos, err)
 			}
 			want *= 16
 		}
 		comp, uncomp := int64(h.CompressedPageSize), int64(h.UncompressedPageSize)
 		if comp < 0 || uncomp < 0 || comp > end-pos-hlen {
-			return corrupt("page at offset %d: compressed size %d exceeds the column chunk", pos, comp)
+			return nil, corrupt("page at offset %d: compressed size %d exceeds the column chunk", pos, comp)
 		}
 		if uncomp > maxPageBytes || uncomp > comp*maxExpansion+(1<<20) {
-			return corrupt("page at offset %d: implausible uncompressed size %d for %d compressed bytes", pos, uncomp, comp)
+			return nil, corrupt("page at offset %d: implausible uncompressed size %d for %d compressed bytes", pos, uncomp, comp)
 		}
 		var nv int64 = -1
 		switch {
@@ -142,15 +152,16 @@ func (f *File) validateChunk(rg, leaf int) error {
 			if v.NumNulls < 0 || v.NumNulls > v.NumValues || v.NumRows < 0 || v.NumRows > v.NumValues ||
 				v.RepetitionLevelsByteLength < 0 || v.DefinitionLevelsByteLength < 0 ||
 				int64(v.RepetitionLevelsByteLength)+int64(v.DefinitionLevelsByteLength) > comp {
-				return corrupt("page at offset %d: inconsistent data page v2 header", pos)
+				return nil, corrupt("page at offset %d: inconsistent data page v2 header", pos)
 			}
 		case h.DictionaryPageHeader.Valid:
 			nv = int64(h.DictionaryPageHeader.V.NumValues)
 		}
 		if nv < -1 || nv > (uncomp+1024)*maxValuesPerByte {
-			return corrupt("page at offset %d: implausible value count %d for %d bytes", pos, nv, uncomp)
+			return nil, corrupt("page at offset %d: implausible value count %d for %d bytes", pos, nv, uncomp)
 		}
+		pages = append(pages, locate(&h, pos+hlen))
 		pos += hlen + comp
 	}
-	return nil
+	return pages, nil
 }

@@ -365,26 +365,15 @@ func (f *File) ReadValues(rg int, spec ReadSpec, reuse *Floats) (chunk ValueChun
 		r.defB = m.repDefs[1]
 	}
 
-	pages := cc.Pages()
-	defer pages.Close()
-	for pageNo := 0; ; pageNo++ {
-		p, err := pages.ReadPage()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return ValueChunk{}, fmt.Errorf("reading %s: row group %d, column %q: %w", f.path, rg, m.info.Name, err)
-		}
-		n, err := r.appendPage(p)
-		if err != nil {
-			parquet.Release(p)
+	codec := f.pf.Metadata().RowGroups[rg].Columns[m.info.Leaf].MetaData.Codec
+	direct, err := f.readDirect(r, codec)
+	if err != nil {
+		return ValueChunk{}, err
+	}
+	if !direct {
+		if err := r.readPages(cc); err != nil {
 			return ValueChunk{}, err
 		}
-		if err := r.walkLevels(pageNo, n, p.RepetitionLevels(), p.DefinitionLevels()); err != nil {
-			parquet.Release(p)
-			return ValueChunk{}, err
-		}
-		parquet.Release(p)
 	}
 	switch mode {
 	case modeVector, modeSeq:
@@ -768,6 +757,32 @@ func (r *valueReader) walkLevels(pageNo, n int, reps, defs []byte) error {
 	if defined*perValue != n {
 		return fmt.Errorf("reading %s: row group %d, column %q: page %d has %d levels for defined values but %d values: %w",
 			f.path, rg, m.info.Name, pageNo, defined, n/perValue, parquet.ErrCorrupted)
+	}
+	return nil
+}
+
+// readPages reads a chunk's pages through parquet-go's page decoding.
+func (r *valueReader) readPages(cc parquet.ColumnChunk) error {
+	pages := cc.Pages()
+	defer pages.Close()
+	for pageNo := 0; ; pageNo++ {
+		p, err := pages.ReadPage()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("reading %s: row group %d, column %q: %w", r.f.path, r.rg, r.m.info.Name, err)
+		}
+		n, err := r.appendPage(p)
+		if err != nil {
+			parquet.Release(p)
+			return err
+		}
+		if err := r.walkLevels(pageNo, n, p.RepetitionLevels(), p.DefinitionLevels()); err != nil {
+			parquet.Release(p)
+			return err
+		}
+		parquet.Release(p)
 	}
 	return nil
 }
