@@ -48,6 +48,7 @@ type run struct {
 const defaultSegmentElems = 1 << 16
 
 func (r *run) execute(ctx context.Context) error {
+	setIdleCap(r.spec.Budget.Size())
 	r.d = r.det.D
 	r.closed = map[string]int64{}
 	r.cur = &item{}

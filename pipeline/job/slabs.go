@@ -17,11 +17,28 @@ import (
 // 100+ ms per cycle on this VM. Off the heap a slab is never cleared (fresh
 // mappings are zero), never scanned, and counts toward no GC goal. The
 // memory budget still bounds how many are in flight; the pool keeps what
-// the busiest moment needed.
+// the busiest moment needed, up to idleCap bytes of idle slabs: beyond
+// that (inputs whose row groups grow from file to file) the oldest idle
+// slabs are unmapped.
 var slabs struct {
 	sync.Mutex
-	free [][]float64
-	out  int // slabs handed out and not yet given back (for tests)
+	free    [][]float64
+	idle    int64 // bytes in free
+	idleCap int64 // most idle bytes kept (0: defaultIdleCap)
+	out     int   // slabs handed out and not yet given back (for tests)
+}
+
+// defaultIdleCap bounds idle slabs when no memory budget says otherwise.
+const defaultIdleCap = 1 << 30
+
+// setIdleCap bounds the idle slabs to the run's memory budget (bytes; <= 0
+// keeps the default).
+func setIdleCap(bytes int64) {
+	slabs.Lock()
+	defer slabs.Unlock()
+	if bytes > 0 {
+		slabs.idleCap = bytes
+	}
 }
 
 // getSlab returns a slab of n values of type t, a free one large enough if
@@ -46,6 +63,7 @@ func getSlab(t parquetio.ElemType, n int) parquetio.Floats {
 	if best >= 0 {
 		s = slabs.free[best]
 		slabs.free = append(slabs.free[:best], slabs.free[best+1:]...)
+		slabs.idle -= int64(cap(s)) * 8
 	}
 	slabs.out++
 	slabs.Unlock()
@@ -68,8 +86,23 @@ func putSlab(f parquetio.Floats) {
 	}
 	slabs.Lock()
 	slabs.free = append(slabs.free, s)
+	slabs.idle += int64(cap(s)) * 8
 	slabs.out--
+	limit := slabs.idleCap
+	if limit <= 0 {
+		limit = defaultIdleCap
+	}
+	var evicted [][]float64
+	for slabs.idle > limit && len(slabs.free) > 1 {
+		old := slabs.free[0]
+		slabs.free = slabs.free[1:]
+		slabs.idle -= int64(cap(old)) * 8
+		evicted = append(evicted, old)
+	}
 	slabs.Unlock()
+	for _, old := range evicted {
+		freeSlab(old)
+	}
 }
 
 // getInt64s returns n int64s from the pool (a slab viewed as integers);

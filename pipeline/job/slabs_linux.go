@@ -1,10 +1,18 @@
 package job
 
 import (
+	"sync"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
+
+// mappings holds the mapping behind each mapped slab (keyed by its first
+// element), for freeSlab.
+var mappings struct {
+	sync.Mutex
+	m map[*float64][]byte
+}
 
 // hugePage is the size of a transparent huge page on amd64 and arm64.
 const hugePage = 2 << 20
@@ -12,7 +20,7 @@ const hugePage = 2 << 20
 // newSlab maps words zeroed float64s outside the Go heap. Slabs are never
 // unmapped: the pool reuses them.
 //
-// A slab of a megabyte or more is placed on 2 MiB boundaries and advised
+// A slab of 2 MiB or more is placed on 2 MiB boundaries and advised
 // into transparent huge pages (the kernel's "madvise" mode, the default
 // on many distributions, gives them only to regions that ask). First
 // touching fresh memory is the dearest thing a run does on a VM: 140 ms
@@ -26,7 +34,7 @@ func newSlab(words int) []float64 {
 	page := unix.Getpagesize()
 	size := roundUp(words*8, page)
 	var b []byte
-	if size >= hugePage/2 {
+	if size >= hugePage {
 		size = roundUp(size, hugePage)
 		m, err := unix.Mmap(-1, 0, size+hugePage, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
 		if err != nil {
@@ -35,17 +43,44 @@ func newSlab(words int) []float64 {
 		off := roundUp(int(uintptr(unsafe.Pointer(unsafe.SliceData(m)))), hugePage) - int(uintptr(unsafe.Pointer(unsafe.SliceData(m))))
 		b = m[off : off+size]
 		_ = unix.Madvise(b, unix.MADV_HUGEPAGE)
-	} else {
-		m, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
-		if err != nil {
-			return make([]float64, words)
-		}
-		b = m
+		return mapped(m, b, words)
 	}
-	// Ask for the pages now, in one call (kernels before 5.14 refuse the
-	// advice; the pages then come on first write).
+	m, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
+	if err != nil {
+		return make([]float64, words)
+	}
+	return mapped(m, m, words)
+}
+
+// mapped records mapping m and returns words float64s over b (inside m),
+// populated now, in one call (kernels before 5.14 refuse the advice; the
+// pages then come on first write).
+func mapped(m, b []byte, words int) []float64 {
 	_ = unix.Madvise(b, unix.MADV_POPULATE_WRITE)
-	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(b))), size/8)[:words]
+	s := unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/8)[:words]
+	mappings.Lock()
+	if mappings.m == nil {
+		mappings.m = map[*float64][]byte{}
+	}
+	mappings.m[&s[:1][0]] = m
+	mappings.Unlock()
+	return s
+}
+
+// freeSlab unmaps a slab that newSlab mapped (a heap slab is left to the
+// GC). Nothing may refer to it any more.
+func freeSlab(s []float64) {
+	if cap(s) == 0 {
+		return
+	}
+	key := &s[:1][0]
+	mappings.Lock()
+	m, ok := mappings.m[key]
+	delete(mappings.m, key)
+	mappings.Unlock()
+	if ok {
+		_ = unix.Munmap(m)
+	}
 }
 
 func roundUp(n, to int) int { return (n + to - 1) / to * to }

@@ -11,12 +11,12 @@ import (
 func drainSlabs(t *testing.T) {
 	t.Helper()
 	slabs.Lock()
-	saved := slabs.free
-	slabs.free = nil
+	saved, idle, limit := slabs.free, slabs.idle, slabs.idleCap
+	slabs.free, slabs.idle = nil, 0
 	slabs.Unlock()
 	t.Cleanup(func() {
 		slabs.Lock()
-		slabs.free = saved
+		slabs.free, slabs.idle, slabs.idleCap = saved, idle, limit
 		slabs.Unlock()
 	})
 }
@@ -99,5 +99,39 @@ func TestSameSlab(t *testing.T) {
 		if got := sameSlab(a, tc.b); got != tc.want {
 			t.Errorf("%s: sameSlab = %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestSlabPoolBoundsIdleBytes: idle slabs beyond the cap are released,
+// oldest first, and the pool's byte count stays exact.
+func TestSlabPoolBoundsIdleBytes(t *testing.T) {
+	drainSlabs(t)
+	setIdleCap(3 << 20)
+	var held []parquetio.Floats
+	for i := 0; i < 6; i++ {
+		held = append(held, getSlab(parquetio.Float64, (1<<20)/8)) // 1 MiB each
+	}
+	first := held[0]
+	for _, f := range held {
+		putSlab(f)
+	}
+	slabs.Lock()
+	idle, n := slabs.idle, len(slabs.free)
+	var sum int64
+	for _, s := range slabs.free {
+		sum += int64(cap(s)) * 8
+	}
+	kept := false
+	for _, s := range slabs.free {
+		if sameSlab(parquetio.Floats{F64: s}, first) {
+			kept = true
+		}
+	}
+	slabs.Unlock()
+	if idle != sum || idle > 3<<20 || n == 0 {
+		t.Fatalf("idle %d bytes in %d slabs (sum %d), cap %d", idle, n, sum, 3<<20)
+	}
+	if kept {
+		t.Fatal("the oldest slab was kept, a newer one released")
 	}
 }
