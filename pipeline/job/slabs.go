@@ -17,14 +17,15 @@ import (
 // 100+ ms per cycle on this VM. Off the heap a slab is never cleared (fresh
 // mappings are zero), never scanned, and counts toward no GC goal. The
 // memory budget still bounds how many are in flight; the pool keeps what
-// the busiest moment needed, up to idleCap bytes of idle slabs: beyond
-// that (inputs whose row groups grow from file to file) the oldest idle
-// slabs are unmapped.
+// the busiest moment needed, as long as the slabs mapped (in use and idle)
+// stay within idleCap bytes: beyond that (inputs whose row groups grow from
+// file to file) the oldest idle slabs are unmapped.
 var slabs struct {
 	sync.Mutex
 	free    [][]float64
 	idle    int64 // bytes in free
-	idleCap int64 // most idle bytes kept (0: defaultIdleCap)
+	used    int64 // bytes handed out and not yet given back
+	idleCap int64 // most bytes mapped while some are idle (0: defaultIdleCap)
 	out     int   // slabs handed out and not yet given back (for tests)
 }
 
@@ -70,6 +71,9 @@ func getSlab(t parquetio.ElemType, n int) parquetio.Floats {
 	if s == nil {
 		s = newSlab(words)
 	}
+	slabs.Lock()
+	slabs.used += int64(cap(s)) * 8
+	slabs.Unlock()
 	return view(t, s, n)
 }
 
@@ -87,13 +91,14 @@ func putSlab(f parquetio.Floats) {
 	slabs.Lock()
 	slabs.free = append(slabs.free, s)
 	slabs.idle += int64(cap(s)) * 8
+	slabs.used -= int64(cap(s)) * 8
 	slabs.out--
 	limit := slabs.idleCap
 	if limit <= 0 {
 		limit = defaultIdleCap
 	}
 	var evicted [][]float64
-	for slabs.idle > limit && len(slabs.free) > 1 {
+	for slabs.idle+slabs.used > limit && len(slabs.free) > 1 {
 		old := slabs.free[0]
 		slabs.free = slabs.free[1:]
 		slabs.idle -= int64(cap(old)) * 8

@@ -11,12 +11,12 @@ import (
 func drainSlabs(t *testing.T) {
 	t.Helper()
 	slabs.Lock()
-	saved, idle, limit := slabs.free, slabs.idle, slabs.idleCap
-	slabs.free, slabs.idle = nil, 0
+	saved, idle, used, limit := slabs.free, slabs.idle, slabs.used, slabs.idleCap
+	slabs.free, slabs.idle, slabs.used = nil, 0, 0
 	slabs.Unlock()
 	t.Cleanup(func() {
 		slabs.Lock()
-		slabs.free, slabs.idle, slabs.idleCap = saved, idle, limit
+		slabs.free, slabs.idle, slabs.used, slabs.idleCap = saved, idle, used, limit
 		slabs.Unlock()
 	})
 }
@@ -116,7 +116,7 @@ func TestSlabPoolBoundsIdleBytes(t *testing.T) {
 		putSlab(f)
 	}
 	slabs.Lock()
-	idle, n := slabs.idle, len(slabs.free)
+	idle, used, n := slabs.idle, slabs.used, len(slabs.free)
 	var sum int64
 	for _, s := range slabs.free {
 		sum += int64(cap(s)) * 8
@@ -128,7 +128,7 @@ func TestSlabPoolBoundsIdleBytes(t *testing.T) {
 		}
 	}
 	slabs.Unlock()
-	if idle != sum || idle > 3<<20 || n == 0 {
+	if idle != sum || idle > 3<<20 || n == 0 || used != 0 {
 		t.Fatalf("idle %d bytes in %d slabs (sum %d), cap %d", idle, n, sum, 3<<20)
 	}
 	if kept {
