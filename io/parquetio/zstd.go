@@ -19,9 +19,9 @@ import (
 //     the allocations and a fifth of the CPU of a smoothing run).
 //   - It stops trying on incompressible data. Float pages mostly are: the
 //     encoder searches them for matches and then stores them raw anyway. When
-//     a page compresses by less than 2%, the next pages are written straight
-//     as raw zstd blocks (what the encoder would have produced, at the speed
-//     of a copy) until a page is tried again, every rawRun pages.
+//     a page compresses by less than 2%, the next rawRun pages (64 MiB of
+//     1 MiB pages) are written straight as raw zstd blocks (what the encoder
+//     would have produced, at the speed of a copy); then one is tried again.
 //
 // A codec is used by one writer, from one goroutine at a time.
 type zstdCodec struct {
@@ -37,7 +37,7 @@ const (
 	zstdWindow = 1 << 20
 	// rawRun is how many pages are stored raw after one that did not
 	// compress, before trying again.
-	rawRun = 16
+	rawRun = 64
 	// rawBlockMax is the largest zstd block (RFC 8878, Block_Maximum_Size).
 	rawBlockMax = 128 << 10
 )
