@@ -1,11 +1,10 @@
 package parquetio
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
@@ -34,7 +33,7 @@ func sameDirect(t *testing.T, path string, spec ReadSpec) bool {
 			continue
 		}
 		if a.Rows != b.Rows || a.D != b.D || a.Nulls != b.Nulls || a.Type != b.Type ||
-			!equalInt64s(a.Offsets, b.Offsets) || a.Values.Len() != b.Values.Len() {
+			!slices.Equal(a.Offsets, b.Offsets) || a.Values.Len() != b.Values.Len() {
 			t.Fatalf("%s rg %d: chunks differ: %d rows d=%d nulls %d, pages %d rows d=%d nulls %d", path, rg, a.Rows, a.D, a.Nulls, b.Rows, b.D, b.Nulls)
 		}
 		for i := 0; i < a.Values.Len(); i++ {
@@ -54,18 +53,6 @@ func sameDirect(t *testing.T, path string, spec ReadSpec) bool {
 	return len(f.direct) > 0
 }
 
-func equalInt64s(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // TestDirectReadMatchesPages: on every generated case and variant
 // (compressions, page versions, encodings, nulls) and every interop
 // fixture, the direct reader gives what parquet-go's pages give, and it is
@@ -80,22 +67,8 @@ func TestDirectReadMatchesPages(t *testing.T) {
 			}
 		}
 	}
-	raw, err := os.ReadFile(filepath.Join(interopDir, "manifest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var man struct {
-		Files []interopEntry `json:"files"`
-	}
-	if err := json.Unmarshal(raw, &man); err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range man.Files {
-		spec := ReadSpec{Column: e.ValueColumn}
-		if e.Layout == "nested" {
-			spec.Nesting = 1
-		}
-		if sameDirect(t, filepath.Join(interopDir, e.File), spec) {
+	for _, e := range interopFiles(t) {
+		if sameDirect(t, filepath.Join(interopDir, e.File), e.spec()) {
 			direct++
 		}
 	}

@@ -2,7 +2,6 @@ package parquetio
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -153,18 +152,8 @@ func TestFastWriterMatchesReference(t *testing.T) {
 }
 
 func TestFastWriterInterop(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join(interopDir, "manifest.json"))
-	if err != nil {
-		t.Skip("no interop fixtures")
-	}
-	var man struct {
-		Files []interopEntry `json:"files"`
-	}
-	if err := json.Unmarshal(raw, &man); err != nil {
-		t.Fatal(err)
-	}
 	n := 0
-	for _, e := range man.Files {
+	for _, e := range interopFiles(t) {
 		if e.Error != nil {
 			continue
 		}
@@ -268,21 +257,8 @@ func TestReadValuesRowWalk(t *testing.T) {
 			sameRead(t, in, tc.spec)
 		}
 	}
-	raw, err := os.ReadFile(filepath.Join(interopDir, "manifest.json"))
-	if err == nil {
-		var man struct {
-			Files []interopEntry `json:"files"`
-		}
-		if err := json.Unmarshal(raw, &man); err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range man.Files {
-			spec := ReadSpec{Column: e.ValueColumn}
-			if e.Layout == "nested" {
-				spec.Nesting = 1
-			}
-			sameRead(t, filepath.Join(interopDir, e.File), spec)
-		}
+	for _, e := range interopFiles(t) {
+		sameRead(t, filepath.Join(interopDir, e.File), e.spec())
 	}
 	dir := t.TempDir()
 	for i, tc := range []struct{ lens, cuts []int }{

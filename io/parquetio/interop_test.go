@@ -28,6 +28,31 @@ type interopEntry struct {
 // interopDir is the shared fixture directory written by DuckDB and arrow-go.
 var interopDir = filepath.Join("..", "..", "testdata", "interop")
 
+// interopFiles reads the fixtures' manifest.
+func interopFiles(t *testing.T) []interopEntry {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(interopDir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var man struct {
+		Files []interopEntry `json:"files"`
+	}
+	if err := json.Unmarshal(raw, &man); err != nil {
+		t.Fatal(err)
+	}
+	return man.Files
+}
+
+// spec is how a fixture's value column is read.
+func (e interopEntry) spec() ReadSpec {
+	spec := ReadSpec{Column: e.ValueColumn}
+	if e.Layout == "nested" {
+		spec.Nesting = 1
+	}
+	return spec
+}
+
 // toF64 converts an expected JSON value (number, "NaN", null) to float64.
 func toF64(t *testing.T, v any) float64 {
 	t.Helper()
@@ -56,20 +81,7 @@ func sameFloat(a, b float64) bool {
 }
 
 func TestInterop(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join(interopDir, "manifest.json"))
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skip("no interop fixtures")
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	var man struct {
-		Files []interopEntry `json:"files"`
-	}
-	if err := json.Unmarshal(raw, &man); err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range man.Files {
+	for _, e := range interopFiles(t) {
 		t.Run(e.File, func(t *testing.T) {
 			path := filepath.Join(interopDir, e.File)
 			f, err := Open(path)

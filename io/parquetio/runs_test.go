@@ -1,10 +1,8 @@
 package parquetio
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -144,20 +142,7 @@ func TestReadRuns(t *testing.T) {
 }
 
 func TestReadRunsInterop(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join(interopDir, "manifest.json"))
-	if err != nil {
-		t.Skip("no interop fixtures")
-	}
-	var man struct {
-		Files []struct {
-			File  string `json:"file"`
-			Error *string
-		} `json:"files"`
-	}
-	if err := json.Unmarshal(raw, &man); err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range man.Files {
+	for _, e := range interopFiles(t) {
 		if e.Error != nil && (*e.Error == "garbage" || *e.Error == "truncated" || *e.Error == "empty_file") {
 			continue
 		}
@@ -247,19 +232,7 @@ func TestReadColumnPages(t *testing.T) {
 			}
 		})
 	}
-	raw, err := os.ReadFile(filepath.Join(interopDir, "manifest.json"))
-	if err != nil {
-		return
-	}
-	var man struct {
-		Files []struct {
-			File string `json:"file"`
-		} `json:"files"`
-	}
-	if err := json.Unmarshal(raw, &man); err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range man.Files {
+	for _, e := range interopFiles(t) {
 		f, err := Open(filepath.Join(interopDir, e.File))
 		if err != nil {
 			continue
