@@ -261,6 +261,9 @@ func TestBadInputsAreDataErrors(t *testing.T) {
 					t.Errorf("error %q lacks %q", err, w)
 				}
 			}
+			if n := outstandingSlabs(); n != 0 {
+				t.Errorf("%d pooled slabs not given back after the error", n)
+			}
 		})
 	}
 }

@@ -58,10 +58,15 @@ func (r *run) readRowGroup(i int) (*rowGroup, error) {
 		r.d = chunk.D
 	}
 	if r.det.Layout == schemas.Nested {
-		if err := r.readRowKeys(g); err != nil {
+		err := r.readRowKeys(g)
+		if err == nil {
+			err = r.readTimes(g)
+		}
+		if err != nil {
+			r.release(g)
 			return nil, err
 		}
-		return g, r.readTimes(g)
+		return g, nil
 	}
 	if keyErr != nil || keys.badOrder != nil {
 		r.releaseKeys(&keys)
