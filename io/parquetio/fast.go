@@ -678,7 +678,7 @@ func (w *Writer) closeFast() error {
 	if err != nil {
 		return err
 	}
-	if len(fb) > math.MaxUint32 {
+	if uint64(len(fb)) > math.MaxUint32 {
 		return fmt.Errorf("footer of %d bytes is too large", len(fb))
 	}
 	fb = binary.LittleEndian.AppendUint32(fb, uint32(len(fb)))
