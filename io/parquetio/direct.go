@@ -3,9 +3,11 @@ package parquetio
 import (
 	"fmt"
 	"math/bits"
+	"slices"
 	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress"
 	"github.com/parquet-go/parquet-go/encoding/rle"
 	"github.com/parquet-go/parquet-go/format"
 )
@@ -121,9 +123,7 @@ func (f *File) readDirect(r *valueReader, codec format.CompressionCodec) (ok boo
 // appendRaw appends the PLAIN values of a page (size bytes once
 // decompressed) to the slab, decompressing them in place, and returns how
 // many floats it appended.
-func (r *valueReader) appendRaw(dec interface {
-	Decode(dst, src []byte) ([]byte, error)
-}, compressed bool, src []byte, size, esize int) (int, error) {
+func (r *valueReader) appendRaw(dec compress.Codec, compressed bool, src []byte, size, esize int) (int, error) {
 	if size < 0 || size%esize != 0 || (r.m.kind == parquet.FixedLenByteArray && size%r.m.flbaLen != 0) {
 		return 0, fmt.Errorf("%d bytes of values are not whole values", size)
 	}
@@ -131,14 +131,12 @@ func (r *valueReader) appendRaw(dec interface {
 	var dst []byte
 	if r.typ == Float32 {
 		start := len(r.f32)
-		r.f32 = growFloats(r.f32, n)
+		r.f32 = slices.Grow(r.f32, n)[:start+n]
 		dst = unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(r.f32[start:]))), size)
-		r.f32 = r.f32[:start+n]
 	} else {
 		start := len(r.f64)
-		r.f64 = growFloats(r.f64, n)
+		r.f64 = slices.Grow(r.f64, n)[:start+n]
 		dst = unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(r.f64[start:]))), size)
-		r.f64 = r.f64[:start+n]
 	}
 	if !compressed {
 		if len(src) != size {
@@ -158,17 +156,6 @@ func (r *valueReader) appendRaw(dec interface {
 		copy(dst, out) // the decoder wrote elsewhere
 	}
 	return n, nil
-}
-
-// growFloats returns s with room for n more values after len(s), with
-// len(s)+n elements addressable (the extra ones are overwritten).
-func growFloats[T float32 | float64](s []T, n int) []T {
-	if cap(s)-len(s) < n {
-		t := make([]T, len(s), max(2*cap(s), len(s)+n))
-		copy(t, s)
-		s = t
-	}
-	return s[:len(s)+n]
 }
 
 // pageBuf returns a free page buffer of the file (or none).
