@@ -132,8 +132,11 @@ func (r *run) bindOnce() error {
 	if r.comp != nil {
 		return nil
 	}
-	if r.binding == nil || r.boundD != r.d {
+	if r.binding != nil && r.boundD != r.d {
+		<-r.binding // made for another width (OnD reports the chunk's own d, so not expected)
 		r.binding = nil
+	}
+	if r.binding == nil {
 		r.startBind(r.d)
 	}
 	<-r.binding
