@@ -49,8 +49,7 @@ func (c *zstdCodec) CompressionCodec() format.CompressionCodec { return format.Z
 
 // Encode compresses src into dst's storage.
 func (c *zstdCodec) Encode(dst, src []byte) ([]byte, error) {
-	if c.skip > 0 && len(src) > 0 {
-		c.skip--
+	if c.takeRaw(len(src)) {
 		return rawFrame(dst[:0], src), nil
 	}
 	c.once.Do(func() {
