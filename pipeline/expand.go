@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/bmatcuk/doublestar/v4"
 )
 
 // Unit is one input file and the output it is written to.
@@ -32,18 +34,24 @@ type Unit struct {
 //     "smooth . -o out" does not read its own previous outputs). Symbolic
 //     links to files are followed, to directories not.
 //     Rel is relative to the directory. An empty directory contributes
-//     nothing, which is not an error: the run has nothing to do (exit 0).
-//   - Otherwise, an argument with glob metacharacters (* ? [ and \ on Unix)
-//     is a filepath.Glob pattern. Its root is the longest leading directory
-//     without metacharacters ("data/2024-*/p*.parquet" -> "data"), and Rel
-//     is relative to it. A matched directory is expanded as above (Rel still
-//     relative to the glob root); a matched file is taken whatever its
-//     extension. A matched name starting with "_" or "." is skipped unless
-//     the pattern element that matched it starts with that same character.
-//     Matches that are all skipped, or empty directories, are an empty set.
-//   - A path that does not exist, a malformed pattern and a pattern that
-//     matches nothing are usage errors: they are typos far more often than
-//     legitimately empty sets, and a scheduled job should say so (exit 2).
+//     nothing.
+//   - Otherwise, an argument with glob metacharacters (* ? [ { and \ on
+//     Unix) is a doublestar pattern: as filepath.Glob, plus ** for any
+//     number of directories and {a,b} for alternatives. Its root is the
+//     longest leading directory without metacharacters
+//     ("data/2024-*/**/p*.parquet" -> "data"), and Rel is relative to it. A
+//     matched directory is expanded as above (Rel still relative to the
+//     glob root); a matched file is taken whatever its extension. A matched
+//     name starting with "_" or "." is skipped unless the pattern element
+//     that matched it starts with that same character (a name matched by **
+//     always is). ** does not descend into symbolic links to directories.
+//     A pattern that matches nothing contributes nothing.
+//   - A path that does not exist and a malformed pattern are usage errors.
+//
+// When the inputs hold no file at all (empty directories, patterns matching
+// nothing), the error wraps ErrNoInputs, a usage error (exit 2): an empty
+// set is a typo far more often than a legitimately empty day, and a
+// scheduled job should say so; callers that allow it check with errors.Is.
 //
 // The same file reached twice with the same output is kept once. Two
 // different inputs with the same output, an output path equal to an input
@@ -53,19 +61,35 @@ func Expand(inputs []string, outDir string) ([]Unit, error) {
 	if outDir == "" {
 		return nil, Usage(errors.New("no output directory given (-o, --output)"))
 	}
+	return expand(inputs, outDir)
+}
+
+// Inputs lists the files the INPUT arguments name, as Expand does, for
+// commands that write nothing (inspect): Rel is set, Output is empty.
+func Inputs(inputs []string) ([]Unit, error) {
+	return expand(inputs, "")
+}
+
+// ErrNoInputs is wrapped by the error of Expand and Inputs when the
+// arguments hold no input file.
+var ErrNoInputs = errors.New("no input files")
+
+func expand(inputs []string, outDir string) ([]Unit, error) {
 	if len(inputs) == 0 {
 		return nil, Usage(errors.New("no INPUT given: name Parquet files, directories or globs"))
 	}
-	outDir = filepath.Clean(outDir)
-	absOut, _ := filepath.Abs(outDir)
+	absOut := ""
+	if outDir != "" {
+		outDir = filepath.Clean(outDir)
+		absOut, _ = filepath.Abs(outDir)
+	}
 	var units []Unit
 	add := func(input, rel string, size int64) {
-		units = append(units, Unit{
-			Input:  input,
-			Rel:    rel,
-			Output: filepath.Join(outDir, rel),
-			Size:   size,
-		})
+		u := Unit{Input: input, Rel: rel, Size: size}
+		if outDir != "" {
+			u.Output = filepath.Join(outDir, rel)
+		}
+		units = append(units, u)
 	}
 	for _, arg := range inputs {
 		if arg == "" {
@@ -95,6 +119,16 @@ func Expand(inputs []string, outDir string) ([]Unit, error) {
 		}
 	}
 
+	if len(units) == 0 {
+		return nil, Usage(fmt.Errorf("%w in %s: no *.parquet file below the directories, no match of the patterns (--allow-empty makes this a run with nothing to do)", ErrNoInputs, strings.Join(inputs, " ")))
+	}
+	if outDir == "" {
+		sort.SliceStable(units, func(i, j int) bool { return units[i].Input < units[j].Input })
+		for i := range units {
+			units[i].Index = i
+		}
+		return units, nil
+	}
 	sort.SliceStable(units, func(i, j int) bool {
 		if units[i].Output != units[j].Output {
 			return units[i].Output < units[j].Output
@@ -159,7 +193,7 @@ func walkDir(root, dir, absOut string, add func(input, rel string, size int64)) 
 			return nil
 		}
 		if d.IsDir() {
-			if abs, err := filepath.Abs(p); err == nil && abs == absOut {
+			if abs, err := filepath.Abs(p); err == nil && absOut != "" && abs == absOut {
 				return filepath.SkipDir
 			}
 			return nil
@@ -184,17 +218,17 @@ func walkDir(root, dir, absOut string, add func(input, rel string, size int64)) 
 }
 
 func expandGlob(pattern, absOut string, add func(input, rel string, size int64)) error {
-	matches, err := filepath.Glob(pattern)
+	if !doublestar.ValidatePathPattern(filepath.ToSlash(pattern)) {
+		return Usage(fmt.Errorf("input %s: bad glob pattern", pattern))
+	}
+	matches, err := doublestar.FilepathGlob(pattern, doublestar.WithNoFollow())
 	if err != nil {
 		return Usage(fmt.Errorf("input %s: bad glob pattern: %w", pattern, err))
 	}
-	if len(matches) == 0 {
-		return Usage(fmt.Errorf("input %s: glob matched no files", pattern))
-	}
 	root := globRoot(pattern)
-	patElems := splitPath(pattern)
+	patElems := splitPath(relTo(root, pattern))
 	for _, m := range matches {
-		if skipGlobMatch(patElems, splitPath(m)) {
+		if skipGlobMatch(patElems, splitPath(relTo(root, m))) {
 			continue
 		}
 		fi, err := os.Stat(m)
@@ -216,19 +250,53 @@ func expandGlob(pattern, absOut string, add func(input, rel string, size int64))
 		}
 		add(filepath.Clean(m), rel, fi.Size())
 	}
-	// Matches that were all skipped or empty directories make an empty set,
-	// like an empty directory: nothing to do, not an error.
 	return nil
 }
 
-// skipGlobMatch reports whether a matched path has an element starting with
-// "_" or "." that its pattern element does not start with.
-func skipGlobMatch(pat, match []string) bool {
-	if len(pat) != len(match) {
-		return false
+// relTo is p relative to root, as written (p itself when it is not below).
+func relTo(root, p string) string {
+	if rel, err := filepath.Rel(root, filepath.Clean(p)); err == nil {
+		return rel
 	}
+	return p
+}
+
+// skipGlobMatch reports whether a matched path (relative to the glob root)
+// has an element starting with "_" or "." that its pattern element does not
+// start with. Pattern elements before the first ** match the first
+// elements, those after the last ** the last ones; an element matched by **
+// itself is skipped when hidden.
+func skipGlobMatch(pat, match []string) bool {
+	first, last := -1, -1
+	for i, p := range pat {
+		if p == "**" {
+			if first < 0 {
+				first = i
+			}
+			last = i
+		}
+	}
+	if first < 0 {
+		if len(pat) != len(match) {
+			return false
+		}
+		first, last = len(pat), len(pat)-1
+	}
+	tail := len(pat) - 1 - last // pattern elements after the last **
 	for i, m := range match {
-		if hidden(m) && (pat[i] == "" || pat[i][0] != m[0]) {
+		if !hidden(m) {
+			continue
+		}
+		var p string
+		switch {
+		case i < first:
+			p = pat[i]
+		case i >= len(match)-tail:
+			p = pat[len(pat)-(len(match)-i)]
+		default:
+			return true // matched by ** (or by what lies between two)
+		}
+		if p == "" || p[0] != m[0] {
 			return true
 		}
 	}
@@ -240,9 +308,9 @@ func splitPath(p string) []string {
 }
 
 func hasMeta(p string) bool {
-	magic := `*?[`
+	magic := `*?[{`
 	if runtime.GOOS != "windows" {
-		magic = `*?[\`
+		magic = `*?[{\`
 	}
 	return strings.ContainsAny(p, magic)
 }

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -91,11 +92,28 @@ func TestExpand(t *testing.T) {
 		{name: "same file twice is kept once", args: []string{"data/sub", "data/sub/c.parquet"}, want: []want{
 			{"data/sub/c.parquet", "c.parquet"},
 		}},
-		{name: "empty dir is nothing to do", args: []string{"empty"}, want: nil},
+		{name: "glob ** any depth skips _ and . names", args: []string{"data/**/*.parquet"}, want: []want{
+			{"data/2024-01/p.parquet", "2024-01/p.parquet"},
+			{"data/2024-02/p.parquet", "2024-02/p.parquet"},
+			{"data/a.parquet", "a.parquet"},
+			{"data/sub/c.parquet", "sub/c.parquet"},
+		}},
+		{name: "glob ** explicit _ prefix", args: []string{"data/**/_*.parquet"}, want: []want{
+			{"data/sub/_d.parquet", "sub/_d.parquet"},
+		}},
+		{name: "glob ** below a static dir", args: []string{"data/sub/**"}, want: []want{
+			{"data/sub/c.parquet", "c.parquet"},
+		}},
+		{name: "glob alternatives", args: []string{"other/{a.parquet,z.pq}"}, want: []want{
+			{"other/a.parquet", "a.parquet"},
+			{"other/z.pq", "z.pq"},
+		}},
+		{name: "empty dir is no inputs", args: []string{"empty"}, wantErr: "no input files in empty"},
 		{name: "collision names both", args: []string{"data", "other/a.parquet"}, wantErr: "data/a.parquet and other/a.parquet would both be written to"},
 		{name: "collision two dirs", args: []string{"data", "other"}, wantErr: "would both be written to"},
 		{name: "missing path", args: []string{"nope.parquet"}, wantErr: "nope.parquet: no such file or directory"},
-		{name: "glob matching nothing", args: []string{"data/*.avro"}, wantErr: "glob matched no files"},
+		{name: "glob matching nothing", args: []string{"data/*.avro"}, wantErr: "no input files in data/*.avro"},
+		{name: "glob ** matching nothing", args: []string{"other/**/*.avro", "empty"}, wantErr: "no input files in other/**/*.avro empty"},
 		{name: "bad pattern", args: []string{"data/[.parquet"}, wantErr: "bad glob pattern"},
 		{name: "no inputs", args: nil, wantErr: "no INPUT"},
 	}
@@ -108,6 +126,9 @@ func TestExpand(t *testing.T) {
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(filepath.ToSlash(err.Error()), tc.wantErr) {
 					t.Fatalf("err %v, want %q", err, tc.wantErr)
+				}
+				if strings.Contains(tc.wantErr, "no input files") && !errors.Is(err, ErrNoInputs) {
+					t.Fatalf("err %v does not wrap ErrNoInputs", err)
 				}
 				if c := Classify(err); c != ClassUsage {
 					t.Fatalf("class %v, want usage", c)

@@ -1,21 +1,22 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
 	"runtime/debug"
-	"strings"
 
 	"github.com/contextualize/contextualize/io/parquetio"
 	"github.com/contextualize/contextualize/io/storage"
 	"github.com/contextualize/contextualize/pipeline"
 	"github.com/contextualize/contextualize/pipeline/job"
 	"github.com/contextualize/contextualize/schemas"
-	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v3"
 )
 
 // fingerprintKey is the output key-value metadata entry that identifies the
@@ -41,18 +42,21 @@ type prepared struct {
 	allShards bool // plan with --shard-count and no index: show every shard
 }
 
-func prepare(c *cli.Context, br batchRun) (*prepared, error) {
+func prepare(c *cli.Command, br batchRun) (*prepared, error) {
 	out := c.String("output")
 	if out == "" {
-		return nil, usageError(fmt.Errorf("%s needs --output DIR", br.command))
+		return nil, &cliUsageError{cmd: c, err: fmt.Errorf("%s needs --output DIR", br.command)}
 	}
 	if c.NArg() == 0 {
-		return nil, usageError(fmt.Errorf("%s needs at least one INPUT (a file, a directory or a glob)", br.command))
+		return nil, &cliUsageError{cmd: c, err: fmt.Errorf("%s needs at least one INPUT (a file, a directory or a glob)", br.command)}
 	}
-	if err := flagsAfterInputs(c.Args().Slice()); err != nil {
+	if err := checkCounts(c); err != nil {
 		return nil, err
 	}
 	units, err := pipeline.Expand(c.Args().Slice(), out)
+	if errors.Is(err, pipeline.ErrNoInputs) && c.Bool("allow-empty") {
+		units, err = nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -109,20 +113,33 @@ func prepare(c *cli.Context, br batchRun) (*prepared, error) {
 	return &prepared{units: units, spec: spec, opts: opts, allShards: allShards}, nil
 }
 
+// checkCounts refuses negative counts: they would be taken for defaults.
+func checkCounts(c *cli.Command) error {
+	for _, name := range []string{"workers", "row-group-rows", "shard-count"} {
+		if v := c.Int(name); v < 0 {
+			return usageError(fmt.Errorf("parsing --%s: expected a count >= 0 (0: the default), found %d", name, v))
+		}
+	}
+	if v := c.Int("shard-index"); v < -1 {
+		return usageError(fmt.Errorf("parsing --shard-index: expected an index >= 0, found %d", v))
+	}
+	return nil
+}
+
 // runBatch runs attend or smooth over the inputs.
-func runBatch(c *cli.Context, br batchRun) error {
+func runBatch(ctx context.Context, c *cli.Command, br batchRun) error {
 	p, err := prepare(c, br)
 	if err != nil {
 		return err
 	}
-	rep, err := pipeline.Run(c.Context, p.units, p.spec, p.opts)
+	rep, err := pipeline.Run(ctx, p.units, p.spec, p.opts)
 	if err != nil || (rep != nil && rep.Failed() > 0) {
 		return &runError{report: rep, err: err}
 	}
 	return nil
 }
 
-func schemaOptions(c *cli.Context, defaults []string) (schemas.Options, error) {
+func schemaOptions(c *cli.Command, defaults []string) (schemas.Options, error) {
 	layout, err := schemas.ParseLayout(c.String("layout"))
 	if err != nil {
 		return schemas.Options{}, usageError(err)
@@ -135,7 +152,7 @@ func schemaOptions(c *cli.Context, defaults []string) (schemas.Options, error) {
 }
 
 // fingerprintParams is everything that changes output bytes.
-func fingerprintParams(c *cli.Context, br batchRun) map[string]any {
+func fingerprintParams(c *cli.Command, br batchRun) map[string]any {
 	p := map[string]any{"command": br.command, "format": 1}
 	for k, v := range br.params {
 		p[k] = v
@@ -192,20 +209,6 @@ func readRows(path string) (int64, error) {
 	}
 	defer f.Close()
 	return f.NumRows(), nil
-}
-
-// flagsAfterInputs refuses "INPUT --flag": urfave/cli stops reading flags
-// at the first argument, so a flag after the inputs would be taken for a
-// file name.
-func flagsAfterInputs(args []string) error {
-	for _, a := range args {
-		if strings.HasPrefix(a, "-") && len(a) > 1 {
-			if _, err := os.Stat(a); err != nil {
-				return usageError(fmt.Errorf("flag %s comes after the inputs: put every flag before INPUT", a))
-			}
-		}
-	}
-	return nil
 }
 
 func checkCompression(s string) error {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -13,7 +14,7 @@ import (
 	"github.com/contextualize/contextualize/io/safetensors"
 	"github.com/contextualize/contextualize/pipeline/job"
 	"github.com/contextualize/contextualize/schemas"
-	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v3"
 )
 
 func attendCommand() *cli.Command {
@@ -21,25 +22,45 @@ func attendCommand() *cli.Command {
 		Name:      "attend",
 		Usage:     "multi-head scaled dot-product attention over vector sequences (PyTorch nn.MultiheadAttention semantics)",
 		ArgsUsage: "INPUT...",
-		Flags: append(batchFlags(),
-			&cli.StringFlag{Name: "weights", Usage: "safetensors `PATH`, identity, or random", EnvVars: envs("weights")},
-			&cli.StringFlag{Name: "weights-prefix", Usage: "sub-module prefix of the tensor names", EnvVars: envs("weights-prefix")},
-			&cli.Uint64Flag{Name: "seed", Usage: "seed for --weights random", EnvVars: envs("seed")},
-			&cli.IntFlag{Name: "heads", Value: 1, Usage: "number of heads; d must divide by it", EnvVars: envs("heads")},
-			&cli.BoolFlag{Name: "causal", Usage: "element i attends to j <= i", EnvVars: envs("causal")},
-			&cli.IntFlag{Name: "window", Value: -1, Usage: "element i attends to |i-j| <= W", EnvVars: envs("window")},
-			&cli.Float64Flag{Name: "scale", Usage: "score scale (default 1/sqrt(d/heads))", EnvVars: envs("scale")},
-			&cli.StringFlag{Name: "attention-output", Usage: "also write the attention weights as Parquet under `DIR` (same relative paths as the outputs)", EnvVars: envs("attention-output")},
-			&cli.BoolFlag{Name: "average-heads", Usage: "average the attention weights over heads (head = -1)", EnvVars: envs("average-heads")},
-			&cli.Int64Flag{Name: "attention-output-limit", Value: attnout.DefaultLimit, Usage: "refuse a file whose attention weights would exceed this many rows", EnvVars: envs("attention-output-limit")},
-		),
-		OnUsageError: onUsageError,
-		Action:       func(c *cli.Context) error { return execBatch(c, attendBatch, runBatch) },
+		Flags:     concat(batchFlags("embedding"), attendFlags(), attentionOutputFlags()),
+		Action:    func(ctx context.Context, c *cli.Command) error { return execBatch(ctx, c, attendBatch, runBatch) },
 	}
 }
 
-func attendBatch(c *cli.Context) (batchRun, error) {
-	mp := attention.MHAParams{Heads: c.Int("heads"), Causal: c.Bool("causal"), Window: c.Int("window"), Scale: c.Float64("scale")}
+// attendFlags are attend's computation flags.
+func attendFlags() []cli.Flag {
+	return computationFlags(
+		&cli.StringFlag{Name: "weights", Usage: "safetensors `PATH` (PyTorch nn.MultiheadAttention names), identity, or random (required)", Sources: envs("weights")},
+		&cli.StringFlag{Name: "weights-prefix", Usage: "`PREFIX` of the tensor names selecting one module (default: none)", Sources: envs("weights-prefix")},
+		&cli.Uint64Flag{Name: "seed", Usage: "`N` seeding --weights random", Sources: envs("seed")},
+		&cli.IntFlag{Name: "heads", Value: 1, Usage: "number of heads `H`; d must divide by it", Sources: envs("heads")},
+		&cli.BoolFlag{Name: "causal", Usage: "element i attends to j <= i only", Sources: envs("causal")},
+		&cli.IntFlag{Name: "window", Value: -1, Usage: "element i attends to |i-j| <= `W` only; -1: no window", Sources: envs("window")},
+		&cli.FloatFlag{Name: "scale", Usage: "score scale `S` > 0", DefaultText: "1/sqrt(d/heads)", Sources: envs("scale")},
+	)
+}
+
+// attentionOutputFlags ask for the attention weights as a second output.
+func attentionOutputFlags() []cli.Flag {
+	return category(catOutput,
+		&cli.StringFlag{Name: "attention-output", Usage: "also write the attention weights as Parquet under `DIR` (same relative paths as the outputs; default: none)", Sources: envs("attention-output")},
+		&cli.BoolFlag{Name: "average-heads", Usage: "average the attention weights over heads (head = -1)", Sources: envs("average-heads")},
+		&cli.Int64Flag{Name: "attention-output-limit", Value: attnout.DefaultLimit, Usage: "refuse a file whose attention weights would exceed `ROWS` rows", Sources: envs("attention-output-limit")},
+	)
+}
+
+func attendBatch(c *cli.Command) (batchRun, error) {
+	scale, err := finite(c, "scale")
+	if err != nil {
+		return batchRun{}, err
+	}
+	mp := attention.MHAParams{Heads: c.Int("heads"), Causal: c.Bool("causal"), Window: c.Int("window"), Scale: scale}
+	if err := checkMHAParams(mp); err != nil {
+		return batchRun{}, err
+	}
+	if c.Int64("attention-output-limit") <= 0 {
+		return batchRun{}, usageError(fmt.Errorf("parsing --attention-output-limit: expected a positive row count, found %d", c.Int64("attention-output-limit")))
+	}
 	src := c.String("weights")
 	if src == "" {
 		return batchRun{}, usageError(fmt.Errorf("attend needs --weights PATH (safetensors), identity or random"))
@@ -64,6 +85,21 @@ func attendBatch(c *cli.Context) (batchRun, error) {
 		br.observe = weightsObserverFactory(dir, c.Bool("average-heads"), c.Int64("attention-output-limit"), ws)
 	}
 	return br, nil
+}
+
+// checkMHAParams validates the heads, window and scale flags once, before
+// any file is read, whatever the weights: the window and scale checks are
+// NewMHA's, on identity weights of width 1.
+func checkMHAParams(p attention.MHAParams) error {
+	if p.Heads < 1 {
+		return usageError(fmt.Errorf("parsing --heads: expected a head count >= 1, found %d", p.Heads))
+	}
+	one := p
+	one.Heads = 1
+	if _, err := attention.NewMHA(attention.IdentityWeights(1), one); err != nil {
+		return usageError(fmt.Errorf("attend: %w", err))
+	}
+	return nil
 }
 
 // weightSource makes the MHA for a vector width: fixed by a weights file,

@@ -1,51 +1,73 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/contextualize/contextualize/io/parquetio"
+	"github.com/contextualize/contextualize/pipeline"
 	"github.com/contextualize/contextualize/schemas"
-	"github.com/urfave/cli/v2"
+	"github.com/parquet-go/parquet-go"
+	"github.com/urfave/cli/v3"
 )
 
 func inspectCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "inspect",
-		Usage:     "show schema, row groups, rows, detected layout, d and sequence count",
-		ArgsUsage: "FILE...",
-		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "json", Usage: "one JSON object per file"},
-			&cli.StringFlag{Name: "layout", Value: "auto", Usage: "auto, long or nested"},
-			&cli.StringFlag{Name: "column", Usage: "value column (default value, else embedding)"},
-			&cli.StringFlag{Name: "sequence-column", Usage: "sequence id column"},
-			&cli.StringFlag{Name: "order-column", Usage: "order column"},
-			&cli.StringFlag{Name: "time-column", Usage: "time column (nested layout)"},
-		},
-		OnUsageError: onUsageError,
-		Action:       inspectAction,
+		Usage:     "show the physical schema, row groups, rows, detected layout, d and sequence count of files, directories or globs",
+		ArgsUsage: "FILE|DIR|GLOB...",
+		Flags: concat(
+			category(catOutput, &cli.BoolFlag{Name: "json", Usage: "print one JSON document: {\"files\": [...]}"}),
+			category(catInput,
+				&cli.StringFlag{Name: "layout", Value: "auto", Usage: "auto, long or nested"},
+				&cli.StringFlag{Name: "column", Usage: "value `COLUMN` (default: value, else embedding)"},
+				&cli.StringFlag{Name: "sequence-column", Usage: "sequence id `COLUMN` (default: sequence_id, else series_id)"},
+				&cli.StringFlag{Name: "order-column", Usage: "order `COLUMN` (default: position, else timestamp)"},
+				&cli.StringFlag{Name: "time-column", Usage: "`COLUMN` of timestamp lists (nested layout; default: none)"},
+			),
+		),
+		Action: inspectAction,
 	}
 }
 
-// fileReport is what inspect says of one file.
+// inspectDoc is the document of inspect --json.
+type inspectDoc struct {
+	Files []any `json:"files"`
+}
+
+// fileReport is what inspect says of one Parquet file: its physical schema
+// always, the rest when the layout could be detected (else Error says why).
 type fileReport struct {
-	File      string   `json:"file"`
-	Writer    string   `json:"writer"`
-	Rows      int64    `json:"rows"`
-	RowGroups int      `json:"row_groups"`
-	Columns   []column `json:"columns"`
-	Layout    string   `json:"layout"`
-	Reason    string   `json:"reason"`
-	Value     string   `json:"value_column"`
-	Type      string   `json:"value_type"`
-	D         int      `json:"d"`
-	Sequences int64    `json:"sequences"`
-	SeqColumn string   `json:"sequence_column,omitempty"`
-	OrderCol  string   `json:"order_column,omitempty"`
-	TimeCol   string   `json:"time_column,omitempty"`
+	File      string     `json:"file"`
+	Writer    string     `json:"writer"`
+	Rows      int64      `json:"rows"`
+	RowGroups int        `json:"row_groups"`
+	Physical  []physical `json:"physical_schema"`
+	Schema    string     `json:"-"` // the Parquet schema as text
+	Columns   []column   `json:"columns"`
+	Error     string     `json:"error,omitempty"`
+	Layout    string     `json:"layout,omitempty"`
+	Reason    string     `json:"reason,omitempty"`
+	Value     string     `json:"value_column,omitempty"`
+	Type      string     `json:"value_type,omitempty"`
+	D         int        `json:"d,omitempty"`
+	Sequences int64      `json:"sequences,omitempty"`
+	SeqColumn string     `json:"sequence_column,omitempty"`
+	OrderCol  string     `json:"order_column,omitempty"`
+	TimeCol   string     `json:"time_column,omitempty"`
+}
+
+// physical is one leaf column of the Parquet schema.
+type physical struct {
+	Path       string `json:"path"`
+	Type       string `json:"type"`
+	Logical    string `json:"logical,omitempty"`
+	Repetition string `json:"repetition"`
 }
 
 type column struct {
@@ -53,42 +75,119 @@ type column struct {
 	Type string `json:"type"`
 }
 
-func inspectAction(c *cli.Context) error {
+// inspected is the report on one file, printable as text.
+type inspected interface {
+	print(w io.Writer)
+}
+
+func inspectAction(ctx context.Context, c *cli.Command) error {
 	if c.NArg() == 0 {
-		return usageError(fmt.Errorf("inspect needs at least one FILE"))
+		return &cliUsageError{cmd: c, err: fmt.Errorf("inspect needs at least one FILE, directory or glob")}
 	}
 	opts, err := schemaOptions(c, []string{"value", "embedding"})
 	if err != nil {
 		return err
 	}
-	for _, path := range c.Args().Slice() {
-		rep, err := inspectFile(path, opts)
+	units, err := pipeline.Inputs(c.Args().Slice())
+	if err != nil {
+		return err
+	}
+	var doc inspectDoc
+	var failed []error
+	w := c.Root().Writer
+	for i, u := range units {
+		rep, err := inspectPath(u.Input, opts)
 		if err != nil {
-			return err
+			failed = append(failed, err)
+		}
+		if rep == nil {
+			rep = &failedReport{File: u.Input, Error: err.Error()}
 		}
 		if c.Bool("json") {
-			b, _ := json.Marshal(rep)
-			fmt.Fprintln(os.Stdout, string(b))
+			doc.Files = append(doc.Files, rep)
 			continue
 		}
-		printReport(os.Stdout, rep)
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		rep.print(w)
 	}
-	return nil
+	if c.Bool("json") {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(doc); err != nil {
+			return err
+		}
+	}
+	return inspectFailure(failed, len(units))
 }
 
+// inspectPath inspects one file by its kind (its extension).
+func inspectPath(path string, opts schemas.Options) (inspected, error) {
+	switch strings.ToLower(filepath.Ext(path)) {
+	default:
+		rep, err := inspectFile(path, opts)
+		if rep == nil {
+			return nil, err
+		}
+		return rep, err
+	}
+}
+
+// failedReport stands for a file that could not be opened at all.
+type failedReport struct {
+	File  string `json:"file"`
+	Error string `json:"error"`
+}
+
+func (r *failedReport) print(w io.Writer) {
+	fmt.Fprintf(w, "%s\n  error:      %s\n", r.File, r.Error)
+}
+
+// inspectFailure is the error of an inspect where some files failed: an I/O
+// failure exits 1, anything else is bad input (exit 3). Every failure is in
+// the report already.
+func inspectFailure(failed []error, total int) error {
+	if len(failed) == 0 {
+		return nil
+	}
+	err := fmt.Errorf("%d of %d files could not be inspected (see their reports); the first: %w", len(failed), total, failed[0])
+	for _, f := range failed {
+		if pipeline.Classify(f) == pipeline.ClassIO && !isDataError(f) {
+			return pipeline.IOError(err)
+		}
+	}
+	return pipeline.InputError(err)
+}
+
+// isDataError reports whether err is about a file's contents.
+func isDataError(err error) bool {
+	var de *parquetio.DataError
+	var se *schemas.Error
+	return errors.As(err, &de) || errors.As(err, &se)
+}
+
+// inspectFile reports on one Parquet file. The report is nil only when the
+// file cannot be opened; a layout that cannot be detected leaves the
+// physical schema and the error in the report.
 func inspectFile(path string, opts schemas.Options) (*fileReport, error) {
 	f, err := parquetio.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	rep := &fileReport{File: path, Writer: f.CreatedBy(), Rows: f.NumRows(), RowGroups: f.NumRowGroups()}
+	rep := &fileReport{File: path, Writer: f.CreatedBy(), Rows: f.NumRows(), RowGroups: f.NumRowGroups(), Physical: physicalSchema(f.Schema())}
+	rep.Schema = strings.TrimSpace(f.Schema().String())
 	for _, col := range f.Columns() {
 		rep.Columns = append(rep.Columns, column{Name: col.Name, Type: describeColumn(col)})
 	}
+	fail := func(err error) (*fileReport, error) {
+		rep.Error = err.Error()
+		return rep, err
+	}
 	det, err := schemas.Detect(path, f.Columns(), opts)
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	rep.Layout, rep.Reason, rep.Value, rep.Type, rep.D = string(det.Layout), det.Reason, det.Value.Name, det.Value.Elem.String(), det.D
 	if det.Sequence != nil {
@@ -101,9 +200,33 @@ func inspectFile(path string, opts schemas.Options) (*fileReport, error) {
 		rep.TimeCol = det.Time.Name
 	}
 	if rep.D, rep.Sequences, err = countSequences(f, det); err != nil {
-		return nil, err
+		return fail(err)
 	}
 	return rep, nil
+}
+
+// physicalSchema lists the leaf columns of a Parquet schema: path, physical
+// type, logical type and repetition.
+func physicalSchema(s *parquet.Schema) []physical {
+	var out []physical
+	for _, path := range s.Columns() {
+		leaf, ok := s.Lookup(path...)
+		if !ok {
+			continue
+		}
+		n := leaf.Node
+		p := physical{Path: strings.Join(path, "."), Type: n.Type().Kind().String(), Repetition: "required"}
+		if lt := n.Type().LogicalType(); lt != nil {
+			p.Logical = lt.String()
+		}
+		if leaf.MaxRepetitionLevel > 0 {
+			p.Repetition = "repeated"
+		} else if leaf.MaxDefinitionLevel > 0 {
+			p.Repetition = "optional"
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 // countSequences reads what the schema does not say: d and the number of
@@ -164,13 +287,21 @@ func describeColumn(c parquetio.ColumnInfo) string {
 	return strings.Join(parts, " ")
 }
 
-func printReport(w io.Writer, r *fileReport) {
+func (r *fileReport) print(w io.Writer) {
 	fmt.Fprintf(w, "%s\n", r.File)
 	fmt.Fprintf(w, "  writer:     %s\n", r.Writer)
 	fmt.Fprintf(w, "  rows:       %d in %d row groups\n", r.Rows, r.RowGroups)
+	fmt.Fprintf(w, "  physical schema:\n")
+	for _, line := range strings.Split(r.Schema, "\n") {
+		fmt.Fprintf(w, "    %s\n", line)
+	}
 	fmt.Fprintf(w, "  columns:\n")
 	for _, c := range r.Columns {
 		fmt.Fprintf(w, "    %-20s %s\n", c.Name, c.Type)
+	}
+	if r.Error != "" {
+		fmt.Fprintf(w, "  error:      %s\n", r.Error)
+		return
 	}
 	fmt.Fprintf(w, "  layout:     %s (%s)\n", r.Layout, r.Reason)
 	fmt.Fprintf(w, "  value:      %s, %s, d=%d\n", r.Value, r.Type, r.D)

@@ -1,47 +1,48 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"text/tabwriter"
 
 	"github.com/contextualize/contextualize/pipeline"
-	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v3"
 )
 
 // execBatch parses a batch command's flags into a batchRun and hands it
 // to exec: runBatch for attend and smooth, planBatch for plan.
-func execBatch(c *cli.Context, parse func(*cli.Context) (batchRun, error), exec func(*cli.Context, batchRun) error) error {
+func execBatch(ctx context.Context, c *cli.Command, parse func(*cli.Command) (batchRun, error), exec func(context.Context, *cli.Command, batchRun) error) error {
 	br, err := parse(c)
 	if err != nil {
 		return err
 	}
-	return exec(c, br)
+	return exec(ctx, c, br)
 }
 
 func planCommand() *cli.Command {
-	sub := func(cmd *cli.Command, parse func(*cli.Context) (batchRun, error)) *cli.Command {
-		cmd.Usage = "dry run of " + cmd.Name + ": the work units, their shard and what would be done"
-		cmd.Flags = append(cmd.Flags, &cli.BoolFlag{Name: "json", Usage: "a JSON array (schemas/manifest/plan.schema.json), e.g. for Argo withParam"})
-		cmd.Action = func(c *cli.Context) error { return execBatch(c, parse, planBatch) }
+	sub := func(cmd *cli.Command, parse func(*cli.Command) (batchRun, error)) *cli.Command {
+		cmd.Usage = "check a run of " + cmd.Name + " without computing: its work units, shards and what would be done; exits as the run would"
+		cmd.Flags = append(cmd.Flags, category(catOutput, &cli.BoolFlag{Name: "json", Usage: "print a JSON array (schemas/manifest/plan.schema.json), e.g. for Argo withParam"})...)
+		cmd.Action = func(ctx context.Context, c *cli.Command) error { return execBatch(ctx, c, parse, planBatch) }
 		return cmd
 	}
+	one := 1
 	return &cli.Command{
-		Name:  "plan",
-		Usage: "dry run: the work units, their shard, skip decisions (plan attend|smooth [flags] INPUT...)",
-		Subcommands: []*cli.Command{
+		Name:         "plan",
+		Usage:        "dry run: check the inputs, weights and outputs, list the work units, their shard and what a run would do",
+		ArgsUsage:    "attend|smooth [flags] INPUT...",
+		StopOnNthArg: &one,
+		Commands: []*cli.Command{
 			sub(attendCommand(), attendBatch),
 			sub(smoothCommand(), smoothBatch),
 		},
-		OnUsageError: onUsageError,
-		Action: func(c *cli.Context) error {
-			return usageError(fmt.Errorf("plan needs the command to plan: plan attend [flags] INPUT... or plan smooth [flags] INPUT..."))
-		},
+		Action: unknownCommand,
 	}
 }
 
 // planBatch prints what a run with these flags would do, touching nothing.
-func planBatch(c *cli.Context, br batchRun) error {
+func planBatch(ctx context.Context, c *cli.Command, br batchRun) error {
 	br.planning = true
 	p, err := prepare(c, br)
 	if err != nil {

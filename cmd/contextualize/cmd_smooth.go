@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -10,7 +12,7 @@ import (
 	"github.com/contextualize/contextualize/io/parquetio"
 	"github.com/contextualize/contextualize/pipeline/job"
 	"github.com/contextualize/contextualize/schemas"
-	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v3"
 )
 
 func smoothCommand() *cli.Command {
@@ -18,25 +20,37 @@ func smoothCommand() *cli.Command {
 		Name:      "smooth",
 		Usage:     "Gaussian smoothing over series or vector sequences (scipy gaussian_filter1d semantics)",
 		ArgsUsage: "INPUT...",
-		Flags: append(batchFlags(),
-			&cli.Float64Flag{Name: "sigma", Usage: "standard deviation in positions", EnvVars: envs("sigma")},
-			&cli.Float64Flag{Name: "truncate", Value: 4.0, Usage: "radius = int(truncate*sigma + 0.5)", EnvVars: envs("truncate")},
-			&cli.IntFlag{Name: "radius", Value: -1, Usage: "kernel radius (overrides --truncate)", EnvVars: envs("radius")},
-			&cli.StringFlag{Name: "mode", Value: "reflect", Usage: "reflect, nearest, mirror, constant or wrap", EnvVars: envs("mode")},
-			&cli.Float64Flag{Name: "cval", Usage: "the constant for --mode constant", EnvVars: envs("cval")},
-			&cli.IntFlag{Name: "order", Usage: "0, 1 or 2: derivatives of the Gaussian", EnvVars: envs("order")},
-			&cli.StringFlag{Name: "nan", Value: "propagate", Usage: "propagate or interpolate", EnvVars: envs("nan")},
-			&cli.StringFlag{Name: "bandwidth", Usage: "irregular timestamps: kernel bandwidth as a duration (90s, 5m) or a number in the order column's units", EnvVars: envs("bandwidth")},
-		),
-		OnUsageError: onUsageError,
-		Action:       func(c *cli.Context) error { return execBatch(c, smoothBatch, runBatch) },
+		Flags:     concat(batchFlags("value, else embedding"), smoothFlags()),
+		Action:    func(ctx context.Context, c *cli.Command) error { return execBatch(ctx, c, smoothBatch, runBatch) },
 	}
 }
 
-func smoothBatch(c *cli.Context) (batchRun, error) {
+// smoothFlags are smooth's computation flags.
+func smoothFlags() []cli.Flag {
+	return computationFlags(
+		&cli.FloatFlag{Name: "sigma", Usage: "standard deviation `S` in positions, > 0 (required unless --bandwidth)", HideDefault: true, Sources: envs("sigma")},
+		&cli.FloatFlag{Name: "truncate", Value: 4.0, Usage: "radius = int(`T`*sigma + 0.5)", Sources: envs("truncate")},
+		&cli.IntFlag{Name: "radius", Value: -1, Usage: "kernel radius `R` in positions, overriding --truncate; -1: from --truncate", Sources: envs("radius")},
+		&cli.StringFlag{Name: "mode", Value: "reflect", Usage: "edges: reflect, nearest, mirror, constant or wrap (as scipy.ndimage)", Sources: envs("mode")},
+		&cli.FloatFlag{Name: "cval", Usage: "the constant `C` beyond the edges for --mode constant (NaN and ±Inf allowed)", Sources: envs("cval")},
+		&cli.IntFlag{Name: "order", Usage: "0, 1 or 2: derivative of the Gaussian", Sources: envs("order")},
+		&cli.StringFlag{Name: "nan", Value: "propagate", Usage: "missing values: propagate (as scipy) or interpolate (skip them)", Sources: envs("nan")},
+		&cli.StringFlag{Name: "bandwidth", Usage: "irregular timestamps: kernel bandwidth `B` as a duration (90s, 5m) or a number in the order column's units (default: none, positional smoothing)", Sources: envs("bandwidth")},
+	)
+}
+
+func smoothBatch(c *cli.Command) (batchRun, error) {
+	var floats [2]float64
+	for i, name := range []string{"sigma", "truncate"} {
+		v, err := finite(c, name)
+		if err != nil {
+			return batchRun{}, err
+		}
+		floats[i] = v
+	}
 	p := attention.SmoothParams{
-		Sigma: c.Float64("sigma"), Truncate: c.Float64("truncate"), Radius: c.Int("radius"),
-		Mode: c.String("mode"), Cval: c.Float64("cval"), Order: c.Int("order"), NaN: c.String("nan"),
+		Sigma: floats[0], Truncate: floats[1], Radius: c.Int("radius"),
+		Mode: c.String("mode"), Cval: c.Float("cval"), Order: c.Int("order"), NaN: c.String("nan"),
 	}
 	bw, err := parseBandwidth(c.String("bandwidth"))
 	if err != nil {
@@ -51,7 +65,7 @@ func smoothBatch(c *cli.Context) (batchRun, error) {
 	}
 	params := map[string]any{
 		"sigma": p.Sigma, "truncate": p.Truncate, "radius": p.Radius, "mode": p.Mode,
-		"cval": p.Cval, "order": p.Order, "nan": p.NaN, "bandwidth": c.String("bandwidth"),
+		"cval": jsonFloat(p.Cval), "order": p.Order, "nan": p.NaN, "bandwidth": c.String("bandwidth"),
 	}
 	bind := func(det schemas.Detected, d int) (job.Computer, error) {
 		if !bw.set {
@@ -105,8 +119,8 @@ func parseBandwidth(s string) (bandwidth, error) {
 		return bandwidth{}, nil
 	}
 	if v, err := strconv.ParseFloat(s, 64); err == nil {
-		if v <= 0 {
-			return bandwidth{}, fmt.Errorf("parsing --bandwidth: expected a positive value, found %q", s)
+		if !(v > 0) || math.IsInf(v, 0) {
+			return bandwidth{}, fmt.Errorf("parsing --bandwidth: expected a finite positive value, found %q", s)
 		}
 		return bandwidth{set: true, number: v}, nil
 	}

@@ -44,8 +44,7 @@ func TestExitCodes(t *testing.T) {
 		{"missing weights file", []string{"attend", "--weights", filepath.Join(samples, "none.safetensors"), "--heads", "4", "-o", t.TempDir(), tokens}, 2, []string{"none.safetensors"}},
 		{"value column missing", []string{"attend", "--weights", weights, "--heads", "4", "-o", t.TempDir(), sensors}, 2, []string{"sensors.parquet", "embedding"}},
 		{"one bad input among good", []string{"smooth", "--sigma", "2", "-o", t.TempDir(), sensors, garbage}, 3, []string{"garbage.parquet"}},
-		{"flag after the inputs", []string{"smooth", "--sigma", "2", "-o", t.TempDir(), sensors, "--mode", "wrap"}, 2, []string{"--mode", "before INPUT"}},
-		{"plan without a command", []string{"plan", sensors}, 2, []string{"plan smooth"}},
+		{"plan without a command", []string{"plan", sensors}, 2, []string{"unknown command", "plan attend|smooth"}},
 		{"output not a directory", []string{"smooth", "--sigma", "2", "-o", notDir, sensors}, 1, []string{"file"}},
 	}
 	for _, tt := range tests {

@@ -26,9 +26,13 @@ func TestInspect(t *testing.T) {
 			if r.code != 0 {
 				t.Fatalf("exit %d: %s", r.code, r.stderr)
 			}
-			var rep fileReport
-			if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+			var doc struct{ Files []fileReport }
+			if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || len(doc.Files) != 1 {
 				t.Fatalf("inspect --json: %v\n%s", err, r.stdout)
+			}
+			rep := doc.Files[0]
+			if len(rep.Physical) == 0 || rep.Physical[0].Type == "" {
+				t.Errorf("no physical schema: %+v", rep.Physical)
 			}
 			if rep.Layout != tt.layout || rep.Value != tt.value || rep.D != tt.d || rep.Rows != tt.rows || rep.Sequences != tt.sequences || rep.Reason == "" {
 				t.Errorf("got %+v", rep)

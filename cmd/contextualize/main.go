@@ -8,25 +8,28 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
 )
 
 func main() {
-	os.Exit(run(os.Args, os.Stderr))
+	os.Exit(run(os.Args))
 }
 
 // run executes the app and returns the process exit code.
-func run(args []string, stderr *os.File) int {
+func run(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	app := newApp()
-	err := app.RunContext(ctx, args)
+	var s session
+	app := newApp(&s)
+	err := app.Run(ctx, args)
+	if err != nil && !s.started && ctx.Err() == nil {
+		err = asUsage(err, app)
+	}
 	code := exitCode(ctx, err)
 	if err != nil && !isReported(err) {
-		fmt.Fprintf(stderr, "contextualize: %v\n", err)
+		reportError(logOut, err, code, logJSON || wantsJSON(args[1:]))
 	}
 	return code
 }
