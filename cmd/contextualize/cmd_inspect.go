@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"path/filepath"
 	"strings"
 
@@ -151,7 +152,7 @@ func inspectFailure(failed []error, total int) error {
 	if len(failed) == 0 {
 		return nil
 	}
-	err := fmt.Errorf("%d of %d files could not be inspected (see their reports); the first: %w", len(failed), total, failed[0])
+	err := fmt.Errorf("%d of %d files could not be inspected (see their reports); the first: %v", len(failed), total, failed[0])
 	for _, f := range failed {
 		if pipeline.Classify(f) == pipeline.ClassIO && !isDataError(f) {
 			return pipeline.IOError(err)
@@ -160,11 +161,11 @@ func inspectFailure(failed []error, total int) error {
 	return pipeline.InputError(err)
 }
 
-// isDataError reports whether err is about a file's contents.
+// isDataError reports whether err is about a file's contents: anything
+// but a failure of the file system (as the batch commands judge it).
 func isDataError(err error) bool {
-	var de *parquetio.DataError
-	var se *schemas.Error
-	return errors.As(err, &de) || errors.As(err, &se)
+	var pe *fs.PathError
+	return !errors.As(err, &pe)
 }
 
 // inspectFile reports on one Parquet file. The report is nil only when the
