@@ -17,6 +17,10 @@ const (
 	ActionSkip      Action = "skip: up to date"           // output has our fingerprint
 	ActionDiffers   Action = "error: fingerprint differs" // output from other parameters, no --overwrite
 	ActionOverwrite Action = "overwrite"                  // output exists, --overwrite
+	// ActionInvalid: the input fails the checks a run makes before it
+	// computes (footer, schema, keys, d against the weights); the run
+	// would fail it. Set by the caller of Plan, which knows the checks.
+	ActionInvalid Action = "error: input"
 )
 
 // PlanEntry is one unit of `contextualize plan --json` (see
@@ -30,6 +34,7 @@ type PlanEntry struct {
 	Selected bool   `json:"selected"`
 	Action   Action `json:"action"`
 	Detail   string `json:"detail,omitempty"`
+	Rows     int64  `json:"rows,omitempty"` // input rows, from its footer, when checked
 }
 
 type decision struct {

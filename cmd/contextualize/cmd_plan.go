@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"text/tabwriter"
 
 	"github.com/contextualize/contextualize/pipeline"
@@ -41,7 +40,11 @@ func planCommand() *cli.Command {
 	}
 }
 
-// planBatch prints what a run with these flags would do, touching nothing.
+// planBatch prints what a run with these flags would do, touching nothing,
+// and exits as the run would: it makes every check a run makes before it
+// computes (weights and flags when parsed, then per selected unit: the
+// output's fingerprint, the input's footer, layout, keys and d against the
+// weights).
 func planBatch(ctx context.Context, c *cli.Command, br batchRun) error {
 	br.planning = true
 	p, err := prepare(c, br)
@@ -52,18 +55,56 @@ func planBatch(ctx context.Context, c *cli.Command, br batchRun) error {
 	if err != nil {
 		return err
 	}
-	if p.allShards {
-		for i := range entries {
-			entries[i].Selected = true
+	rep := &pipeline.Report{ShardIndex: p.opts.ShardIndex, ShardCount: p.opts.ShardCount, Total: len(entries)}
+	for i := range entries {
+		e := &entries[i]
+		if p.allShards {
+			e.Selected = true
 		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if !e.Selected {
+			continue
+		}
+		ur := pipeline.UnitReport{Unit: p.units[e.Index], Action: e.Action, Status: pipeline.StatusNotRun}
+		switch e.Action {
+		case pipeline.ActionSkip:
+			continue
+		case pipeline.ActionDiffers:
+			ur.Status, ur.Err = pipeline.StatusFailed, usageError(fmt.Errorf("output %s exists, made with other parameters (%s): use --overwrite or another -o", e.Output, e.Detail))
+		default:
+			chk, err := p.spec.Check(p.units[e.Index], p.opts.MemoryLimit)
+			e.Rows = chk.Rows
+			if err != nil {
+				e.Action, e.Detail = pipeline.ActionInvalid, err.Error()
+				ur.Status, ur.Err = pipeline.StatusFailed, err
+			}
+		}
+		if ur.Err != nil {
+			logger.Error("a run would fail this input", "input", e.Input, "err", ur.Err)
+		}
+		rep.Units = append(rep.Units, ur)
 	}
+	if err := printPlan(c, entries, p.opts.ShardCount); err != nil {
+		return err
+	}
+	if rep.Failed() > 0 {
+		logger.Error("plan: a run would fail", "failed", rep.Failed(), "exit_code", pipeline.ExitCode(rep, nil))
+		return &runError{report: rep}
+	}
+	return nil
+}
+
+func printPlan(c *cli.Command, entries []pipeline.PlanEntry, shards int) error {
+	w := c.Root().Writer
 	if c.Bool("json") {
-		return pipeline.WritePlanJSON(os.Stdout, entries)
+		return pipeline.WritePlanJSON(w, entries)
 	}
-	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "UNIT\tSHARD\tSELECTED\tACTION\tINPUT\tOUTPUT")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "UNIT\tSHARD\tSELECTED\tACTION\tROWS\tINPUT\tOUTPUT")
 	for _, e := range entries {
-		fmt.Fprintf(tw, "%d\t%d/%d\t%v\t%s\t%s\t%s\n", e.Index, e.Shard, p.opts.ShardCount, e.Selected, e.Action, e.Input, e.Output)
+		fmt.Fprintf(tw, "%d\t%d/%d\t%v\t%s\t%d\t%s\t%s\n", e.Index, e.Shard, shards, e.Selected, e.Action, e.Rows, e.Input, e.Output)
 	}
 	return tw.Flush()
 }

@@ -65,3 +65,73 @@ func TestPlanShowsShardsAndSkips(t *testing.T) {
 		t.Errorf("plan must not touch outputs: %v", err)
 	}
 }
+
+// TestPlanExitsAsTheRunWould: plan makes the checks a run makes before it
+// computes, and exits with the code the run then exits with.
+func TestPlanExitsAsTheRunWould(t *testing.T) {
+	samples := sampleDir(t)
+	tokens := filepath.Join(samples, "tokens.parquet")
+	sensors := filepath.Join(samples, "sensors.parquet")
+	weights := filepath.Join(samples, "mha_d32_h4.safetensors")
+	d4 := "../../testdata/interop/long_rowgroups.parquet"
+	garbage := filepath.Join(t.TempDir(), "garbage.parquet")
+	os.WriteFile(garbage, []byte("not parquet, only bytes"), 0o644)
+	differs := t.TempDir()
+	if r := runCLI(t, nil, "smooth", "--sigma", "2", "-o", differs, sensors); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	tests := []struct {
+		name string
+		args []string // after the command; "OUT" is a fresh output directory
+		code int
+	}{
+		{"all good", []string{"smooth", "--sigma", "2", "-o", "OUT", samples}, 0},
+		{"bad input among good", []string{"smooth", "--sigma", "2", "-o", "OUT", sensors, garbage}, 3},
+		{"d differs from the weights", []string{"attend", "--weights", weights, "--heads", "4", "-o", "OUT", tokens, d4}, 2},
+		{"value column missing", []string{"attend", "--weights", "random", "--heads", "4", "-o", "OUT", sensors}, 2},
+		{"heads do not divide d", []string{"attend", "--weights", "random", "--heads", "3", "-o", "OUT", tokens}, 2},
+		{"bandwidth without timestamps", []string{"smooth", "--bandwidth", "5m", "-o", "OUT", tokens}, 2},
+		{"fingerprint differs", []string{"smooth", "--sigma", "3", "-o", differs, sensors}, 2},
+		{"up to date", []string{"smooth", "--sigma", "2", "-o", differs, sensors}, 0},
+		{"other shard's bad input is not checked", []string{"smooth", "--sigma", "2", "--shard-count", "2", "--shard-index", "1", "-o", "OUT", garbage, sensors}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := func() []string {
+				out := filepath.Join(t.TempDir(), "out")
+				a := append([]string(nil), tt.args...)
+				for i := range a {
+					if a[i] == "OUT" {
+						a[i] = out
+					}
+				}
+				return a
+			}
+			p := runCLI(t, nil, append([]string{"plan"}, args()...)...)
+			if p.code != tt.code {
+				t.Errorf("plan: exit %d, want %d\n%s%s", p.code, tt.code, p.stdout, p.stderr)
+			}
+			if tt.name == "fingerprint differs" || tt.name == "up to date" {
+				return // the run would change the directory the next cases use
+			}
+			r := runCLI(t, nil, args()...)
+			if r.code != tt.code {
+				t.Errorf("run: exit %d, want %d\n%s", r.code, tt.code, r.stderr)
+			}
+		})
+	}
+	r := runCLI(t, nil, "plan", "smooth", "--json", "--sigma", "2", "-o", t.TempDir(), sensors, garbage)
+	var entries []struct {
+		Input, Action, Detail string
+		Rows                  int64
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &entries); err != nil || len(entries) != 2 {
+		t.Fatalf("plan --json: %v\n%s", err, r.stdout)
+	}
+	for _, e := range entries {
+		bad := filepath.Base(e.Input) == "garbage.parquet"
+		if bad != (e.Action == "error: input") || bad != (e.Detail != "") || !bad && e.Rows != 2080 {
+			t.Errorf("entry %+v", e)
+		}
+	}
+}
