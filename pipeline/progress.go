@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -69,27 +70,42 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// progress reports a run's progress as bars or log records.
+// progress reports a run's progress as bars or log records. Row totals
+// come from the inputs' footers (Options.InputRows), read on a goroutine
+// of their own so that the first file starts at once: until they are all
+// read, the total grows and no ETA is given.
 type progress struct {
-	total    int
-	done     atomic.Int64
-	rows     atomic.Int64
-	start    time.Time
-	logger   *slog.Logger
-	logOut   *LogOutput // redirected to p while bars show
-	logPrev  io.Writer  // where logOut wrote before
-	p        *mpb.Progress
-	files    *mpb.Bar
-	stop     chan struct{}
-	wg       sync.WaitGroup
-	disabled bool
+	total     int
+	done      atomic.Int64
+	rows      atomic.Int64
+	rowsTotal atomic.Int64 // sum of the footers read so far
+	totalDone atomic.Bool  // every footer read: rowsTotal is final
+	fileRows  sync.Map     // input path -> rows, from its footer
+	start     time.Time
+	logger    *slog.Logger
+	logOut    *LogOutput // redirected to p while bars show
+	logPrev   io.Writer  // where logOut wrote before
+	p         *mpb.Progress
+	files     *mpb.Bar
+	rowsBar   *mpb.Bar
+	stop      chan struct{}
+	wg        sync.WaitGroup
+	disabled  bool
 }
 
-func newProgress(opt *Options, total int) *progress {
-	pr := &progress{total: total, start: time.Now(), logger: opt.Logger, stop: make(chan struct{})}
-	if opt.Quiet || total == 0 {
+// newProgress starts reporting on a run of units: those with status
+// StatusNotRun are the ones to process.
+func newProgress(opt *Options, units []UnitReport) *progress {
+	pr := &progress{total: len(units), start: time.Now(), logger: opt.Logger, stop: make(chan struct{})}
+	if opt.Quiet || len(units) == 0 {
 		pr.disabled = true
 		return pr
+	}
+	var todo []string
+	for _, u := range units {
+		if u.Status == StatusNotRun && u.Action != ActionSkip {
+			todo = append(todo, u.Input)
+		}
 	}
 	out := opt.Stderr
 	bars := opt.Progress == ProgressAlways || (opt.Progress != ProgressNever && isTerminal(out))
@@ -102,10 +118,25 @@ func newProgress(opt *Options, total int) *progress {
 		if opt.LogOutput != nil {
 			pr.logOut, pr.logPrev = opt.LogOutput, opt.LogOutput.set(pr.p)
 		}
-		pr.files = pr.p.AddBar(int64(total),
-			mpb.PrependDecorators(decor.Name("files ", decor.WCSyncSpaceR), decor.CountersNoUnit("%d / %d")),
+		pr.files = pr.p.AddBar(int64(len(units)),
+			mpb.PrependDecorators(decor.Name("files ", decor.WCSyncSpaceR), decor.CountersNoUnit("%d / %d", decor.WCSyncWidth)),
 			mpb.AppendDecorators(decor.Elapsed(decor.ET_STYLE_GO)),
 		)
+		if opt.InputRows != nil && len(todo) > 0 {
+			pr.rowsBar = pr.p.AddBar(0,
+				mpb.PrependDecorators(decor.Name("rows ", decor.WCSyncSpaceR), decor.CountersNoUnit("%d / %d", decor.WCSyncWidth)),
+				mpb.AppendDecorators(decor.Percentage(decor.WCSyncSpace), decor.Name(" "),
+					decor.AverageSpeed(nil, "%.0f rows/s"), decor.Name(" ETA "), decor.AverageETA(decor.ET_STYLE_GO)),
+			)
+		}
+	}
+	if opt.InputRows != nil && len(todo) > 0 {
+		pr.wg.Add(1)
+		go pr.countRows(opt.InputRows, todo)
+	} else {
+		pr.totalDone.Store(opt.InputRows != nil)
+	}
+	if bars {
 		return pr
 	}
 	interval := opt.ProgressInterval
@@ -129,6 +160,30 @@ func newProgress(opt *Options, total int) *progress {
 	return pr
 }
 
+// countRows reads the footers of the inputs to process and adds their rows
+// to the totals; a footer that cannot be read counts nothing (the file
+// will fail and say why).
+func (pr *progress) countRows(rows func(string) (int64, error), inputs []string) {
+	defer pr.wg.Done()
+	for _, in := range inputs {
+		select {
+		case <-pr.stop:
+			return
+		default:
+		}
+		n, err := rows(in)
+		if err != nil || n < 0 {
+			continue
+		}
+		pr.fileRows.Store(in, n)
+		total := pr.rowsTotal.Add(n)
+		if pr.rowsBar != nil {
+			pr.rowsBar.SetTotal(total, false)
+		}
+	}
+	pr.totalDone.Store(true)
+}
+
 func (pr *progress) log() {
 	el := time.Since(pr.start).Seconds()
 	rows := pr.rows.Load()
@@ -136,9 +191,14 @@ func (pr *progress) log() {
 	if el > 0 {
 		rate = float64(rows) / el
 	}
-	pr.logger.Info("progress",
-		"files_done", pr.done.Load(), "files_total", pr.total,
-		"rows", rows, "rows_per_sec", int64(rate))
+	attrs := []any{"files_done", pr.done.Load(), "files_total", pr.total, "rows", rows, "rows_per_sec", int64(rate)}
+	if total := pr.rowsTotal.Load(); pr.totalDone.Load() && total > 0 {
+		attrs = append(attrs, "rows_total", total, "percent", math.Round(1000*float64(rows)/float64(total))/10)
+		if rate > 0 {
+			attrs = append(attrs, "eta_seconds", math.Round(float64(max(total-rows, 0))/rate))
+		}
+	}
+	pr.logger.Info("progress", attrs...)
 }
 
 // fileTracker is the Tracker of one unit.
@@ -152,12 +212,25 @@ func (t *fileTracker) AddRows(n int64) {
 	if t.bar != nil {
 		t.bar.IncrInt64(n)
 	}
+	if t.pr.rowsBar != nil {
+		t.pr.rowsBar.IncrInt64(n)
+	}
 }
 
 // startFile returns the tracker of a unit being processed.
-func (pr *progress) startFile(name string) *fileTracker {
+func (pr *progress) startFile(u Unit) *fileTracker {
 	t := &fileTracker{pr: pr}
 	if pr.p != nil {
+		name := u.Rel
+		if rows, ok := pr.fileRows.Load(u.Input); ok {
+			// The footer's row count: the bar shows a percentage.
+			t.bar = pr.p.New(rows.(int64), mpb.NopStyle(),
+				mpb.BarRemoveOnComplete(),
+				mpb.PrependDecorators(decor.Name(name, decor.WCSyncSpaceR)),
+				mpb.AppendDecorators(decor.CountersNoUnit("%d / %d rows"), decor.Name(" "), decor.Percentage(), decor.Name(" "), decor.AverageSpeed(nil, "%.0f rows/s")),
+			)
+			return t
+		}
 		// Total unknown (0) until the file is done; the bar shows a count.
 		t.bar = pr.p.New(0, mpb.NopStyle(),
 			mpb.BarRemoveOnComplete(),
@@ -186,7 +259,8 @@ func (pr *progress) endFile(t *fileTracker, ok bool) {
 // skipFile counts a unit that needed no work.
 func (pr *progress) skipFile() { pr.endFile(nil, true) }
 
-// finish stops the bars or the ticker; the final record is Run's summary.
+// finish stops the bars, the ticker and the footer reader; the final
+// record is Run's summary.
 func (pr *progress) finish() {
 	if pr.disabled {
 		return
@@ -194,6 +268,13 @@ func (pr *progress) finish() {
 	close(pr.stop)
 	pr.wg.Wait()
 	if pr.p != nil {
+		if pr.rowsBar != nil && !pr.rowsBar.Completed() {
+			if pr.totalDone.Load() && pr.rows.Load() >= pr.rowsTotal.Load() {
+				pr.rowsBar.SetTotal(-1, true)
+			} else {
+				pr.rowsBar.Abort(false)
+			}
+		}
 		if pr.files != nil && !pr.files.Completed() {
 			pr.files.Abort(false)
 		}

@@ -78,6 +78,9 @@ type Options struct {
 	LogOutput        *LogOutput    // optional: the log handler's writer, sent above the bars while they show
 	Progress         ProgressMode  // "" = auto
 	ProgressInterval time.Duration // log records period; 0: 5 s
+	// InputRows, optional, reads an input's row count from its footer:
+	// progress then shows totals, percentages and an ETA.
+	InputRows func(path string) (int64, error)
 	Quiet            bool          // no progress at all
 
 	now func() time.Time // tests
@@ -316,7 +319,7 @@ func Run(ctx context.Context, units []Unit, p Processor, opt Options) (*Report, 
 	}
 
 	// 4. Process.
-	pr := newProgress(&opt, len(sel))
+	pr := newProgress(&opt, rep.Units)
 	for i := range rep.Units {
 		ur := &rep.Units[i]
 		if ur.Action != ActionSkip || ur.Status != StatusNotRun {
@@ -394,7 +397,7 @@ const writeBuffer = 1 << 20
 // runUnit processes one unit into an atomic file and fills ur.
 func runUnit(ctx context.Context, ur *UnitReport, p Processor, opt *Options, res Resources, pr *progress) {
 	start := time.Now()
-	t := pr.startFile(ur.Rel)
+	t := pr.startFile(ur.Unit)
 	defer func() {
 		if r := recover(); r != nil {
 			ur.Status = StatusFailed

@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -748,6 +749,10 @@ func TestProgressLogs(t *testing.T) {
 	opt.Stderr = &buf
 	opt.ProgressInterval = 2 * time.Millisecond
 	opt.Logger = slog.New(slog.NewJSONHandler(lockedWriter{&mu, &buf}, nil))
+	opt.InputRows = func(path string) (int64, error) { // the fake's "footer": its lines
+		b, err := os.ReadFile(path)
+		return int64(strings.Count(string(b), "\n") + 1), err
+	}
 	if _, err := Run(context.Background(), fx.units, &fakeProc{fp: "fp1", delay: 2 * time.Millisecond}, opt); err != nil {
 		t.Fatal(err)
 	}
@@ -756,6 +761,30 @@ func TestProgressLogs(t *testing.T) {
 	mu.Unlock()
 	if !strings.Contains(out, `"msg":"progress"`) || !strings.Contains(out, `"files_total":5`) {
 		t.Fatalf("no progress records:\n%s", out)
+	}
+	// Totals from the footers (12 rows), a percentage and an ETA.
+	var withTotal int
+	for _, line := range strings.Split(out, "\n") {
+		var rec struct {
+			Msg        string   `json:"msg"`
+			Rows       int64    `json:"rows"`
+			RowsTotal  int64    `json:"rows_total"`
+			Percent    *float64 `json:"percent"`
+			ETASeconds *float64 `json:"eta_seconds"`
+		}
+		if json.Unmarshal([]byte(line), &rec) != nil || rec.Msg != "progress" || rec.RowsTotal == 0 {
+			continue
+		}
+		withTotal++
+		if rec.RowsTotal != 12 || rec.Percent == nil || *rec.Percent != math.Round(1000*float64(rec.Rows)/12)/10 {
+			t.Errorf("progress record %s: want rows_total 12 and its percentage", line)
+		}
+		if rec.Rows > 0 && rec.ETASeconds == nil {
+			t.Errorf("progress record %s: no ETA", line)
+		}
+	}
+	if withTotal == 0 {
+		t.Errorf("no progress record with totals:\n%s", out)
 	}
 
 	// Quiet: no progress records at all.
@@ -776,8 +805,8 @@ func TestProgressLogs(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if !strings.Contains(bars.String(), "files") {
-		t.Fatalf("no bars drawn: %q", bars.String())
+	if !strings.Contains(bars.String(), "files") || !strings.Contains(bars.String(), "12 / 12") || !strings.Contains(bars.String(), "%") {
+		t.Fatalf("no bars with totals drawn: %q", bars.String())
 	}
 }
 

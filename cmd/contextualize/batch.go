@@ -105,7 +105,7 @@ func prepare(c *cli.Command, br batchRun) (*prepared, error) {
 		ShardIndex: shardIndex, ShardCount: shardCount,
 		Overwrite: c.Bool("overwrite"), FailFast: c.Bool("fail-fast"),
 		Budget:      spec.Budget,
-		Fingerprint: fp, ReadFingerprint: readFingerprint, ReadRows: readRows,
+		Fingerprint: fp, ReadFingerprint: readFingerprint, ReadRows: readRows, InputRows: readRows,
 		Command: br.command, Version: buildVersion(), Params: params,
 		OutDir: out, FS: storage.OS(), Logger: logger, LogOutput: logOut,
 		Progress: pipeline.ProgressMode(c.String("progress")), Quiet: c.Bool("quiet"),

@@ -159,6 +159,9 @@ func TestDeployManifestArgs(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("attend: exit %d: %s", r.code, r.stderr)
 	}
+	if l := jsonLines(t, r.stderr); len(l) < 2 || l[0]["msg"] != "loading weights" || l[1]["msg"] != "loaded weights" || l[0]["bytes"] == nil {
+		t.Errorf("no weights-loading records first: %v", l)
+	}
 }
 
 // TestJSONLogsEveryLine: under --log-format json every stderr line is a

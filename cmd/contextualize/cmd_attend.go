@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/contextualize/contextualize/attention"
 	"github.com/contextualize/contextualize/io/attnout"
@@ -125,10 +126,15 @@ func newWeightSource(src, prefix string, seed uint64, p attention.MHAParams) (*w
 		return ws, nil
 	}
 	ws.kind = "file"
+	start := time.Now()
+	if fi, err := os.Stat(src); err == nil {
+		logger.Info("loading weights", "path", src, "bytes", fi.Size())
+	}
 	w, sum, err := loadWeights(src, prefix)
 	if err != nil {
 		return nil, usageError(err)
 	}
+	logger.Info("loaded weights", "path", src, "d", w.D, "seconds", time.Since(start).Seconds())
 	m, err := attention.NewMHA(w, p)
 	if err != nil {
 		return nil, usageError(fmt.Errorf("using weights %s: %w", src, err))
