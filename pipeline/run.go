@@ -81,7 +81,7 @@ type Options struct {
 	// InputRows, optional, reads an input's row count from its footer:
 	// progress then shows totals, percentages and an ETA.
 	InputRows func(path string) (int64, error)
-	Quiet            bool          // no progress at all
+	Quiet     bool // no progress at all
 
 	now func() time.Time // tests
 }
