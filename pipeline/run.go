@@ -78,10 +78,11 @@ type Options struct {
 	LogOutput        *LogOutput    // optional: the log handler's writer, sent above the bars while they show
 	Progress         ProgressMode  // "" = auto
 	ProgressInterval time.Duration // log records period; 0: 5 s
+	Quiet            bool          // no progress at all
+
 	// InputRows, optional, reads an input's row count from its footer:
 	// progress then shows totals, percentages and an ETA.
 	InputRows func(path string) (int64, error)
-	Quiet     bool // no progress at all
 
 	now func() time.Time // tests
 }
