@@ -179,11 +179,17 @@ func hidden(name string) bool {
 // walkDir adds every *.parquet file below dir, with Rel relative to root,
 // skipping the output directory absOut if it is below dir.
 func walkDir(root, dir, absOut string, add func(input, rel string, size int64)) error {
-	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	start := dir
+	if fi, err := os.Lstat(dir); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		// An input named as a symbolic link to a directory is that
+		// directory (WalkDir would not enter it).
+		start = dir + string(filepath.Separator)
+	}
+	return filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return IOError(fmt.Errorf("reading input directory: %w", err))
 		}
-		if p == dir {
+		if p == start || p == dir {
 			return nil
 		}
 		if hidden(d.Name()) {

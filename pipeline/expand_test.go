@@ -173,6 +173,19 @@ func TestExpandOutputIsInput(t *testing.T) {
 	}
 }
 
+func TestExpandSymlinkedDirectory(t *testing.T) {
+	dir := t.TempDir()
+	mkfiles(t, dir, "real/a.parquet", "real/sub/b.parquet")
+	t.Chdir(dir)
+	if err := os.Symlink("real", "link"); err != nil {
+		t.Skip("no symlinks here:", err)
+	}
+	units, err := Expand([]string{"link"}, "out")
+	if err != nil || len(units) != 2 || units[0].Input != filepath.Join("link", "a.parquet") || units[1].Rel != filepath.Join("sub", "b.parquet") {
+		t.Fatalf("a directory named by a symlink: %+v %v", units, err)
+	}
+}
+
 func TestExpandSortedAndStable(t *testing.T) {
 	dir := t.TempDir()
 	mkfiles(t, dir, "d/b/1.parquet", "d/a/2.parquet", "d/c.parquet", "e/0.parquet")
