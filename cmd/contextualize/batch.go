@@ -108,7 +108,7 @@ func prepare(c *cli.Command, br batchRun) (*prepared, error) {
 		Fingerprint: fp, ReadFingerprint: readFingerprint, ReadRows: readRows, InputRows: readRows,
 		Command: br.command, Version: buildVersion(), Params: params,
 		OutDir: out, FS: storage.OS(), Logger: logger, LogOutput: logOut,
-		Progress: pipeline.ProgressMode(c.String("progress")), Quiet: c.Bool("quiet"),
+		Progress: progressMode(c.String("progress")), Quiet: c.Bool("quiet"),
 	}
 	return &prepared{units: units, spec: spec, opts: opts, allShards: allShards}, nil
 }
@@ -124,6 +124,17 @@ func checkCounts(c *cli.Command) error {
 		return usageError(fmt.Errorf("parsing --shard-index: expected an index >= 0, found %d", v))
 	}
 	return nil
+}
+
+// progressMode is --progress, except that under --log-format json progress
+// is always log records: bars would be the only lines on stderr that are
+// not JSON.
+func progressMode(flag string) pipeline.ProgressMode {
+	m := pipeline.ProgressMode(flag)
+	if logJSON && (m == pipeline.ProgressAuto || m == pipeline.ProgressAlways) {
+		return pipeline.ProgressNever
+	}
+	return m
 }
 
 // runBatch runs attend or smooth over the inputs.

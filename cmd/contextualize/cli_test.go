@@ -175,6 +175,7 @@ func TestJSONLogsEveryLine(t *testing.T) {
 		code int
 	}{
 		{[]string{"smooth", "--sigma", "2", "-o", t.TempDir(), samples, "--log-format", "json"}, 0},
+		{[]string{"smooth", "--sigma", "2", "-o", t.TempDir(), samples, "--log-format", "json", "--progress", "always"}, 0},
 		{[]string{"smooth", "--sigma", "2", "-o", t.TempDir(), filepath.Join(samples, "sensors.parquet"), garbage, "--log-format=json"}, 3},
 		{[]string{"--log-format", "json", "smooth", "--sigma", "2", "-o", t.TempDir(), filepath.Join(samples, "nope.parquet")}, 2},
 		{[]string{"--log-format", "json", "smoth"}, 2},

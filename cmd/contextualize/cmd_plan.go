@@ -30,7 +30,7 @@ func planCommand() *cli.Command {
 	return &cli.Command{
 		Name:         "plan",
 		Usage:        "dry run: check the inputs, weights and outputs, list the work units, their shard and what a run would do",
-		ArgsUsage:    "attend|smooth [flags] INPUT...",
+		UsageText:    "contextualize plan attend|smooth [flags] INPUT...",
 		StopOnNthArg: &one,
 		Commands: []*cli.Command{
 			sub(attendCommand(), attendBatch),

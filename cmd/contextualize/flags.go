@@ -68,7 +68,7 @@ func runFlags() []cli.Flag {
 		&cli.IntFlag{Name: "shard-index", Value: -1, Usage: "process only shard `I` of --shard-count", DefaultText: "$JOB_COMPLETION_INDEX, else 0", Sources: envs("shard-index")},
 		&cli.IntFlag{Name: "shard-count", Usage: "number of shards `N`", DefaultText: "1, unsharded", Sources: envs("shard-count")},
 		&cli.BoolFlag{Name: "fail-fast", Usage: "stop at the first failed input (default: finish the others, exit 3)", Sources: envs("fail-fast")},
-		&cli.StringFlag{Name: "progress", Value: "auto", Usage: "auto (bars on a terminal, log records otherwise), always or never", Sources: envs("progress")},
+		&cli.StringFlag{Name: "progress", Value: "auto", Usage: "auto (bars on a terminal, log records otherwise), always (bars) or never (log records); records only under --log-format json", Sources: envs("progress")},
 	)
 }
 
