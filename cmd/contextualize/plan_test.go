@@ -83,7 +83,7 @@ func TestPlanExitsAsTheRunWould(t *testing.T) {
 	tests := []struct {
 		name string
 		args []string // after the command; "OUT" is a fresh output directory
-		code int // -1: any failure, as long as plan and run agree
+		code int      // -1: any failure, as long as plan and run agree
 	}{
 		{"all good", []string{"smooth", "--sigma", "2", "-o", "OUT", samples}, 0},
 		{"bad input among good", []string{"smooth", "--sigma", "2", "-o", "OUT", sensors, garbage}, 3},
