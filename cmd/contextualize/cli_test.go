@@ -258,6 +258,13 @@ func TestHelpVersionCompletionMan(t *testing.T) {
 			t.Errorf("completion %s: exit %d: %s", sh, r.code, r.stderr)
 		}
 	}
+	// What the completion scripts ask for: commands, then a command's flags.
+	if r := runCLI(t, nil, "smooth", "--sig", "--generate-shell-completion"); r.code != 0 || !strings.Contains(r.stdout, "--sigma") {
+		t.Errorf("flag completion: exit %d: %s", r.code, r.stdout)
+	}
+	if r := runCLI(t, nil, "--generate-shell-completion"); r.code != 0 || !strings.Contains(r.stdout, "attend") {
+		t.Errorf("command completion: exit %d: %s", r.code, r.stdout)
+	}
 	r = runCLI(t, nil, "man")
 	if r.code != 0 || !strings.Contains(r.stdout, ".TH contextualize 1") || !strings.Contains(r.stdout, "memory-limit") {
 		t.Errorf("man: exit %d: %.300s", r.code, r.stdout)
