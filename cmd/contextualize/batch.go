@@ -64,6 +64,13 @@ func prepare(c *cli.Command, br batchRun) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
+	named := map[string]string{}
+	for _, f := range columnFlags {
+		named[f] = c.String(f)
+	}
+	if err := checkNamedColumns(units, named); err != nil {
+		return nil, err
+	}
 	limit, err := parseSize(c.String("memory-limit"))
 	if err != nil {
 		return nil, usageError(fmt.Errorf("parsing --memory-limit: %w", err))

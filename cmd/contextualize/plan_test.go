@@ -87,10 +87,11 @@ func TestPlanExitsAsTheRunWould(t *testing.T) {
 	}{
 		{"all good", []string{"smooth", "--sigma", "2", "-o", "OUT", samples}, 0},
 		{"bad input among good", []string{"smooth", "--sigma", "2", "-o", "OUT", sensors, garbage}, 3},
-		{"d differs from the weights", []string{"attend", "--weights", weights, "--heads", "4", "-o", "OUT", tokens, d4}, -1},
-		{"value column missing", []string{"attend", "--weights", "random", "--heads", "4", "-o", "OUT", sensors}, -1},
-		{"heads do not divide d", []string{"attend", "--weights", "random", "--heads", "3", "-o", "OUT", tokens}, 2},
-		{"bandwidth without timestamps", []string{"smooth", "--bandwidth", "5m", "-o", "OUT", tokens}, 2},
+		{"d differs from the weights in one file", []string{"attend", "--weights", weights, "--heads", "4", "-o", "OUT", tokens, d4}, 3},
+		{"default value column missing", []string{"attend", "--weights", "random", "--heads", "4", "-o", "OUT", sensors}, 3},
+		{"heads do not divide this file's d", []string{"attend", "--weights", "random", "--heads", "3", "-o", "OUT", tokens}, 3},
+		{"bandwidth without timestamps in this file", []string{"smooth", "--bandwidth", "5m", "-o", "OUT", tokens}, 3},
+		{"column named by a flag in no input", []string{"smooth", "--sigma", "2", "--sequence-column", "nope", "-o", "OUT", tokens, sensors}, 2},
 		{"fingerprint differs", []string{"smooth", "--sigma", "3", "-o", differs, sensors}, 2},
 		{"up to date", []string{"smooth", "--sigma", "2", "-o", differs, sensors}, 0},
 		{"other shard's bad input is not checked", []string{"smooth", "--sigma", "2", "--shard-count", "2", "--shard-index", "1", "-o", "OUT", garbage, sensors}, 0},
@@ -108,7 +109,7 @@ func TestPlanExitsAsTheRunWould(t *testing.T) {
 				return a
 			}
 			p := runCLI(t, nil, append([]string{"plan"}, args()...)...)
-			if p.code != tt.code && !(tt.code == -1 && p.code > 1) {
+			if p.code != tt.code {
 				t.Errorf("plan: exit %d, want %d\n%s%s", p.code, tt.code, p.stdout, p.stderr)
 			}
 			if tt.name == "fingerprint differs" || tt.name == "up to date" {

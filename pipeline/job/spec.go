@@ -52,8 +52,8 @@ type Spec struct {
 }
 
 // Process reads u.Input, computes every sequence and writes the output to w.
-// Bad data (a corrupt file, a ragged vector) comes back as an input error,
-// a file that does not fit the run's columns or weights as a usage error.
+// Bad data (a corrupt file, a ragged vector) and a file that does not fit
+// the run's columns or weights come back as input errors.
 func (s *Spec) Process(ctx context.Context, u pipeline.Unit, w io.Writer) (pipeline.Result, error) {
 	res, err := s.process(ctx, u, w)
 	return res, classify(err)
@@ -116,8 +116,10 @@ func requireTime(det schemas.Detected) error {
 	return nil
 }
 
-// classify marks data errors as input errors (exit 3 when others succeed)
-// and schema mismatches as usage errors (exit 2).
+// classify marks data errors and schema mismatches (a file whose layout,
+// keys or d do not fit the run) as input errors: a problem with one file
+// fails that input (exit 3) and the others are written. Problems no input
+// could satisfy are found before any file is read, as usage errors.
 func classify(err error) error {
 	var de *parquetio.DataError
 	var se *schemas.Error
@@ -125,7 +127,7 @@ func classify(err error) error {
 	case err == nil:
 		return nil
 	case errors.As(err, &se):
-		return pipeline.Usage(err)
+		return pipeline.InputError(err)
 	case errors.As(err, &de):
 		return pipeline.InputError(err)
 	}
