@@ -17,8 +17,7 @@ var version = "dev"
 // parsing the command line or the environment (a usage error, exit 2);
 // later errors are classified by exitCode.
 type session struct {
-	started bool         // the root's Before ran: flags and env parsed
-	leaf    *cli.Command // the command whose action ran
+	started bool // the root's Before ran: flags and env parsed
 }
 
 // commands are the top-level commands, in the order help lists them. A
@@ -74,13 +73,6 @@ func newApp(s *session) *cli.Command {
 	_ = root.Walk(func(c *cli.Command) error {
 		if c.OnUsageError == nil {
 			c.OnUsageError = onUsageError
-		}
-		if c.Action != nil && c != root {
-			act := c.Action
-			c.Action = func(ctx context.Context, c *cli.Command) error {
-				s.leaf = c
-				return act(ctx, c)
-			}
 		}
 		return nil
 	})
