@@ -109,6 +109,9 @@ func unknownCommand(_ context.Context, c *cli.Command) error {
 }
 
 func commandNames(c *cli.Command) string {
+	if len(c.VisibleCommands()) == 0 {
+		return fmt.Sprintf("%q has no subcommands", c.FullName())
+	}
 	s := "expected one of"
 	for i, sub := range c.VisibleCommands() {
 		if i > 0 {
