@@ -241,6 +241,17 @@ func TestHelpVersionCompletionMan(t *testing.T) {
 			t.Errorf("--column does not state its default: %s", line)
 		}
 	}
+	for _, cmd := range [][]string{{}, {"smooth"}, {"inspect"}, {"plan", "attend"}, {"plan", "smooth"}, {"samples"}, {"version"}, {"completion"}} {
+		r := runCLI(t, nil, append([]string{"help"}, cmd...)...)
+		if r.code != 0 {
+			t.Errorf("help %v: exit %d: %s", cmd, r.code, r.stderr)
+		}
+		for _, line := range strings.Split(r.stdout, "\n") {
+			if strings.Count(line, "(default") > 1 {
+				t.Errorf("help %v: two defaults on one line: %s", cmd, line)
+			}
+		}
+	}
 	if r := runCLI(t, nil, "help", "plan", "smooth"); r.code != 0 || !strings.Contains(r.stdout, "--sigma") {
 		t.Errorf("help plan smooth: exit %d: %s", r.code, r.stderr)
 	}
