@@ -31,7 +31,7 @@ func (s *Smoother) SmoothAt64(dst, src []float64, t []int64, n, d int) {
 	defer putScratch(sc)
 	sc.in = grow(sc.in, n*d)
 	copy(sc.in, src[:n*d])
-	s.nadarayaWatson(sc, t[:n], n, d)
+	nadarayaWatson(s, sc, t[:n], n, d)
 	copy(dst[:n*d], sc.out)
 }
 
@@ -49,7 +49,43 @@ func (s *Smoother) SmoothAt32(dst, src []float32, t []int64, n, d int) {
 	for i, v := range src[:n*d] {
 		sc.in[i] = float64(v)
 	}
-	s.nadarayaWatson(sc, t[:n], n, d)
+	nadarayaWatson(s, sc, t[:n], n, d)
+	for i, v := range sc.out {
+		dst[i] = float32(v)
+	}
+}
+
+// SmoothAtFloat64 is SmoothAt64 at float64 times (a float order column),
+// in the same units as the Bandwidth. The times must not be NaN.
+func (s *Smoother) SmoothAtFloat64(dst, src []float64, t []float64, n, d int) {
+	checkDims(len(dst), len(src), n, d)
+	checkTimes(len(t), n)
+	if n == 0 || d == 0 {
+		return
+	}
+	sc := getScratch()
+	defer putScratch(sc)
+	sc.in = grow(sc.in, n*d)
+	copy(sc.in, src[:n*d])
+	nadarayaWatson(s, sc, t[:n], n, d)
+	copy(dst[:n*d], sc.out)
+}
+
+// SmoothAtFloat32 is SmoothAtFloat64 for float32 data: computed in float64
+// and rounded once to float32.
+func (s *Smoother) SmoothAtFloat32(dst, src []float32, t []float64, n, d int) {
+	checkDims(len(dst), len(src), n, d)
+	checkTimes(len(t), n)
+	if n == 0 || d == 0 {
+		return
+	}
+	sc := getScratch()
+	defer putScratch(sc)
+	sc.in = grow(sc.in, n*d)
+	for i, v := range src[:n*d] {
+		sc.in[i] = float64(v)
+	}
+	nadarayaWatson(s, sc, t[:n], n, d)
 	for i, v := range sc.out {
 		dst[i] = float32(v)
 	}
@@ -68,7 +104,7 @@ func (s *Smoother) smoothAtPositions64(dst, src []float64, n, d int) {
 	defer putScratch(sc)
 	sc.in = grow(sc.in, n*d)
 	copy(sc.in, src[:n*d])
-	s.nadarayaWatson(sc, positions(sc, n), n, d)
+	nadarayaWatson(s, sc, positions(sc, n), n, d)
 	copy(dst[:n*d], sc.out)
 }
 
@@ -80,7 +116,7 @@ func (s *Smoother) smoothAtPositions32(dst, src []float32, n, d int) {
 	for i, v := range src[:n*d] {
 		sc.in[i] = float64(v)
 	}
-	s.nadarayaWatson(sc, positions(sc, n), n, d)
+	nadarayaWatson(s, sc, positions(sc, n), n, d)
 	for i, v := range sc.out {
 		dst[i] = float32(v)
 	}
@@ -94,11 +130,26 @@ func positions(sc *scratch, n int) []int64 {
 	return sc.pos
 }
 
+// timeValue is the type of times: integers in the order column's units, or
+// floats.
+type timeValue interface{ int64 | float64 }
+
+// sortedTimes is the scratch for n sorted times of type T.
+func sortedTimes[T timeValue](sc *scratch, n int) []T {
+	var zero T
+	if _, ok := any(zero).(int64); ok {
+		sc.ts = grow(sc.ts, n)
+		return any(sc.ts).([]T)
+	}
+	sc.tsf = grow(sc.tsf, n)
+	return any(sc.tsf).([]T)
+}
+
 // nadarayaWatson smooths sc.in (n×d) at times t into sc.out.
-func (s *Smoother) nadarayaWatson(sc *scratch, t []int64, n, d int) {
+func nadarayaWatson[T timeValue](s *Smoother, sc *scratch, t []T, n, d int) {
 	sc.out = grow(sc.out, n*d)
 	if slices.IsSorted(t) {
-		s.nwSorted(sc, sc.out, sc.in, t, n, d)
+		nwSorted(s, sc, sc.out, sc.in, t, n, d)
 		return
 	}
 	// Sort (stably) by time, smooth, and put the outputs back in place.
@@ -115,14 +166,14 @@ func (s *Smoother) nadarayaWatson(sc *scratch, t []int64, n, d int) {
 		}
 		return 0
 	})
-	sc.ts = grow(sc.ts, n)
+	ts := sortedTimes[T](sc, n)
 	sc.tmp = grow(sc.tmp, 2*n*d)
 	xs, ys := sc.tmp[:n*d], sc.tmp[n*d:]
 	for k, i := range sc.idx {
-		sc.ts[k] = t[i]
+		ts[k] = t[i]
 		copy(xs[k*d:k*d+d], sc.in[i*d:i*d+d])
 	}
-	s.nwSorted(sc, ys, xs, sc.ts, n, d)
+	nwSorted(s, sc, ys, xs, ts, n, d)
 	for k, i := range sc.idx {
 		copy(sc.out[i*d:i*d+d], ys[k*d:k*d+d])
 	}
@@ -134,8 +185,8 @@ func (s *Smoother) nadarayaWatson(sc *scratch, t []int64, n, d int) {
 var nwExp = math.Exp
 
 // timeDistance returns |a - b| as float64, +Inf when the difference
-// overflows int64.
-func timeDistance(a, b int64) float64 {
+// overflows int64 (or is the NaN of Inf - Inf).
+func timeDistance[T timeValue](a, b T) float64 {
 	dt := a - b
 	if (a >= b) != (dt >= 0) {
 		return math.Inf(1)
@@ -152,7 +203,7 @@ var nwBandLimit = 1 << 22
 // shared by the d channels. Each kernel value is computed once per pair:
 // K(t_j - t_i) for j > i is stored in the band row of i and reused, bit for
 // bit (the argument only changes sign), when j's window reaches back to i.
-func (s *Smoother) nwSorted(sc *scratch, out, x []float64, t []int64, n, d int) {
+func nwSorted[T timeValue](s *Smoother, sc *scratch, out, x []float64, t []T, n, d int) {
 	h, limit := s.h, s.limit
 	sc.off = grow(sc.off, n)
 	off := sc.off // start of row j in band, -1 when not stored

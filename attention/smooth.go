@@ -166,6 +166,7 @@ type scratch struct {
 	tmp     []float64 // NW: inputs and outputs in sorted time order
 	idx     []int     // NW: order of unsorted timestamps
 	ts      []int64   // NW: sorted timestamps
+	tsf     []float64 // NW: sorted float times
 	pos     []int64   // NW: positions 0..n-1 as timestamps
 	off     []int     // NW: band offset of each row's forward kernel values
 	band    []float64 // NW: cached kernel values K(t_j - t_i), j > i

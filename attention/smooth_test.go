@@ -585,3 +585,43 @@ func TestNadarayaWatsonBandCache(t *testing.T) {
 		}
 	}
 }
+
+// TestSmoothAtFloatTimes: float times give the integer-time result when
+// both describe the same instants (times/4 with the bandwidth/4 keeps every
+// kernel argument exact), unsorted times included.
+func TestSmoothAtFloatTimes(t *testing.T) {
+	ti := []int64{0, 3, 7, 8, 15, 16, 30, 2}
+	tf := make([]float64, len(ti))
+	for i, v := range ti {
+		tf[i] = float64(v) / 4
+	}
+	x := []float64{1, 2, -1, 4, 0.5, 3, 2, 7}
+	for _, nan := range []string{"propagate", "interpolate"} {
+		si, err := NewSmoother(SmoothParams{Sigma: 1, Truncate: 4, Radius: -1, Mode: "reflect", NaN: nan, Bandwidth: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sf, err := NewSmoother(SmoothParams{Sigma: 1, Truncate: 4, Radius: -1, Mode: "reflect", NaN: nan, Bandwidth: 0.5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, got := make([]float64, len(x)), make([]float64, len(x))
+		si.SmoothAt64(want, x, ti, len(x), 1)
+		sf.SmoothAtFloat64(got, x, tf, len(x), 1)
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("%s: float times %v, integer times %v", nan, got, want)
+			}
+		}
+		x32, got32 := make([]float32, len(x)), make([]float32, len(x))
+		for i, v := range x {
+			x32[i] = float32(v)
+		}
+		sf.SmoothAtFloat32(got32, x32, tf, len(x), 1)
+		for i := range want {
+			if got32[i] != float32(want[i]) {
+				t.Fatalf("%s: float32 %v, want %v", nan, got32, want)
+			}
+		}
+	}
+}

@@ -72,7 +72,14 @@ type Error struct {
 	Column   string
 	Expected string
 	Found    string
+	// Input marks a problem of this file alone (its key columns): it fails
+	// the file (exit 3 among good inputs), where other schema errors are
+	// configuration errors (exit 2).
+	Input bool
 }
+
+// InputError reports whether the error fails only its file.
+func (e *Error) InputError() bool { return e.Input }
 
 func (e *Error) Error() string {
 	col := ""
@@ -172,15 +179,17 @@ func chooseLayout(file string, v parquetio.ColumnInfo, byName map[string]parquet
 	return Nested, "the value column is a list of scalars and the file has no order column: one series per row", nil
 }
 
-// orderName is the scalar order column the file has, if any: a list named
+// orderName is the order column the file has, if any: the flag's (which
+// makes the file long whatever its type: bindKeys then checks it), or a
+// scalar named position or timestamp (of any type: one that cannot be used
+// is an error, not a reason to read the file as nested). A list named
 // timestamp is a nested time column, not an order column.
 func orderName(byName map[string]parquetio.ColumnInfo, opt Options) (string, bool) {
-	names := []string{"position", "timestamp"}
 	if opt.OrderColumn != "" {
-		names = []string{opt.OrderColumn}
+		return opt.OrderColumn, true
 	}
-	for _, n := range names {
-		if c, ok := byName[n]; ok && isOrder(c) {
+	for _, n := range defaultOrderColumns {
+		if c, ok := byName[n]; ok && c.Kind == parquetio.Scalar {
 			return n, true
 		}
 	}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/contextualize/contextualize/attention"
-	"github.com/contextualize/contextualize/io/parquetio"
 	"github.com/contextualize/contextualize/pipeline/job"
 	"github.com/contextualize/contextualize/schemas"
 	"github.com/urfave/cli/v3"
@@ -71,7 +70,7 @@ func smoothBatch(c *cli.Command) (batchRun, error) {
 		if !bw.set {
 			return smoother{shared}, nil
 		}
-		h, err := bw.in(det)
+		h, err := schemas.Bandwidth(det, bw.duration > 0, bw.duration.Nanoseconds(), bw.number)
 		if err != nil {
 			return nil, err
 		}
@@ -79,7 +78,10 @@ func smoothBatch(c *cli.Command) (batchRun, error) {
 		q.Bandwidth = h
 		s, err := attention.NewSmoother(q)
 		if err != nil {
-			return nil, usageError(err)
+			return nil, usageError(fmt.Errorf("%s: --bandwidth %s is %g in the units of the order column: %w", det.File, c.String("bandwidth"), h, err))
+		}
+		if timesAreFloats(det) {
+			return floatTimeSmoother{s}, nil
 		}
 		return smoother{s}, nil
 	}
@@ -103,6 +105,27 @@ func (s smoother) Compute64(dst, src []float64, n, d int, t []int64) {
 		return
 	}
 	s.s.Smooth64(dst, src, n, d)
+}
+
+// timesAreFloats reports whether det's order (or time) values are floats,
+// which the job hands over as schemas.FloatKey keys.
+func timesAreFloats(det schemas.Detected) bool {
+	col := det.Order
+	if det.Layout == schemas.Nested {
+		col = det.Time
+	}
+	return col != nil && schemas.FloatOrder(*col)
+}
+
+// floatTimeSmoother smooths at the times of a float order column.
+type floatTimeSmoother struct{ s *attention.Smoother }
+
+func (s floatTimeSmoother) Compute32(dst, src []float32, n, d int, t []int64) {
+	s.s.SmoothAtFloat32(dst, src, job.FloatTimes(nil, t[:n]), n, d)
+}
+
+func (s floatTimeSmoother) Compute64(dst, src []float64, n, d int, t []int64) {
+	s.s.SmoothAtFloat64(dst, src, job.FloatTimes(nil, t[:n]), n, d)
 }
 
 // bandwidth is a --bandwidth value: a duration, or a plain number in the
@@ -129,43 +152,4 @@ func parseBandwidth(s string) (bandwidth, error) {
 		return bandwidth{}, fmt.Errorf("parsing --bandwidth: expected a positive duration like 90s or 5m, or a number in the order column's units, found %q", s)
 	}
 	return bandwidth{set: true, duration: d}, nil
-}
-
-// in converts the bandwidth to the units of the file's order or time column.
-func (b bandwidth) in(det schemas.Detected) (float64, error) {
-	if b.duration == 0 {
-		return b.number, nil
-	}
-	col := det.Order
-	if det.Layout == schemas.Nested {
-		col = det.Time
-	}
-	if col == nil {
-		return 0, &schemas.Error{File: det.File, Expected: "an order or time column for --bandwidth", Found: "none"}
-	}
-	perUnit, ok := unitNanos(*col)
-	if !ok {
-		return 0, &schemas.Error{File: det.File, Column: col.Name, Expected: "a timestamp or date column for a duration --bandwidth (give a plain number for integer columns)", Found: col.Elem.String()}
-	}
-	return float64(b.duration.Nanoseconds()) / perUnit, nil
-}
-
-func unitNanos(c parquetio.ColumnInfo) (float64, bool) {
-	if c.Elem == parquetio.Date {
-		return 86400e9, true
-	}
-	if c.Elem != parquetio.Timestamp {
-		return 0, false
-	}
-	switch c.TimeUnit {
-	case "ns":
-		return 1, true
-	case "us":
-		return 1e3, true
-	case "ms":
-		return 1e6, true
-	case "s":
-		return 1e9, true
-	}
-	return 0, false
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -118,9 +119,13 @@ func (f *File) ReadInt64s(rg int, name string, buf []int64) (vals []int64, nulls
 }
 
 // ReadColumn reads a flat (Kind Scalar) column of row group rg as an Arrow
-// array with nulls: int32, int64, float32, float64, string, binary, bool,
-// timestamp[unit], date32 or fixed_size_binary. It is meant for
-// sequence-id and order columns. Release the array when done.
+// array with nulls: int32, int64, uint32, uint64, float32, float64, string,
+// binary, bool, timestamp[unit], date32, time32[ms], time64[us|ns] or
+// fixed_size_binary (UUIDs among them). Decimals come as their unscaled
+// integers (int32 or int64 arrays; big-endian two's complement bytes in a
+// fixed_size_binary or binary array for wider ones), with
+// ColumnInfo.Scale saying where the point is. It is meant for sequence-id
+// and order columns. Release the array when done.
 func (f *File) ReadColumn(rg int, name string) (arr arrow.Array, err error) {
 	if err := f.checkRowGroup(rg); err != nil {
 		return nil, err
@@ -144,6 +149,18 @@ func (f *File) ReadColumn(rg int, name string) (arr arrow.Array, err error) {
 			return readFixedColumn(f, rg, m, arrow.PrimitiveTypes.Int32, encoding.Int32, (*encoding.Values).Int32)
 		case m.kind == parquet.Int32 && m.info.Elem == Date:
 			return readFixedColumn(f, rg, m, arrow.FixedWidthTypes.Date32, encoding.Int32, (*encoding.Values).Int32)
+		case m.kind == parquet.Int32 && m.info.Elem == Uint32:
+			return readFixedColumn(f, rg, m, arrow.PrimitiveTypes.Uint32, encoding.Int32, (*encoding.Values).Int32)
+		case m.kind == parquet.Int32 && m.info.Elem == Time:
+			return readFixedColumn(f, rg, m, arrow.FixedWidthTypes.Time32ms, encoding.Int32, (*encoding.Values).Int32)
+		case m.kind == parquet.Int32 && m.info.Elem == Decimal:
+			return readFixedColumn(f, rg, m, arrow.PrimitiveTypes.Int32, encoding.Int32, (*encoding.Values).Int32)
+		case m.kind == parquet.Int64 && m.info.Elem == Uint64:
+			return readFixedColumn(f, rg, m, arrow.PrimitiveTypes.Uint64, encoding.Int64, (*encoding.Values).Int64)
+		case m.kind == parquet.Int64 && m.info.Elem == Time:
+			return readFixedColumn(f, rg, m, &arrow.Time64Type{Unit: timeUnitOf(m.info.TimeUnit)}, encoding.Int64, (*encoding.Values).Int64)
+		case m.kind == parquet.Int64 && m.info.Elem == Decimal:
+			return readFixedColumn(f, rg, m, arrow.PrimitiveTypes.Int64, encoding.Int64, (*encoding.Values).Int64)
 		case m.kind == parquet.Int64 && m.info.Elem == Int64:
 			return readFixedColumn(f, rg, m, arrow.PrimitiveTypes.Int64, encoding.Int64, (*encoding.Values).Int64)
 		case m.kind == parquet.Int64 && m.info.Elem == Timestamp:
@@ -160,13 +177,25 @@ func (f *File) ReadColumn(rg int, name string) (arr arrow.Array, err error) {
 	var add func(v parquet.Value)
 	isInt96 := m.kind == parquet.Int96
 	switch {
-	case m.kind == parquet.Int32 && (m.info.Elem == Int32):
+	case m.kind == parquet.Int32 && (m.info.Elem == Int32 || m.info.Elem == Decimal):
 		bb := array.NewInt32Builder(mem)
 		b, add = bb, func(v parquet.Value) { bb.Append(v.Int32()) }
+	case m.kind == parquet.Int32 && m.info.Elem == Uint32:
+		bb := array.NewUint32Builder(mem)
+		b, add = bb, func(v parquet.Value) { bb.Append(v.Uint32()) }
+	case m.kind == parquet.Int32 && m.info.Elem == Time:
+		bb := array.NewTime32Builder(mem, arrow.FixedWidthTypes.Time32ms.(*arrow.Time32Type))
+		b, add = bb, func(v parquet.Value) { bb.Append(arrow.Time32(v.Int32())) }
+	case m.kind == parquet.Int64 && m.info.Elem == Uint64:
+		bb := array.NewUint64Builder(mem)
+		b, add = bb, func(v parquet.Value) { bb.Append(v.Uint64()) }
+	case m.kind == parquet.Int64 && m.info.Elem == Time:
+		bb := array.NewTime64Builder(mem, &arrow.Time64Type{Unit: timeUnitOf(m.info.TimeUnit)})
+		b, add = bb, func(v parquet.Value) { bb.Append(arrow.Time64(v.Int64())) }
 	case m.kind == parquet.Int32 && m.info.Elem == Date:
 		bb := array.NewDate32Builder(mem)
 		b, add = bb, func(v parquet.Value) { bb.Append(arrow.Date32(v.Int32())) }
-	case m.kind == parquet.Int64 && m.info.Elem == Int64:
+	case m.kind == parquet.Int64 && (m.info.Elem == Int64 || m.info.Elem == Decimal):
 		bb := array.NewInt64Builder(mem)
 		b, add = bb, func(v parquet.Value) { bb.Append(v.Int64()) }
 	case m.info.Elem == Timestamp && (m.kind == parquet.Int64 || isInt96):
@@ -188,7 +217,7 @@ func (f *File) ReadColumn(rg int, name string) (arr arrow.Array, err error) {
 	case m.kind == parquet.ByteArray && m.info.Elem == String:
 		bb := array.NewStringBuilder(mem)
 		b, add = bb, func(v parquet.Value) { bb.BinaryBuilder.Append(v.ByteArray()) }
-	case m.kind == parquet.ByteArray && m.info.Elem == Binary:
+	case m.kind == parquet.ByteArray && (m.info.Elem == Binary || m.info.Elem == Decimal):
 		bb := array.NewBinaryBuilder(mem, arrow.BinaryTypes.Binary)
 		b, add = bb, func(v parquet.Value) { bb.Append(v.ByteArray()) }
 	case m.kind == parquet.FixedLenByteArray:
@@ -196,7 +225,7 @@ func (f *File) ReadColumn(rg int, name string) (arr arrow.Array, err error) {
 		b, add = bb, func(v parquet.Value) { bb.Append(v.ByteArray()) }
 	default:
 		return nil, &DataError{File: f.path, RowGroup: -1, Row: -1, Column: name,
-			Expected: "an int32, int64, float, double, string, binary, bool, timestamp or date column", Found: m.info.PhysicalType + " (" + m.info.Elem.String() + ")"}
+			Expected: "an integer, decimal, float, double, string, binary, bool, timestamp, date, time or UUID column", Found: m.info.PhysicalType + " (" + m.info.Elem.String() + ")"}
 	}
 	defer b.Release()
 	b.Reserve(min(rows, 1<<20))
@@ -225,11 +254,15 @@ var slowColumn = false
 
 func (m *colMeta) maxDefLevelsRepeated() bool { return len(m.repDefs) > 0 }
 
-// ReadListInt64 reads a list<int64|timestamp|int32|date> column of row
-// group rg (the nested layout's time column): the flat values and the row
-// offsets (len rows+1; row r's values are values[offsets[r]:offsets[r+1]]).
-// Timestamps keep their unit (see ColumnInfo.TimeUnit; INT96 gives ns). An
-// empty list is allowed; a null list or null element is a *DataError.
+// ReadListInt64 reads a list column of integers, decimals, floats, dates,
+// times or timestamps of row group rg (the nested layout's time column):
+// the flat values and the row offsets (len rows+1; row r's values are
+// values[offsets[r]:offsets[r+1]]). Each value comes as an int64 holding:
+// integers, dates, times and timestamps in their own unit (see
+// ColumnInfo.TimeUnit; INT96 gives ns), uint32 zero-extended, uint64 as its
+// bits, decimals (on INT32 or INT64) unscaled, and float32 or float64 as
+// the bits of the float64 value (math.Float64bits). An empty list is
+// allowed; a null list or null element is a *DataError.
 func (f *File) ReadListInt64(rg int, name string) (values []int64, offsets []int64, err error) {
 	if err := f.checkRowGroup(rg); err != nil {
 		return nil, nil, err
@@ -238,13 +271,19 @@ func (f *File) ReadListInt64(rg int, name string) (values []int64, offsets []int
 	if err != nil {
 		return nil, nil, err
 	}
-	ok := m.info.Kind == List && m.info.ListFlavor != "flba" &&
-		(m.kind == parquet.Int64 || m.kind == parquet.Int32 || m.kind == parquet.Int96) &&
-		(m.info.Elem == Int64 || m.info.Elem == Int32 || m.info.Elem == Timestamp || m.info.Elem == Date)
+	ok := m.info.Kind == List && m.info.ListFlavor != "flba"
+	switch m.info.Elem {
+	case Int64, Int32, Uint32, Uint64, Timestamp, Date, Time, Float32, Float64:
+	case Decimal:
+		ok = ok && (m.kind == parquet.Int32 || m.kind == parquet.Int64)
+	default:
+		ok = false
+	}
 	if !ok {
 		return nil, nil, &DataError{File: f.path, RowGroup: -1, Row: -1, Column: name,
-			Expected: "a list of int64, int32, timestamp or date values", Found: m.info.Kind.String() + " of " + m.info.Elem.String() + " (" + m.info.PhysicalType + ")"}
+			Expected: "a list of integers, decimals, floats, dates, times or timestamps", Found: m.info.Kind.String() + " of " + m.info.Elem.String() + " (" + m.info.PhysicalType + ")"}
 	}
+	unsigned := m.info.Elem == Uint32
 	defer func() {
 		if rec := recover(); rec != nil {
 			values, offsets = nil, nil
@@ -279,9 +318,17 @@ func (f *File) ReadListInt64(rg int, name string) (values []int64, offsets []int
 		case parquet.Int64:
 			values = append(values, v.Int64())
 		case parquet.Int32:
-			values = append(values, int64(v.Int32()))
+			if unsigned {
+				values = append(values, int64(v.Uint32()))
+			} else {
+				values = append(values, int64(v.Int32()))
+			}
 		case parquet.Int96:
 			values = append(values, int96ToNanos(v.Int96()))
+		case parquet.Float:
+			values = append(values, int64(math.Float64bits(float64(v.Float()))))
+		case parquet.Double:
+			values = append(values, int64(math.Float64bits(v.Double())))
 		}
 		return nil
 	})

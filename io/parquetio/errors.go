@@ -12,13 +12,16 @@ type DataError struct {
 	File     string
 	RowGroup int
 	Row      int64 // file row index, -1 if n/a
+	// Sequence is the id of the sequence the row belongs to, as text, when
+	// the reader of the key columns knows it ("" otherwise).
+	Sequence string
 	Column   string
 	Expected string
 	Found    string
 }
 
 // Error formats the error as
-// `data.parquet: row group 2, row 10443, column "embedding": expected a vector of 384 float32 values, found 383`.
+// `data.parquet: row group 2, row 10443, sequence "s17", column "embedding": expected a vector of 384 float32 values, found 383`.
 func (e *DataError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
@@ -28,6 +31,9 @@ func (e *DataError) Error() string {
 	}
 	if e.Row >= 0 {
 		parts = append(parts, fmt.Sprintf("row %d", e.Row))
+	}
+	if e.Sequence != "" {
+		parts = append(parts, fmt.Sprintf("sequence %q", e.Sequence))
 	}
 	if e.Column != "" {
 		parts = append(parts, fmt.Sprintf("column %q", e.Column))

@@ -66,6 +66,12 @@ const (
 	Timestamp
 	Date
 	FixedBytes
+	// Key column types (sequence ids and order columns).
+	Uint32  // INT32 annotated INT(32, unsigned)
+	Uint64  // INT64 annotated INT(64, unsigned)
+	Decimal // DECIMAL on INT32, INT64, FIXED_LEN_BYTE_ARRAY or BYTE_ARRAY: see Precision, Scale
+	Time    // TIME(ms) on INT32, TIME(us|ns) on INT64: see TimeUnit
+	UUID    // FIXED_LEN_BYTE_ARRAY(16) annotated UUID
 )
 
 // String returns the element type's name (Arrow spelling).
@@ -91,6 +97,16 @@ func (e ElemType) String() string {
 		return "date32"
 	case FixedBytes:
 		return "fixed_size_binary"
+	case Uint32:
+		return "uint32"
+	case Uint64:
+		return "uint64"
+	case Decimal:
+		return "decimal"
+	case Time:
+		return "time"
+	case UUID:
+		return "uuid"
 	case Unknown:
 		return "unknown"
 	}
@@ -110,8 +126,14 @@ type ColumnInfo struct {
 	// FixedSize is the vector dimension d when known (fixed_size_list from
 	// ARROW:schema — the inner list for ListOfList — or FLBA length/4), else 0.
 	FixedSize int
-	// TimeUnit is "ns", "us", "ms" or "s" for timestamps, "" otherwise.
+	// TimeUnit is "ns", "us", "ms" or "s" for timestamps and times, ""
+	// otherwise.
 	TimeUnit string
+	// UTC reports a timestamp or time adjusted to UTC (a time zone in
+	// Arrow's terms; INT96 counts as UTC).
+	UTC bool
+	// Precision and Scale describe a Decimal: Scale digits after the point.
+	Precision, Scale int
 	// Optional reports whether the top-level field is optional (nullable).
 	Optional bool
 	// Leaf is the Parquet leaf column index (the first leaf for Other).
@@ -388,6 +410,7 @@ func classify(top *parquet.Column) *colMeta {
 			m.info.PhysicalType = fmt.Sprintf("FIXED_LEN_BYTE_ARRAY(%d)", t.Length())
 		}
 		m.info.Elem, m.info.TimeUnit = elemTypeOf(t)
+		m.info.UTC, m.info.Precision, m.info.Scale = logicalDetails(t)
 	}
 	switch {
 	case other || !leaf.Leaf():
@@ -452,8 +475,15 @@ func elemTypeOf(t parquet.Type) (ElemType, string) {
 	if c := t.ConvertedType(); c != nil {
 		ct = *c
 	}
-	if _, ok := lv.(*format.DecimalType); ok || ct == deprecated.Decimal {
+	if _, ok := lv.(*format.DecimalType); ok {
+		switch t.Kind() {
+		case parquet.Int32, parquet.Int64, parquet.FixedLenByteArray, parquet.ByteArray:
+			return Decimal, ""
+		}
 		return Unknown, ""
+	}
+	if ct == deprecated.Decimal {
+		return Unknown, "" // scale unknown without the logical type
 	}
 	switch t.Kind() {
 	case parquet.Boolean:
@@ -462,14 +492,17 @@ func elemTypeOf(t parquet.Type) (ElemType, string) {
 		if _, ok := lv.(*format.DateType); ok || ct == deprecated.Date {
 			return Date, ""
 		}
-		if _, ok := lv.(*format.TimeType); ok {
+		if tt, ok := lv.(*format.TimeType); ok {
+			if _, ms := tt.Unit.Value.(*format.MilliSeconds); ms {
+				return Time, "ms"
+			}
 			return Unknown, ""
 		}
 		if ct == deprecated.TimeMillis {
-			return Unknown, ""
+			return Time, "ms"
 		}
 		if it, ok := lv.(*format.IntType); ok && !it.IsSigned && it.BitWidth == 32 {
-			return Unknown, ""
+			return Uint32, ""
 		}
 		return Int32, ""
 	case parquet.Int64:
@@ -490,13 +523,19 @@ func elemTypeOf(t parquet.Type) (ElemType, string) {
 		case deprecated.TimestampMicros:
 			return Timestamp, "us"
 		case deprecated.TimeMicros:
+			return Time, "us"
+		}
+		if tt, ok := lv.(*format.TimeType); ok {
+			switch tt.Unit.Value.(type) {
+			case *format.MicroSeconds:
+				return Time, "us"
+			case *format.NanoSeconds:
+				return Time, "ns"
+			}
 			return Unknown, ""
 		}
-		if _, ok := lv.(*format.TimeType); ok {
-			return Unknown, ""
-		}
-		if it, ok := lv.(*format.IntType); ok && !it.IsSigned && it.BitWidth == 64 {
-			return Unknown, ""
+		if it, ok := lv.(*format.IntType); ok && !it.IsSigned {
+			return Uint64, ""
 		}
 		return Int64, ""
 	case parquet.Int96:
@@ -518,12 +557,39 @@ func elemTypeOf(t parquet.Type) (ElemType, string) {
 		}
 		return Binary, ""
 	case parquet.FixedLenByteArray:
+		if _, ok := lv.(*format.UUIDType); ok && t.Length() == 16 {
+			return UUID, ""
+		}
 		if lv != nil {
 			return Unknown, ""
 		}
 		return FixedBytes, ""
 	}
 	return Unknown, ""
+}
+
+// logicalDetails reads what the element type leaves out: whether a
+// timestamp or time is adjusted to UTC, and a decimal's precision and scale.
+func logicalDetails(t parquet.Type) (utc bool, precision, scale int) {
+	if t.Kind() == parquet.Int96 {
+		return true, 0, 0
+	}
+	lt := t.LogicalType()
+	if lt == nil {
+		if ct := t.ConvertedType(); ct != nil && (*ct == deprecated.TimestampMillis || *ct == deprecated.TimestampMicros) {
+			return true, 0, 0 // the converted types are UTC-adjusted by definition
+		}
+		return false, 0, 0
+	}
+	switch v := lt.Value.(type) {
+	case *format.TimestampType:
+		return v.IsAdjustedToUTC, 0, 0
+	case *format.TimeType:
+		return v.IsAdjustedToUTC, 0, 0
+	case *format.DecimalType:
+		return false, int(v.Precision), int(v.Scale)
+	}
+	return false, 0, 0
 }
 
 // arrowSchemaFields decodes the base64 ARROW:schema metadata value; it

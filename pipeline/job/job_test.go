@@ -110,8 +110,9 @@ func readLong(t *testing.T, path, value, seq, order string) longRows {
 			if err != nil {
 				t.Fatal(err)
 			}
+			info, _ := f.Column(seq)
 			for i := 0; i < a.Len(); i++ {
-				k, _ := keyString(a, i)
+				k, _ := idText(a, i, info)
 				r.ids = append(r.ids, strings.Clone(k))
 			}
 			a.Release()
@@ -121,9 +122,9 @@ func readLong(t *testing.T, path, value, seq, order string) longRows {
 			if err != nil {
 				t.Fatal(err)
 			}
-			o, _, err := orderValues(a)
-			if err != nil {
-				t.Fatal(err)
+			o, bad := orderKeys(a, false)
+			if bad.row >= 0 {
+				t.Fatalf("order value %s at row %d", bad.found, bad.row)
 			}
 			r.order = append(r.order, o...)
 			a.Release()

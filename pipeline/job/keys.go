@@ -1,83 +1,296 @@
 package job
 
 import (
-	"errors"
-	"fmt"
+	"encoding/hex"
+	"math"
+	"math/big"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/contextualize/contextualize/io/parquetio"
+	"github.com/contextualize/contextualize/schemas"
 )
 
-// errNullOrder is the problem with a null in the order column.
-var errNullOrder = errors.New("expected an order value, found null")
+// This file decodes key columns of the types schemas.Usable accepts.
+//
+// A sequence id becomes a string: the key the job groups rows by, and the
+// id in messages and side outputs. The text is canonical for the column's
+// type, so equal ids give equal keys and distinct ids distinct keys:
+// integers and decimals in base 10 (decimals with their scale's digits),
+// strings and binary as they are, UUIDs as 8-4-4-4-12 lowercase hex, dates
+// as 2006-01-02, timestamps as 2006-01-02T15:04:05.999999999 (with a Z when
+// adjusted to UTC).
+//
+// An order value becomes an int64 that sorts like the value: integers,
+// dates, times and timestamps in their own units, decimals unscaled,
+// uint64 through schemas.Uint64Key and floats through schemas.FloatKey.
 
-// keyString is the sequence id of row i as a string, for grouping and
-// messages. ok is false for a null id.
-func keyString(a arrow.Array, i int) (string, bool) {
+// ratherRuns reports whether parquetio.ReadRuns gives the canonical text
+// of c's ids (it formats strings, binary and signed integers as we do).
+func ratherRuns(c parquetio.ColumnInfo) bool {
+	if c.Kind != parquetio.Scalar {
+		return false
+	}
+	switch c.Elem {
+	case parquetio.String, parquetio.Binary, parquetio.Int32, parquetio.Int64:
+		return true
+	}
+	return false
+}
+
+// idRuns finds where the id changes in a column read by ReadColumn: the
+// rows where runs start and their ids. nullRow is the first null id (-1
+// without), at which it stops.
+func idRuns(a arrow.Array, c parquetio.ColumnInfo) (starts []int, keys []string, nullRow int) {
+	prev := ""
+	for row := 0; row < a.Len(); row++ {
+		k, ok := idText(a, row, c)
+		if !ok {
+			return starts, keys, row
+		}
+		if row == 0 || k != prev {
+			starts = append(starts, row)
+			keys = append(keys, k)
+			prev = k
+		}
+	}
+	return starts, keys, -1
+}
+
+// idText is the id of row i as canonical text; ok is false for a null.
+func idText(a arrow.Array, i int, c parquetio.ColumnInfo) (string, bool) {
 	if a.IsNull(i) {
 		return "", false
 	}
-	switch c := a.(type) {
+	switch v := a.(type) {
 	case *array.String:
-		return c.Value(i), true
+		return strings.Clone(v.Value(i)), true
 	case *array.LargeString:
-		return c.Value(i), true
+		return strings.Clone(v.Value(i)), true
 	case *array.Binary:
-		return string(c.Value(i)), true
+		if c.Elem == parquetio.Decimal {
+			return decimalText(signedBig(v.Value(i)), c.Scale), true
+		}
+		return string(v.Value(i)), true
+	case *array.FixedSizeBinary:
+		switch c.Elem {
+		case parquetio.UUID:
+			return uuidText(v.Value(i)), true
+		case parquetio.Decimal:
+			return decimalText(signedBig(v.Value(i)), c.Scale), true
+		}
+		return string(v.Value(i)), true
 	case *array.Int64:
-		return strconv.FormatInt(c.Value(i), 10), true
+		return intText(v.Value(i), c), true
 	case *array.Int32:
-		return strconv.FormatInt(int64(c.Value(i)), 10), true
+		return intText(int64(v.Value(i)), c), true
+	case *array.Uint32:
+		return strconv.FormatUint(uint64(v.Value(i)), 10), true
+	case *array.Uint64:
+		return strconv.FormatUint(v.Value(i), 10), true
+	case *array.Date32:
+		return v.Value(i).ToTime().Format(time.DateOnly), true
+	case *array.Timestamp:
+		return timestampText(int64(v.Value(i)), c), true
 	}
 	return a.ValueStr(i), true
 }
 
-// orderValues converts an order column (integers, timestamps, dates) to
-// int64 in its own units.
-func orderValues(a arrow.Array) ([]int64, int, error) {
+func intText(v int64, c parquetio.ColumnInfo) string {
+	if c.Elem == parquetio.Decimal {
+		return decimalText(big.NewInt(v), c.Scale)
+	}
+	return strconv.FormatInt(v, 10)
+}
+
+// signedBig reads a big-endian two's complement integer.
+func signedBig(b []byte) *big.Int {
+	n := new(big.Int).SetBytes(b)
+	if len(b) > 0 && b[0]&0x80 != 0 {
+		n.Sub(n, new(big.Int).Lsh(big.NewInt(1), uint(8*len(b))))
+	}
+	return n
+}
+
+// decimalText writes an unscaled integer with scale digits after the point.
+func decimalText(n *big.Int, scale int) string {
+	s := n.String()
+	if scale <= 0 {
+		return s + strings.Repeat("0", -scale)
+	}
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	if len(s) <= scale {
+		s = strings.Repeat("0", scale-len(s)+1) + s
+	}
+	s = s[:len(s)-scale] + "." + s[len(s)-scale:]
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
+
+func uuidText(b []byte) string {
+	if len(b) != 16 {
+		return hex.EncodeToString(b)
+	}
+	h := hex.EncodeToString(b)
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+func timestampText(v int64, c parquetio.ColumnInfo) string {
+	var t time.Time
+	switch c.TimeUnit {
+	case "s":
+		t = time.Unix(v, 0)
+	case "ms":
+		t = time.UnixMilli(v)
+	case "us":
+		t = time.UnixMicro(v)
+	default:
+		t = time.Unix(0, v)
+	}
+	s := t.UTC().Format("2006-01-02T15:04:05.999999999")
+	if c.UTC {
+		s += "Z"
+	}
+	return s
+}
+
+// badValue is an order value that is not one: its row and what it is.
+type badValue struct {
+	row   int // -1: none
+	found string
+}
+
+// orderKeys converts an order column read by ReadColumn to int64 keys (see
+// the top of the file). A null, a NaN, a non-finite float when the values
+// are times (finite), or a decimal wider than int64 stops it at that row.
+func orderKeys(a arrow.Array, finite bool) ([]int64, badValue) {
 	if a.NullN() == 0 {
 		switch c := a.(type) {
 		case *array.Int64:
 			// The values are a Go slice the reader made for this array
 			// alone (no allocator frees it), so they are taken, not copied.
-			return c.Int64Values(), -1, nil
+			return c.Int64Values(), badValue{row: -1}
 		case *array.Timestamp:
 			vals := c.TimestampValues()
 			out := make([]int64, len(vals))
 			for i, v := range vals {
 				out[i] = int64(v)
 			}
-			return out, -1, nil
+			return out, badValue{row: -1}
 		}
 	}
 	out := make([]int64, a.Len())
 	for i := range out {
 		if a.IsNull(i) {
-			return nil, i, errNullOrder
+			return nil, badValue{i, "null"}
 		}
-		switch c := a.(type) {
-		case *array.Int64:
-			out[i] = c.Value(i)
-		case *array.Int32:
-			out[i] = int64(c.Value(i))
-		case *array.Timestamp:
-			out[i] = int64(c.Value(i))
-		case *array.Date32:
-			out[i] = int64(c.Value(i))
-		case *array.Date64:
-			out[i] = int64(c.Value(i))
-		case *array.Uint32:
-			out[i] = int64(c.Value(i))
-		case *array.Uint64:
-			out[i] = int64(c.Value(i))
-		default:
-			return nil, i, fmt.Errorf("expected an integer, timestamp or date order column, found %s", a.DataType())
+		var ok bool
+		out[i], ok = orderKey(a, i)
+		if !ok {
+			return nil, badValue{i, a.ValueStr(i)}
+		}
+		if finite {
+			if f, isFloat := floatAt(a, i); isFloat && (math.IsInf(f, 0) || math.IsNaN(f)) {
+				return nil, badValue{i, a.ValueStr(i) + " (a time must be finite)"}
+			}
 		}
 	}
-	return out, -1, nil
+	return out, badValue{row: -1}
 }
 
-// clone copies a key out of a reused Arrow buffer.
-func clone(s string) string { return strings.Clone(s) }
+// orderKey is the key of row i (not null); ok is false for a NaN or a
+// decimal beyond int64.
+func orderKey(a arrow.Array, i int) (int64, bool) {
+	switch c := a.(type) {
+	case *array.Int64:
+		return c.Value(i), true
+	case *array.Int32:
+		return int64(c.Value(i)), true
+	case *array.Uint32:
+		return int64(c.Value(i)), true
+	case *array.Uint64:
+		return schemas.Uint64Key(c.Value(i)), true
+	case *array.Timestamp:
+		return int64(c.Value(i)), true
+	case *array.Date32:
+		return int64(c.Value(i)), true
+	case *array.Time32:
+		return int64(c.Value(i)), true
+	case *array.Time64:
+		return int64(c.Value(i)), true
+	case *array.Float64:
+		return floatKey(c.Value(i))
+	case *array.Float32:
+		return floatKey(float64(c.Value(i)))
+	case *array.FixedSizeBinary:
+		return decimalKey(c.Value(i))
+	case *array.Binary:
+		return decimalKey(c.Value(i))
+	}
+	return 0, false
+}
+
+func floatAt(a arrow.Array, i int) (float64, bool) {
+	switch c := a.(type) {
+	case *array.Float64:
+		return c.Value(i), true
+	case *array.Float32:
+		return float64(c.Value(i)), true
+	}
+	return 0, false
+}
+
+func floatKey(f float64) (int64, bool) {
+	if math.IsNaN(f) {
+		return 0, false
+	}
+	return schemas.FloatKey(f), true
+}
+
+// decimalKey reads an unscaled big-endian decimal that fits in an int64.
+func decimalKey(b []byte) (int64, bool) {
+	n := signedBig(b)
+	if !n.IsInt64() {
+		return 0, false
+	}
+	return n.Int64(), true
+}
+
+// timeKeys converts, in place, the raw values ReadListInt64 gives for a
+// nested time column of type c to order keys. It returns the index of the
+// first value that is not a time (NaN, or ±Inf when finite) and its text,
+// or -1.
+func timeKeys(vals []int64, c parquetio.ColumnInfo, finite bool) (int, string) {
+	switch c.Elem {
+	case parquetio.Uint64:
+		for i, v := range vals {
+			vals[i] = schemas.Uint64Key(uint64(v))
+		}
+	case parquetio.Float32, parquetio.Float64:
+		for i, v := range vals {
+			f := math.Float64frombits(uint64(v))
+			if math.IsNaN(f) || (finite && math.IsInf(f, 0)) {
+				return i, strconv.FormatFloat(f, 'g', -1, 64)
+			}
+			vals[i] = schemas.FloatKey(f)
+		}
+	}
+	return -1, ""
+}
+
+// FloatTimes decodes the order values a Computer receives for a float
+// order column (schemas.FloatOrder) into dst.
+func FloatTimes(dst []float64, t []int64) []float64 {
+	dst = dst[:0]
+	for _, k := range t {
+		dst = append(dst, schemas.KeyFloat(k))
+	}
+	return dst
+}

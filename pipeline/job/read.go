@@ -50,6 +50,9 @@ func (r *run) readRowGroup(i int) (*rowGroup, error) {
 		putSlab(*slab) // unused, or outgrown (a footer that undercounts)
 	}
 	if err != nil {
+		if keyErr == nil {
+			r.nameSequence(i, err, &keys)
+		}
 		r.releaseKeys(&keys)
 		return nil, err
 	}
@@ -68,13 +71,15 @@ func (r *run) readRowGroup(i int) (*rowGroup, error) {
 		}
 		return g, nil
 	}
-	if keyErr != nil || keys.badOrder != nil {
+	if keyErr != nil || keys.bad.row >= 0 {
 		r.releaseKeys(&keys)
 		r.release(g)
 		if keyErr != nil {
 			return nil, keyErr
 		}
-		return nil, r.dataError(g, keys.badRow, r.det.Order.Name, "an integer, timestamp or date order value", keys.badOrder.Error())
+		err := r.dataError(g, keys.bad.row, r.det.Order.Name, r.orderWant(), keys.bad.found)
+		err.Sequence = runKey(keys.starts, keys.keys, keys.bad.row)
+		return nil, err
 	}
 	g.starts, g.keys, g.order, g.pooledOrder = keys.starts, keys.keys, keys.order, keys.pooled
 	return g, nil
@@ -86,8 +91,7 @@ type longKeys struct {
 	keys     []string // the id at each start
 	order    []int64  // the order value of each row; nil without an order column
 	pooled   bool     // order came from the slab pool
-	badOrder error    // an order value that is not one (at badRow)
-	badRow   int
+	bad      badValue // an order value that is not one (bad.row -1: none)
 }
 
 // releaseKeys gives back a pooled order slice that will not be used.
@@ -104,6 +108,7 @@ func (r *run) releaseKeys(k *longKeys) {
 // for the values). It touches nothing else of the run. An error in the ids
 // is reported before one in the order column, whatever finished first.
 func (r *run) readLongKeys(i int, k *longKeys) error {
+	k.bad.row = -1
 	if r.file.RowGroupRows(i) == 0 {
 		return nil
 	}
@@ -125,12 +130,70 @@ func (r *run) readIDs(i int, k *longKeys) error {
 		k.starts, k.keys = []int{0}, []string{""} // the whole file is one sequence
 		return nil
 	}
-	starts, keys, err := r.file.ReadRuns(i, r.det.Sequence.Name)
+	c := *r.det.Sequence
+	if ratherRuns(c) {
+		starts, keys, err := r.file.ReadRuns(i, c.Name)
+		if err != nil {
+			return err
+		}
+		k.starts, k.keys = starts, keys
+		return nil
+	}
+	a, err := r.file.ReadColumn(i, c.Name)
 	if err != nil {
 		return err
 	}
+	defer a.Release()
+	starts, keys, null := idRuns(a, c)
+	if null >= 0 {
+		return &parquetio.DataError{File: r.file.Path(), RowGroup: i, Row: r.file.RowGroupFirstRow(i) + int64(null),
+			Column: c.Name, Expected: "a sequence id", Found: "null"}
+	}
 	k.starts, k.keys = starts, keys
 	return nil
+}
+
+// runKey is the id of the run holding row (nil runs: "").
+func runKey(starts []int, keys []string, row int) string {
+	k := ""
+	for j, s := range starts {
+		if s > row {
+			break
+		}
+		k = keys[j]
+	}
+	return k
+}
+
+// nameSequence adds the sequence id to a data error of the value column
+// that names a row of row group i: the long layout's runs tell it, the
+// nested layout's id column holds it.
+func (r *run) nameSequence(i int, err error, k *longKeys) {
+	var de *parquetio.DataError
+	if r.det.Sequence == nil || !errors.As(err, &de) || de.Row < 0 || de.Sequence != "" {
+		return
+	}
+	row := int(de.Row - r.file.RowGroupFirstRow(i))
+	if r.det.Layout == schemas.Long {
+		de.Sequence = runKey(k.starts, k.keys, row)
+		return
+	}
+	a, rerr := r.file.ReadColumn(i, r.det.Sequence.Name)
+	if rerr != nil {
+		return
+	}
+	defer a.Release()
+	if row >= 0 && row < a.Len() {
+		de.Sequence, _ = idText(a, row, *r.det.Sequence)
+	}
+}
+
+// orderWant is what an order (or time) value must be, for messages.
+func (r *run) orderWant() string {
+	if r.spec.NeedsTime {
+		return "a finite order value (a time for --bandwidth)"
+	}
+	return "an order value"
 }
 
 // readOrder fills k.order (pooled when it can be), or k.badOrder.
@@ -149,7 +212,7 @@ func (r *run) readOrder(i int, k *longKeys) error {
 				k.order, k.pooled = vals, false
 			}
 			if nulls > 0 {
-				k.badRow, k.badOrder = first, errNullOrder
+				k.bad = badValue{first, "null"}
 			}
 			return nil
 		case !errors.Is(err, parquetio.ErrNotInt64):
@@ -163,7 +226,7 @@ func (r *run) readOrder(i int, k *longKeys) error {
 		return err
 	}
 	defer a.Release()
-	k.order, k.badRow, k.badOrder = orderValues(a)
+	k.order, k.bad = orderKeys(a, r.spec.NeedsTime)
 	return nil
 }
 
@@ -185,11 +248,11 @@ func (r *run) readRowKeys(g *rowGroup) error {
 	defer a.Release()
 	g.keys = make([]string, a.Len())
 	for row := range g.keys {
-		k, ok := keyString(a, row)
+		k, ok := idText(a, row, *r.det.Sequence)
 		if !ok {
 			k = strconv.FormatInt(g.chunk.FirstRow+int64(row), 10)
 		}
-		g.keys[row] = clone(k)
+		g.keys[row] = k
 	}
 	return nil
 }
@@ -206,14 +269,29 @@ func (r *run) readTimes(g *rowGroup) error {
 	for row := 0; row < g.rows(); row++ {
 		n, m := offs[row+1]-offs[row], g.chunk.Offsets[row+1]-g.chunk.Offsets[row]
 		if n != m {
-			return r.dataError(g, row, col, sprintf("%d times, one per value of %q", m, r.det.Value.Name), sprintf("%d", n))
+			return r.nestedError(g, row, col, sprintf("%d times, one per value of %q", m, r.det.Value.Name), sprintf("%d", n))
 		}
+	}
+	if bad, found := timeKeys(vals, *r.det.Time, r.spec.NeedsTime); bad >= 0 {
+		row := 0
+		for int64(bad) >= offs[row+1] {
+			row++
+		}
+		return r.nestedError(g, row, col, sprintf("a time at index %d of the list", int64(bad)-offs[row]), found)
 	}
 	g.order = vals
 	return nil
 }
 
-func (r *run) dataError(g *rowGroup, row int, col, expected, found string) error {
+// nestedError is a data error in row of a nested row group, naming the
+// row's sequence id when the file has one.
+func (r *run) nestedError(g *rowGroup, row int, col, expected, found string) error {
+	err := r.dataError(g, row, col, expected, found)
+	r.nameSequence(g.index, err, nil)
+	return err
+}
+
+func (r *run) dataError(g *rowGroup, row int, col, expected, found string) *parquetio.DataError {
 	rowIdx := int64(-1)
 	if row >= 0 {
 		rowIdx = g.chunk.FirstRow + int64(row)
