@@ -87,11 +87,11 @@ func (r *run) readRowGroup(i int) (*rowGroup, error) {
 
 // longKeys is what readLongKeys finds in a row group of the long layout.
 type longKeys struct {
-	starts   []int    // rows where a new sequence id begins
-	keys     []string // the id at each start
-	order    []int64  // the order value of each row; nil without an order column
-	pooled   bool     // order came from the slab pool
-	bad      badValue // an order value that is not one (bad.row -1: none)
+	starts []int    // rows where a new sequence id begins
+	keys   []string // the id at each start
+	order  []int64  // the order value of each row; nil without an order column
+	pooled bool     // order came from the slab pool
+	bad    badValue // an order value that is not one (bad.row -1: none)
 }
 
 // releaseKeys gives back a pooled order slice that will not be used.
