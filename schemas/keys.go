@@ -3,6 +3,8 @@ package schemas
 import (
 	"fmt"
 	"math"
+	"math/big"
+	"strings"
 
 	"github.com/contextualize/contextualize/io/parquetio"
 )
@@ -163,10 +165,11 @@ func OrderUnits(c parquetio.ColumnInfo) Units {
 }
 
 // Bandwidth converts a --bandwidth (a duration in nanoseconds when
-// isDuration, else a plain number) to the units of det's order or time
-// column. A duration needs a date, time or timestamp column; a number
-// needs any other order type (in the column's own units).
-func Bandwidth(det Detected, isDuration bool, nanos int64, number float64) (float64, error) {
+// isDuration, else the text of a plain number) to the units of det's order
+// or time column. A duration needs a date, time or timestamp column; a
+// number needs any other order type (in the column's own units: for a
+// decimal, shifted by its scale exactly, then rounded once).
+func Bandwidth(det Detected, isDuration bool, nanos int64, number string) (float64, error) {
 	col := det.Order
 	if det.Layout == Nested {
 		col = det.Time
@@ -185,7 +188,15 @@ func Bandwidth(det Detected, isDuration bool, nanos int64, number float64) (floa
 	case isDuration:
 		return float64(nanos) / u.NanosPerUnit, nil
 	}
-	return number * u.PerNumber, nil
+	r, ok := new(big.Rat).SetString(strings.TrimSpace(number))
+	if !ok {
+		return 0, fmt.Errorf("parsing --bandwidth: expected a number, found %q", number)
+	}
+	if col.Elem == parquetio.Decimal {
+		r.Mul(r, new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(col.Scale)), nil)))
+	}
+	h, _ := r.Float64()
+	return h, nil
 }
 
 // FloatKey maps a float64 to an int64 with the same order (-0 before +0):

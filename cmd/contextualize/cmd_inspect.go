@@ -61,6 +61,8 @@ type fileReport struct {
 	SeqColumn string     `json:"sequence_column,omitempty"`
 	OrderCol  string     `json:"order_column,omitempty"`
 	TimeCol   string     `json:"time_column,omitempty"`
+	// Keys are the columns taken, or named, as keys: type and usability.
+	Keys []schemas.KeyColumn `json:"key_columns,omitempty"`
 }
 
 // physical is one leaf column of the Parquet schema.
@@ -188,8 +190,10 @@ func inspectFile(path string, opts schemas.Options) (*fileReport, error) {
 	}
 	det, err := schemas.Detect(path, f.Columns(), opts)
 	if err != nil {
+		rep.Keys = schemas.KeyColumns(f.Columns(), opts, nil)
 		return fail(err)
 	}
+	rep.Keys = schemas.KeyColumns(f.Columns(), opts, &det)
 	rep.Layout, rep.Reason, rep.Value, rep.Type, rep.D = string(det.Layout), det.Reason, det.Value.Name, det.Value.Elem.String(), det.D
 	if det.Sequence != nil {
 		rep.SeqColumn = det.Sequence.Name
@@ -276,6 +280,9 @@ func describeColumn(c parquetio.ColumnInfo) string {
 	if c.TimeUnit != "" {
 		parts = append(parts, "["+c.TimeUnit+"]")
 	}
+	if c.Elem == parquetio.Decimal {
+		parts = append(parts, fmt.Sprintf("(%d,%d)", c.Precision, c.Scale))
+	}
 	if c.ListFlavor != "" {
 		parts = append(parts, "("+c.ListFlavor+")")
 	}
@@ -300,6 +307,7 @@ func (r *fileReport) print(w io.Writer) {
 	for _, c := range r.Columns {
 		fmt.Fprintf(w, "    %-20s %s\n", c.Name, c.Type)
 	}
+	printKeys(w, r.Keys)
 	if r.Error != "" {
 		fmt.Fprintf(w, "  error:      %s\n", r.Error)
 		return
@@ -317,4 +325,22 @@ func (r *fileReport) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  keys:       %s\n", strings.Join(keys, ", "))
 	fmt.Fprintf(w, "  sequences:  %d\n", r.Sequences)
+}
+
+// printKeys lists the key columns: role, type and whether they are usable.
+func printKeys(w io.Writer, keys []schemas.KeyColumn) {
+	if len(keys) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "  key columns:\n")
+	for _, k := range keys {
+		state := "usable"
+		switch {
+		case !k.Usable:
+			state = "not usable: " + k.Note
+		case k.Used:
+			state = "usable, used"
+		}
+		fmt.Fprintf(w, "    %-20s %-12s %-22s %s\n", k.Name, k.Role, k.Type, state)
+	}
 }

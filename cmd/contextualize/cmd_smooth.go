@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
 	"time"
@@ -70,7 +71,7 @@ func smoothBatch(c *cli.Command) (batchRun, error) {
 		if !bw.set {
 			return smoother{shared}, nil
 		}
-		h, err := schemas.Bandwidth(det, bw.duration > 0, bw.duration.Nanoseconds(), bw.number)
+		h, err := schemas.Bandwidth(det, bw.duration > 0, bw.duration.Nanoseconds(), c.String("bandwidth"))
 		if err != nil {
 			return nil, err
 		}
@@ -142,7 +143,7 @@ func parseBandwidth(s string) (bandwidth, error) {
 		return bandwidth{}, nil
 	}
 	if v, err := strconv.ParseFloat(s, 64); err == nil {
-		if !(v > 0) || math.IsInf(v, 0) {
+		if _, ok := new(big.Rat).SetString(s); !ok || math.IsInf(v, 0) || math.IsNaN(v) || v <= 0 {
 			return bandwidth{}, fmt.Errorf("parsing --bandwidth: expected a finite positive value, found %q", s)
 		}
 		return bandwidth{set: true, number: v}, nil

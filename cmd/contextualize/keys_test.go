@@ -1,0 +1,226 @@
+package main
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/contextualize/contextualize/io/parquetio"
+)
+
+// keysDir holds the key-type fixtures written by DuckDB and polars
+// (scripts/keys/make_fixtures.mjs).
+var keysDir = filepath.Join("..", "..", "testdata", "keys")
+
+// keyCase runs smooth on one fixture twice: with the typed key columns and
+// with the same keys as int64 (ref_seq, ref_pos, with the bandwidth scaled
+// alike). The outputs must be equal to the bit.
+type keyCase struct {
+	name  string
+	file  string
+	typed []string
+	ref   []string
+}
+
+func keyCases() []keyCase {
+	var cases []keyCase
+	refSeq := []string{"--sequence-column", "ref_seq", "--order-column", "ref_pos"}
+	// Sequence ids of every type (DuckDB), ordered by the int64 position.
+	for _, id := range []string{"id_u32", "id_u64", "id_u8", "id_u16", "id_i8", "id_i16", "id_uuid",
+		"id_dec9", "id_dec18", "id_dec38", "id_date", "id_ts", "id_tstz", "id_str", "id_blob"} {
+		cases = append(cases, keyCase{"duckdb " + id, "duckdb_ids.parquet",
+			[]string{"--sequence-column", id, "--order-column", "ref_pos"}, refSeq})
+	}
+	// Order columns of every type (DuckDB), positional and as times: the
+	// bandwidth is 3 steps of ref_pos in each column's units.
+	orders := map[string]string{
+		"ord_i32": "3", "ord_i16": "3", "ord_u8": "3", "ord_u16": "3", "ord_u32": "3", "ord_u64": "3",
+		"ord_f64": "0.75", "ord_f32": "0.75", "ord_dec9": "0.03", "ord_dec18": "0.003", "ord_dec38": "0.0003",
+		"ord_date": "72h", "ord_time": "3s", "ord_ts": "3m", "ord_ts_ms": "3m", "ord_ts_ns": "3m",
+		"ord_ts_s": "3m", "ord_tstz": "3m",
+	}
+	for ord, bw := range orders {
+		cases = append(cases,
+			keyCase{"duckdb " + ord, "duckdb_orders.parquet", []string{"--order-column", ord}, []string{"--order-column", "ref_pos"}},
+			keyCase{"duckdb " + ord + " bandwidth", "duckdb_orders.parquet",
+				[]string{"--order-column", ord, "--bandwidth", bw}, []string{"--order-column", "ref_pos", "--bandwidth", "3"}})
+	}
+	// polars timestamps in ms, us and ns, naive and with time zones, dates
+	// and floats, as times.
+	for ord, bw := range map[string]string{"ts_ms": "3m", "ts_us": "180s", "ts_ns": "3m", "ts_ms_utc": "3m",
+		"ts_us_paris": "3m", "ts_ns_ny": "3m", "day": "72h", "f64": "0.75"} {
+		cases = append(cases, keyCase{"polars " + ord, "polars_times.parquet",
+			[]string{"--order-column", ord, "--bandwidth", bw}, []string{"--order-column", "ref_pos", "--bandwidth", "3"}})
+	}
+	// Default column names, typed as the writers type them.
+	cases = append(cases,
+		keyCase{"duckdb uint32 id and double position next to a list", "duckdb_defaults_list.parquet", nil, refSeq},
+		keyCase{"duckdb uuid series with a time order", "duckdb_uuid_time.parquet", []string{"--bandwidth", "90s"},
+			append([]string{"--bandwidth", "3"}, refSeq...)},
+		keyCase{"polars rank and row index", "polars_rank_rowindex.parquet", nil, refSeq},
+		keyCase{"polars hash and cumcount", "polars_hash_cumcount.parquet", nil, refSeq},
+		keyCase{"polars float position next to a list", "polars_float_position_list.parquet", []string{"--bandwidth", "0.75"},
+			[]string{"--order-column", "ref_pos", "--bandwidth", "3"}},
+	)
+	return cases
+}
+
+func TestKeyTypesMatchInt64Keys(t *testing.T) {
+	for _, tc := range keyCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			in := filepath.Join(keysDir, tc.file)
+			got := smoothValues(t, in, tc.typed)
+			want := smoothValues(t, in, tc.ref)
+			if len(got) != len(want) || len(got) == 0 {
+				t.Fatalf("%d output values, want %d", len(got), len(want))
+			}
+			for i := range want {
+				if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+					t.Fatalf("value %d = %v, with int64 keys %v", i, got[i], want[i])
+				}
+			}
+			if same(got, inputValues(t, in)) {
+				t.Fatal("the output equals the input: nothing was smoothed")
+			}
+		})
+	}
+}
+
+// smoothValues runs smooth --sigma 1.5 with args and returns the output's
+// values, flattened.
+func smoothValues(t *testing.T, in string, args []string) []float64 {
+	t.Helper()
+	out := t.TempDir()
+	full := append([]string{"smooth", "--sigma", "1.5", "-o", out}, args...)
+	r := runCLI(t, nil, append(full, in)...)
+	if r.code != 0 {
+		t.Fatalf("%v: exit %d: %s", args, r.code, r.stderr)
+	}
+	return inputValues(t, filepath.Join(out, filepath.Base(in)))
+}
+
+// inputValues reads the value column (value, else embedding) flattened.
+func inputValues(t *testing.T, path string) []float64 {
+	t.Helper()
+	f, err := parquetio.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	col := "value"
+	if _, ok := f.Column(col); !ok {
+		col = "embedding"
+	}
+	var vals []float64
+	for rg := 0; rg < f.NumRowGroups(); rg++ {
+		c, err := f.ReadValues(rg, parquetio.ReadSpec{Column: col}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Values.F32 != nil {
+			vals = append(vals, toF64(c.Values.F32)...)
+		} else {
+			vals = append(vals, c.Values.F64...)
+		}
+	}
+	return vals
+}
+
+func same(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestUnusableKeyColumns: a key column that cannot be used fails its file
+// (exit 3, naming the file, the column and the type; the good input next to
+// it is written), and a column a flag names in no input is a usage error
+// before anything is written (exit 2).
+func TestUnusableKeyColumns(t *testing.T) {
+	good := filepath.Join(keysDir, "duckdb_orders.parquet")
+	tests := []struct {
+		name   string
+		file   string
+		args   []string
+		code   int
+		stderr []string
+		single bool
+	}{
+		{"ISO string timestamp", "bad_iso_string_timestamp.parquet", nil, 3, []string{"bad_iso_string_timestamp.parquet", `column "timestamp"`, "found string"}, false},
+		{"double id", "bad_double_id.parquet", nil, 3, []string{"bad_double_id.parquet", `column "sequence_id"`, "found float64"}, false},
+		{"bool position next to a list", "bad_bool_position.parquet", nil, 3, []string{"bad_bool_position.parquet", `column "position"`, "found bool"}, false},
+		{"bool position named by the flag", "bad_bool_position.parquet", []string{"--order-column", "position"}, 3, []string{`column "position"`, "--order-column", "found bool"}, true},
+		{"null order", "bad_null_order.parquet", nil, 3, []string{"bad_null_order.parquet", "row 12", `sequence "2"`, `column "position"`, "expected an order value, found null"}, false},
+		{"NaN order", "bad_nan_order.parquet", nil, 3, []string{"bad_nan_order.parquet", "row 30", `sequence "seq-3"`, "found NaN"}, false},
+		{"NaN time", "bad_nan_order.parquet", []string{"--bandwidth", "2"}, 3, []string{"row 30", `sequence "seq-3"`, "found NaN"}, true},
+		{"flag column in one input only", "duckdb_ids.parquet", []string{"--order-column", "ord_f64"}, 3, []string{"duckdb_ids.parquet", `column "ord_f64"`, "no such column"}, false},
+		{"flag column in no input", "duckdb_ids.parquet", []string{"--order-column", "nope"}, 2, []string{"--order-column nope", "no input has this column"}, false},
+		{"duration bandwidth on a float order", "polars_float_position_list.parquet", []string{"--bandwidth", "5m"}, 3, []string{`column "position"`, "duration", "float64"}, true},
+		{"number bandwidth on a timestamp", "polars_times.parquet", []string{"--order-column", "ts_us", "--bandwidth", "5"}, 3, []string{`column "ts_us"`, "a plain number"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := t.TempDir()
+			args := append([]string{"smooth", "--sigma", "1.5", "-o", out}, tt.args...)
+			inputs := []string{filepath.Join(keysDir, tt.file), good}
+			if tt.single {
+				inputs = inputs[:1] // the good file lacks the column too
+			}
+			r := runCLI(t, nil, append(args, inputs...)...)
+			if r.code != tt.code {
+				t.Fatalf("exit %d, want %d:\n%s", r.code, tt.code, r.stderr)
+			}
+			for _, s := range tt.stderr {
+				if !strings.Contains(r.stderr, s) {
+					t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
+				}
+			}
+			written := visibleFiles(t, out)
+			switch {
+			case tt.code == 2 && len(written) != 0:
+				t.Errorf("usage error, yet %v written", written)
+			case tt.code == 3 && len(inputs) == 2 && !contains(written, "duckdb_orders.parquet"):
+				t.Errorf("the good input was not written: %v", written)
+			}
+			for _, w := range written {
+				if w == tt.file {
+					t.Errorf("the bad input %s has an output", w)
+				}
+			}
+		})
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// TestInspectShowsKeyTypes: inspect names each key column's type and
+// whether it can be used.
+func TestInspectShowsKeyTypes(t *testing.T) {
+	r := runCLI(t, nil, "inspect", filepath.Join(keysDir, "polars_hash_cumcount.parquet"), filepath.Join(keysDir, "bad_bool_position.parquet"))
+	if r.code != 3 {
+		t.Errorf("inspect of a file with an unusable key: exit %d, want 3", r.code)
+	}
+	for _, s := range []string{"series_id", "uint64", "position", "uint32", "usable, used", "bool", "not usable"} {
+		if !strings.Contains(r.stdout, s) {
+			t.Errorf("inspect output lacks %q:\n%s", s, r.stdout)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(keysDir, "polars_hash_cumcount.parquet")); err != nil {
+		t.Fatal(err)
+	}
+}
