@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/contextualize/contextualize/io/parquetio"
+	"github.com/contextualize/contextualize/schemas"
 )
 
 // keysDir holds the key-type fixtures written by DuckDB and polars
@@ -53,6 +54,17 @@ func keyCases() []keyCase {
 		"ts_us_paris": "3m", "ts_ns_ny": "3m", "day": "72h", "f64": "0.75"} {
 		cases = append(cases, keyCase{"polars " + ord, "polars_times.parquet",
 			[]string{"--order-column", ord, "--bandwidth", bw}, []string{"--order-column", "ref_pos", "--bandwidth", "3"}})
+	}
+	// Nested time lists of every type, as times.
+	refTimes := []string{"--time-column", "ref_times", "--bandwidth", "3"}
+	for tc, bw := range map[string]string{"t_f64": "0.75", "t_f32": "0.75", "t_u32": "3", "t_u64": "3", "t_dec9": "0.03",
+		"t_dec18": "0.003", "t_date": "72h", "t_time": "3s", "t_ts_ms": "3m", "t_tstz": "3m"} {
+		cases = append(cases, keyCase{"duckdb nested " + tc, "duckdb_nested_times.parquet",
+			[]string{"--time-column", tc, "--bandwidth", bw}, refTimes})
+	}
+	for tc, bw := range map[string]string{"times": "3m", "f64": "0.75"} {
+		cases = append(cases, keyCase{"polars nested " + tc, "polars_nested_times.parquet",
+			[]string{"--time-column", tc, "--bandwidth", bw}, refTimes})
 	}
 	// Default column names, typed as the writers type them.
 	cases = append(cases,
@@ -109,13 +121,17 @@ func inputValues(t *testing.T, path string) []float64 {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	col := "value"
-	if _, ok := f.Column(col); !ok {
-		col = "embedding"
+	opt := schemas.Options{DefaultColumns: []string{"value", "embedding"}}
+	if _, ok := f.Column("ref_pos"); ok {
+		opt.OrderColumn = "ref_pos" // long
+	}
+	det, err := schemas.Detect(path, f.Columns(), opt)
+	if err != nil {
+		t.Fatal(err)
 	}
 	var vals []float64
 	for rg := 0; rg < f.NumRowGroups(); rg++ {
-		c, err := f.ReadValues(rg, parquetio.ReadSpec{Column: col}, nil)
+		c, err := f.ReadValues(rg, parquetio.ReadSpec{Column: det.Value.Name, Nesting: det.Nesting()}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -182,6 +198,9 @@ func TestUnusableKeyColumns(t *testing.T) {
 				if !strings.Contains(r.stderr, s) {
 					t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
 				}
+			}
+			if strings.Contains(r.stderr, "found expected") {
+				t.Errorf("garbled message:\n%s", r.stderr)
 			}
 			written := visibleFiles(t, out)
 			switch {

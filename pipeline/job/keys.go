@@ -1,6 +1,7 @@
 package job
 
 import (
+	"bytes"
 	"encoding/hex"
 	"math"
 	"math/big"
@@ -44,21 +45,53 @@ func ratherRuns(c parquetio.ColumnInfo) bool {
 
 // idRuns finds where the id changes in a column read by ReadColumn: the
 // rows where runs start and their ids. nullRow is the first null id (-1
-// without), at which it stops.
+// without), at which it stops. Values are compared as they are stored and
+// turned into text only where a run starts.
 func idRuns(a arrow.Array, c parquetio.ColumnInfo) (starts []int, keys []string, nullRow int) {
-	prev := ""
-	for row := 0; row < a.Len(); row++ {
-		k, ok := idText(a, row, c)
-		if !ok {
-			return starts, keys, row
-		}
-		if row == 0 || k != prev {
-			starts = append(starts, row)
-			keys = append(keys, k)
-			prev = k
+	same := sameAs(a)
+	if c.Elem == parquetio.Decimal && a.DataType().ID() == arrow.BINARY {
+		// Variable-width decimals may spell one value in several ways.
+		same = func(i, j int) bool {
+			return signedBig(a.(*array.Binary).Value(i)).Cmp(signedBig(a.(*array.Binary).Value(j))) == 0
 		}
 	}
+	for row := 0; row < a.Len(); row++ {
+		if a.IsNull(row) {
+			return starts, keys, row
+		}
+		if row > 0 && same(row-1, row) {
+			continue
+		}
+		k, _ := idText(a, row, c)
+		starts = append(starts, row)
+		keys = append(keys, k)
+	}
 	return starts, keys, -1
+}
+
+// sameAs returns an equality test on two (non-null) rows of a.
+func sameAs(a arrow.Array) func(i, j int) bool {
+	switch v := a.(type) {
+	case *array.Uint32:
+		return func(i, j int) bool { return v.Value(i) == v.Value(j) }
+	case *array.Uint64:
+		return func(i, j int) bool { return v.Value(i) == v.Value(j) }
+	case *array.Int32:
+		return func(i, j int) bool { return v.Value(i) == v.Value(j) }
+	case *array.Int64:
+		return func(i, j int) bool { return v.Value(i) == v.Value(j) }
+	case *array.Date32:
+		return func(i, j int) bool { return v.Value(i) == v.Value(j) }
+	case *array.Timestamp:
+		return func(i, j int) bool { return v.Value(i) == v.Value(j) }
+	case *array.FixedSizeBinary:
+		return func(i, j int) bool { return bytes.Equal(v.Value(i), v.Value(j)) }
+	case *array.Binary:
+		return func(i, j int) bool { return bytes.Equal(v.Value(i), v.Value(j)) }
+	case *array.String:
+		return func(i, j int) bool { return v.Value(i) == v.Value(j) }
+	}
+	return func(i, j int) bool { return a.ValueStr(i) == a.ValueStr(j) }
 }
 
 // idText is the id of row i as canonical text; ok is false for a null.

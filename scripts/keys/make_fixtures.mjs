@@ -116,6 +116,19 @@ await duck('duckdb_uuid_time.parquet', `
   ('00000000-0000-4000-8000-' || lpad(s::VARCHAR, 12, '0'))::UUID AS series_id,
   TIME '06:00:00' + to_seconds(pos * 30) AS timestamp, ${REF}`);
 
+// The nested layout: one series per row, its times as lists of every accepted type, in file
+// order (unsorted in odd sequences).
+const l = (expr) => `list(${expr} ORDER BY r)`;
+await db.run(`COPY (SELECT s::BIGINT AS series_id, ${l('value')} AS value, ${l('pos::BIGINT')} AS ref_times,
+  ${l('(pos / 4)::DOUBLE')} AS t_f64, ${l('(pos / 4)::FLOAT')} AS t_f32,
+  ${l('(pos + 3000000000)::UINTEGER')} AS t_u32, ${l('(pos::UBIGINT + 18000000000000000000::UBIGINT)')} AS t_u64,
+  ${l('(pos / 100)::DECIMAL(9,2)')} AS t_dec9, ${l('(pos / 1000)::DECIMAL(18,3)')} AS t_dec18,
+  ${l("DATE '2024-01-01' + pos::INTEGER")} AS t_date, ${l("TIME '00:00:00' + to_seconds(pos)")} AS t_time,
+  ${l("(TIMESTAMP '2024-03-01 00:00:00' + to_minutes(pos))::TIMESTAMP_MS")} AS t_ts_ms,
+  ${l("(TIMESTAMPTZ '2024-03-01 00:00:00+00' + to_minutes(pos))")} AS t_tstz
+  FROM base GROUP BY s ORDER BY s) TO '${path.join(OUT, 'duckdb_nested_times.parquet')}' (FORMAT parquet)`);
+console.log('wrote duckdb_nested_times.parquet');
+
 // Key columns that cannot be used: each is an error for its file.
 await duck('bad_iso_string_timestamp.parquet', `
   s::BIGINT AS series_id, strftime(TIMESTAMP '2024-03-01' + to_minutes(pos), '%Y-%m-%dT%H:%M:%S') AS timestamp, value`);
@@ -177,3 +190,13 @@ polars('polars_float_position_list.parquet', base.withColumns(
   pl.col('ref_pos').cast(pl.Float64).div(4).alias('position'),
   pl.concatList([pl.col('value'), pl.col('value').mul(-1)]).alias('embedding'),
 ));
+
+// The nested layout from polars: lists of ns timestamps with a time zone, and of Float64.
+polars('polars_nested_times.parquet', minutes
+  .withColumns(
+    pl.col('ms').cast(pl.Datetime('ms', 'UTC')).cast(pl.Datetime('ns', 'America/New_York')).alias('times'),
+    pl.col('ref_pos').cast(pl.Float64).div(4).alias('f64'),
+  )
+  .groupBy('name').agg(pl.col('value'), pl.col('times'), pl.col('f64'), pl.col('ref_pos').alias('ref_times'))
+  .sort('name')
+  .rename({ name: 'sequence_id' }));
