@@ -15,7 +15,9 @@ import (
 
 func TestIDText(t *testing.T) {
 	mem := memory.DefaultAllocator
-	info := func(e parquetio.ElemType) parquetio.ColumnInfo { return parquetio.ColumnInfo{Kind: parquetio.Scalar, Elem: e} }
+	info := func(e parquetio.ElemType) parquetio.ColumnInfo {
+		return parquetio.ColumnInfo{Kind: parquetio.Scalar, Elem: e}
+	}
 	dec := func(scale int) parquetio.ColumnInfo {
 		c := info(parquetio.Decimal)
 		c.Scale = scale
