@@ -243,3 +243,38 @@ func TestInspectShowsKeyTypes(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestAttendKeyTypes: attend groups and orders by typed keys as by int64
+// ones (polars UInt64 hash ids and UInt32 positions; DuckDB UInt32 ids and
+// DOUBLE positions next to a list column).
+func TestAttendKeyTypes(t *testing.T) {
+	refSeq := []string{"--sequence-column", "ref_seq", "--order-column", "ref_pos"}
+	for file, column := range map[string]string{"duckdb_defaults_list.parquet": "value", "polars_float_position_list.parquet": "embedding"} {
+		in := filepath.Join(keysDir, file)
+		run := func(args []string) []float64 {
+			out := t.TempDir()
+			full := append([]string{"attend", "--weights", "random", "--seed", "3", "--heads", "1", "--causal", "--column", column, "-o", out}, args...)
+			r := runCLI(t, nil, append(full, in)...)
+			if r.code != 0 {
+				t.Fatalf("%s %v: exit %d: %s", file, args, r.code, r.stderr)
+			}
+			return inputValues(t, filepath.Join(out, file))
+		}
+		got, want := run(nil), run(refSeq)
+		if len(got) == 0 || !sameBits(got, want) {
+			t.Errorf("%s: typed keys give %v, int64 keys %v", file, got[:min(6, len(got))], want[:min(6, len(want))])
+		}
+	}
+}
+
+func sameBits(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
+			return false
+		}
+	}
+	return true
+}
