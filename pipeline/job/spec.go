@@ -13,8 +13,10 @@ import (
 )
 
 // Computer is the math applied to one sequence at a time. src and dst hold
-// n elements of width d, element-major; t holds the n order values (time
-// units of the order column) when the computer asked for them, else nil.
+// n elements of width d, element-major; t holds the n order values as
+// int64 keys (see keys.go: the column's own units; decimals unscaled;
+// uint64 offset by 2^63; floats as schemas.FloatKey, decoded by
+// FloatTimes) when the computer asked for them, else nil.
 // dst may be src itself (the job computes in place to halve memory).
 // Implementations must be safe for concurrent use.
 type Computer interface {
