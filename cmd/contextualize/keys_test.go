@@ -288,3 +288,23 @@ func sameBits(a, b []float64) bool {
 	}
 	return true
 }
+
+// TestMessagesNameTheSequence: a ragged vector's error names the sequence
+// id as well as the row, in both layouts.
+func TestMessagesNameTheSequence(t *testing.T) {
+	interop := filepath.Join("..", "..", "testdata", "interop")
+	for file, want := range map[string][]string{
+		"bad_ragged.parquet":        {"row 5", `sequence "seq-2"`, `column "embedding"`, "expected a vector of 8 float32 values, found 5"},
+		"bad_nested_ragged.parquet": {"row 1", `sequence "doc-1"`, `column "embedding"`, "found 7"},
+	} {
+		r := runCLI(t, nil, "smooth", "--sigma", "2", "-o", t.TempDir(), filepath.Join(interop, file))
+		if r.code != 3 {
+			t.Errorf("%s: exit %d, want 3: %s", file, r.code, r.stderr)
+		}
+		for _, w := range want {
+			if !strings.Contains(r.stderr, w) {
+				t.Errorf("%s: stderr lacks %q:\n%s", file, w, r.stderr)
+			}
+		}
+	}
+}
