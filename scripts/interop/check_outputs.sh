@@ -12,6 +12,8 @@
 #      mha_d32_h4.safetensors --heads 4` on tokens.parquet and tokens_nested.parquet, with
 #      `--compression snappy` and `--row-group-rows 100` variants; `smooth --sigma 2` on
 #      long_unordered_positions.parquet and long_rowgroups.parquet;
+#   3. `smooth --sigma 2` on testdata/keys fixtures with UUID, DECIMAL(38,4), UBIGINT, DOUBLE,
+#      TIME, TIMESTAMPTZ and polars UInt32/UInt64/tz-aware key columns;
 # then `node check_outputs.mjs` compares every (input, output) pair with DuckDB (@duckdb/node-api,
 # pinned in package-lock.json). Needs Go and Node >= 18, and `npm ci` done in scripts/interop.
 #
@@ -112,6 +114,24 @@ for f in long_unordered_positions long_rowgroups; do
   tool_run "sigma2_$f" smooth "$fixtures/$f.parquet" embedding - sequence_id position zstd - \
     smooth --sigma 2 --column embedding
 done
+
+# key columns of every type (testdata/keys, from DuckDB and polars): typed ids and order columns
+# group and order the sequences, and pass through intact (UUID, DECIMAL, TIME, unsigned, tz)
+keys="$root/testdata/keys"
+tool_run sigma2_keys_uuid_ids smooth "$keys/duckdb_ids.parquet" value - id_uuid ref_pos zstd - \
+  smooth --sigma 2 --sequence-column id_uuid --order-column ref_pos
+tool_run sigma2_keys_dec38_ids smooth "$keys/duckdb_ids.parquet" value - id_dec38 ref_pos zstd - \
+  smooth --sigma 2 --sequence-column id_dec38 --order-column ref_pos
+for o in ord_u64 ord_f64 ord_dec38 ord_time ord_tstz; do
+  tool_run "sigma2_keys_$o" smooth "$keys/duckdb_orders.parquet" value - sequence_id "$o" zstd - \
+    smooth --sigma 2 --order-column "$o"
+done
+tool_run sigma2_keys_defaults_list smooth "$keys/duckdb_defaults_list.parquet" value - sequence_id position zstd - \
+  smooth --sigma 2
+tool_run sigma2_keys_polars_hash smooth "$keys/polars_hash_cumcount.parquet" value - series_id position zstd - \
+  smooth --sigma 2
+tool_run sigma2_keys_polars_tz smooth "$keys/polars_times.parquet" value - sequence_id ts_ns_ny zstd - \
+  smooth --sigma 2 --order-column ts_ns_ny
 
 echo "check_outputs: $n tool runs done; checking the outputs with DuckDB"
 cd "$here"
