@@ -227,7 +227,7 @@ func orderKeys(a arrow.Array, finite bool) ([]int64, badValue) {
 		var ok bool
 		out[i], ok = orderKey(a, i)
 		if !ok {
-			return nil, badValue{i, a.ValueStr(i)}
+			return nil, badValue{i, notOrder(a, i)}
 		}
 		if finite {
 			if f, isFloat := floatAt(a, i); isFloat && (math.IsInf(f, 0) || math.IsNaN(f)) {
@@ -268,6 +268,21 @@ func orderKey(a arrow.Array, i int) (int64, bool) {
 		return decimalKey(c.Value(i))
 	}
 	return 0, false
+}
+
+// notOrder says what row i holds when orderKey refuses it: a NaN, or a
+// decimal too wide for an int64.
+func notOrder(a arrow.Array, i int) string {
+	var b []byte
+	switch c := a.(type) {
+	case *array.FixedSizeBinary:
+		b = c.Value(i)
+	case *array.Binary:
+		b = c.Value(i)
+	default:
+		return a.ValueStr(i)
+	}
+	return "the unscaled decimal " + signedBig(b).String() + ", beyond the int64 range of order values"
 }
 
 func floatAt(a arrow.Array, i int) (float64, bool) {
