@@ -231,6 +231,9 @@ func (d *Detected) bindKeys(byName map[string]parquetio.ColumnInfo, opt Options)
 		return err
 	}
 	d.Sequence = seq
+	if err := d.flagForLayout(opt); err != nil {
+		return err
+	}
 	if d.Layout == Long {
 		ord, err := findKey(d.File, byName, opt.OrderColumn, "--order-column", defaultOrderColumns, RoleOrder)
 		if err != nil {
@@ -252,6 +255,23 @@ func (d *Detected) bindKeys(byName map[string]parquetio.ColumnInfo, opt Options)
 		return err
 	}
 	d.Time = tm
+	return nil
+}
+
+// flagForLayout refuses a key flag the file's layout has no use for, so
+// that it is never ignored without a word: --order-column orders the rows
+// of a long file, --time-column holds the times of a nested one.
+func (d *Detected) flagForLayout(opt Options) error {
+	switch {
+	case d.Layout == Nested && opt.OrderColumn != "":
+		return &Error{File: d.File, Column: opt.OrderColumn, Input: true,
+			Expected: "a long file for --order-column (a nested file, one sequence per row, takes its times from --time-column)",
+			Found: "a nested file: " + d.Reason}
+	case d.Layout == Long && opt.TimeColumn != "":
+		return &Error{File: d.File, Column: opt.TimeColumn, Input: true,
+			Expected: "a nested file for --time-column (a long file is ordered by --order-column)",
+			Found: "a long file: " + d.Reason}
+	}
 	return nil
 }
 

@@ -65,6 +65,8 @@ func TestUnusableKeysAreErrors(t *testing.T) {
 		{"float id", []parquetio.ColumnInfo{floatID, valScalar}, Options{DefaultColumns: smoothDef}, []string{`"sequence_id"`, "float64", "sequence id"}},
 		{"flag-named bool", []parquetio.ColumnInfo{seqID, boolPos, valScalar}, Options{DefaultColumns: smoothDef, OrderColumn: "position"}, []string{"--order-column", "bool"}},
 		{"flag-named missing", []parquetio.ColumnInfo{seqID, valList}, Options{DefaultColumns: smoothDef, OrderColumn: "t"}, []string{`"t"`, "no such column"}},
+		{"order flag on a nested file", []parquetio.ColumnInfo{seqID, position, embNested}, Options{DefaultColumns: []string{"embedding"}, OrderColumn: "position"}, []string{"--order-column", "nested file"}},
+		{"time flag on a long file", []parquetio.ColumnInfo{seqID, timeList, valScalar}, Options{DefaultColumns: smoothDef, TimeColumn: "timestamp"}, []string{"--time-column", "long file"}},
 		{"nested list of strings as times", []parquetio.ColumnInfo{seqID, col("timestamps", parquetio.List, parquetio.String, "list", 0), valList}, Options{DefaultColumns: smoothDef}, []string{`"timestamps"`, "list<string>"}},
 	}
 	for _, tt := range tests {
