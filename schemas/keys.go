@@ -266,11 +266,11 @@ func (d *Detected) flagForLayout(opt Options) error {
 	case d.Layout == Nested && opt.OrderColumn != "":
 		return &Error{File: d.File, Column: opt.OrderColumn, Input: true,
 			Expected: "a long file for --order-column (a nested file, one sequence per row, takes its times from --time-column)",
-			Found: "a nested file: " + d.Reason}
+			Found:    "a nested file: " + d.Reason}
 	case d.Layout == Long && opt.TimeColumn != "":
 		return &Error{File: d.File, Column: opt.TimeColumn, Input: true,
 			Expected: "a nested file for --time-column (a long file is ordered by --order-column)",
-			Found: "a long file: " + d.Reason}
+			Found:    "a long file: " + d.Reason}
 	}
 	return nil
 }
