@@ -122,7 +122,7 @@ func readLong(t *testing.T, path, value, seq, order string) longRows {
 			if err != nil {
 				t.Fatal(err)
 			}
-			o, bad := orderKeys(a, false)
+			o, bad := orderKeys(a, false, nil)
 			if bad.row >= 0 {
 				t.Fatalf("order value %s at row %d", bad.found, bad.row)
 			}

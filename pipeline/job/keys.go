@@ -201,9 +201,10 @@ type badValue struct {
 }
 
 // orderKeys converts an order column read by ReadColumn to int64 keys (see
-// the top of the file). A null, a NaN, a non-finite float when the values
-// are times (finite), or a decimal wider than int64 stops it at that row.
-func orderKeys(a arrow.Array, finite bool) ([]int64, badValue) {
+// the top of the file), into buf's storage when it holds enough. A null, a
+// NaN, a non-finite float when the values are times (finite), or a decimal
+// wider than int64 stops it at that row (and gives no keys).
+func orderKeys(a arrow.Array, finite bool, buf []int64) ([]int64, badValue) {
 	if a.NullN() == 0 {
 		switch c := a.(type) {
 		case *array.Int64:
@@ -212,14 +213,26 @@ func orderKeys(a arrow.Array, finite bool) ([]int64, badValue) {
 			return c.Int64Values(), badValue{row: -1}
 		case *array.Timestamp:
 			vals := c.TimestampValues()
-			out := make([]int64, len(vals))
+			out := int64s(buf, len(vals))
 			for i, v := range vals {
+				out[i] = int64(v)
+			}
+			return out, badValue{row: -1}
+		case *array.Uint32:
+			out := int64s(buf, a.Len())
+			for i, v := range c.Uint32Values() {
+				out[i] = int64(v)
+			}
+			return out, badValue{row: -1}
+		case *array.Int32:
+			out := int64s(buf, a.Len())
+			for i, v := range c.Int32Values() {
 				out[i] = int64(v)
 			}
 			return out, badValue{row: -1}
 		}
 	}
-	out := make([]int64, a.Len())
+	out := int64s(buf, a.Len())
 	for i := range out {
 		if a.IsNull(i) {
 			return nil, badValue{i, "null"}
@@ -236,6 +249,14 @@ func orderKeys(a arrow.Array, finite bool) ([]int64, badValue) {
 		}
 	}
 	return out, badValue{row: -1}
+}
+
+// int64s is buf[:n] when buf holds n, else a new slice.
+func int64s(buf []int64, n int) []int64 {
+	if cap(buf) >= n {
+		return buf[:n]
+	}
+	return make([]int64, n)
 }
 
 // orderKey is the key of row i (not null); ok is false for a NaN or a

@@ -104,7 +104,7 @@ func TestOrderKeys(t *testing.T) {
 	f.AppendValues([]float64{2.5, -1, 0.25}, nil)
 	fa := f.NewArray()
 	defer fa.Release()
-	keys, bad := orderKeys(fa, true)
+	keys, bad := orderKeys(fa, true, nil)
 	if bad.row != -1 || schemas.KeyFloat(keys[0]) != 2.5 || !(keys[1] < keys[2] && keys[2] < keys[0]) {
 		t.Errorf("float keys %v, bad %+v", keys, bad)
 	}
@@ -124,7 +124,7 @@ func TestOrderKeys(t *testing.T) {
 	for _, tt := range tests {
 		f.AppendValues(tt.vals, tt.valid)
 		a := f.NewArray()
-		_, bad := orderKeys(a, tt.finite)
+		_, bad := orderKeys(a, tt.finite, nil)
 		a.Release()
 		if bad.row != tt.row || bad.found != tt.found {
 			t.Errorf("%s: bad %+v, want row %d found %q", tt.name, bad, tt.row, tt.found)
@@ -136,14 +136,14 @@ func TestOrderKeys(t *testing.T) {
 	wide.AppendValues([][]byte{small, big}, nil)
 	wa := wide.NewArray()
 	defer wa.Release()
-	if _, bad := orderKeys(wa, false); bad.row != 1 || !strings.Contains(bad.found, "1329227995784915872903807060280344576, beyond the int64 range") {
+	if _, bad := orderKeys(wa, false, nil); bad.row != 1 || !strings.Contains(bad.found, "1329227995784915872903807060280344576, beyond the int64 range") {
 		t.Errorf("a decimal beyond int64: bad %+v, want row 1", bad)
 	}
 	u := array.NewUint32Builder(mem)
 	u.AppendValues([]uint32{4000000000, 1}, nil)
 	ua := u.NewArray()
 	defer ua.Release()
-	if keys, bad := orderKeys(ua, false); bad.row != -1 || keys[0] != 4000000000 || keys[1] != 1 {
+	if keys, bad := orderKeys(ua, false, nil); bad.row != -1 || keys[0] != 4000000000 || keys[1] != 1 {
 		t.Errorf("uint32 keys %v", keys)
 	}
 }

@@ -196,7 +196,7 @@ func (r *run) orderWant() string {
 	return "an order value"
 }
 
-// readOrder fills k.order (pooled when it can be), or k.badOrder.
+// readOrder fills k.order (pooled when it can be), or k.bad.
 func (r *run) readOrder(i int, k *longKeys) error {
 	if r.det.Order == nil {
 		return nil
@@ -219,14 +219,22 @@ func (r *run) readOrder(i int, k *longKeys) error {
 			putInt64s(buf)
 			return err
 		}
-		putInt64s(buf) // an INT32 or date column: read through Arrow below
+		putInt64s(buf) // another type: read through Arrow below
 	}
 	a, err := r.file.ReadColumn(i, r.det.Order.Name)
 	if err != nil {
 		return err
 	}
 	defer a.Release()
-	k.order, k.bad = orderKeys(a, r.spec.NeedsTime)
+	var buf []int64
+	if r.pooled() {
+		buf = getInt64s(a.Len())
+	}
+	k.order, k.bad = orderKeys(a, r.spec.NeedsTime, buf)
+	k.pooled = sameInt64s(k.order, buf)
+	if buf != nil && !k.pooled {
+		putInt64s(buf)
+	}
 	return nil
 }
 
