@@ -12,6 +12,7 @@ import (
 
 	"github.com/contextualize/contextualize/io/parquetio"
 	"github.com/contextualize/contextualize/pipeline"
+	"github.com/contextualize/contextualize/pipeline/job"
 	"github.com/contextualize/contextualize/schemas"
 	"github.com/parquet-go/parquet-go"
 	"github.com/urfave/cli/v3"
@@ -63,6 +64,10 @@ type fileReport struct {
 	TimeCol   string     `json:"time_column,omitempty"`
 	// Keys are the columns taken, or named, as keys: type and usability.
 	Keys []schemas.KeyColumn `json:"key_columns,omitempty"`
+	// Arrangement (long layout with ids) is "contiguous" (the rows of each
+	// sequence together, in order), "grouped, unsorted" (together, not in
+	// order-column order) or "interleaved" (an id comes back after another).
+	Arrangement string `json:"arrangement,omitempty"`
 }
 
 // physical is one leaf column of the Parquet schema.
@@ -204,7 +209,10 @@ func inspectFile(path string, opts schemas.Options) (*fileReport, error) {
 	if det.Time != nil {
 		rep.TimeCol = det.Time.Name
 	}
-	if rep.D, rep.Sequences, err = countSequences(f, det); err != nil {
+	if rep.D, err = readD(f, det); err != nil {
+		return fail(err)
+	}
+	if rep.Sequences, rep.Arrangement, err = countSequences(f, det); err != nil {
 		return fail(err)
 	}
 	return rep, nil
@@ -234,45 +242,69 @@ func physicalSchema(s *parquet.Schema) []physical {
 	return out
 }
 
-// countSequences reads what the schema does not say: d and the number of
-// sequences.
-func countSequences(f *parquetio.File, det schemas.Detected) (int, int64, error) {
-	d := det.D
-	var seqs int64
-	last, have := "", false
-	for rg := 0; rg < f.NumRowGroups(); rg++ {
-		if d == 0 && f.RowGroupRows(rg) > 0 {
+// readD reads the vector width when the schema does not fix it.
+func readD(f *parquetio.File, det schemas.Detected) (int, error) {
+	for rg := 0; det.D == 0 && rg < f.NumRowGroups(); rg++ {
+		if f.RowGroupRows(rg) > 0 {
 			chunk, err := f.ReadValues(rg, parquetio.ReadSpec{Column: det.Value.Name, Nesting: det.Nesting()}, nil)
 			if err != nil {
-				return 0, 0, err
+				return 0, err
 			}
-			d = chunk.D
-		}
-		if det.Layout == schemas.Nested {
-			seqs += f.RowGroupRows(rg)
-			continue
-		}
-		if det.Sequence == nil {
-			if f.RowGroupRows(rg) > 0 {
-				seqs = 1
-			}
-			continue
-		}
-		starts, keys, err := f.ReadRuns(rg, det.Sequence.Name)
-		if err != nil {
-			return 0, 0, err
-		}
-		for i, k := range keys {
-			if i == 0 && starts[0] == 0 && have && k == last {
-				continue // the sequence goes on from the previous row group
-			}
-			seqs++
-		}
-		if len(keys) > 0 {
-			last, have = keys[len(keys)-1], true
+			return chunk.D, nil
 		}
 	}
-	return d, seqs, nil
+	return det.D, nil
+}
+
+// countSequences counts the distinct sequences, decoding ids as a run
+// does, and says how their rows are arranged (long layout with ids).
+func countSequences(f *parquetio.File, det schemas.Detected) (int64, string, error) {
+	if det.Layout == schemas.Nested {
+		return f.NumRows(), "", nil
+	}
+	if det.Sequence == nil {
+		return min(f.NumRows(), 1), "", nil
+	}
+	seen := map[string]bool{}
+	last, interleaved, unsorted := "", false, false
+	var prevOrder int64
+	for rg := 0; rg < f.NumRowGroups(); rg++ {
+		starts, keys, err := job.ReadIDRuns(f, rg, *det.Sequence)
+		if err != nil {
+			return 0, "", err
+		}
+		var order []int64
+		if det.Order != nil && !unsorted && !interleaved {
+			if order, err = job.ReadOrderKeys(f, rg, *det.Order); err != nil {
+				return 0, "", err
+			}
+		}
+		for i, k := range keys {
+			goesOn := starts[i] == 0 && k == last && len(seen) > 0
+			if !goesOn && seen[k] {
+				interleaved = true
+			}
+			seen[k] = true
+			end := int(f.RowGroupRows(rg))
+			if i+1 < len(starts) {
+				end = starts[i+1]
+			}
+			for r := starts[i]; order != nil && r < end; r++ {
+				if (r > starts[i] || goesOn) && order[r] < prevOrder {
+					unsorted = true
+				}
+				prevOrder = order[r]
+			}
+			last = k
+		}
+	}
+	switch {
+	case interleaved:
+		return int64(len(seen)), "interleaved", nil
+	case unsorted:
+		return int64(len(seen)), "grouped, unsorted", nil
+	}
+	return int64(len(seen)), "contiguous", nil
 }
 
 func describeColumn(c parquetio.ColumnInfo) string {
@@ -324,6 +356,10 @@ func (r *fileReport) print(w io.Writer) {
 		keys = []string{"(none)"}
 	}
 	fmt.Fprintf(w, "  keys:       %s\n", strings.Join(keys, ", "))
+	if r.Arrangement != "" {
+		fmt.Fprintf(w, "  sequences:  %d (%s)\n", r.Sequences, r.Arrangement)
+		return
+	}
 	fmt.Fprintf(w, "  sequences:  %d\n", r.Sequences)
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -305,6 +306,34 @@ func TestMessagesNameTheSequence(t *testing.T) {
 			if !strings.Contains(r.stderr, w) {
 				t.Errorf("%s: stderr lacks %q:\n%s", file, w, r.stderr)
 			}
+		}
+	}
+}
+
+// TestInspectArrangement: inspect counts distinct sequences with the run's
+// id decoding and says how their rows are arranged.
+func TestInspectArrangement(t *testing.T) {
+	tests := []struct {
+		file, orderFlag, want string
+		sequences             int64
+	}{
+		{filepath.Join(keysDir, "polars_hash_cumcount.parquet"), "", "contiguous", 5},
+		{filepath.Join(keysDir, "duckdb_orders.parquet"), "ord_f64", "grouped, unsorted", 5},
+		{filepath.Join(keysDir, "duckdb_interleaved.parquet"), "", "interleaved", 5},
+		{filepath.Join("..", "..", "testdata", "interop", "long_rowgroups.parquet"), "", "contiguous", 5},
+	}
+	for _, tt := range tests {
+		args := []string{"inspect", "--json"}
+		if tt.orderFlag != "" {
+			args = append(args, "--order-column", tt.orderFlag)
+		}
+		r := runCLI(t, nil, append(args, tt.file)...)
+		var rep fileReport
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != 0 {
+			t.Fatalf("%s: exit %d, %v: %s", tt.file, r.code, err, r.stderr)
+		}
+		if rep.Arrangement != tt.want || rep.Sequences != tt.sequences {
+			t.Errorf("%s: %d sequences, %q; want %d, %q", filepath.Base(tt.file), rep.Sequences, rep.Arrangement, tt.sequences, tt.want)
 		}
 	}
 }

@@ -130,27 +130,49 @@ func (r *run) readIDs(i int, k *longKeys) error {
 		k.starts, k.keys = []int{0}, []string{""} // the whole file is one sequence
 		return nil
 	}
-	c := *r.det.Sequence
-	if ratherRuns(c) {
-		starts, keys, err := r.file.ReadRuns(i, c.Name)
-		if err != nil {
-			return err
-		}
-		k.starts, k.keys = starts, keys
-		return nil
-	}
-	a, err := r.file.ReadColumn(i, c.Name)
+	starts, keys, err := ReadIDRuns(r.file, i, *r.det.Sequence)
 	if err != nil {
 		return err
+	}
+	k.starts, k.keys = starts, keys
+	return nil
+}
+
+// ReadIDRuns reads the sequence-id column c of row group i as runs: the
+// rows (relative to the row group) where the id changes, and the ids as
+// canonical text (see keys.go). A null id is a *parquetio.DataError.
+func ReadIDRuns(f *parquetio.File, i int, c parquetio.ColumnInfo) (starts []int, keys []string, err error) {
+	if ratherRuns(c) {
+		return f.ReadRuns(i, c.Name)
+	}
+	a, err := f.ReadColumn(i, c.Name)
+	if err != nil {
+		return nil, nil, err
 	}
 	defer a.Release()
 	starts, keys, null := idRuns(a, c)
 	if null >= 0 {
-		return &parquetio.DataError{File: r.file.Path(), RowGroup: i, Row: r.file.RowGroupFirstRow(i) + int64(null),
+		return nil, nil, &parquetio.DataError{File: f.Path(), RowGroup: i, Row: f.RowGroupFirstRow(i) + int64(null),
 			Column: c.Name, Expected: "a sequence id", Found: "null"}
 	}
-	k.starts, k.keys = starts, keys
-	return nil
+	return starts, keys, nil
+}
+
+// ReadOrderKeys reads the order column c of row group i as int64 keys that
+// sort like its values (see keys.go). A null or NaN is a
+// *parquetio.DataError naming its row.
+func ReadOrderKeys(f *parquetio.File, i int, c parquetio.ColumnInfo) ([]int64, error) {
+	a, err := f.ReadColumn(i, c.Name)
+	if err != nil {
+		return nil, err
+	}
+	defer a.Release()
+	keys, bad := orderKeys(a, false, nil)
+	if bad.row >= 0 {
+		return nil, &parquetio.DataError{File: f.Path(), RowGroup: i, Row: f.RowGroupFirstRow(i) + int64(bad.row),
+			Column: c.Name, Expected: "an order value", Found: bad.found}
+	}
+	return keys, nil // Int64Values are the reader's own Go slice: safe after Release
 }
 
 // runKey is the id of the run holding row (nil runs: "").

@@ -63,9 +63,9 @@ const db = await (await DuckDBInstance.create(':memory:')).connect();
 const values = rows.map((e) => `(${e.r}, ${e.s}, ${e.pos}, ${e.value}::DOUBLE)`).join(',\n');
 await db.run(`CREATE TABLE base AS SELECT * FROM (VALUES ${values}) t(r, s, pos, value)`);
 
-async function duck(name, select, where = '') {
+async function duck(name, select, orderBy = 'r') {
   const file = path.join(OUT, name);
-  await db.run(`COPY (SELECT ${select} FROM base ${where} ORDER BY r) TO '${file}' (FORMAT parquet)`);
+  await db.run(`COPY (SELECT ${select} FROM base ORDER BY ${orderBy}) TO '${file}' (FORMAT parquet)`);
   console.log('wrote', name);
 }
 
@@ -128,6 +128,9 @@ await db.run(`COPY (SELECT s::BIGINT AS series_id, ${l('value')} AS value, ${l('
   ${l("(TIMESTAMPTZ '2024-03-01 00:00:00+00' + to_minutes(pos))")} AS t_tstz
   FROM base GROUP BY s ORDER BY s) TO '${path.join(OUT, 'duckdb_nested_times.parquet')}' (FORMAT parquet)`);
 console.log('wrote duckdb_nested_times.parquet');
+
+// A time-ordered table: the series interleave row by row (inspect says so).
+await duck('duckdb_interleaved.parquet', `s::BIGINT AS series_id, pos::BIGINT AS position, value`, 'pos, s');
 
 // Key columns that cannot be used: each is an error for its file.
 await duck('bad_iso_string_timestamp.parquet', `
