@@ -175,15 +175,15 @@ func Bandwidth(det Detected, isDuration bool, nanos int64, number string) (float
 		col = det.Time
 	}
 	if col == nil {
-		return 0, &Error{File: det.File, Expected: "an order or time column for --bandwidth", Found: "none", Input: true}
+		return 0, &Error{File: det.File, Expected: "an order or time column for --bandwidth", Found: "none"}
 	}
 	u := OrderUnits(*col)
 	switch {
 	case isDuration && !u.Duration:
-		return 0, &Error{File: det.File, Column: col.Name, Input: true,
+		return 0, &Error{File: det.File, Column: col.Name,
 			Expected: "a date, time or timestamp column for a duration --bandwidth (give a plain number for other order columns)", Found: TypeName(*col)}
 	case !isDuration && u.Duration:
-		return 0, &Error{File: det.File, Column: col.Name, Input: true,
+		return 0, &Error{File: det.File, Column: col.Name,
 			Expected: "a duration --bandwidth such as 90s or 5m for a " + TypeName(*col) + " column", Found: "a plain number"}
 	case isDuration:
 		return float64(nanos) / u.NanosPerUnit, nil
@@ -264,11 +264,11 @@ func (d *Detected) bindKeys(byName map[string]parquetio.ColumnInfo, opt Options)
 func (d *Detected) flagForLayout(opt Options) error {
 	switch {
 	case d.Layout == Nested && opt.OrderColumn != "":
-		return &Error{File: d.File, Column: opt.OrderColumn, Input: true,
+		return &Error{File: d.File, Column: opt.OrderColumn,
 			Expected: "a long file for --order-column (a nested file, one sequence per row, takes its times from --time-column)",
 			Found:    "a nested file: " + d.Reason}
 	case d.Layout == Long && opt.TimeColumn != "":
-		return &Error{File: d.File, Column: opt.TimeColumn, Input: true,
+		return &Error{File: d.File, Column: opt.TimeColumn,
 			Expected: "a nested file for --time-column (a long file is ordered by --order-column)",
 			Found:    "a long file: " + d.Reason}
 	}
@@ -281,10 +281,10 @@ func findKey(file string, byName map[string]parquetio.ColumnInfo, flag, flagName
 	if flag != "" {
 		c, ok := byName[flag]
 		if !ok {
-			return nil, &Error{File: file, Column: flag, Expected: fmt.Sprintf("the %s column named by %s", r, flagName), Found: "no such column", Input: true}
+			return nil, &Error{File: file, Column: flag, Expected: fmt.Sprintf("the %s column named by %s", r, flagName), Found: "no such column"}
 		}
 		if !Usable(c, r) {
-			return nil, &Error{File: file, Column: flag, Expected: r.want() + " (named by " + flagName + ")", Found: TypeName(c), Input: true}
+			return nil, &Error{File: file, Column: flag, Expected: r.want() + " (named by " + flagName + ")", Found: TypeName(c)}
 		}
 		return &c, nil
 	}
@@ -294,7 +294,7 @@ func findKey(file string, byName map[string]parquetio.ColumnInfo, flag, flagName
 			continue
 		}
 		if !Usable(c, r) {
-			return nil, &Error{File: file, Column: name, Expected: r.want() + " (a column named " + name + " is taken as the " + r.String() + "; rename it or name another with " + flagName + ")", Found: TypeName(c), Input: true}
+			return nil, &Error{File: file, Column: name, Expected: r.want() + " (a column named " + name + " is taken as the " + r.String() + "; rename it or name another with " + flagName + ")", Found: TypeName(c)}
 		}
 		return &c, nil
 	}

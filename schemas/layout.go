@@ -72,14 +72,7 @@ type Error struct {
 	Column   string
 	Expected string
 	Found    string
-	// Input marks a problem of this file alone (its key columns): it fails
-	// the file (exit 3 among good inputs), where other schema errors are
-	// configuration errors (exit 2).
-	Input bool
 }
-
-// InputError reports whether the error fails only its file.
-func (e *Error) InputError() bool { return e.Input }
 
 func (e *Error) Error() string {
 	col := ""

@@ -328,10 +328,11 @@ func TestInspectArrangement(t *testing.T) {
 			args = append(args, "--order-column", tt.orderFlag)
 		}
 		r := runCLI(t, nil, append(args, tt.file)...)
-		var rep fileReport
-		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != 0 {
+		var doc struct{ Files []fileReport }
+		if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || r.code != 0 || len(doc.Files) != 1 {
 			t.Fatalf("%s: exit %d, %v: %s", tt.file, r.code, err, r.stderr)
 		}
+		rep := doc.Files[0]
 		if rep.Arrangement != tt.want || rep.Sequences != tt.sequences {
 			t.Errorf("%s: %d sequences, %q; want %d, %q", filepath.Base(tt.file), rep.Sequences, rep.Arrangement, tt.sequences, tt.want)
 		}

@@ -110,10 +110,10 @@ func (s *Spec) process(ctx context.Context, u pipeline.Unit, w io.Writer) (pipel
 
 func requireTime(det schemas.Detected) error {
 	if det.Layout == schemas.Long && det.Order == nil {
-		return &schemas.Error{File: det.File, Expected: "an order column (position or timestamp, or --order-column) for --bandwidth", Found: "none", Input: true}
+		return &schemas.Error{File: det.File, Expected: "an order column (position or timestamp, or --order-column) for --bandwidth", Found: "none"}
 	}
 	if det.Layout == schemas.Nested && det.Time == nil {
-		return &schemas.Error{File: det.File, Expected: "a time column (--time-column, a list of times) for --bandwidth", Found: "none", Input: true}
+		return &schemas.Error{File: det.File, Expected: "a time column (--time-column, a list of times) for --bandwidth", Found: "none"}
 	}
 	return nil
 }
