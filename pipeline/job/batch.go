@@ -37,6 +37,7 @@ type seq struct {
 	in, out  parquetio.Floats
 	order    []int64
 	gathered bool
+	skip     bool // not computed: Collect does not want it
 }
 
 // item is a work unit: whole sequences, and the row groups that become
@@ -142,6 +143,9 @@ func (r *run) opened(g *rowGroup, row int, key string) error {
 func (r *run) closeSeq(s *seq) {
 	r.open = nil
 	r.assemble(s)
+	if r.spec.only != nil {
+		s.skip = !r.spec.only(s.key, s.n) // in file order, here in the reader
+	}
 	it := r.cur
 	it.seqs = append(it.seqs, s)
 	it.elems += s.n

@@ -157,7 +157,7 @@ func (r *run) work(it **item) error {
 
 func (r *run) compute(s *seq) {
 	n, d := s.n, max(r.d, 1)
-	if n == 0 {
+	if n == 0 || s.skip {
 		return
 	}
 	perm := sortedPerm(s.order)
@@ -252,24 +252,42 @@ func (r *run) emit(pit **item) error {
 
 // observe hands a sequence, in order-column order, to the observer.
 func (r *run) observe(s *seq) error {
-	if r.observer == nil {
+	if r.observer == nil || s.skip {
 		return nil
 	}
 	d := max(r.d, 1)
 	perm := sortedPerm(s.order)
-	x := make([]float64, s.n*d)
-	for i := 0; i < s.n; i++ {
+	x := inOrder(s.in, perm, s.n, d)
+	ro, ok := r.observer.(ResultObserver)
+	if !ok {
+		return r.observer.Sequence(s.key, x, s.n, d)
+	}
+	res := Result{Key: s.key, N: s.n, D: d, In: x, Out: inOrder(s.out, perm, s.n, d)}
+	if s.order != nil {
+		res.Order = slices.Clone(s.order)
+		if perm != nil {
+			res.Order = gatherT(s.order, perm)
+		}
+	}
+	return ro.Result(res)
+}
+
+// inOrder copies the n×d values of f as float64, element i taken from
+// perm[i] when perm is not nil.
+func inOrder(f parquetio.Floats, perm []int, n, d int) []float64 {
+	x := make([]float64, n*d)
+	for i := 0; i < n; i++ {
 		src := i
 		if perm != nil {
 			src = perm[i]
 		}
 		for j := 0; j < d; j++ {
-			if s.in.F32 != nil {
-				x[i*d+j] = float64(s.in.F32[src*d+j])
+			if f.F32 != nil {
+				x[i*d+j] = float64(f.F32[src*d+j])
 			} else {
-				x[i*d+j] = s.in.F64[src*d+j]
+				x[i*d+j] = f.F64[src*d+j]
 			}
 		}
 	}
-	return r.observer.Sequence(s.key, x, s.n, d)
+	return x
 }

@@ -38,6 +38,25 @@ type Observer interface {
 	Finish(ok bool) error
 }
 
+// ResultObserver is an Observer that also wants each sequence's results:
+// Result is called instead of Sequence. Used to draw what a run does.
+type ResultObserver interface {
+	Observer
+	Result(r Result) error
+}
+
+// Result is one computed sequence, in order-column order (the order the
+// computer saw it in).
+type Result struct {
+	Key  string
+	N, D int
+	In   []float64 // the n×d input values
+	Out  []float64 // the n×d results, exactly as the output file gets them
+	// Order holds the n order values (long layout) or times (nested, when
+	// the run reads them), sorted; nil without one.
+	Order []int64
+}
+
 // Spec is everything needed to process files of one run.
 type Spec struct {
 	Schema    schemas.Options
@@ -51,6 +70,8 @@ type Spec struct {
 	// SegmentElems is the target number of elements per work item; 0 means
 	// a default that keeps items near a few MB.
 	SegmentElems int
+	// only, set by Collect, picks the sequences to compute and observe.
+	only func(key string, n int) bool
 }
 
 // Process reads u.Input, computes every sequence and writes the output to w.
