@@ -1,0 +1,51 @@
+package attnout
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// Scan reads the attention-weights file at path (as Writer writes it, or
+// any Parquet file with the same columns) and calls fn for every row in
+// file order, stopping at fn's first error.
+func Scan(path string, fn func(Row) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("reading attention weights: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("reading attention weights: %w", err)
+	}
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		return fmt.Errorf("reading attention weights %s: %w", path, err)
+	}
+	for _, col := range []string{"sequence", "head", "query", "key", "weight"} {
+		if _, ok := pf.Schema().Lookup(col); !ok {
+			return fmt.Errorf("reading attention weights %s: expected a column %q (a file written by attend --attention-output), found none", path, col)
+		}
+	}
+	r := parquet.NewGenericReader[Row](pf)
+	defer r.Close()
+	buf := make([]Row, 4096)
+	for {
+		n, err := r.Read(buf)
+		for _, row := range buf[:n] {
+			if ferr := fn(row); ferr != nil {
+				return ferr
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("reading attention weights %s: %w", path, err)
+		}
+	}
+}
