@@ -19,6 +19,9 @@ type Series struct {
 	// Unix epoch, drawn as a time axis.
 	X    []float64
 	Time bool
+	// Clock says the times are times of day (seconds since midnight): the
+	// axis shows no date.
+	Clock bool
 	// Positions says X holds whole numbers (positions, integer order
 	// values): ticks fall on whole numbers.
 	Positions bool
@@ -91,9 +94,11 @@ func (s Series) channel(f *Figure, c int, x []float64, k int) *plot.Plot {
 	}
 	if s.Time && len(x) > 0 {
 		p.X.Tick.Marker = timeTicks{}
-		p.X.Label.Text += " (UTC)"
-		if day := timeDay(x[0], x[len(x)-1]); day != "" {
-			p.X.Label.Text += ", " + day
+		if !s.Clock {
+			p.X.Label.Text += " (UTC)"
+			if day := timeDay(x[0], x[len(x)-1]); day != "" {
+				p.X.Label.Text += ", " + day
+			}
 		}
 	}
 	panel := Panel{Title: title, Lines: map[string][]plotter.XYs{}}

@@ -26,6 +26,7 @@ func commands() []*cli.Command {
 	return []*cli.Command{
 		attendCommand(),
 		smoothCommand(),
+		plotCommand(),
 		inspectCommand(),
 		planCommand(),
 		samplesCommand(),

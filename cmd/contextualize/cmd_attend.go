@@ -51,24 +51,33 @@ func attentionOutputFlags() []cli.Flag {
 }
 
 func attendBatch(c *cli.Command) (batchRun, error) {
+	br, _, err := attendRun(c)
+	return br, err
+}
+
+// attendRun is attendBatch with the weight source the run binds, which
+// plot uses to compute a sequence's attention weights as the run would.
+// The attention-output flags are read only where c defines them (plot
+// does not).
+func attendRun(c *cli.Command) (batchRun, *weightSource, error) {
 	scale, err := finite(c, "scale")
 	if err != nil {
-		return batchRun{}, err
+		return batchRun{}, nil, err
 	}
 	mp := attention.MHAParams{Heads: c.Int("heads"), Causal: c.Bool("causal"), Window: c.Int("window"), Scale: scale}
 	if err := checkMHAParams(mp); err != nil {
-		return batchRun{}, err
+		return batchRun{}, nil, err
 	}
-	if c.Int64("attention-output-limit") <= 0 {
-		return batchRun{}, usageError(fmt.Errorf("parsing --attention-output-limit: expected a positive row count, found %d", c.Int64("attention-output-limit")))
+	if defines(c, "attention-output-limit") && c.Int64("attention-output-limit") <= 0 {
+		return batchRun{}, nil, usageError(fmt.Errorf("parsing --attention-output-limit: expected a positive row count, found %d", c.Int64("attention-output-limit")))
 	}
 	src := c.String("weights")
 	if src == "" {
-		return batchRun{}, usageError(fmt.Errorf("attend needs --weights PATH (safetensors), identity or random"))
+		return batchRun{}, nil, usageError(fmt.Errorf("attend needs --weights PATH (safetensors), identity or random"))
 	}
 	ws, err := newWeightSource(src, c.String("weights-prefix"), c.Uint64("seed"), mp)
 	if err != nil {
-		return batchRun{}, err
+		return batchRun{}, nil, err
 	}
 	params := map[string]any{
 		"weights": ws.identity, "heads": mp.Heads, "causal": mp.Causal, "window": mp.Window, "scale": mp.Scale,
@@ -85,7 +94,17 @@ func attendBatch(c *cli.Command) (batchRun, error) {
 		params["attention-output"], params["average-heads"] = true, c.Bool("average-heads")
 		br.observe = weightsObserverFactory(dir, c.Bool("average-heads"), c.Int64("attention-output-limit"), ws)
 	}
-	return br, nil
+	return br, ws, nil
+}
+
+// defines reports whether c has the flag name.
+func defines(c *cli.Command, name string) bool {
+	for _, f := range c.Flags {
+		if f.Names()[0] == name {
+			return true
+		}
+	}
+	return false
 }
 
 // checkMHAParams validates the heads, window and scale flags once, before
