@@ -211,7 +211,11 @@ func walkDir(root, dir, absOut string, add func(input, rel string, size int64, e
 		if err != nil {
 			return IOError(err)
 		}
-		add(p, rel, e.Size, e.Err)
+		err = e.Err
+		if err != nil && e.Symlink {
+			err = fmt.Errorf("a symbolic link that cannot be followed: %w", err)
+		}
+		add(p, rel, e.Size, err)
 	}
 	return nil
 }

@@ -306,6 +306,7 @@ func Run(ctx context.Context, units []Unit, p Processor, opt Options) (*Report, 
 			ur.Status, ur.Err = StatusFailed, err
 		case d.Action == ActionInvalid:
 			ur.Status, ur.Err = StatusFailed, InputError(fmt.Errorf("input %s: %w", u.Input, u.Err))
+			log.Error("failed", "input", u.Input, "class", ClassInput.String(), "err", ur.Err)
 		case d.Action == ActionDiffers:
 			ur.Status = StatusFailed
 			ur.Err = Usage(fmt.Errorf("output %s exists with other parameters (%s); use --overwrite to replace it", u.Output, d.Detail))
