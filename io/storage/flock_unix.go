@@ -31,3 +31,13 @@ func unlock(fd uintptr) error { return unix.Flock(int(fd), unix.LOCK_UN) }
 
 // locksWork reports whether tryLock can tell a live holder from none.
 const locksWork = true
+
+// lockWait takes an exclusive flock(2), waiting for it.
+func lockWait(fd uintptr) error {
+	for {
+		err := unix.Flock(int(fd), unix.LOCK_EX)
+		if !errors.Is(err, unix.EINTR) {
+			return err
+		}
+	}
+}

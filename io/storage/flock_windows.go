@@ -35,3 +35,9 @@ func unlock(fd uintptr) error {
 
 // locksWork reports whether tryLock can tell a live holder from none.
 const locksWork = true
+
+// lockWait takes an exclusive LockFileEx lock, waiting for it.
+func lockWait(fd uintptr) error {
+	ol := windows.Overlapped{OffsetHigh: lockOffset}
+	return windows.LockFileEx(windows.Handle(fd), windows.LOCKFILE_EXCLUSIVE_LOCK, 0, 1, 0, &ol)
+}
