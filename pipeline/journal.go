@@ -27,6 +27,7 @@ type journal struct {
 
 	mu      sync.Mutex
 	entries []manifestEntry
+	commits int // outputs committed by this run
 	last    time.Time
 	err     error // the first failed periodic write: the run fails with it
 }
@@ -43,12 +44,17 @@ func newJournal(opt *Options, rep *Report, all []Unit, orphans []Orphan) (*journ
 }
 
 // add records a written or skipped unit; after a commit (flush true) the
-// manifest is rewritten when the last write is flushEvery old.
+// manifest is rewritten when it is the run's first or the last write is
+// flushEvery old.
 func (j *journal) add(ctx context.Context, u *UnitReport, flush bool) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.entries = append(j.entries, entryOf(u))
-	if flush && j.err == nil && j.opt.now().Sub(j.last) >= j.opt.flushEvery {
+	if !flush {
+		return
+	}
+	j.commits++
+	if j.err == nil && (j.commits == 1 || j.opt.now().Sub(j.last) >= j.opt.flushEvery) {
 		if err := j.writeLocked(ctx, false); err != nil {
 			j.err = err
 		}

@@ -315,7 +315,7 @@ func Run(ctx context.Context, units []Unit, p Processor, opt Options) (*Report, 
 			ur.Status, ur.InputID, ur.OutInfo = StatusSkipped, d.ID, d.Out
 			ur.Rows, ur.Bytes = d.Rec.out.Rows, d.Out.Size
 		case d.Action == ActionRecompute:
-			log.Info("recomputing: its input changed", "output", u.Output, "detail", d.Detail)
+			log.Info("recomputing: its input is not the one on record", "output", u.Output, "why", d.Detail)
 			work++
 		default:
 			work++

@@ -263,3 +263,41 @@ func TestBadDirectoryEntryFailsAlone(t *testing.T) {
 		t.Fatalf("outputs %v", got)
 	}
 }
+
+// TestKillKeepsRecords: outputs committed before a SIGKILL are on record
+// (_shards/0-of-1.json is kept up to date while the run works), so the
+// re-run skips them instead of computing them again.
+func TestKillKeepsRecords(t *testing.T) {
+	in := genInputs(t, killInputs)
+	ref := cleanRun(t, in)
+	out := t.TempDir()
+	cmd, _ := startCLI(t, smoothArgs(out, in)...)
+	journal := pipeline.ShardManifestPath(out, 0, 1)
+	var recorded []string
+	deadline := time.Now().Add(30 * time.Second)
+	for len(recorded) == 0 && time.Now().Before(deadline) {
+		var sm pipeline.ShardManifest
+		if data, err := os.ReadFile(journal); err == nil && json.Unmarshal(data, &sm) == nil {
+			for _, o := range sm.Outputs {
+				recorded = append(recorded, o.Path)
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if len(recorded) == 0 {
+		t.Fatal("no output recorded while the run worked")
+	}
+	checkInterrupted(t, out, ref)
+	r := runCLI(t, nil, smoothArgs(out, in)...)
+	if r.code != 0 {
+		t.Fatalf("re-run: exit %d: %s", r.code, r.stderr)
+	}
+	for _, p := range recorded {
+		if !strings.Contains(r.stderr, `msg="skipped: up to date" output=`+filepath.Join(out, p)) {
+			t.Errorf("%s was recorded before the kill but not skipped:\n%s", p, r.stderr)
+		}
+	}
+	checkComplete(t, out, ref)
+}
