@@ -63,7 +63,8 @@ type Options struct {
 	Fingerprint     string
 	ReadFingerprint func(path string) (string, error)
 	// ReadRows, optional, returns the row count of an existing output, for
-	// the manifest entries of skipped units (-1 when absent or failing).
+	// the manifest entries of skipped units whose record does not say it
+	// (-1 when absent or failing).
 	ReadRows func(path string) (int64, error)
 
 	Command string         // "attend", "smooth": recorded in manifests
@@ -178,7 +179,7 @@ type UnitReport struct {
 	Unit
 	Action    Action
 	Status    Status
-	Rows      int64 // -1: unknown (skipped without Options.ReadRows)
+	Rows      int64 // -1: unknown (skipped, not on record, without Options.ReadRows)
 	Sequences int64
 	Bytes     int64
 	Duration  time.Duration
@@ -314,6 +315,11 @@ func Run(ctx context.Context, units []Unit, p Processor, opt Options) (*Report, 
 		case d.Action == ActionSkip:
 			ur.Status, ur.InputID, ur.OutInfo = StatusSkipped, d.ID, d.Out
 			ur.Rows, ur.Bytes = d.Rec.out.Rows, d.Out.Size
+			if ur.Rows < 0 && opt.ReadRows != nil {
+				if n, err := opt.ReadRows(u.Output); err == nil {
+					ur.Rows = n
+				}
+			}
 		case d.Action == ActionRecompute:
 			log.Info("recomputing: its input is not the one on record", "output", u.Output, "why", d.Detail)
 			work++

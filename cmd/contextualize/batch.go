@@ -213,7 +213,7 @@ func mustJSON(v any) string {
 
 // readFingerprint reads an existing output's fingerprint.
 func readFingerprint(path string) (string, error) {
-	f, err := parquetio.Open(path)
+	f, err := openStored(path)
 	if err != nil {
 		return "", err
 	}
@@ -236,7 +236,7 @@ func setGoMemoryLimit(limit int64) {
 
 // readRows reads an existing output's row count from its footer.
 func readRows(path string) (int64, error) {
-	f, err := parquetio.Open(path)
+	f, err := openStored(path)
 	if err != nil {
 		return 0, err
 	}
