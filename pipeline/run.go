@@ -437,6 +437,13 @@ func Run(ctx context.Context, units []Unit, p Processor, opt Options) (*Report, 
 	return rep, nil
 }
 
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return filepath.Clean(p)
+}
+
 // cleanTemps removes stale temp files of this shard's outputs, side
 // outputs and manifests. A failure is only a warning: the files are hidden
 // and the next run tries again.
@@ -448,9 +455,9 @@ func cleanTemps(ctx context.Context, opt *Options, sel []Unit) {
 		if opt.SideOutputs != nil {
 			targets = append(targets, opt.SideOutputs(u)...)
 		}
-		inputs[filepath.Clean(u.Input)] = true
+		inputs[absPath(u.Input)] = true
 	}
-	removed, err := opt.Store.CleanTemps(ctx, targets, func(p string) bool { return inputs[filepath.Clean(p)] })
+	removed, err := opt.Store.CleanTemps(ctx, targets, func(p string) bool { return inputs[absPath(p)] })
 	for _, r := range removed {
 		opt.Logger.Info("removed stale temp file", "path", r)
 	}
