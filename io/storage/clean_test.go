@@ -108,3 +108,36 @@ func TestTempNames(t *testing.T) {
 		}
 	}
 }
+
+// TestLocalList: sorted, "_" and "." names skipped, links to files
+// followed, bad links reported with their error, FIFOs left out.
+func TestLocalList(t *testing.T) {
+	dir := t.TempDir()
+	mkfiles(t, dir, "b.parquet", "a.parquet", "_SUCCESS", ".hidden", "sub/x.parquet")
+	os.Symlink("a.parquet", filepath.Join(dir, "link.parquet"))
+	os.Symlink("missing", filepath.Join(dir, "dangling.parquet"))
+	os.Symlink("loop.parquet", filepath.Join(dir, "loop.parquet"))
+	if err := mkfifo(filepath.Join(dir, "fifo.parquet")); err != nil {
+		t.Log("no FIFO on this platform:", err)
+	}
+	entries, err := NewLocal(nil).List(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range entries {
+		s := filepath.Base(e.Name)
+		switch {
+		case e.Err != nil:
+			s += "!"
+		case e.IsDir:
+			s += "/"
+		case e.Symlink:
+			s += "@"
+		}
+		got = append(got, s)
+	}
+	if want := "a.parquet b.parquet dangling.parquet! link.parquet@ loop.parquet! sub/"; strings.Join(got, " ") != want {
+		t.Fatalf("got %v, want %s", got, want)
+	}
+}

@@ -74,7 +74,8 @@ func Hidden(name string) bool {
 }
 
 // List reads dir. Symbolic links are followed to describe their target;
-// one that cannot be (dangling, a loop) comes back with Err set.
+// one that cannot be (dangling, a loop) comes back with Err set. Only
+// directories and regular files are listed.
 func (l *Local) List(_ context.Context, dir string) ([]Entry, error) {
 	des, err := l.fs.ReadDir(dir) // sorted by name
 	if err != nil {
@@ -94,9 +95,12 @@ func (l *Local) List(_ context.Context, dir string) ([]Entry, error) {
 		} else {
 			st, err = de.Info()
 		}
-		if err != nil {
+		switch {
+		case err != nil:
 			e.Err = err
-		} else {
+		case !st.IsDir() && !st.Mode().IsRegular():
+			continue // a device, FIFO or socket: nothing to read (opening a FIFO would block)
+		default:
 			e.Info = infoOf(p, st)
 		}
 		out = append(out, e)
