@@ -279,8 +279,11 @@ func Run(ctx context.Context, units []Unit, p Processor, opt Options) (*Report, 
 	// 1. One run at a time per output location and shard.
 	lockPath := LockPath(opt.OutDir, opt.ShardIndex, opt.ShardCount)
 	lock, err := opt.Store.Lock(ctx, lockPath)
-	if err != nil {
-		return finish(IOError(fmt.Errorf("another run may be writing %s (shard %d of %d): %w", opt.OutDir, opt.ShardIndex, opt.ShardCount, err)))
+	switch {
+	case errors.Is(err, storage.ErrLocked):
+		return finish(IOError(fmt.Errorf("another run is writing %s (shard %d of %d): %w", opt.OutDir, opt.ShardIndex, opt.ShardCount, err)))
+	case err != nil:
+		return finish(IOError(fmt.Errorf("taking the lock of %s (shard %d of %d): %w", opt.OutDir, opt.ShardIndex, opt.ShardCount, err)))
 	}
 	defer func() {
 		if err := lock.Release(); err != nil {
