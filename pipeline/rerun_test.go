@@ -211,3 +211,27 @@ func TestRunLocked(t *testing.T) {
 		t.Fatalf("after release: %+v %v", rep, err)
 	}
 }
+
+// TestRunCleansSideOutputTemps: stale temp files of side outputs (the
+// attention weights) are removed with the outputs' own; a live writer's
+// and any other file beside them are kept.
+func TestRunCleansSideOutputTemps(t *testing.T) {
+	fx := newFixture(t, map[string]string{"a.parquet": "one"})
+	side := filepath.Join(fx.dir, "weights")
+	os.MkdirAll(side, 0o755)
+	stale := filepath.Join(side, storage.TempPrefix+"0123456789abcdef.a.parquet")
+	other := filepath.Join(side, storage.TempPrefix+"0123456789abcdef.z.parquet") // not a target of this run
+	os.WriteFile(stale, []byte("x"), 0o644)
+	os.WriteFile(other, []byte("x"), 0o644)
+	opt := fx.opts("A")
+	opt.SideOutputs = func(u Unit) []string { return []string{filepath.Join(side, u.Rel)} }
+	if _, err := Run(context.Background(), fx.units, &fakeProc{fp: "A"}, opt); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("stale side-output temp kept: %v", err)
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Errorf("a temp file of another target removed: %v", err)
+	}
+}

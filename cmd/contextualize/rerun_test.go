@@ -301,3 +301,33 @@ func TestKillKeepsRecords(t *testing.T) {
 	}
 	checkComplete(t, out, ref)
 }
+
+// TestPlanShowsRecomputeAndBadEntries: plan reports an output whose input
+// changed as recomputed, and an unreadable directory entry as an error.
+func TestPlanShowsRecomputeAndBadEntries(t *testing.T) {
+	in := genInputs(t, genSpec{Files: 2, Rows: 200, D: 4, SeqLen: 50, RowGroupRows: 100})
+	out := t.TempDir()
+	if r := runCLI(t, nil, "smooth", "--sigma", "2", "--progress", "never", "-o", out, in); r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if err := writeVecFile(filepath.Join(in, "part-001.parquet"), 42, genSpec{Rows: 150, D: 4, SeqLen: 50, RowGroupRows: 100}); err != nil {
+		t.Fatal(err)
+	}
+	os.Symlink(filepath.Join(in, "nowhere"), filepath.Join(in, "part-002.parquet"))
+	r := runCLI(t, nil, "plan", "smooth", "--json", "--sigma", "2", "-o", out, in)
+	if r.code != 3 {
+		t.Fatalf("plan: exit %d, want 3 as the run: %s", r.code, r.stderr)
+	}
+	var entries []planEntry
+	if err := json.Unmarshal([]byte(r.stdout), &entries); err != nil {
+		t.Fatalf("%v: %s", err, r.stdout)
+	}
+	var got []string
+	for _, e := range entries {
+		got = append(got, filepath.Base(e.Output)+"="+e.Action)
+	}
+	want := "part-000.parquet=skip: up to date part-001.parquet=recompute: input changed part-002.parquet=error: input"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("plan %v\nwant %s", got, want)
+	}
+}
