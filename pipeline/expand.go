@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/bmatcuk/doublestar/v4"
+	"github.com/contextualize/contextualize/io/storage"
 )
 
 // Unit is one input file and the output it is written to.
@@ -21,6 +23,10 @@ type Unit struct {
 	Rel    string // path relative to its root (directory or glob prefix), or the base name
 	Output string // OutDir joined with Rel
 	Size   int64  // input size in bytes
+	// Err is set for an entry that was found while listing a directory but
+	// could not be examined (a dangling symbolic link, a link loop): the
+	// unit fails alone, as a bad input, and the others are processed.
+	Err error
 }
 
 // Expand turns INPUT arguments into units, sorted by Output.
@@ -84,8 +90,8 @@ func expand(inputs []string, outDir string) ([]Unit, error) {
 		absOut, _ = filepath.Abs(outDir)
 	}
 	var units []Unit
-	add := func(input, rel string, size int64) {
-		u := Unit{Input: input, Rel: rel, Size: size}
+	add := func(input, rel string, size int64, err error) {
+		u := Unit{Input: input, Rel: rel, Size: size, Err: err}
 		if outDir != "" {
 			u.Output = filepath.Join(outDir, rel)
 		}
@@ -103,7 +109,7 @@ func expand(inputs []string, outDir string) ([]Unit, error) {
 				return nil, err
 			}
 		case err == nil && fi.Mode().IsRegular():
-			add(clean, filepath.Base(clean), fi.Size())
+			add(clean, filepath.Base(clean), fi.Size(), nil)
 		case err == nil:
 			return nil, Usage(fmt.Errorf("input %s: not a regular file or directory (%s)", arg, fi.Mode().Type()))
 		case errors.Is(err, fs.ErrNotExist) && hasMeta(arg):
@@ -177,53 +183,44 @@ func hidden(name string) bool {
 }
 
 // walkDir adds every *.parquet file below dir, with Rel relative to root,
-// skipping the output directory absOut if it is below dir.
-func walkDir(root, dir, absOut string, add func(input, rel string, size int64)) error {
-	start := dir
-	if fi, err := os.Lstat(dir); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-		// An input named as a symbolic link to a directory is that
-		// directory (WalkDir would not enter it).
-		start = dir + string(filepath.Separator)
+// skipping the output directory absOut if it is below dir. It lists
+// through io/storage: names starting with "_" or "." are skipped there,
+// symbolic links to files are followed, to directories not (dir itself may
+// be one), and an entry named *.parquet that cannot be examined becomes a
+// unit that fails alone.
+func walkDir(root, dir, absOut string, add func(input, rel string, size int64, err error)) error {
+	entries, err := storage.For(dir).List(context.Background(), dir)
+	if err != nil {
+		return IOError(fmt.Errorf("reading input directory: %w", err))
 	}
-	return filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return IOError(fmt.Errorf("reading input directory: %w", err))
-		}
-		if p == start || p == dir {
-			return nil
-		}
-		if hidden(d.Name()) {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() {
+	for _, e := range entries {
+		p := e.Name
+		switch {
+		case e.Err == nil && e.IsDir && !e.Symlink:
 			if abs, err := filepath.Abs(p); err == nil && absOut != "" && abs == absOut {
-				return filepath.SkipDir
+				continue
 			}
-			return nil
-		}
-		if !strings.EqualFold(filepath.Ext(d.Name()), ".parquet") {
-			return nil
-		}
-		fi, err := os.Stat(p) // follows a symlink to a file
-		if err != nil {
-			return IOError(fmt.Errorf("input %s: %w", p, err))
-		}
-		if !fi.Mode().IsRegular() {
-			return nil
+			if err := walkDir(root, p, absOut, add); err != nil {
+				return err
+			}
+			continue
+		case !strings.EqualFold(filepath.Ext(p), ".parquet") || (e.Err == nil && e.IsDir):
+			continue
 		}
 		rel, err := filepath.Rel(root, p)
 		if err != nil {
 			return IOError(err)
 		}
-		add(p, rel, fi.Size())
-		return nil
-	})
+		err = e.Err
+		if err != nil && e.Symlink {
+			err = fmt.Errorf("a symbolic link that cannot be followed: %w", err)
+		}
+		add(p, rel, e.Size, err)
+	}
+	return nil
 }
 
-func expandGlob(pattern, absOut string, add func(input, rel string, size int64)) error {
+func expandGlob(pattern, absOut string, add func(input, rel string, size int64, err error)) error {
 	if !doublestar.ValidatePathPattern(filepath.ToSlash(pattern)) {
 		return Usage(fmt.Errorf("input %s: bad glob pattern", pattern))
 	}
@@ -254,7 +251,7 @@ func expandGlob(pattern, absOut string, add func(input, rel string, size int64))
 		if err != nil {
 			return IOError(err)
 		}
-		add(filepath.Clean(m), rel, fi.Size())
+		add(filepath.Clean(m), rel, fi.Size(), nil)
 	}
 	return nil
 }

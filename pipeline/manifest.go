@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"sort"
 	"time"
 
@@ -25,7 +27,11 @@ const (
 type ManifestInput struct {
 	Path string `json:"path"` // as given on the command line (slash separated)
 	Size int64  `json:"size"` // bytes
-	Rows int64  `json:"rows"` // -1: unknown (output skipped as up to date)
+	Rows int64  `json:"rows"` // -1: unknown
+	// Identity of the input the output was made from (size, modification
+	// time or ETag, footer hash); absent when unknown. An output is up to
+	// date only while its input still has this identity.
+	Identity *storage.Identity `json:"identity,omitempty"`
 }
 
 // ManifestOutput is an output file in a manifest; Outputs[i] comes from
@@ -34,6 +40,28 @@ type ManifestOutput struct {
 	Path  string `json:"path"`  // relative to the output directory (slash separated)
 	Rows  int64  `json:"rows"`  // -1: unknown
 	Bytes int64  `json:"bytes"` // -1: unknown
+	// ModTime (local) or ETag (object storage) of the output as written:
+	// a record applies to an output only while they still match.
+	ModTime time.Time `json:"mtime,omitzero"`
+	ETag    string    `json:"etag,omitempty"`
+}
+
+// matches reports whether the output described by info is the one this
+// record was written for. A record without a time or ETag matches nothing.
+func (o ManifestOutput) matches(info storage.Info) bool {
+	if o.ModTime.IsZero() && o.ETag == "" {
+		return false
+	}
+	return o.Bytes == info.Size && o.ModTime.Equal(info.ModTime) && o.ETag == info.ETag
+}
+
+// Orphan is an output whose input is no longer in the set (deleted, or
+// no longer matched by the arguments). Orphans are listed in the manifests
+// and warned about, never deleted.
+type Orphan struct {
+	Input       ManifestInput  `json:"input"`  // the input it was made from, as recorded
+	Output      ManifestOutput `json:"output"` // as recorded
+	Fingerprint string         `json:"fingerprint"`
 }
 
 // SuccessManifest is the content of OutDir/_SUCCESS
@@ -50,13 +78,16 @@ type SuccessManifest struct {
 	Rows        int64            `json:"rows"` // sum of known output rows
 	Inputs      []ManifestInput  `json:"inputs"`
 	Outputs     []ManifestOutput `json:"outputs"`
+	Orphans     []Orphan         `json:"orphans,omitempty"`
 	Started     time.Time        `json:"started"`
 	Finished    time.Time        `json:"finished"`
 }
 
 // ShardManifest is the content of OutDir/_shards/I-of-N.json
-// (schemas/manifest/shard.schema.json). It is written only when every unit
-// of the shard succeeded.
+// (schemas/manifest/shard.schema.json); an unsharded run is shard 0 of 1.
+// A run keeps it up to date while it works (Complete false) so that the
+// identities of the outputs it committed survive an interruption; it is
+// Complete only when every unit of the shard succeeded.
 type ShardManifest struct {
 	Format      string           `json:"format"`
 	Version     string           `json:"version"`
@@ -70,6 +101,7 @@ type ShardManifest struct {
 	Complete    bool             `json:"complete"`
 	Inputs      []ManifestInput  `json:"inputs"`
 	Outputs     []ManifestOutput `json:"outputs"`
+	Orphans     []Orphan         `json:"orphans,omitempty"`
 	Started     time.Time        `json:"started"`
 	Finished    time.Time        `json:"finished"`
 }
@@ -91,15 +123,18 @@ type manifestEntry struct {
 	out ManifestOutput
 }
 
-func entriesOf(rep *Report) []manifestEntry {
-	es := make([]manifestEntry, 0, len(rep.Units))
-	for _, u := range rep.Units {
-		es = append(es, manifestEntry{
-			in:  ManifestInput{Path: filepath.ToSlash(u.Input), Size: u.Size, Rows: u.Rows},
-			out: ManifestOutput{Path: filepath.ToSlash(u.Rel), Rows: u.Rows, Bytes: u.Bytes},
-		})
+// entryOf is the manifest entry of a written or skipped unit.
+func entryOf(u *UnitReport) manifestEntry {
+	in := ManifestInput{Path: filepath.ToSlash(u.Input), Size: u.Size, Rows: u.Rows}
+	if u.InputID != nil {
+		id := *u.InputID
+		in.Size, in.Identity = id.Size, &id
 	}
-	return es
+	return manifestEntry{
+		in: in,
+		out: ManifestOutput{Path: filepath.ToSlash(u.Rel), Rows: u.Rows, Bytes: u.Bytes,
+			ModTime: u.OutInfo.ModTime.UTC(), ETag: u.OutInfo.ETag},
+	}
 }
 
 func split(es []manifestEntry) (ins []ManifestInput, outs []ManifestOutput, rows int64) {
@@ -136,84 +171,18 @@ func paramsJSON(p map[string]any) (json.RawMessage, error) {
 	return b, nil
 }
 
-// writeManifests writes _SUCCESS (unsharded), or this shard's manifest and,
-// when every shard's manifest is there and matches, _SUCCESS.
-func writeManifests(rep *Report, opt *Options, all []Unit) error {
-	params, err := paramsJSON(opt.Params)
-	if err != nil {
-		return err
-	}
-	digest := SetDigest(all)
-	ins, outs, rows := split(entriesOf(rep))
-	successPath := filepath.Join(opt.OutDir, SuccessName)
-	if opt.ShardCount <= 1 {
-		m := SuccessManifest{
-			Format: SuccessFormat, Version: opt.Version, Command: opt.Command, Parameters: params,
-			Fingerprint: opt.Fingerprint, ShardCount: 1, SetDigest: digest, Files: len(outs), Rows: rows,
-			Inputs: ins, Outputs: outs, Started: rep.Started.UTC(), Finished: opt.now().UTC(),
-		}
-		data, err := marshalManifest(m)
-		if err != nil {
-			return err
-		}
-		if err := storage.WriteFileAtomic(opt.FS, successPath, data); err != nil {
-			return err
-		}
-		rep.SuccessWritten = true
-		opt.Logger.Info("wrote "+SuccessName, "path", successPath, "files", len(outs), "rows", rows)
-		return nil
-	}
-
-	sm := ShardManifest{
-		Format: ShardFormat, Version: opt.Version, Command: opt.Command, Parameters: params,
-		Fingerprint: opt.Fingerprint, ShardIndex: opt.ShardIndex, ShardCount: opt.ShardCount,
-		SetDigest: digest, SetFiles: len(all), Complete: true,
-		Inputs: ins, Outputs: outs, Started: rep.Started.UTC(), Finished: opt.now().UTC(),
-	}
-	data, err := marshalManifest(sm)
-	if err != nil {
-		return err
-	}
-	shardPath := ShardManifestPath(opt.OutDir, opt.ShardIndex, opt.ShardCount)
-	if err := storage.WriteFileAtomic(opt.FS, shardPath, data); err != nil {
-		return err
-	}
-	rep.ShardManifest = shardPath
-	opt.Logger.Info("wrote shard manifest", "path", shardPath)
-
-	merged, missing, err := mergeShards(opt, digest, len(all))
-	if err != nil {
-		return err
-	}
-	if merged == nil {
-		opt.Logger.Info("waiting for other shards before writing "+SuccessName, "missing", missing)
-		return nil
-	}
-	data, err = marshalManifest(merged)
-	if err != nil {
-		return err
-	}
-	if err := storage.WriteFileAtomic(opt.FS, successPath, data); err != nil {
-		return err
-	}
-	rep.SuccessWritten = true
-	opt.Logger.Info("all shards complete: wrote "+SuccessName, "path", successPath,
-		"files", merged.Files, "rows", merged.Rows)
-	return nil
-}
-
 // mergeShards reads the N shard manifests. When all exist, are complete
 // and belong to this job (same fingerprint, set digest and shard count) it
 // returns the merged _SUCCESS content, which depends only on the shard
 // manifests (not on which shard merges, nor when). Otherwise it returns
 // nil and the shards still missing.
-func mergeShards(opt *Options, digest string, setFiles int) (*SuccessManifest, []int, error) {
+func mergeShards(ctx context.Context, opt *Options, digest string, setFiles int) (*SuccessManifest, []int, error) {
 	n := opt.ShardCount
 	shards := make([]*ShardManifest, n)
 	var missing []int
 	for i := range n {
 		p := ShardManifestPath(opt.OutDir, i, n)
-		data, err := storage.ReadFile(opt.FS, p)
+		data, err := opt.Store.ReadFile(ctx, p)
 		if errors.Is(err, fs.ErrNotExist) {
 			missing = append(missing, i)
 			continue
@@ -239,11 +208,13 @@ func mergeShards(opt *Options, digest string, setFiles int) (*SuccessManifest, [
 		return nil, missing, nil
 	}
 	var es []manifestEntry
+	var orphans []Orphan
 	started, finished := shards[0].Started, shards[0].Finished
 	for _, sm := range shards {
 		for j := range sm.Inputs {
 			es = append(es, manifestEntry{in: sm.Inputs[j], out: sm.Outputs[j]})
 		}
+		orphans = append(orphans, sm.Orphans...)
 		if sm.Started.Before(started) {
 			started = sm.Started
 		}
@@ -264,6 +235,12 @@ func mergeShards(opt *Options, digest string, setFiles int) (*SuccessManifest, [
 	return &SuccessManifest{
 		Format: SuccessFormat, Version: first.Version, Command: first.Command, Parameters: first.Parameters,
 		Fingerprint: first.Fingerprint, ShardCount: n, SetDigest: digest, Files: len(outs), Rows: rows,
-		Inputs: ins, Outputs: outs, Started: started.UTC(), Finished: finished.UTC(),
+		Inputs: ins, Outputs: outs, Orphans: uniqueOrphans(orphans), Started: started.UTC(), Finished: finished.UTC(),
 	}, nil, nil
+}
+
+// uniqueOrphans sorts orphans by output path and keeps one per path.
+func uniqueOrphans(os []Orphan) []Orphan {
+	sort.SliceStable(os, func(i, j int) bool { return os[i].Output.Path < os[j].Output.Path })
+	return slices.CompactFunc(os, func(a, b Orphan) bool { return a.Output.Path == b.Output.Path })
 }

@@ -1,11 +1,14 @@
 package pipeline
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+
+	"github.com/contextualize/contextualize/io/storage"
 )
 
 // Action is what a run will do with a unit.
@@ -14,12 +17,14 @@ type Action string
 // Actions, as printed by `contextualize plan`.
 const (
 	ActionProcess   Action = "process"                    // no output yet
-	ActionSkip      Action = "skip: up to date"           // output has our fingerprint
+	ActionSkip      Action = "skip: up to date"           // our fingerprint, and its input's identity on record
+	ActionRecompute Action = "recompute: input changed"   // our fingerprint, but its input changed (or is not on record)
 	ActionDiffers   Action = "error: fingerprint differs" // output from other parameters, no --overwrite
 	ActionOverwrite Action = "overwrite"                  // output exists, --overwrite
 	// ActionInvalid: the input fails the checks a run makes before it
-	// computes (footer, schema, keys, d against the weights); the run
-	// would fail it. Set by the caller of Plan, which knows the checks.
+	// computes (footer, schema, keys, d against the weights), or its
+	// directory entry cannot be examined; the run would fail it. Set by
+	// the caller of Plan, which knows the checks, and by Plan for entries.
 	ActionInvalid Action = "error: input"
 )
 
@@ -40,18 +45,34 @@ type PlanEntry struct {
 type decision struct {
 	Action Action
 	Detail string
+	// For ActionSkip: the input's identity (equal to the record's) and the
+	// record, which gives the output's rows and time.
+	ID  *storage.Identity
+	Rec *record
+	Out storage.Info
 }
 
-// decide looks at the existing output of u. The error is for a failed
-// Stat other than "does not exist" (an I/O error).
-func decide(u Unit, opt *Options) (decision, error) {
-	fi, err := opt.FS.Stat(u.Output)
+// decider decides units against the manifests of the output directory.
+type decider struct {
+	ctx  context.Context
+	opt  *Options
+	recs records
+}
+
+// decide looks at the existing output of u. The error is for failing I/O
+// on the output (not on the input: a bad input fails when processed).
+func (d *decider) decide(u Unit) (decision, error) {
+	opt := d.opt
+	if u.Err != nil {
+		return decision{Action: ActionInvalid, Detail: u.Err.Error()}, nil
+	}
+	info, err := opt.Store.Stat(d.ctx, u.Output)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return decision{Action: ActionProcess}, nil
 	case err != nil:
 		return decision{Action: ActionProcess}, IOError(fmt.Errorf("checking output %s: %w", u.Output, err))
-	case fi.IsDir():
+	case info.IsDir:
 		return decision{Action: ActionDiffers, Detail: "it is a directory"}, nil
 	case opt.Overwrite:
 		return decision{Action: ActionOverwrite}, nil
@@ -67,7 +88,19 @@ func decide(u Unit, opt *Options) (decision, error) {
 	case fp != opt.Fingerprint:
 		return decision{Action: ActionDiffers, Detail: fmt.Sprintf("fingerprint %s, want %s", fp, opt.Fingerprint)}, nil
 	}
-	return decision{Action: ActionSkip}, nil
+	// Same parameters: up to date only if made from the input as it is now.
+	rec := d.recs.find(u.Rel, opt.Fingerprint, info)
+	if rec == nil {
+		return decision{Action: ActionRecompute, Detail: "no record of the input it was made from"}, nil
+	}
+	cur, err := storage.IdentifyName(d.ctx, opt.Store, u.Input)
+	switch {
+	case err != nil:
+		return decision{Action: ActionRecompute, Detail: "reading its input: " + err.Error()}, nil
+	case !cur.Equal(*rec.in.Identity):
+		return decision{Action: ActionRecompute, Detail: fmt.Sprintf("input was %s, now %s", rec.in.Identity, cur)}, nil
+	}
+	return decision{Action: ActionSkip, ID: &cur, Rec: rec, Out: info}, nil
 }
 
 // Plan returns, for every unit of the set (all shards), its shard, whether
@@ -77,9 +110,14 @@ func Plan(units []Unit, opt Options) ([]PlanEntry, error) {
 	if err := opt.defaults(); err != nil {
 		return nil, err
 	}
+	recs, err := loadRecords(context.Background(), &opt)
+	if err != nil {
+		return nil, err
+	}
+	dc := &decider{ctx: context.Background(), opt: &opt, recs: recs}
 	entries := make([]PlanEntry, 0, len(units))
 	for _, u := range units {
-		d, err := decide(u, &opt)
+		d, err := dc.decide(u)
 		if err != nil {
 			return nil, err
 		}

@@ -63,7 +63,8 @@ type Options struct {
 	Fingerprint     string
 	ReadFingerprint func(path string) (string, error)
 	// ReadRows, optional, returns the row count of an existing output, for
-	// the manifest entries of skipped units (-1 when absent or failing).
+	// the manifest entries of skipped units whose record does not say it
+	// (-1 when absent or failing).
 	ReadRows func(path string) (int64, error)
 
 	Command string         // "attend", "smooth": recorded in manifests
@@ -71,7 +72,13 @@ type Options struct {
 	Params  map[string]any // parameters: recorded in manifests
 
 	OutDir string     // -o; required
-	FS     storage.FS // nil: storage.Default
+	FS     storage.FS // nil: storage.Default; the filesystem Store writes through when Store is nil
+	// Store, nil: storage.NewLocal(FS). Inputs, outputs, manifests, locks
+	// and temp files all go through it.
+	Store storage.Storage
+	// SideOutputs, optional, names the other files written for a unit
+	// (attention weights), whose stale temp files the run also removes.
+	SideOutputs func(Unit) []string
 
 	Logger           *slog.Logger  // nil: discard
 	Stderr           io.Writer     // progress bars; nil: os.Stderr
@@ -84,7 +91,8 @@ type Options struct {
 	// progress then shows totals, percentages and an ETA.
 	InputRows func(path string) (int64, error)
 
-	now func() time.Time // tests
+	now        func() time.Time // tests
+	flushEvery time.Duration    // shard manifest rewrites while running; 0: 1 s
 }
 
 func (o *Options) defaults() error {
@@ -109,6 +117,12 @@ func (o *Options) defaults() error {
 	}
 	if o.FS == nil {
 		o.FS = storage.Default
+	}
+	if o.Store == nil {
+		o.Store = storage.NewLocal(o.FS)
+	}
+	if o.flushEvery <= 0 {
+		o.flushEvery = time.Second
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -165,11 +179,13 @@ type UnitReport struct {
 	Unit
 	Action    Action
 	Status    Status
-	Rows      int64 // -1: unknown (skipped without Options.ReadRows)
+	Rows      int64 // -1: unknown (skipped, not on record, without Options.ReadRows)
 	Sequences int64
 	Bytes     int64
 	Duration  time.Duration
 	Err       error
+	InputID   *storage.Identity // the input's identity, taken before it was read
+	OutInfo   storage.Info      // the output as committed (or found up to date)
 }
 
 // Report is the outcome of Run.
@@ -178,8 +194,9 @@ type Report struct {
 	Total                  int          // units in the whole set (all shards)
 	Units                  []UnitReport // this shard's units, in order
 	Started, Finished      time.Time
-	ShardManifest          string // path of _shards/I-of-N.json written, if any
-	SuccessWritten         bool   // this process wrote OutDir/_SUCCESS
+	ShardManifest          string   // path of _shards/I-of-N.json written complete, if any
+	SuccessWritten         bool     // this process wrote OutDir/_SUCCESS
+	Orphans                []Orphan // outputs whose input is gone: listed, never deleted
 }
 
 func (r *Report) count(s Status) int {
@@ -233,6 +250,14 @@ func ShardManifestPath(outDir string, index, count int) string {
 	return filepath.Join(outDir, ShardsDir, fmt.Sprintf("%d-of-%d.json", index, count))
 }
 
+// LockPath returns OutDir/_shards/I-of-N.lock, the lock one run holds on
+// its output location and shard.
+func LockPath(outDir string, index, count int) string {
+	return filepath.Join(outDir, ShardsDir, fmt.Sprintf("%d-of-%d.lock", index, count))
+}
+
+func successPath(opt *Options) string { return filepath.Join(opt.OutDir, SuccessName) }
+
 // Run processes this shard's units; see the package documentation for the
 // order of operations, the skip rules, the manifests and the errors.
 func Run(ctx context.Context, units []Unit, p Processor, opt Options) (*Report, error) {
@@ -251,23 +276,57 @@ func Run(ctx context.Context, units []Unit, p Processor, opt Options) (*Report, 
 		return rep, err
 	}
 
-	// 1. Decide every unit before touching anything: a differing
+	// 1. One run at a time per output location and shard.
+	lockPath := LockPath(opt.OutDir, opt.ShardIndex, opt.ShardCount)
+	lock, err := opt.Store.Lock(ctx, lockPath)
+	switch {
+	case errors.Is(err, storage.ErrLocked):
+		return finish(IOError(fmt.Errorf("another run is writing %s (shard %d of %d): %w", opt.OutDir, opt.ShardIndex, opt.ShardCount, err)))
+	case err != nil:
+		return finish(IOError(fmt.Errorf("taking the lock of %s (shard %d of %d): %w", opt.OutDir, opt.ShardIndex, opt.ShardCount, err)))
+	}
+	defer func() {
+		if err := lock.Release(); err != nil {
+			log.Warn("releasing the lock", "path", lockPath, "err", err)
+		}
+	}()
+
+	// 2. Decide every unit before touching anything: a differing
 	// fingerprint is a configuration error, found before any work.
+	recs, err := loadRecords(ctx, &opt)
+	if err != nil {
+		return finish(err)
+	}
+	dc := &decider{ctx: ctx, opt: &opt, recs: recs}
 	var differs []string
 	work := 0
 	for i, u := range sel {
 		ur := &rep.Units[i]
 		ur.Unit, ur.Status, ur.Rows = u, StatusNotRun, 0
-		d, err := decide(u, &opt)
+		d, err := dc.decide(u)
 		ur.Action = d.Action
 		switch {
 		case err != nil:
 			ur.Status, ur.Err = StatusFailed, err
+		case d.Action == ActionInvalid:
+			ur.Status, ur.Err = StatusFailed, InputError(fmt.Errorf("input %s: %w", u.Input, u.Err))
+			log.Error("failed", "input", u.Input, "class", ClassInput.String(), "err", ur.Err)
 		case d.Action == ActionDiffers:
 			ur.Status = StatusFailed
 			ur.Err = Usage(fmt.Errorf("output %s exists with other parameters (%s); use --overwrite to replace it", u.Output, d.Detail))
 			differs = append(differs, u.Output)
-		case d.Action == ActionProcess || d.Action == ActionOverwrite:
+		case d.Action == ActionSkip:
+			ur.Status, ur.InputID, ur.OutInfo = StatusSkipped, d.ID, d.Out
+			ur.Rows, ur.Bytes = d.Rec.out.Rows, d.Out.Size
+			if ur.Rows < 0 && opt.ReadRows != nil {
+				if n, err := opt.ReadRows(u.Output); err == nil {
+					ur.Rows = n
+				}
+			}
+		case d.Action == ActionRecompute:
+			log.Info("recomputing: its input is not the one on record", "output", u.Output, "why", d.Detail)
+			work++
+		default:
 			work++
 		}
 	}
@@ -279,63 +338,43 @@ func Run(ctx context.Context, units []Unit, p Processor, opt Options) (*Report, 
 		return finish(Usage(fmt.Errorf("%d existing outputs were written with other parameters, use --overwrite to replace them: %s",
 			len(differs), strings.Join(list, ", "))))
 	}
-
-	// 2. Remove temp files left by a killed run. An unsharded run owns the
-	// whole directory; a shard only its own targets, since the other shards
-	// may be writing next to it right now.
-	successPath := filepath.Join(opt.OutDir, SuccessName)
-	shardPath := ""
-	if opt.ShardCount > 1 {
-		shardPath = ShardManifestPath(opt.OutDir, opt.ShardIndex, opt.ShardCount)
+	orphans, err := recs.orphans(ctx, &opt, units)
+	if err != nil {
+		return finish(err)
 	}
-	var removed []string
-	var cerr error
-	if opt.ShardCount > 1 {
-		targets := []string{successPath, shardPath}
-		for _, u := range sel {
-			targets = append(targets, u.Output)
-		}
-		removed, cerr = storage.CleanStaleFor(opt.FS, targets)
-	} else {
-		removed, cerr = storage.CleanStale(opt.FS, opt.OutDir)
-	}
-	for _, r := range removed {
-		log.Info("removed stale temp file", "path", r)
-	}
-	if cerr != nil {
-		log.Warn("could not remove stale temp files", "dir", opt.OutDir, "err", cerr)
+	rep.Orphans = orphans
+	for _, o := range orphans {
+		log.Warn("output whose input is gone: kept, listed in the manifests", "output", o.Output.Path, "input", o.Input.Path)
 	}
 
-	// 3. A run that changes outputs first withdraws the claim that the
-	// directory is complete.
-	if work > 0 {
-		for _, m := range []string{successPath, shardPath} {
-			if m == "" {
-				continue
-			}
-			if err := opt.FS.Remove(m); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return finish(IOError(fmt.Errorf("removing old %s before rewriting outputs: %w", m, err)))
-			}
-		}
-	}
+	// 3. Remove the temp files killed runs left for this shard's targets,
+	// beside them only, never an input, never one a live writer holds.
+	cleanTemps(ctx, &opt, sel)
 
-	// 4. Process.
-	pr := newProgress(&opt, rep.Units)
+	// 4. Record the up-to-date outputs; a run that changes outputs first
+	// withdraws the claim that the directory is complete.
+	jr, err := newJournal(&opt, rep, units, orphans)
+	if err != nil {
+		return finish(err)
+	}
 	for i := range rep.Units {
-		ur := &rep.Units[i]
-		if ur.Action != ActionSkip || ur.Status != StatusNotRun {
-			continue
+		if ur := &rep.Units[i]; ur.Status == StatusSkipped {
+			jr.add(ctx, ur, false)
+			log.Info("skipped: up to date", "output", ur.Output)
 		}
-		ur.Status, ur.Rows, ur.Bytes = StatusSkipped, -1, -1
-		if fi, err := opt.FS.Stat(ur.Output); err == nil {
-			ur.Bytes = fi.Size()
+	}
+	if work > 0 {
+		if err := jr.write(ctx, false); err != nil {
+			return finish(IOError(err))
 		}
-		if opt.ReadRows != nil {
-			if n, err := opt.ReadRows(ur.Output); err == nil {
-				ur.Rows = n
-			}
+		if err := opt.Store.Remove(ctx, successPath(&opt)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return finish(IOError(fmt.Errorf("removing old %s before rewriting outputs: %w", successPath(&opt), err)))
 		}
-		log.Info("skipped: up to date", "output", ur.Output)
+	}
+
+	// 5. Process.
+	pr := newProgress(&opt, rep.Units)
+	for range rep.Skipped() {
 		pr.skipFile()
 	}
 	g, gctx := errgroup.WithContext(ctx)
@@ -352,6 +391,9 @@ func Run(ctx context.Context, units []Unit, p Processor, opt Options) (*Report, 
 		}
 		g.Go(func() error {
 			runUnit(gctx, ur, p, &opt, res, pr)
+			if ur.Status == StatusWritten {
+				jr.add(ctx, ur, true)
+			}
 			if ur.Status == StatusFailed && opt.FailFast {
 				return ur.Err
 			}
@@ -363,6 +405,9 @@ func Run(ctx context.Context, units []Unit, p Processor, opt Options) (*Report, 
 
 	if err := ctx.Err(); err != nil {
 		rep, _ = finish(nil)
+		if jerr := jr.write(ctx, false); jerr != nil {
+			log.Warn("could not record the outputs written before the interruption", "err", jerr)
+		}
 		log.Warn("interrupted", "written", rep.Written(), "canceled", rep.Canceled(), "failed", rep.Failed())
 		return rep, fmt.Errorf("interrupted after writing %d of %d files: %w", rep.Written(), len(sel), err)
 	}
@@ -370,6 +415,9 @@ func Run(ctx context.Context, units []Unit, p Processor, opt Options) (*Report, 
 	log.Info("files done", "written", rep.Written(), "skipped", rep.Skipped(), "failed", rep.Failed(),
 		"canceled", rep.Canceled(), "rows", rep.Rows(), "seconds", rep.Finished.Sub(rep.Started).Seconds())
 	if rep.Failed() > 0 {
+		if jerr := jr.write(ctx, false); jerr != nil {
+			log.Warn("could not record the outputs written", "err", jerr)
+		}
 		if opt.FailFast && firstErr != nil {
 			return rep, firstErr
 		}
@@ -383,13 +431,42 @@ func Run(ctx context.Context, units []Unit, p Processor, opt Options) (*Report, 
 		return rep, &Error{Class: Classify(first), Err: fmt.Errorf("%d of %d inputs failed; first: %w", rep.Failed(), len(sel), first)}
 	}
 
-	// 5. Manifests, last.
-	if err := writeManifests(rep, &opt, units); err != nil {
+	// 6. Manifests, last.
+	if err := jr.finish(ctx); err != nil {
 		rep.Finished = opt.now()
 		return rep, IOError(fmt.Errorf("writing manifest: %w", err))
 	}
 	rep.Finished = opt.now()
 	return rep, nil
+}
+
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return filepath.Clean(p)
+}
+
+// cleanTemps removes stale temp files of this shard's outputs, side
+// outputs and manifests. A failure is only a warning: the files are hidden
+// and the next run tries again.
+func cleanTemps(ctx context.Context, opt *Options, sel []Unit) {
+	targets := []string{successPath(opt), ShardManifestPath(opt.OutDir, opt.ShardIndex, opt.ShardCount)}
+	inputs := map[string]bool{}
+	for _, u := range sel {
+		targets = append(targets, u.Output)
+		if opt.SideOutputs != nil {
+			targets = append(targets, opt.SideOutputs(u)...)
+		}
+		inputs[absPath(u.Input)] = true
+	}
+	removed, err := opt.Store.CleanTemps(ctx, targets, func(p string) bool { return inputs[absPath(p)] })
+	for _, r := range removed {
+		opt.Logger.Info("removed stale temp file", "path", r)
+	}
+	if err != nil {
+		opt.Logger.Warn("could not remove stale temp files", "dir", opt.OutDir, "err", err)
+	}
 }
 
 // writeBuffer buffers a Processor's writes to its output file.
@@ -428,7 +505,13 @@ func runUnit(ctx context.Context, ur *UnitReport, p Processor, opt *Options, res
 		ur.Status, ur.Err = StatusCanceled, err
 		return
 	}
-	af, err := storage.CreateAtomic(opt.FS, ur.Output)
+	// The input's identity is taken before it is read: if it changes while
+	// it is read, the record is of the older version and the next run
+	// recomputes (never the reverse, which would keep a stale output).
+	if id, err := storage.IdentifyName(ctx, opt.Store, ur.Input); err == nil {
+		ur.InputID = &id
+	}
+	af, err := opt.Store.Create(ctx, ur.Output)
 	if err != nil {
 		fail(IOError(fmt.Errorf("creating output: %w", err)))
 		return
@@ -444,7 +527,7 @@ func runUnit(ctx context.Context, ur *UnitReport, p Processor, opt *Options, res
 	}
 	if err != nil {
 		if aerr := af.Abort(); aerr != nil {
-			opt.Logger.Warn("could not remove temp file", "path", af.TempName(), "err", aerr)
+			opt.Logger.Warn("could not remove the temp file", "output", ur.Output, "err", aerr)
 		}
 		fail(err)
 		return
@@ -453,7 +536,14 @@ func runUnit(ctx context.Context, ur *UnitReport, p Processor, opt *Options, res
 		fail(IOError(fmt.Errorf("committing %s: %w", ur.Output, err)))
 		return
 	}
-	ur.Status, ur.Rows, ur.Sequences, ur.Bytes = StatusWritten, r.Rows, r.Sequences, af.Size()
+	// The output's time (or ETag) ties the manifest record to this very
+	// file; without it the next run could not tell it is up to date.
+	info, err := opt.Store.Stat(ctx, ur.Output)
+	if err != nil {
+		fail(IOError(fmt.Errorf("%s is committed but could not be examined: %w", ur.Output, err)))
+		return
+	}
+	ur.Status, ur.Rows, ur.Sequences, ur.Bytes, ur.OutInfo = StatusWritten, r.Rows, r.Sequences, af.Size(), info
 }
 
 // wrapped prefixes an error's message without changing its chain.

@@ -205,13 +205,10 @@ func TestManifestsMatchSchemas(t *testing.T) {
 	v := loadValidator(t)
 	files := map[string]string{"a.parquet": "x\ny", "b/c.parquet": "z", "d.parquet": "w"}
 
-	// Unsharded _SUCCESS, with a skipped unit of unknown rows.
+	// Unsharded _SUCCESS, then one with skipped units and an orphan (the
+	// input of d.parquet deleted).
 	fx := newFixture(t, files)
 	opt := fx.opts("fp1")
-	if _, err := Run(context.Background(), fx.units, &fakeProc{fp: "fp1"}, opt); err != nil {
-		t.Fatal(err)
-	}
-	opt.ReadRows = nil
 	if _, err := Run(context.Background(), fx.units, &fakeProc{fp: "fp1"}, opt); err != nil {
 		t.Fatal(err)
 	}
@@ -219,8 +216,21 @@ func TestManifestsMatchSchemas(t *testing.T) {
 	if err := v.validate(manifest.Success, data); err != nil {
 		t.Fatalf("_SUCCESS: %v\n%s", err, data)
 	}
-	if !strings.Contains(string(data), `"rows": -1`) {
-		t.Fatalf("expected unknown rows for skipped outputs:\n%s", data)
+	os.Remove(filepath.Join(fx.in, "d.parquet"))
+	fx.expand(t)
+	if _, err := Run(context.Background(), fx.units, &fakeProc{fp: "fp1"}, opt); err != nil {
+		t.Fatal(err)
+	}
+	data, _ = os.ReadFile(filepath.Join(fx.out, SuccessName))
+	if err := v.validate(manifest.Success, data); err != nil {
+		t.Fatalf("_SUCCESS with an orphan: %v\n%s", err, data)
+	}
+	if !strings.Contains(string(data), `"orphans"`) || !strings.Contains(string(data), `"footer": "sha256:`) {
+		t.Fatalf("expected an orphan and input identities:\n%s", data)
+	}
+	data, _ = os.ReadFile(ShardManifestPath(fx.out, 0, 1))
+	if err := v.validate(manifest.Shard, data); err != nil {
+		t.Fatalf("shard 0 of 1: %v\n%s", err, data)
 	}
 
 	// Shard manifests and the merged _SUCCESS.
@@ -281,7 +291,7 @@ func TestPlan(t *testing.T) {
 		selected bool
 		action   Action
 	}{
-		{0, false, ActionSkip}, {1, true, ActionDiffers}, {0, false, ActionDiffers},
+		{0, false, ActionRecompute}, {1, true, ActionDiffers}, {0, false, ActionDiffers},
 		{1, true, ActionProcess}, {0, false, ActionProcess},
 	}
 	for i, e := range entries {
@@ -289,6 +299,9 @@ func TestPlan(t *testing.T) {
 		if e.Index != i || e.Shard != w.shard || e.Selected != w.selected || e.Action != w.action {
 			t.Errorf("entry %d = %+v, want %+v", i, e, w)
 		}
+	}
+	if entries[0].Detail != "no record of the input it was made from" {
+		t.Errorf("detail %q", entries[0].Detail)
 	}
 	if !strings.Contains(entries[1].Detail, "fingerprint old, want fp1") {
 		t.Errorf("detail %q", entries[1].Detail)

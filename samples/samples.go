@@ -20,6 +20,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/contextualize/contextualize/io/storage"
 )
 
 //go:embed *.parquet *.safetensors
@@ -50,7 +52,7 @@ func FS() fs.FS { return files }
 // WriteAll writes every bundled file into dir, creating dir (and its parents) if needed,
 // and returns the written paths (dir joined with each name, in Names() order).
 // Existing files of the same names are replaced. Each file appears atomically: it is
-// written and synced under a temp name starting with "." in dir, then renamed into place,
+// written and synced under a temp name of io/storage in dir, then renamed into place,
 // so a reader never sees a partial file and a failed run leaves no partial file visible.
 func WriteAll(dir string) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -71,42 +73,8 @@ func WriteAll(dir string) ([]string, error) {
 	return written, nil
 }
 
-// writeAtomic writes data to a temp file ".<base>.tmp-*" next to path, syncs it, renames
-// it to path and syncs the directory (best effort). On error the temp file is removed.
-func writeAtomic(path string, data []byte) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync() // durability of the rename; not all file systems support it
-		d.Close()
-	}
-	return nil
+// writeAtomic writes data through io/storage: a temp name only this tool
+// makes, next to path, synced, renamed to path, directory synced.
+func writeAtomic(path string, data []byte) error {
+	return storage.WriteFileAtomic(nil, path, data)
 }

@@ -14,16 +14,21 @@ import (
 // its attention weights to dir/<the input's relative path>.
 func weightsObserverFactory(dir string, average bool, limit int64, ws *weightSource) func(pipeline.Unit, schemas.Detected) (job.Observer, error) {
 	return func(u pipeline.Unit, det schemas.Detected) (job.Observer, error) {
-		rel := u.Rel
-		if rel == "" {
-			rel = filepath.Base(u.Input)
-		}
-		w, err := attnout.Create(filepath.Join(dir, rel), limit)
+		w, err := attnout.Create(weightsPath(dir, u), limit)
 		if err != nil {
 			return nil, err
 		}
 		return &weightsObserver{w: w, ws: ws, average: average}, nil
 	}
+}
+
+// weightsPath is where the attention weights of u go: dir/<u's relative path>.
+func weightsPath(dir string, u pipeline.Unit) string {
+	rel := u.Rel
+	if rel == "" {
+		rel = filepath.Base(u.Input)
+	}
+	return filepath.Join(dir, rel)
 }
 
 // weightsObserver computes each sequence's attention probabilities on the

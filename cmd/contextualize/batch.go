@@ -32,6 +32,8 @@ type batchRun struct {
 	needsTime bool
 	observe   func(pipeline.Unit, schemas.Detected) (job.Observer, error)
 	planning  bool // a dry run: plan, not attend or smooth
+	// sides names the side outputs of a unit (attention weights).
+	sides func(pipeline.Unit) []string
 }
 
 // prepared is a batch run with its flags parsed.
@@ -58,6 +60,9 @@ func prepare(c *cli.Command, br batchRun) (*prepared, error) {
 		units, err = nil, nil
 	}
 	if err != nil {
+		return nil, err
+	}
+	if err := pipeline.CheckPaths(c.Args().Slice(), units, outputLocations(c, out)); err != nil {
 		return nil, err
 	}
 	schemaOpts, err := schemaOptions(c, br.defaults)
@@ -114,7 +119,7 @@ func prepare(c *cli.Command, br batchRun) (*prepared, error) {
 		Budget:      spec.Budget,
 		Fingerprint: fp, ReadFingerprint: readFingerprint, ReadRows: readRows, InputRows: readRows,
 		Command: br.command, Version: buildVersion(), Params: params,
-		OutDir: out, FS: storage.OS(), Logger: logger, LogOutput: logOut,
+		OutDir: out, FS: storage.OS(), SideOutputs: br.sides, Logger: logger, LogOutput: logOut,
 		Progress: progressMode(c.String("progress")), Quiet: c.Bool("quiet"),
 	}
 	return &prepared{units: units, spec: spec, opts: opts, allShards: allShards}, nil
@@ -142,6 +147,16 @@ func progressMode(flag string) pipeline.ProgressMode {
 		return pipeline.ProgressNever
 	}
 	return m
+}
+
+// outputLocations are the places a run writes to, which must not overlap
+// its inputs nor each other.
+func outputLocations(c *cli.Command, out string) []pipeline.Location {
+	locs := []pipeline.Location{{Flag: "-o", Path: out}}
+	if a := c.String("attention-output"); a != "" {
+		locs = append(locs, pipeline.Location{Flag: "--attention-output", Path: a})
+	}
+	return locs
 }
 
 // runBatch runs attend or smooth over the inputs.
@@ -198,7 +213,7 @@ func mustJSON(v any) string {
 
 // readFingerprint reads an existing output's fingerprint.
 func readFingerprint(path string) (string, error) {
-	f, err := parquetio.Open(path)
+	f, err := openStored(path)
 	if err != nil {
 		return "", err
 	}
@@ -221,7 +236,7 @@ func setGoMemoryLimit(limit int64) {
 
 // readRows reads an existing output's row count from its footer.
 func readRows(path string) (int64, error) {
-	f, err := parquetio.Open(path)
+	f, err := openStored(path)
 	if err != nil {
 		return 0, err
 	}

@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/contextualize/contextualize/attention"
 	"github.com/contextualize/contextualize/io/attnout"
 	"github.com/contextualize/contextualize/io/safetensors"
+	"github.com/contextualize/contextualize/pipeline"
 	"github.com/contextualize/contextualize/pipeline/job"
 	"github.com/contextualize/contextualize/schemas"
 	"github.com/urfave/cli/v3"
@@ -91,8 +93,11 @@ func attendRun(c *cli.Command) (batchRun, *weightSource, error) {
 	}
 	br := batchRun{command: "attend", params: params, defaults: []string{"embedding"}, bind: bind}
 	if dir := c.String("attention-output"); dir != "" {
-		params["attention-output"], params["average-heads"] = true, c.Bool("average-heads")
+		// Where the weights go is part of what a run made: another place
+		// is another run (exit 2 without --overwrite), not an up-to-date one.
+		params["attention-output"], params["average-heads"] = filepath.Clean(dir), c.Bool("average-heads")
 		br.observe = weightsObserverFactory(dir, c.Bool("average-heads"), c.Int64("attention-output-limit"), ws)
+		br.sides = func(u pipeline.Unit) []string { return []string{weightsPath(dir, u)} }
 	}
 	return br, ws, nil
 }

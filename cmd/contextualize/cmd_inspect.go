@@ -179,7 +179,7 @@ func isDataError(err error) bool {
 // file cannot be opened; a layout that cannot be detected leaves the
 // physical schema and the error in the report.
 func inspectFile(path string, opts schemas.Options) (*fileReport, error) {
-	f, err := parquetio.Open(path)
+	f, err := openStored(path)
 	if err != nil {
 		return nil, err
 	}

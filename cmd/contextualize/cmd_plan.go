@@ -71,6 +71,8 @@ func planBatch(ctx context.Context, c *cli.Command, br batchRun) error {
 		switch e.Action {
 		case pipeline.ActionSkip:
 			continue
+		case pipeline.ActionInvalid: // a directory entry that cannot be read fails alone, as in a run
+			ur.Status, ur.Err = pipeline.StatusFailed, pipeline.InputError(fmt.Errorf("input %s: %s", e.Input, e.Detail))
 		case pipeline.ActionDiffers:
 			ur.Status, ur.Err = pipeline.StatusFailed, usageError(fmt.Errorf("output %s exists, made with other parameters (%s): use --overwrite or another -o", e.Output, e.Detail))
 		default:

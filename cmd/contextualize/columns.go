@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/contextualize/contextualize/io/parquetio"
 	"github.com/contextualize/contextualize/pipeline"
 )
 
@@ -28,7 +27,7 @@ func checkNamedColumns(units []pipeline.Unit, named map[string]string) error {
 		if len(missing) == 0 {
 			return nil
 		}
-		f, err := parquetio.Open(u.Input)
+		f, err := openStored(u.Input)
 		if err != nil {
 			continue
 		}

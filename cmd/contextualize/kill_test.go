@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/contextualize/contextualize/io/storage"
 )
 
 // killInputs is the input set of the kill and signal tests: a clean
@@ -49,15 +51,16 @@ func cleanRun(t *testing.T, in string) reference {
 
 // dirState is what an interrupted run left in an output directory.
 type dirState struct {
-	temps   []string // hidden temp files (".*.tmp-*")
+	temps   []string // hidden temp files (storage.TempPrefix + random + "." + name)
 	outputs []string // visible *.parquet
 	success bool     // _SUCCESS present
 }
 
 // checkInterrupted asserts what must hold after any interruption, however
 // abrupt: every visible output is complete (byte-identical to the clean
-// run's), every other file is a hidden temp file (".<name>.tmp-<random>",
-// skipped by readers), and _SUCCESS is there only if every output is.
+// run's), every other file is a hidden temp file (storage.TempPrefix..., skipped
+// by readers) or the run's bookkeeping under _shards/ (shard manifest, lock),
+// and _SUCCESS is there only if every output is.
 func checkInterrupted(t *testing.T, out string, ref reference) dirState {
 	t.Helper()
 	var st dirState
@@ -65,10 +68,14 @@ func checkInterrupted(t *testing.T, out string, ref reference) dirState {
 		base := filepath.Base(rel)
 		switch {
 		case strings.HasPrefix(base, "."):
-			if !strings.Contains(base, ".tmp-") {
-				t.Errorf("%s: hidden file that is not a temp file (.NAME.tmp-*)", rel)
+			if !storage.IsTemp(base) {
+				t.Errorf("%s: hidden file that is not one of our temp files", rel)
 			}
 			st.temps = append(st.temps, rel)
+		case strings.HasPrefix(rel, "_shards"+string(filepath.Separator)):
+			if !strings.HasSuffix(base, ".json") && !strings.HasSuffix(base, ".lock") {
+				t.Errorf("%s: unexpected file in _shards", rel)
+			}
 		case rel == "_SUCCESS":
 			st.success = true
 		case strings.HasSuffix(base, ".parquet"):

@@ -85,12 +85,15 @@ func mustRead(t *testing.T, path string) []byte {
 	return b
 }
 
-// visibleFiles lists the files below dir, relative, skipping nothing: a
-// leftover temp file must show.
+// visibleFiles lists the files below dir, relative, skipping only the
+// run's bookkeeping under _shards/: a leftover temp file must show.
 func visibleFiles(t *testing.T, dir string) []string {
 	t.Helper()
 	var out []string
 	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.IsDir() && d.Name() == "_shards" {
+			return filepath.SkipDir // the run's bookkeeping: shard manifests and locks
+		}
 		if err == nil && !d.IsDir() {
 			rel, _ := filepath.Rel(dir, p)
 			out = append(out, rel)

@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/contextualize/contextualize/io/storage"
 )
 
 // waitFor polls dir until cond holds for one of its files (relative
@@ -27,7 +29,7 @@ func waitFor(t *testing.T, dir string, timeout time.Duration, what string, cond 
 
 func isTempName(rel string) bool {
 	base := rel[strings.LastIndexByte(rel, '/')+1:]
-	return strings.HasPrefix(base, ".") && strings.Contains(base, ".tmp-")
+	return storage.IsTemp(base)
 }
 
 // TestSignalsExit130 interrupts a run with SIGINT and with SIGTERM (what

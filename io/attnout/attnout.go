@@ -9,10 +9,9 @@
 package attnout
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/contextualize/contextualize/io/storage"
 	"github.com/parquet-go/parquet-go"
@@ -40,7 +39,7 @@ type Row struct {
 // Writer writes one attention-weights file.
 type Writer struct {
 	path  string
-	af    *storage.AtomicFile
+	af    storage.Writer
 	pw    *parquet.GenericWriter[Row]
 	buf   []Row
 	rows  int64
@@ -54,10 +53,7 @@ func Create(path string, limit int64) (*Writer, error) {
 	if limit <= 0 {
 		limit = DefaultLimit
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("creating the attention output directory: %w", err)
-	}
-	af, err := storage.CreateAtomic(storage.OS(), path)
+	af, err := storage.For(path).Create(context.Background(), path)
 	if err != nil {
 		return nil, fmt.Errorf("creating attention output %s: %w", path, err)
 	}

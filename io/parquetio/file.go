@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
@@ -158,7 +159,7 @@ type colMeta struct {
 // use on different (or the same) row groups.
 type File struct {
 	path     string
-	osf      *os.File
+	osf      io.ReaderAt // the input: an *os.File or a storage.Reader
 	pf       *parquet.File
 	size     int64
 	firstRow []int64
@@ -200,8 +201,8 @@ func (f *File) regularOf(rg, leaf int) (regularChunk, bool) {
 	return r, ok
 }
 
-// Open opens a Parquet file for reading. Garbage or truncated files return
-// an error naming the file; Open never panics on bad input.
+// Open opens a local Parquet file for reading. Garbage or truncated files
+// return an error naming the file; Open never panics on bad input.
 func Open(path string) (*File, error) {
 	osf, err := os.Open(path)
 	if err != nil {
@@ -212,15 +213,26 @@ func Open(path string) (*File, error) {
 		osf.Close()
 		return nil, fmt.Errorf("opening parquet file %s: %w", path, err)
 	}
-	f, err := openFile(path, osf, st.Size())
+	return OpenReaderAt(path, osf, st.Size())
+}
+
+// OpenReaderAt opens a Parquet file of the given size read through r with
+// ranged reads only (the footer first, then the column chunks asked for),
+// as io/storage serves local files and objects alike. path names it in
+// errors. The File owns r: Close closes it when it is an io.Closer, and so
+// does a failed OpenReaderAt.
+func OpenReaderAt(path string, r io.ReaderAt, size int64) (*File, error) {
+	f, err := openFile(path, r, size)
 	if err != nil {
-		osf.Close()
+		if c, ok := r.(io.Closer); ok {
+			c.Close()
+		}
 		return nil, err
 	}
 	return f, nil
 }
 
-func openFile(path string, osf *os.File, size int64) (f *File, err error) {
+func openFile(path string, osf io.ReaderAt, size int64) (f *File, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			f = nil
@@ -280,9 +292,13 @@ func openFile(path string, osf *os.File, size int64) (f *File, err error) {
 	return f, nil
 }
 
-// Close closes the underlying file.
+// Close closes the underlying file (the reader, when it is an io.Closer).
 func (f *File) Close() error {
-	if err := f.osf.Close(); err != nil {
+	c, ok := f.osf.(io.Closer)
+	if !ok {
+		return nil
+	}
+	if err := c.Close(); err != nil {
 		return fmt.Errorf("closing %s: %w", f.path, err)
 	}
 	return nil

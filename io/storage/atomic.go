@@ -1,35 +1,13 @@
 package storage
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
+	"slices"
 )
-
-// tempInfix separates the target's base name from the random suffix of a
-// temp file: "." + base + tempInfix + random.
-const tempInfix = ".tmp-"
-
-// TempName returns a fresh temp file name for path, in path's directory.
-func TempName(path string) string {
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err) // crypto/rand never fails on supported platforms
-	}
-	dir, base := filepath.Split(path)
-	return filepath.Join(dir, "."+base+tempInfix+hex.EncodeToString(b[:]))
-}
-
-// IsTemp reports whether name (a base name) looks like a temp file written
-// by CreateAtomic.
-func IsTemp(name string) bool {
-	return len(name) > 1 && name[0] == '.' && strings.Contains(name[1:], tempInfix)
-}
 
 // AtomicFile is a file that becomes visible under its final name only when
 // Commit succeeds. It is not safe for concurrent use.
@@ -62,9 +40,50 @@ func CreateAtomic(fsys FS, path string) (*AtomicFile, error) {
 		if err != nil {
 			return nil, err
 		}
+		held, err := holdTemp(fsys, f, tmp)
+		if err != nil {
+			f.Close()
+			fsys.Remove(tmp)
+			return nil, err
+		}
+		if !held {
+			f.Close() // a cleanup removed it before we locked it: take another name
+			continue
+		}
 		return &AtomicFile{fs: fsys, f: f, path: path, tmp: tmp}, nil
 	}
 	return nil, &fs.PathError{Op: "create temp", Path: path, Err: fs.ErrExist}
+}
+
+// holdTemp locks a new temp file for as long as it is open, which tells
+// CleanTemps in any process that its writer is alive. It reports false
+// when the file was removed between its creation and the lock (by a
+// cleanup that found it unlocked). Where the filesystem cannot lock, the
+// file is kept unlocked: the cleanup then cannot tell and keeps it too.
+func holdTemp(fsys FS, f File, tmp string) (bool, error) {
+	fd, ok := fileFd(f)
+	if !ok {
+		return true, nil
+	}
+	if got, err := tryLock(fd); err != nil || !got {
+		return true, nil
+	}
+	_, err := fsys.Stat(tmp)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return true, nil
+}
+
+// fileFd returns the descriptor of an OS file (also through FaultFS).
+func fileFd(f File) (uintptr, bool) {
+	if fd, ok := f.(interface{ Fd() uintptr }); ok {
+		return fd.Fd(), true
+	}
+	return 0, false
 }
 
 // Name returns the final path.
@@ -151,80 +170,73 @@ func WriteFileAtomic(fsys FS, path string, data []byte) error {
 	return f.Commit()
 }
 
-// CleanStale removes the temp files left below dir (recursively) by killed
-// runs: regular files whose name matches ".*.tmp-*". Symbolic links to
-// directories are not followed. A missing dir is not an error. It returns the
-// removed paths, in walk order, and the first error met (it keeps going after one).
-func CleanStale(fsys FS, dir string) (removed []string, err error) {
+// CleanTemps removes the temp files that killed runs left for the given
+// target paths: files named by TempName for one of the targets, in the
+// target's own directory, and nowhere else (never recursively, never in an
+// input tree). A temp file whose writer is alive is locked and kept, so a
+// run never deletes another live run's temp files; so is every path for
+// which keep returns true (pass the inputs: an input is never deleted, even
+// one named like a temp file). Missing directories are not an error. It
+// returns the removed paths and the first error met (it goes on after one).
+func CleanTemps(fsys FS, targets []string, keep func(path string) bool) (removed []string, err error) {
 	if fsys == nil {
 		fsys = Default
 	}
-	var walk func(d string)
-	walk = func(d string) {
-		entries, rerr := fsys.ReadDir(d)
-		if rerr != nil {
-			if !errors.Is(rerr, fs.ErrNotExist) && err == nil {
-				err = rerr
-			}
-			return
-		}
-		for _, e := range entries {
-			p := filepath.Join(d, e.Name())
-			switch {
-			case e.IsDir():
-				walk(p)
-			case e.Type().IsRegular() && IsTemp(e.Name()):
-				if rmErr := fsys.Remove(p); rmErr == nil {
-					removed = append(removed, p)
-				} else if !errors.Is(rmErr, fs.ErrNotExist) && err == nil {
-					err = rmErr
-				}
-			}
-		}
-	}
-	walk(dir)
-	return removed, err
-}
-
-// CleanStaleFor removes the stale temp files of the given target paths only
-// (".<base>.tmp-*" in each target's directory). Use it when other processes
-// may be writing other files into the same directories.
-func CleanStaleFor(fsys FS, targets []string) (removed []string, err error) {
-	if fsys == nil {
-		fsys = Default
-	}
-	byDir := map[string]map[string]bool{}
+	byDir := map[string][]string{}
 	var dirs []string
 	for _, t := range targets {
 		dir, base := filepath.Split(t)
 		dir = filepath.Clean(dir)
 		if byDir[dir] == nil {
-			byDir[dir] = map[string]bool{}
 			dirs = append(dirs, dir)
 		}
-		byDir[dir]["."+base+tempInfix] = true
+		byDir[dir] = append(byDir[dir], base)
+	}
+	note := func(e error) {
+		if e != nil && !errors.Is(e, fs.ErrNotExist) && err == nil {
+			err = e
+		}
 	}
 	for _, dir := range dirs {
 		entries, rerr := fsys.ReadDir(dir)
 		if rerr != nil {
-			if !errors.Is(rerr, fs.ErrNotExist) && err == nil {
-				err = rerr
-			}
+			note(rerr)
 			continue
 		}
 		for _, e := range entries {
-			name := e.Name()
-			i := strings.LastIndex(name, tempInfix)
-			if i < 0 || !e.Type().IsRegular() || !byDir[dir][name[:i+len(tempInfix)]] {
+			p := filepath.Join(dir, e.Name())
+			if !e.Type().IsRegular() || !slices.ContainsFunc(byDir[dir], func(b string) bool { return isTempOf(e.Name(), b) }) ||
+				(keep != nil && keep(p)) {
 				continue
 			}
-			p := filepath.Join(dir, name)
-			if rmErr := fsys.Remove(p); rmErr == nil {
+			gone, rmErr := removeIfDead(fsys, p)
+			if gone {
 				removed = append(removed, p)
-			} else if !errors.Is(rmErr, fs.ErrNotExist) && err == nil {
-				err = rmErr
 			}
+			note(rmErr)
 		}
 	}
 	return removed, err
+}
+
+// removeIfDead removes the temp file p unless a live writer holds its lock
+// (or locks cannot tell): it locks the file first, so a writer that opens
+// it next finds it gone (see holdTemp).
+func removeIfDead(fsys FS, p string) (bool, error) {
+	f, err := fsys.OpenFile(p, os.O_RDONLY, 0)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	fd, ok := fileFd(f)
+	if !ok || !locksWork {
+		return false, nil
+	}
+	if got, err := tryLock(fd); err != nil || !got {
+		return false, nil // alive, or cannot tell: keep it
+	}
+	if err := fsys.Remove(p); err != nil {
+		return false, err
+	}
+	return true, nil
 }

@@ -1,13 +1,28 @@
-// Package storage makes output files appear atomically and gives the rest
-// of contextualize a small filesystem seam (FS) so that every file
-// operation can be observed and made to fail in tests.
+// Package storage is where contextualize's bytes live: one Storage
+// interface for inputs, outputs, manifests and locks, so that local files
+// and object storage (gocloud.dev/blob, next) are used the same way.
 //
-// # Atomic files
+// # The seam
+//
+// For(name) returns the Storage that serves a location (Local for paths).
+// A Storage opens inputs as ranged io.ReaderAt with their Info (size,
+// modification time or ETag); Identify adds the sha256 of the Parquet
+// footer to make an input's Identity, which the pipeline records in its
+// manifests to tell an up-to-date output from a stale one. List returns a
+// directory's (or prefix's) entries sorted, skipping "_" and "." names,
+// with the entries that cannot be examined carrying their error so that
+// they fail alone. Create returns a Writer visible only on Commit. Lock
+// takes the lock of an output location and shard. CleanTemps removes only
+// this tool's stale temp files. Resolve gives the canonical form used to
+// refuse overlapping inputs and outputs.
+//
+// # Atomic files (Local)
 //
 // CreateAtomic opens a temporary file in the target's own directory, named
-// "." + base + ".tmp-" + 16 random hex digits. The leading dot makes Hadoop,
-// Spark, DuckDB and contextualize itself skip it while it is being written.
-// Commit then runs, in this order:
+// TempPrefix (".contextualize-tmp-") + 16 random hex digits + "." + the
+// target's base name, and flocks it while it is open. The leading dot
+// makes Hadoop, Spark, DuckDB and contextualize itself skip it while it is
+// being written. Commit then runs, in this order:
 //
 //	sync temp file -> close -> rename onto the final path -> sync the directory
 //
@@ -27,10 +42,19 @@
 // is the intended use.
 //
 // A process killed between create and rename leaves its temp file behind.
-// CleanStale removes such files below a directory; CleanStaleFor removes
-// only the temp files of given target paths, which is what a shard of a
-// sharded job must use, so that it never deletes the in-progress temp files
-// of the other shards writing into the same directory.
+// CleanTemps removes the temp files of given target paths, in the targets'
+// own directories only, after taking each file's flock: a file whose
+// writer is alive (another run, another shard) is never removed.
+//
+// # Locks
+//
+// Local.Lock is an flock on a lock file that records the Holder (host,
+// pid, since); the kernel drops it when the holder dies. On object storage
+// a Lease plays that part: an object created by a conditional write,
+// recording the holder and an expiry, renewed while the run lives and taken
+// over once expired. The lease logic is written once over CondStore
+// (create-if-absent, replace-if-version, delete-if-version);
+// LocalCondStore implements it on a local filesystem.
 //
 // # Fault injection
 //
@@ -39,4 +63,5 @@
 // mkdirall, read) and asks an Injector whether to fail it; FailNth fails
 // the Nth operation (pebble's errorfs style). Injected errors are
 // *fs.PathError values wrapping ErrInjected, so they classify as I/O errors.
+// Local writes, lists and locks through an FS.
 package storage

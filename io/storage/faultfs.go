@@ -196,3 +196,20 @@ func (ff *faultFile) Close() error {
 	}
 	return err
 }
+
+// Fd returns the wrapped file's descriptor, so that locks work through
+// FaultFS as on the OS filesystem.
+func (ff *faultFile) Fd() uintptr {
+	if f, ok := ff.f.(interface{ Fd() uintptr }); ok {
+		return f.Fd()
+	}
+	return ^uintptr(0)
+}
+
+// Truncate truncates the wrapped file (not counted as an operation).
+func (ff *faultFile) Truncate(size int64) error {
+	if f, ok := ff.f.(interface{ Truncate(int64) error }); ok {
+		return f.Truncate(size)
+	}
+	return fmt.Errorf("truncate %s: not supported", ff.name)
+}

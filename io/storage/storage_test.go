@@ -35,7 +35,7 @@ func TestCommitSequence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if base := filepath.Base(f.TempName()); !strings.HasPrefix(base, ".out.parquet.tmp-") || !IsTemp(base) {
+	if base := filepath.Base(f.TempName()); !strings.HasPrefix(base, TempPrefix) || !strings.HasSuffix(base, ".out.parquet") || !IsTemp(base) {
 		t.Fatalf("temp name %q", base)
 	}
 	if filepath.Dir(f.TempName()) != filepath.Dir(target) {
@@ -63,7 +63,7 @@ func TestCommitSequence(t *testing.T) {
 	for _, l := range ffs.Log() {
 		ops = append(ops, strings.Fields(l)[0])
 	}
-	want := []string{"mkdirall", "open", "write", "sync", "close", "rename", "syncdir"}
+	want := []string{"mkdirall", "open", "stat", "write", "sync", "close", "rename", "syncdir"}
 	if !slices.Equal(ops, want) {
 		t.Fatalf("ops %v, want %v\n%s", ops, want, strings.Join(ffs.Log(), "\n"))
 	}
@@ -140,70 +140,9 @@ func TestWriteFileAtomicFaults(t *testing.T) {
 		if !removeFailed && !slices.Equal(files, []string{"m.json"}) {
 			t.Fatalf("op %d: files %v\n%s", n, files, log)
 		}
-		if removed, err := CleanStale(OS(), dir); err != nil || (len(files) > 1) != (len(removed) == 1) {
+		if removed, err := CleanTemps(OS(), []string{target}, nil); err != nil || (len(files) > 1) != (len(removed) == 1) {
 			t.Fatalf("op %d: cleanup removed %v, %v", n, removed, err)
 		}
-	}
-}
-
-func TestCleanStale(t *testing.T) {
-	dir := t.TempDir()
-	files := []string{
-		"keep.parquet",
-		".keep",                              // a dotfile that is not ours
-		".a.parquet.tmp-0123456789abcdef",    // ours
-		"sub/.b.parquet.tmp-00",              // ours, nested
-		"sub/x.tmp-00",                       // no leading dot: not ours
-		".hidden/.c.parquet.tmp-11",          // ours, in a dot dir
-		"_shards/.0-of-2.json.tmp-22",        // ours, manifest temp
-		"sub/.weird.tmp-name.parquet.tmp-33", // ours
-	}
-	for _, f := range files {
-		p := filepath.Join(dir, f)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		os.WriteFile(p, nil, 0o644)
-	}
-	os.MkdirAll(filepath.Join(dir, ".dir.tmp-44"), 0o755) // a directory: never removed
-	removed, err := CleanStale(OS(), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(removed) != 5 {
-		t.Fatalf("removed %v", removed)
-	}
-	got := listAll(t, dir)
-	want := []string{".keep", "keep.parquet", "sub/x.tmp-00"}
-	if !slices.Equal(got, want) {
-		t.Fatalf("left %v, want %v", got, want)
-	}
-	if _, err := os.Stat(filepath.Join(dir, ".dir.tmp-44")); err != nil {
-		t.Fatal(err)
-	}
-	if removed, err := CleanStale(OS(), filepath.Join(dir, "missing")); err != nil || removed != nil {
-		t.Fatalf("missing dir: %v %v", removed, err)
-	}
-}
-
-func TestCleanStaleFor(t *testing.T) {
-	dir := t.TempDir()
-	for _, f := range []string{
-		".a.parquet.tmp-01", ".b.parquet.tmp-02", "sub/.c.parquet.tmp-03", ".a.parquet.x.tmp-04",
-	} {
-		p := filepath.Join(dir, f)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		os.WriteFile(p, nil, 0o644)
-	}
-	removed, err := CleanStaleFor(OS(), []string{
-		filepath.Join(dir, "a.parquet"), filepath.Join(dir, "sub", "c.parquet"), filepath.Join(dir, "nodir", "d"),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(removed) != 2 {
-		t.Fatalf("removed %v", removed)
-	}
-	if got := listAll(t, dir); !slices.Equal(got, []string{".a.parquet.x.tmp-04", ".b.parquet.tmp-02"}) {
-		t.Fatalf("left %v", got)
 	}
 }
 

@@ -1,6 +1,7 @@
 package job
 
 import (
+	"context"
 	"github.com/contextualize/contextualize/io/parquetio"
 	"github.com/contextualize/contextualize/pipeline"
 	"github.com/contextualize/contextualize/schemas"
@@ -25,7 +26,7 @@ func (s *Spec) Check(u pipeline.Unit, maxRead int64) (Checked, error) {
 }
 
 func (s *Spec) check(u pipeline.Unit, maxRead int64) (Checked, error) {
-	f, err := parquetio.Open(u.Input)
+	f, err := openInput(context.Background(), u.Input)
 	if err != nil {
 		if isFileSystem(err) {
 			return Checked{}, err

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 
 	"github.com/contextualize/contextualize/io/parquetio"
+	"github.com/contextualize/contextualize/io/storage"
 	"github.com/contextualize/contextualize/pipeline"
 	"github.com/contextualize/contextualize/schemas"
 )
@@ -83,7 +84,7 @@ func (s *Spec) Process(ctx context.Context, u pipeline.Unit, w io.Writer) (pipel
 }
 
 func (s *Spec) process(ctx context.Context, u pipeline.Unit, w io.Writer) (pipeline.Result, error) {
-	f, err := parquetio.Open(u.Input)
+	f, err := openInput(ctx, u.Input)
 	if err != nil {
 		if isFileSystem(err) {
 			return pipeline.Result{}, err
@@ -127,6 +128,16 @@ func (s *Spec) process(ctx context.Context, u pipeline.Unit, w io.Writer) (pipel
 		return pipeline.Result{}, err
 	}
 	return pipeline.Result{Rows: f.NumRows(), Sequences: r.sequences}, nil
+}
+
+// openInput opens an input through io/storage (local files now, object
+// storage next) and reads its footer with ranged reads.
+func openInput(ctx context.Context, name string) (*parquetio.File, error) {
+	r, err := storage.For(name).Open(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("opening parquet file: %w", err)
+	}
+	return parquetio.OpenReaderAt(name, r, r.Info().Size)
 }
 
 func requireTime(det schemas.Detected) error {
