@@ -6,7 +6,6 @@ import (
 	"runtime"
 	"slices"
 	"sync"
-	"unsafe"
 
 	"github.com/contextualize/contextualize/attention/kernel"
 )
@@ -32,7 +31,21 @@ const (
 	// mhaKeepScratch is the largest scratch (bytes) kept for reuse after a
 	// call; larger ones are left to the GC.
 	mhaKeepScratch = 256 << 20
+	// mhaRowChunk is the rows of one projection task. It is a multiple of
+	// every GEMM micro-kernel's row count (14 on AVX-512, 6 on AVX2, 2 in
+	// Go), so a chunk is tiled exactly as the same rows of a whole-sequence
+	// product would be.
+	mhaRowChunk = 504
+	// mhaParallelFlops is the work (FLOPs, masks ignored) from which a call
+	// asks idle helper goroutines to share it.
+	mhaParallelFlops = 1 << 24
 )
+
+// mhaGroupAll is the largest n·3d (elements) for which Q, K and V of all
+// heads are projected at once; longer sequences project one head at a time,
+// so the projections take n·3d/H elements instead of n·3d. (A variable
+// only so that tests can reach the one-head path with short sequences.)
+var mhaGroupAll = 1 << 20
 
 // blockSizes returns the query and key block sizes for a sequence of n
 // tokens with head width dh. Up to 512 tokens the keys are one block (no
@@ -66,9 +79,12 @@ func blockSizes(n, dh int) (qb, kb int) {
 // Forward32 and Forward64 never materialise the n×n attention matrix: each
 // head is processed in query blocks against key blocks with an online
 // softmax, so the memory of a call is O(n·d) (the projected Q, K, V and the
-// head outputs) plus a fixed tile. Key blocks that the mask hides entirely
-// are not computed. An MHA is safe for concurrent use; per-call scratch
-// comes from a small free list.
+// head outputs) plus a fixed tile per thread. Key blocks that the mask
+// hides entirely are not computed. A long sequence is shared with idle
+// helper goroutines (row chunks of the projections, query blocks of a
+// head); the split depends only on the sequence, so the output does not
+// depend on the number of threads. An MHA is safe for concurrent use;
+// per-call scratch comes from a small free list.
 type MHA struct {
 	d, heads, dh int
 	causal       bool
@@ -85,15 +101,22 @@ type MHA struct {
 
 // mhaPlan is the weights of an MHA in one element type, with the kernels
 // of that type and a free list of per-call scratch.
+//
+// The input projection is kept head-major: rows Wq_h; Wk_h; Wv_h of head 0,
+// then of head 1, ..., so that the heads [h0, h0+g) project with one
+// product into rows q_h0 | k_h0 | v_h0 | q_h0+1 | ... of 3·dh·g values.
 type mhaPlan[T float] struct {
-	w3 []T // [3d, d]: Wq; Wk; Wv
-	b3 []T // [3d] or nil
-	wo []T // [d, d] or nil
+	w3 []T // float64 only: [3d, d], Wq; Wk; Wv (the order of Weights)
+	b3 []T // float64 only: [3d] or nil
+	bh []T // [3d] head-major input bias, or nil
 	bo []T // [d] or nil
-	// projIn sets qkv (n×3d) = x·[Wq;Wk;Wv]ᵀ, projOut dst (n×d) = o·Woᵀ.
-	projIn, projOut func(n int, x, dst []T)
-	newKV           func() headKV[T]
-	sm              *softmaxKernels[T]
+	// projIn sets dst (rows×3·dh·g, row stride 3·dh·g) = x·W_gᵀ for the
+	// heads [h0, h0+g), g = 1 or all; projOut sets dst (rows×d) = o·Woᵀ
+	// (nil without an output projection).
+	projIn  func(h0, g, rows int, x, dst []T)
+	projOut func(rows int, o, dst []T)
+	newKV   func() headKV[T]
+	sm      *softmaxKernels[T]
 	// free is a small bounded free list of scratch, not a sync.Pool: a
 	// Pool is emptied by the GC, and re-faulting megabytes of fresh pages
 	// costs about 12 µs per 4 KiB page on this VM (see kernel/README.md).
@@ -102,10 +125,13 @@ type mhaPlan[T float] struct {
 
 // headKV holds the keys and values of one head in the form its products
 // need: packed once per head (float32) or read in place (float64).
+// scores and accum may run concurrently; load must not run concurrently
+// with them.
 type headKV[T float] interface {
-	// load takes head keys K (rows qkv[j·d3+koff:][:dh]) and values V
-	// (rows qkv[j·d3+voff:][:dh]) of the n tokens.
-	load(qkv []T, n, d3, koff, voff, dh int)
+	// load takes head keys K (part 0: rows qkv[j·ld+koff:][:dh]) or values
+	// V (part 1: rows qkv[j·ld+voff:][:dh]) of the n tokens; the two parts
+	// may be loaded concurrently.
+	load(part int, qkv []T, n, ld, koff, voff, dh int)
 	// scores sets s (qb×(j1-j0), row stride lds) = q·K[j0:j1]ᵀ.
 	scores(qb int, q []T, ldq, j0, j1 int, s []T, lds int)
 	// accum sets acc (qb×dh), or adds to it when add, p·V[j0:j1].
@@ -119,10 +145,13 @@ type packedKV struct {
 	dh   int
 }
 
-func (kv *packedKV) load(qkv []float32, n, d3, koff, voff, dh int) {
-	kv.dh = dh
-	kv.k.Pack(true, n, dh, qkv[koff:], d3)
-	kv.v.Pack(false, dh, n, qkv[voff:], d3)
+func (kv *packedKV) load(part int, qkv []float32, n, ld, koff, voff, dh int) {
+	if part == 0 {
+		kv.dh = dh
+		kv.k.Pack(true, n, dh, qkv[koff:], ld)
+	} else {
+		kv.v.Pack(false, dh, n, qkv[voff:], ld)
+	}
 }
 
 func (kv *packedKV) scores(qb int, q []float32, ldq, j0, j1 int, s []float32, lds int) {
@@ -138,30 +167,21 @@ func (kv *packedKV) accum(qb int, p []float32, ldp, j0, j1 int, acc []float32, l
 // rawKV is headKV for float64: products straight from qkv with Dgemm.
 type rawKV struct {
 	qkv                []float64
-	d3, koff, voff, dh int
+	ld, koff, voff, dh int
 }
 
-func (kv *rawKV) load(qkv []float64, n, d3, koff, voff, dh int) {
-	*kv = rawKV{qkv: qkv, d3: d3, koff: koff, voff: voff, dh: dh}
+func (kv *rawKV) load(part int, qkv []float64, n, ld, koff, voff, dh int) {
+	if part == 0 {
+		*kv = rawKV{qkv: qkv, ld: ld, koff: koff, voff: voff, dh: dh}
+	}
 }
 
 func (kv *rawKV) scores(qb int, q []float64, ldq, j0, j1 int, s []float64, lds int) {
-	kernel.Dgemm(true, qb, j1-j0, kv.dh, q, ldq, kv.qkv[j0*kv.d3+kv.koff:], kv.d3, s, lds, false)
+	kernel.Dgemm(true, qb, j1-j0, kv.dh, q, ldq, kv.qkv[j0*kv.ld+kv.koff:], kv.ld, s, lds, false)
 }
 
 func (kv *rawKV) accum(qb int, p []float64, ldp, j0, j1 int, acc []float64, ldacc int, add bool) {
-	kernel.Dgemm(false, qb, kv.dh, j1-j0, p, ldp, kv.qkv[j0*kv.d3+kv.voff:], kv.d3, acc, ldacc, add)
-}
-
-// mhaScratch is the memory of one call.
-type mhaScratch[T float] struct {
-	qkv []T       // n×3d projections, row i = q_i | k_i | v_i
-	o   []T       // n×d concatenated head outputs (only with an output projection)
-	s   []T       // score / probability tile, qb×kb
-	acc []T       // output accumulator tile, qb×dh
-	m   []T       // running max per query row
-	l   []float64 // running sum per query row
-	kv  headKV[T]
+	kernel.Dgemm(false, qb, kv.dh, j1-j0, p, ldp, kv.qkv[j0*kv.ld+kv.voff:], kv.ld, acc, ldacc, add)
 }
 
 // NewMHA checks the weights and options and prepares the layer: weights are
@@ -221,17 +241,34 @@ func NewMHA(w MHAWeights, p MHAParams) (*MHA, error) {
 		}
 		m.qScaled = true
 	}
-	m.p32 = mhaPlan[float32]{w3: convert[float32](w.InProj), b3: convert[float32](w.InBias),
-		wo: convert[float32](w.OutProj), bo: convert[float32](w.OutBias), sm: &softmax32,
+	heads, dh := m.heads, m.dh
+	m.p32 = mhaPlan[float32]{bh: convert[float32](headMajor(w.InBias, 1, d, dh)),
+		bo: convert[float32](w.OutBias), sm: &softmax32,
 		newKV: func() headKV[float32] { return new(packedKV) }}
-	// float32: the weights are packed once here for the GEMM micro-kernels.
-	pw3 := kernel.PackB(true, 3*d, d, m.p32.w3, d)
-	m.p32.projIn = func(n int, x, qkv []float32) { kernel.SgemmPacked(n, x, d, pw3, qkv, 3*d, false) }
-	if w.OutProj != nil {
-		pwo := kernel.PackB(true, d, d, m.p32.wo, d)
-		m.p32.projOut = func(n int, o, dst []float32) { kernel.SgemmPacked(n, o, d, pwo, dst, d, false) }
+	// float32: the weights are packed once here for the GEMM micro-kernels,
+	// for all heads at once and for each head alone.
+	wh := convert[float32](headMajor(w.InProj, d, d, dh))
+	all := kernel.PackB(true, 3*d, d, wh, d)
+	one := make([]*kernel.PackedB, heads)
+	for h := range one {
+		if h*3*dh%kernel.PackAlign == 0 {
+			sub := all.Sub(0, d, h*3*dh, (h+1)*3*dh)
+			one[h] = &sub
+		} else {
+			one[h] = kernel.PackB(true, 3*dh, d, wh[h*3*dh*d:], d)
+		}
 	}
-	m.p32.w3, m.p32.wo = nil, nil // only the packed form is used
+	m.p32.projIn = func(h0, g, rows int, x, dst []float32) {
+		pb := all
+		if g < heads {
+			pb = one[h0]
+		}
+		kernel.SgemmPacked(rows, x, d, pb, dst, 3*dh*g, false)
+	}
+	if w.OutProj != nil {
+		pwo := kernel.PackB(true, d, d, convert[float32](w.OutProj), d)
+		m.p32.projOut = func(rows int, o, dst []float32) { kernel.SgemmPacked(rows, o, d, pwo, dst, d, false) }
+	}
 	m.p32.free = make(chan *mhaScratch[float32], max(2, runtime.GOMAXPROCS(0)))
 	// The float64 plan is made at its first use from private copies: the
 	// scaled InProj and InBias above already are.
@@ -249,20 +286,38 @@ func (m *MHA) plan64() *mhaPlan[float64] {
 	m.once64.Do(func() {
 		w, d := m.w64, m.d
 		p := &m.p64
-		*p = mhaPlan[float64]{w3: w.InProj, b3: w.InBias, wo: w.OutProj, bo: w.OutBias, sm: &softmax64,
-			newKV: func() headKV[float64] { return new(rawKV) }}
-		p.projIn = func(n int, x, qkv []float64) {
-			kernel.Dgemm(true, n, 3*d, d, x, d, p.w3, d, qkv, 3*d, false)
+		*p = mhaPlan[float64]{w3: w.InProj, b3: w.InBias, bh: headMajor(w.InBias, 1, d, m.dh), bo: w.OutBias,
+			sm: &softmax64, newKV: func() headKV[float64] { return new(rawKV) }}
+		wh, dh := headMajor(w.InProj, d, d, m.dh), m.dh
+		p.projIn = func(h0, g, rows int, x, dst []float64) {
+			kernel.Dgemm(true, rows, 3*dh*g, d, x, d, wh[h0*3*dh*d:], d, dst, 3*dh*g, false)
 		}
-		if w.OutProj != nil {
-			p.projOut = func(n int, o, dst []float64) {
-				kernel.Dgemm(true, n, d, d, o, d, p.wo, d, dst, d, false)
+		if wo := w.OutProj; wo != nil {
+			p.projOut = func(rows int, o, dst []float64) {
+				kernel.Dgemm(true, rows, d, d, o, d, wo, d, dst, d, false)
 			}
 		}
 		p.free = make(chan *mhaScratch[float64], max(2, runtime.GOMAXPROCS(0)))
 		m.w64 = MHAWeights{}
 	})
 	return &m.p64
+}
+
+// headMajor reorders the 3d rows (of width w) of an input projection or
+// bias from Wq; Wk; Wv to head-major order: Wq_0; Wk_0; Wv_0; Wq_1; ...
+// (head h's rows of Wq are h·dh..(h+1)·dh-1). nil stays nil.
+func headMajor(v []float64, w, d, dh int) []float64 {
+	if v == nil {
+		return nil
+	}
+	out := make([]float64, 0, len(v))
+	for h := 0; h < d/dh; h++ {
+		for part := 0; part < 3; part++ {
+			r := part*d + h*dh
+			out = append(out, v[r*w:(r+dh)*w]...)
+		}
+	}
+	return out
 }
 
 // foldable reports whether every nonzero v·s stays a normal float32 (and
@@ -307,167 +362,3 @@ func (m *MHA) Forward32(dst, x []float32, n int) { forward(m, &m.p32, dst, x, n)
 
 // Forward64 is Forward32 in float64 arithmetic.
 func (m *MHA) Forward64(dst, x []float64, n int) { forward(m, m.plan64(), dst, x, n) }
-
-// scratch returns the memory of one call, from the free list when
-// possible; only what is too small is reallocated, and nothing is cleared
-// (every buffer is fully written before it is read).
-func (p *mhaPlan[T]) scratch(n, d, dh, qb, kb int) *mhaScratch[T] {
-	var sc *mhaScratch[T]
-	select {
-	case sc = <-p.free:
-	default:
-		sc = &mhaScratch[T]{kv: p.newKV()}
-	}
-	if cap(sc.qkv) < 3*n*d {
-		sc.qkv = make([]T, 3*n*d)
-	}
-	if p.projOut != nil && cap(sc.o) < n*d {
-		sc.o = make([]T, n*d)
-	}
-	if cap(sc.s) < qb*kb {
-		sc.s = make([]T, qb*kb)
-	}
-	if cap(sc.acc) < qb*dh {
-		sc.acc = make([]T, qb*dh)
-	}
-	if cap(sc.m) < qb {
-		sc.m = make([]T, qb)
-		sc.l = make([]float64, qb)
-	}
-	return sc
-}
-
-// release returns sc to the free list unless the list is full or sc is
-// too large to keep.
-func (p *mhaPlan[T]) release(sc *mhaScratch[T]) {
-	var zero T
-	size := int(unsafe.Sizeof(zero)) * (cap(sc.qkv) + cap(sc.o) + cap(sc.s))
-	if size > mhaKeepScratch {
-		return
-	}
-	select {
-	case p.free <- sc:
-	default:
-	}
-}
-
-func forward[T float](m *MHA, p *mhaPlan[T], dst, x []T, n int) {
-	if n <= 0 {
-		return
-	}
-	d, d3, dh := m.d, 3*m.d, m.dh
-	if len(x) < n*d || len(dst) < n*d {
-		panic(fmt.Sprintf("attention: MHA forward: n = %d, d = %d needs %d values, x has %d, dst has %d", n, d, n*d, len(x), len(dst)))
-	}
-	qb, kb := blockSizes(n, dh)
-	sc := p.scratch(n, d, dh, qb, kb)
-	defer p.release(sc)
-
-	// One GEMM for Q, K and V: qkv = x·[Wq;Wk;Wv]ᵀ, then biases, and the
-	// scale applied to Q (unless NewMHA folded it into Wq and bq).
-	qkv := sc.qkv[:n*d3]
-	p.projIn(n, x, qkv)
-	if p.b3 != nil || !m.qScaled {
-		scale := T(m.scale)
-		for i := 0; i < n; i++ {
-			row := qkv[i*d3 : (i+1)*d3]
-			if p.b3 != nil {
-				row := row[:len(p.b3)]
-				for c, b := range p.b3 {
-					row[c] += b
-				}
-			}
-			if !m.qScaled {
-				q := row[:d]
-				for c := range q {
-					q[c] *= scale
-				}
-			}
-		}
-	}
-
-	out := dst
-	if p.projOut != nil {
-		out = sc.o[:n*d]
-	}
-	for h := 0; h < m.heads; h++ {
-		sc.kv.load(qkv, n, d3, d+h*dh, 2*d+h*dh, dh)
-		for i0 := 0; i0 < n; i0 += qb {
-			attendBlock(m, p, sc, qkv, out, n, h, i0, min(i0+qb, n), kb)
-		}
-	}
-
-	if p.projOut != nil {
-		p.projOut(n, out, dst)
-	}
-	if p.bo != nil {
-		for i := 0; i < n; i++ {
-			row := dst[i*d : (i+1)*d]
-			for c, b := range p.bo {
-				row[c] += b
-			}
-		}
-	}
-}
-
-// keyRange returns the keys [lo, hi) that query i may attend to.
-func (m *MHA) keyRange(i, n int) (lo, hi int) {
-	lo, hi = 0, n
-	if m.causal {
-		hi = min(hi, i+1)
-	}
-	if m.window >= 0 && m.window < n { // a wider window hides nothing (and i+window could overflow)
-		lo = max(lo, i-m.window)
-		hi = min(hi, i+m.window+1)
-	}
-	return lo, hi
-}
-
-// attendBlock computes head h of query rows [i0, i1) into out, streaming
-// over the key blocks (kb keys, starting at multiples of mhaKeyAlign) that
-// the mask leaves visible; sc.kv holds the head's keys and values.
-func attendBlock[T float](m *MHA, p *mhaPlan[T], sc *mhaScratch[T], qkv, out []T, n, h, i0, i1, kb int) {
-	d, d3, dh := m.d, 3*m.d, m.dh
-	qb := i1 - i0
-	// Keys visible to any row of the block.
-	jlo, _ := m.keyRange(i0, n)
-	_, jhi := m.keyRange(i1-1, n)
-	jlo = jlo / mhaKeyAlign * mhaKeyAlign
-
-	acc := sc.acc[:qb*dh]
-	ms := sc.m[:qb]
-	ls := sc.l[:qb]
-	negInf := T(math.Inf(-1))
-	for r := range ms {
-		ms[r] = negInf
-		ls[r] = 0
-	}
-	q := qkv[i0*d3+h*dh:]
-	for j0 := jlo; j0 < jhi; j0 += kb {
-		j1 := min(j0+kb, jhi)
-		kn := j1 - j0
-		s := sc.s[:qb*kn]
-		sc.kv.scores(qb, q, d3, j0, j1, s, kn)
-		for r := 0; r < qb; r++ {
-			lo, hi := m.keyRange(i0+r, n)
-			lo = max(lo, j0) - j0
-			hi = min(hi, j1) - j0
-			onlineSoftmaxRow(s[r*kn:(r+1)*kn], lo, hi, &ms[r], &ls[r], acc[r*dh:(r+1)*dh], p.sm)
-		}
-		// The first block writes acc (no clearing needed: the softmax
-		// state was empty, so acc was not read above).
-		sc.kv.accum(qb, s, kn, j0, j1, acc, dh, j0 > jlo)
-	}
-	for r := 0; r < qb; r++ {
-		o := out[(i0+r)*d+h*dh : (i0+r)*d+(h+1)*dh]
-		a := acc[r*dh : (r+1)*dh]
-		if ls[r] == 0 { // nothing to attend to: 0, not NaN
-			clear(o)
-			continue
-		}
-		inv := T(1 / ls[r])
-		for c := range o {
-			o[c] = a[c] * inv
-		}
-	}
-}

@@ -2,4 +2,4 @@
 
 package attention_test
 
-func threadCPU() float64 { return 0 }
+func processCPU() float64 { return 0 }

@@ -1,0 +1,305 @@
+package attention
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"unsafe"
+)
+
+// The forward pass runs in phases, each a set of independent tasks (see
+// phase): the input projection in row chunks, the keys and values of a
+// head, the query blocks of a head, the output projection in row chunks.
+const (
+	stageProj   = iota // task i: rows of chunk i of the heads [h0, h0+g)
+	stageLoad          // task i: part i (0 keys, 1 values) of head h into the shared headKV
+	stageAttend        // task i: query block i of head h (perHead) or of every head
+	stageOut           // task i: rows of chunk i through the output projection and bias
+)
+
+// mhaScratch is the memory of one call, and its state for the tasks.
+type mhaScratch[T float] struct {
+	qkv   []T // n×3·dh·g projections of the current heads, row i = q_i | k_i | v_i per head
+	o     []T // n×d concatenated head outputs (with an output projection, or dst aliasing x)
+	kv    headKV[T]
+	tiles []*mhaTile[T] // per worker
+	ph    phase
+
+	// The call: set by forward, read by the tasks.
+	m            *MHA
+	p            *mhaPlan[T]
+	x, dst, out  []T
+	n, g, qb, kb int
+	h0, h, stage int
+	// perHead: the heads are projected one at a time (g = 1) and their
+	// keys and values loaded into the shared kv; else all heads are
+	// projected at once and each worker loads the heads it needs.
+	perHead bool
+}
+
+// mhaTile is one worker's tile memory.
+type mhaTile[T float] struct {
+	s   []T       // score / probability tile, qb×kb
+	acc []T       // output accumulator tile, qb×dh
+	m   []T       // running max per query row
+	l   []float64 // running sum per query row
+	// kv holds head kvHead's keys and values when all heads are projected
+	// at once (not perHead): each worker loads the heads of its own tasks.
+	kv     headKV[T]
+	kvHead int
+}
+
+// scratch returns the memory of one call, from the free list when
+// possible; only what is too small is reallocated, and nothing is cleared
+// (every buffer is fully written before it is read).
+func (p *mhaPlan[T]) scratch(n, d, dh, g, qb, kb, workers int, needO bool) *mhaScratch[T] {
+	var sc *mhaScratch[T]
+	select {
+	case sc = <-p.free:
+	default:
+		sc = &mhaScratch[T]{kv: p.newKV()}
+	}
+	if cap(sc.qkv) < 3*n*dh*g {
+		sc.qkv = make([]T, 3*n*dh*g)
+	}
+	if needO && cap(sc.o) < n*d {
+		sc.o = make([]T, n*d)
+	}
+	for len(sc.tiles) < workers {
+		sc.tiles = append(sc.tiles, &mhaTile[T]{kv: p.newKV()})
+	}
+	for _, t := range sc.tiles[:workers] {
+		if cap(t.s) < qb*kb {
+			t.s = make([]T, qb*kb)
+		}
+		if cap(t.acc) < qb*dh {
+			t.acc = make([]T, qb*dh)
+		}
+		if cap(t.m) < qb {
+			t.m = make([]T, qb)
+			t.l = make([]float64, qb)
+		}
+		t.kvHead = -1
+	}
+	return sc
+}
+
+// release returns sc to the free list unless the list is full or sc is
+// too large to keep.
+func (p *mhaPlan[T]) release(sc *mhaScratch[T]) {
+	sc.m, sc.p, sc.x, sc.dst, sc.out = nil, nil, nil, nil, nil
+	var zero T
+	size := cap(sc.qkv) + cap(sc.o)
+	for _, t := range sc.tiles {
+		size += cap(t.s)
+	}
+	if size*int(unsafe.Sizeof(zero)) > mhaKeepScratch {
+		return
+	}
+	select {
+	case p.free <- sc:
+	default:
+	}
+}
+
+func forward[T float](m *MHA, p *mhaPlan[T], dst, x []T, n int) {
+	if n <= 0 {
+		return
+	}
+	d, dh, heads := m.d, m.dh, m.heads
+	if len(x) < n*d || len(dst) < n*d {
+		panic(fmt.Sprintf("attention: MHA forward: n = %d, d = %d needs %d values, x has %d, dst has %d", n, d, n*d, len(x), len(dst)))
+	}
+	helpers.busy.Add(1)
+	defer helpers.busy.Add(-1)
+
+	// Heads project together when their Q, K, V are small, else one at a
+	// time (memory n·3·dh instead of n·3d).
+	perHead := n*3*d > mhaGroupAll
+	g := heads
+	if perHead {
+		g = 1
+	}
+	// Without an output projection the heads write dst directly, unless
+	// dst is x and later heads still need to project from x.
+	needO := p.projOut != nil || g < heads && &dst[0] == &x[0]
+	workers := 1
+	if flops := 8*float64(n)*float64(d)*float64(d) + 4*float64(n)*float64(n)*float64(d); flops >= mhaParallelFlops {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	qb, kb := blockSizes(n, dh)
+	sc := p.scratch(n, d, dh, g, qb, kb, workers, needO)
+	defer p.release(sc)
+	sc.m, sc.p, sc.x, sc.dst, sc.out = m, p, x, dst, dst
+	if needO {
+		sc.out = sc.o[:n*d]
+	}
+	sc.n, sc.g, sc.qb, sc.kb, sc.perHead = n, g, qb, kb, perHead
+
+	chunks := (n + mhaRowChunk - 1) / mhaRowChunk
+	blocks := (n + qb - 1) / qb
+	for h0 := 0; h0 < heads; h0 += g {
+		sc.h0 = h0
+		sc.run(stageProj, chunks, workers)
+		if !perHead {
+			sc.run(stageAttend, heads*blocks, workers)
+			continue
+		}
+		sc.h = h0
+		sc.run(stageLoad, 2, workers)
+		sc.run(stageAttend, blocks, workers)
+	}
+	if needO || p.bo != nil {
+		sc.run(stageOut, chunks, workers)
+	}
+}
+
+// run runs one phase of the call.
+func (sc *mhaScratch[T]) run(stage, tasks, workers int) {
+	sc.stage = stage
+	sc.ph.run(sc, tasks, workers)
+}
+
+// task runs task i of the current stage on worker w.
+func (sc *mhaScratch[T]) task(w, i int) {
+	m, p := sc.m, sc.p
+	d, dh, ld := m.d, m.dh, 3*m.dh*sc.g
+	switch sc.stage {
+	case stageProj:
+		r0, r1 := i*mhaRowChunk, min((i+1)*mhaRowChunk, sc.n)
+		qkv := sc.qkv[r0*ld : r1*ld]
+		p.projIn(sc.h0, sc.g, r1-r0, sc.x[r0*d:], qkv)
+		biasScale(m, p, qkv, ld, sc.h0)
+	case stageLoad:
+		sc.kv.load(i, sc.qkv, sc.n, ld, dh, 2*dh, dh)
+	case stageAttend:
+		blocks := (sc.n + sc.qb - 1) / sc.qb
+		h, b := sc.h, i
+		kv := sc.kv
+		t := sc.tiles[w]
+		if !sc.perHead {
+			h, b = i/blocks, i%blocks
+			if t.kvHead != h {
+				off := h * 3 * dh
+				t.kv.load(0, sc.qkv, sc.n, ld, off+dh, off+2*dh, dh)
+				t.kv.load(1, sc.qkv, sc.n, ld, off+dh, off+2*dh, dh)
+				t.kvHead = h
+			}
+			kv = t.kv
+		}
+		if m.causal { // the last blocks see the most keys: hand them out first
+			b = blocks - 1 - b
+		}
+		i0 := b * sc.qb
+		attendBlock(m, p, t, kv, sc.qkv, ld, (h-sc.h0)*3*dh, sc.out, sc.n, h, i0, min(i0+sc.qb, sc.n), sc.kb)
+	case stageOut:
+		r0, r1 := i*mhaRowChunk, min((i+1)*mhaRowChunk, sc.n)
+		dst := sc.dst[r0*d : r1*d]
+		switch {
+		case p.projOut != nil:
+			p.projOut(r1-r0, sc.out[r0*d:], dst)
+		case &sc.out[0] != &sc.dst[0]:
+			copy(dst, sc.out[r0*d:r1*d])
+		}
+		if p.bo != nil {
+			for r := 0; r < r1-r0; r++ {
+				row := dst[r*d : (r+1)*d]
+				for c, b := range p.bo {
+					row[c] += b
+				}
+			}
+		}
+	}
+}
+
+// biasScale adds the input bias of the heads [h0, ...) to the projected
+// rows qkv (row stride ld) and scales their queries, unless NewMHA folded
+// the scale into Wq and bq.
+func biasScale[T float](m *MHA, p *mhaPlan[T], qkv []T, ld, h0 int) {
+	if p.bh == nil && m.qScaled {
+		return
+	}
+	dh := m.dh
+	var bias []T
+	if p.bh != nil {
+		bias = p.bh[h0*3*dh:][:ld]
+	}
+	scale := T(m.scale)
+	for i := 0; i+ld <= len(qkv); i += ld {
+		row := qkv[i : i+ld]
+		for c, b := range bias {
+			row[c] += b
+		}
+		if !m.qScaled {
+			for off := 0; off < ld; off += 3 * dh {
+				q := row[off : off+dh]
+				for c := range q {
+					q[c] *= scale
+				}
+			}
+		}
+	}
+}
+
+// keyRange returns the keys [lo, hi) that query i may attend to.
+func (m *MHA) keyRange(i, n int) (lo, hi int) {
+	lo, hi = 0, n
+	if m.causal {
+		hi = min(hi, i+1)
+	}
+	if m.window >= 0 && m.window < n { // a wider window hides nothing (and i+window could overflow)
+		lo = max(lo, i-m.window)
+		hi = min(hi, i+m.window+1)
+	}
+	return lo, hi
+}
+
+// attendBlock computes head h of query rows [i0, i1) into out (columns
+// h·dh..), streaming over the key blocks (kb keys, starting at multiples
+// of mhaKeyAlign) that the mask leaves visible. kv holds the head's keys
+// and values; its queries are qkv[i·ld+qoff:][:dh]. t is the worker's tile.
+func attendBlock[T float](m *MHA, p *mhaPlan[T], t *mhaTile[T], kv headKV[T], qkv []T, ld, qoff int, out []T, n, h, i0, i1, kb int) {
+	d, dh := m.d, m.dh
+	qb := i1 - i0
+	// Keys visible to any row of the block.
+	jlo, _ := m.keyRange(i0, n)
+	_, jhi := m.keyRange(i1-1, n)
+	jlo = jlo / mhaKeyAlign * mhaKeyAlign
+
+	acc := t.acc[:qb*dh]
+	ms := t.m[:qb]
+	ls := t.l[:qb]
+	negInf := T(math.Inf(-1))
+	for r := range ms {
+		ms[r] = negInf
+		ls[r] = 0
+	}
+	q := qkv[i0*ld+qoff:]
+	for j0 := jlo; j0 < jhi; j0 += kb {
+		j1 := min(j0+kb, jhi)
+		kn := j1 - j0
+		s := t.s[:qb*kn]
+		kv.scores(qb, q, ld, j0, j1, s, kn)
+		for r := 0; r < qb; r++ {
+			lo, hi := m.keyRange(i0+r, n)
+			lo = max(lo, j0) - j0
+			hi = min(hi, j1) - j0
+			onlineSoftmaxRow(s[r*kn:(r+1)*kn], lo, hi, &ms[r], &ls[r], acc[r*dh:(r+1)*dh], p.sm)
+		}
+		// The first block writes acc (no clearing needed: the softmax
+		// state was empty, so acc was not read above).
+		kv.accum(qb, s, kn, j0, j1, acc, dh, j0 > jlo)
+	}
+	for r := 0; r < qb; r++ {
+		o := out[(i0+r)*d+h*dh : (i0+r)*d+(h+1)*dh]
+		a := acc[r*dh : (r+1)*dh]
+		if ls[r] == 0 { // nothing to attend to: 0, not NaN
+			clear(o)
+			continue
+		}
+		inv := T(1 / ls[r])
+		for c := range o {
+			o[c] = a[c] * inv
+		}
+	}
+}
