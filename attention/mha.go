@@ -48,14 +48,14 @@ const (
 var mhaGroupAll = 1 << 20
 
 // blockSizes returns the query and key block sizes for a sequence of n
-// tokens with head width dh. Up to 512 tokens the keys are one block (no
-// online rescaling at all) and the queries one block up to 256 (one GEMM
-// per head for the scores). Longer sequences use 512-key blocks and the
+// tokens with head width dh, in elements of size bytes. Up to 512 tokens
+// the keys are one block (no online rescaling at all) and the queries one
+// block up to 256 (one GEMM per head for the scores). Longer sequences use 512-key blocks and the
 // largest query blocks, in whole 14-row micro-kernel tiles, for which the
 // score tile (qb×kb) and the key and value blocks (kb×dh each) stay within
 // 768 KiB of the 1 MiB L2 of each core: every query block streams all keys
 // and values of its head, so larger query blocks mean less traffic.
-func blockSizes(n, dh int) (qb, kb int) {
+func blockSizes(n, dh, size int) (qb, kb int) {
 	if n <= 512 {
 		kb = (n + mhaKeyAlign - 1) / mhaKeyAlign * mhaKeyAlign
 		qb = min(n, 256)
@@ -66,7 +66,7 @@ func blockSizes(n, dh int) (qb, kb int) {
 	}
 	const tile = 14 // rows of the AVX-512 micro-kernel
 	kb = 512
-	qb = (768<<10/4 - 2*kb*dh) / (kb + dh) / tile * tile
+	qb = (768<<10/size - 2*kb*dh) / (kb + dh) / tile * tile
 	return min(max(qb, 2*tile), 18*tile), kb
 }
 

@@ -127,7 +127,8 @@ func forward[T float](m *MHA, p *mhaPlan[T], dst, x []T, n int) {
 	if flops := 8*float64(n)*float64(d)*float64(d) + 4*float64(n)*float64(n)*float64(d); flops >= mhaParallelFlops {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	qb, kb := blockSizes(n, dh)
+	var zero T
+	qb, kb := blockSizes(n, dh, int(unsafe.Sizeof(zero)))
 	sc := p.scratch(n, d, dh, g, qb, kb, workers, needO)
 	defer p.release(sc)
 	sc.m, sc.p, sc.x, sc.dst, sc.out = m, p, x, dst, dst
