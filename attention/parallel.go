@@ -1,7 +1,9 @@
 package attention
 
 import (
+	"fmt"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 )
@@ -24,6 +26,12 @@ type phase struct {
 	n    int
 	next atomic.Int64
 	done sync.WaitGroup
+	// failure is the first panic of a task (with its stack), re-raised on
+	// the caller once every worker has stopped: the job's worker pool
+	// turns a panic of its own goroutine into an error, and the scratch
+	// must not go back to the free list while a helper still uses it.
+	mu      sync.Mutex
+	failure any
 }
 
 // helperReq asks a helper to join ph as worker w.
@@ -67,7 +75,7 @@ func ensureHelpers(n int) {
 func helperLoop(ch chan helperReq) {
 	for r := range ch {
 		helpers.busy.Add(1)
-		r.ph.work(r.w)
+		r.ph.safeWork(r.w)
 		helpers.busy.Add(-1)
 		r.ph.done.Done()
 	}
@@ -95,9 +103,29 @@ func (ph *phase) run(t tasker, n, maxWorkers int) {
 			}
 		}
 	}
-	ph.work(0)
+	ph.safeWork(0)
 	ph.done.Wait()
 	ph.t = nil
+	if f := ph.failure; f != nil {
+		ph.failure = nil
+		panic(f)
+	}
+}
+
+// safeWork is work that records a panic in ph.failure and stops the other
+// workers from taking more tasks.
+func (ph *phase) safeWork(w int) {
+	defer func() {
+		if r := recover(); r != nil {
+			ph.next.Store(int64(ph.n))
+			ph.mu.Lock()
+			if ph.failure == nil {
+				ph.failure = fmt.Sprintf("%v [in a task of a parallel attention phase, worker %d]\n%s", r, w, debug.Stack())
+			}
+			ph.mu.Unlock()
+		}
+	}()
+	ph.work(w)
 }
 
 // work runs tasks until none are left.
