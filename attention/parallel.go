@@ -50,7 +50,7 @@ var helpers struct {
 	started atomic.Int32
 	ch      chan helperReq
 	// busy counts the goroutines computing attention now: callers inside
-	// a parallel forward pass and helpers at work. Helpers are asked only
+	// a forward pass and helpers at work. Helpers are asked only
 	// while busy < GOMAXPROCS, so job workers that already keep every CPU
 	// busy with their own sequences do not add more goroutines.
 	busy atomic.Int32
