@@ -71,10 +71,12 @@
 // GCS. On S3 a failed or canceled upload is aborted (AbortMultipartUpload,
 // with a fresh 30 s context); only a killed process leaves parts behind.
 //
-// Conditional writes are the lease primitives: CreateIfNotExist (ErrExist
-// when the object exists) and ReplaceIfMatch on a version from Stat
-// (ErrChanged when it was replaced meanwhile). They are atomic on the
-// service: of two racing writers, exactly one succeeds.
+// Conditional operations are the lease primitives (they fit io/storage's
+// CondStore): CreateIfNotExist (ErrExist when the object exists),
+// ReadAll (content and version), ReplaceIfMatch and DeleteIfMatch on a
+// version from Stat or ReadAll (ErrChanged when the object was replaced
+// or deleted meanwhile). They are atomic on the service: of two racing
+// writers, exactly one succeeds.
 //
 // # Errors
 //
@@ -84,5 +86,6 @@
 // query parameter, a bucket that does not exist or cannot be accessed,
 // denied, missing or invalid credentials. Everything else, after the
 // SDKs' own retries, is an I/O error (exit 1). A missing object in an
-// existing bucket matches ErrNotExist.
+// existing bucket matches ErrNotExist (which is fs.ErrNotExist; ErrExist
+// is fs.ErrExist), so callers test both stores alike.
 package blobstore

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"reflect"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -14,16 +15,19 @@ import (
 )
 
 // ErrNotExist is matched (errors.Is) by errors about an object that does
-// not exist in an existing, accessible bucket.
-var ErrNotExist = errors.New("object does not exist")
+// not exist in an existing, accessible bucket. It is fs.ErrNotExist, as
+// for local files.
+var ErrNotExist = fs.ErrNotExist
 
 // ErrExist is matched by the error of a conditional create (CreateIfNotExist,
-// WriteOptions.IfNotExist) when the object already exists.
-var ErrExist = errors.New("object already exists")
+// WriteOptions.IfNotExist) when the object already exists. It is
+// fs.ErrExist, as for local files.
+var ErrExist = fs.ErrExist
 
-// ErrChanged is matched by the error of a read when the object was replaced
-// after Open (its ETag or generation no longer matches).
-var ErrChanged = errors.New("object changed while it was being read")
+// ErrChanged is matched by the error of an operation conditional on a
+// version (a read after Open, ReplaceIfMatch, DeleteIfMatch) when the
+// object was replaced or deleted since.
+var ErrChanged = errors.New("object changed by another writer")
 
 // Error is every error this package returns: the operation, the URL it was
 // about, and the cause (the cloud's own message for service errors).

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"io"
+	"io/fs"
 	"slices"
 	"strings"
 	"testing"
@@ -257,29 +258,50 @@ func (s suite) assertNothing(t *testing.T, loc Location) {
 func (s suite) conditional(t *testing.T) {
 	ctx := context.Background()
 	loc := s.root.Join("lease/_lock")
-	if err := s.store.CreateIfNotExist(ctx, loc, []byte("first")); err != nil {
-		t.Fatal(err)
-	}
-	err := s.store.CreateIfNotExist(ctx, loc, []byte("second"))
-	if !errors.Is(err, ErrExist) || isUsage(err) {
-		t.Fatalf("second CreateIfNotExist = %v, want ErrExist", err)
-	}
-	s.assertContent(t, loc, "first")
-	if !s.pinned {
-		return
-	}
-	a, err := s.store.Stat(ctx, loc)
+	first, err := s.store.CreateIfNotExist(ctx, loc, []byte("first"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.store.ReplaceIfMatch(ctx, loc, a.Version(), []byte("renewed")); err != nil {
+	_, err = s.store.CreateIfNotExist(ctx, loc, []byte("second"))
+	if !errors.Is(err, ErrExist) || !errors.Is(err, fs.ErrExist) || isUsage(err) {
+		t.Fatalf("second CreateIfNotExist = %v, want ErrExist", err)
+	}
+	s.assertContent(t, loc, "first")
+	data, a, err := s.store.ReadAll(ctx, loc, 1<<10)
+	if err != nil || string(data) != "first" || a.Version() != first.Version() {
+		t.Fatalf("ReadAll = %q, %s, %v; want first, %s", data, a.Version(), err, first.Version())
+	}
+	if _, _, err := s.store.ReadAll(ctx, loc, 2); err == nil {
+		t.Error("ReadAll of an object above its max succeeded")
+	}
+	if !s.pinned {
+		return
+	}
+	renewed, err := s.store.ReplaceIfMatch(ctx, loc, a.Version(), []byte("renewed"))
+	if err != nil {
 		t.Fatalf("ReplaceIfMatch(current version): %v", err)
 	}
+	if renewed.Version() == a.Version() {
+		t.Errorf("version unchanged by a replace: %s", a.Version())
+	}
 	s.assertContent(t, loc, "renewed")
-	if err := s.store.ReplaceIfMatch(ctx, loc, a.Version(), []byte("stale")); !errors.Is(err, ErrChanged) {
+	if _, err := s.store.ReplaceIfMatch(ctx, loc, a.Version(), []byte("stale")); !errors.Is(err, ErrChanged) {
 		t.Fatalf("ReplaceIfMatch(stale version) = %v, want ErrChanged", err)
 	}
 	s.assertContent(t, loc, "renewed")
+	if err := s.store.DeleteIfMatch(ctx, loc, a.Version()); !errors.Is(err, ErrChanged) {
+		t.Fatalf("DeleteIfMatch(stale version) = %v, want ErrChanged", err)
+	}
+	s.assertContent(t, loc, "renewed")
+	if err := s.store.DeleteIfMatch(ctx, loc, renewed.Version()); err != nil {
+		t.Fatalf("DeleteIfMatch(current version) = %v", err)
+	}
+	if _, err := s.store.Stat(ctx, loc); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("after DeleteIfMatch: Stat = %v, want fs.ErrNotExist", err)
+	}
+	if err := s.store.DeleteIfMatch(ctx, loc, renewed.Version()); !errors.Is(err, ErrChanged) {
+		t.Fatalf("DeleteIfMatch(gone) = %v, want ErrChanged", err)
+	}
 }
 
 func (s suite) assertContent(t *testing.T, loc Location, want string) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -144,8 +145,11 @@ func (w *Writer) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// Written is the number of bytes accepted by Write so far.
-func (w *Writer) Written() int64 { return w.n }
+// Size is the number of bytes accepted by Write so far.
+func (w *Writer) Size() int64 { return w.n }
+
+// Location is where the object is being written.
+func (w *Writer) Location() Location { return w.loc }
 
 // Commit completes the upload: when it returns nil the whole object is
 // visible at the key, replacing any previous one. On error nothing new is
@@ -192,18 +196,94 @@ func (w *Writer) Abort() error {
 }
 
 // CreateIfNotExist writes data to loc only if no object exists there: the
-// primitive a lease object is taken with. It returns an error matching
-// ErrExist when the object exists (and leaves it untouched).
-func (s *Store) CreateIfNotExist(ctx context.Context, loc Location, data []byte) error {
-	return s.put(ctx, loc, data, &WriteOptions{IfNotExist: true})
+// primitive a lease object is taken with. It returns the new object's
+// attributes, or an error matching ErrExist when an object exists (and is
+// left untouched).
+func (s *Store) CreateIfNotExist(ctx context.Context, loc Location, data []byte) (Attrs, error) {
+	if err := s.put(ctx, loc, data, &WriteOptions{IfNotExist: true}); err != nil {
+		return Attrs{}, err
+	}
+	return s.Stat(ctx, loc)
 }
 
 // ReplaceIfMatch writes data to loc only if the object there still has the
 // version (Attrs.Version) the caller saw: the primitive to renew a lease or
-// take over an expired one. It returns an error matching ErrChanged when
-// the object was replaced or deleted since.
-func (s *Store) ReplaceIfMatch(ctx context.Context, loc Location, version string, data []byte) error {
-	return s.put(ctx, loc, data, &WriteOptions{IfMatch: version})
+// take over an expired one. It returns the new object's attributes, or an
+// error matching ErrChanged when the object was replaced or deleted since.
+//
+// The attributes of a new object come from a HEAD after the write (the
+// services' upload responses do not reach gocloud.dev's callers); another
+// writer replacing the object between the two would be seen as the new
+// version, which a lease with a TTL far above a round trip tolerates.
+func (s *Store) ReplaceIfMatch(ctx context.Context, loc Location, version string, data []byte) (Attrs, error) {
+	if err := s.put(ctx, loc, data, &WriteOptions{IfMatch: version}); err != nil {
+		return Attrs{}, err
+	}
+	return s.Stat(ctx, loc)
+}
+
+// DeleteIfMatch removes the object at loc only if it still has the given
+// version: the primitive to release a lease without removing another
+// run's. It returns an error matching ErrChanged when the object was
+// replaced or is gone.
+func (s *Store) DeleteIfMatch(ctx context.Context, loc Location, version string) error {
+	if err := checkVersion(version); err != nil {
+		return usageErr("deleting", loc, err)
+	}
+	b, err := s.bucket(ctx, loc)
+	if err != nil {
+		return err
+	}
+	gen, etag := parseVersion(version)
+	err = b.DeleteWithOptions(ctx, loc.Key, &blob.DeleteOptions{BeforeDelete: func(as func(any) bool) error {
+		var s3in *s3.DeleteObjectInput
+		if as(&s3in) && etag != "" {
+			s3in.IfMatch = &etag
+			return nil
+		}
+		var gcs **storage.ObjectHandle
+		if as(&gcs) && gen != 0 {
+			// That generation only (honoured by every server we test
+			// with), and only if it is current (honoured by GCS).
+			*gcs = (*gcs).Generation(gen).If(storage.Conditions{GenerationMatch: gen})
+			return nil
+		}
+		var az *azblobblob.DeleteOptions
+		if as(&az) && etag != "" {
+			e := azcore.ETag(etag)
+			az.AccessConditions = &azblobblob.AccessConditions{
+				ModifiedAccessConditions: &azblobblob.ModifiedAccessConditions{IfMatch: &e},
+			}
+			return nil
+		}
+		return errors.New("this store has no conditional deletes on a version")
+	}})
+	if err == nil {
+		return nil
+	}
+	if precondition(err) || gcerrors.Code(err) == gcerrors.NotFound {
+		return &Error{Op: "deleting", URL: loc.String(), Err: fmt.Errorf("%w: %w", ErrChanged, err)}
+	}
+	return wrap("deleting", loc, err, s.bucketMissing(ctx, b))
+}
+
+// ReadAll returns the whole content of a small object (a manifest, a
+// lease) and its attributes, with one ranged GET pinned to the version
+// read. Objects larger than max bytes are refused: big ones are read
+// through Open.
+func (s *Store) ReadAll(ctx context.Context, loc Location, max int64) ([]byte, Attrs, error) {
+	obj, err := s.Open(ctx, loc)
+	if err != nil {
+		return nil, Attrs{}, err
+	}
+	if obj.Size() > max {
+		return nil, Attrs{}, &Error{Op: "reading", URL: loc.String(), Err: fmt.Errorf("%d bytes, more than the %d expected of this object", obj.Size(), max)}
+	}
+	data := make([]byte, obj.Size())
+	if _, err := obj.ReadAt(data, 0); err != nil && !errors.Is(err, io.EOF) {
+		return nil, Attrs{}, err
+	}
+	return data, obj.Attrs(), nil
 }
 
 // Put writes a small object in one go (Create, Write, Commit).
