@@ -71,6 +71,10 @@ type Run struct {
 	Name string            // e.g. "index 2", "attend shard 1", "plan"
 	Args []string          // the container's args (the image's entrypoint is the tool)
 	Env  map[string]string // literal env values, plus JOB_COMPLETION_INDEX for indexed pods
+	// Stage orders runs: a cluster starts every run of a stage at once
+	// (the pods of a Job, the steps of an Argo step group) and the next
+	// stage after all of them succeeded.
+	Stage int
 }
 
 // Image is the image name the manifests use for the tool; containers of
@@ -163,7 +167,7 @@ func (m *Manifest) workflowRuns() ([]Run, error) {
 		return nil, fmt.Errorf("entrypoint %q is not a template", wf.Spec.Entrypoint)
 	}
 	var runs []Run
-	for _, group := range entry.Steps {
+	for stage, group := range entry.Steps {
 		for _, step := range group.Steps {
 			t, ok := templates[step.Template]
 			if !ok {
@@ -219,7 +223,7 @@ func (m *Manifest) workflowRuns() ([]Run, error) {
 				if item != "" {
 					name += " shard " + item
 				}
-				runs = append(runs, Run{Name: name, Args: args, Env: literalEnv(t.Container.Env)})
+				runs = append(runs, Run{Name: name, Args: args, Env: literalEnv(t.Container.Env), Stage: stage})
 			}
 		}
 	}

@@ -409,6 +409,9 @@ func TestRuns(t *testing.T) {
 				t.Errorf("%s: %d runs, want one per index (%d)", m.Path, len(runs), n)
 			}
 			for i, r := range runs {
+				if r.Stage != 0 {
+					t.Errorf("%s: index %d is not started with the others", m.Path, i)
+				}
 				if r.Env["JOB_COMPLETION_INDEX"] != strconv.Itoa(i) {
 					t.Errorf("%s: run %d has JOB_COMPLETION_INDEX %q", m.Path, i, r.Env["JOB_COMPLETION_INDEX"])
 				}
@@ -422,6 +425,9 @@ func TestRuns(t *testing.T) {
 				t.Errorf("%s: runs %q, want %q", m.Path, names, want)
 			}
 			for i, r := range runs[1:] {
+				if r.Stage != runs[1].Stage || r.Stage <= runs[0].Stage {
+					t.Errorf("%s: %s in stage %d: shards run together, after the plan", m.Path, r.Name, r.Stage)
+				}
 				if !slices.Contains(r.Args, fmt.Sprintf("--shard-index=%d", i)) {
 					t.Errorf("%s: %s: args %q", m.Path, r.Name, r.Args)
 				}
