@@ -168,7 +168,6 @@ func queryEscape(s string) string {
 // Join returns the location of rel ("/"-separated) below l.
 func (l Location) Join(rel string) Location {
 	out := l
-	out.Query = l.Query
 	k, _ := cleanKey(l.Key + "/" + rel)
 	out.Key = k
 	return out
@@ -192,11 +191,15 @@ func (l Location) Base() string {
 }
 
 // LocalPath returns the path a file URL names ("file:///tmp/x" ->
-// "/tmp/x"), and false for other schemes. Callers that have a better local
-// implementation (fsync, rename, flock) use it for file URLs.
+// "/tmp/x", "file:///C:/data" -> "C:/data"), and false for other schemes.
+// Callers that have a better local implementation (fsync, rename, flock)
+// use it for file URLs.
 func (l Location) LocalPath() (string, bool) {
 	if l.Scheme != "file" {
 		return "", false
+	}
+	if k := l.Key; len(k) >= 2 && k[1] == ':' && (k[0] >= 'a' && k[0] <= 'z' || k[0] >= 'A' && k[0] <= 'Z') {
+		return k, true // a Windows drive
 	}
 	return "/" + l.Key, true
 }

@@ -124,6 +124,10 @@ func TestJoinBaseLocalPath(t *testing.T) {
 	if p, ok := f.LocalPath(); !ok || p != "/tmp/x" {
 		t.Errorf("LocalPath = %q, %v", p, ok)
 	}
+	w, _ := Parse("file:///C:/data/in")
+	if p, ok := w.LocalPath(); !ok || p != "C:/data/in" {
+		t.Errorf("LocalPath of a Windows file URL = %q, %v", p, ok)
+	}
 	if _, ok := l.LocalPath(); ok {
 		t.Error("an s3 URL has no local path")
 	}
