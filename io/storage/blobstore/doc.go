@@ -18,7 +18,7 @@
 // "?" always starts the query, so it is never a glob character in a URL.
 // The scheme is case-insensitive; empty key elements (leading, repeated,
 // trailing "/") are dropped; "." and ".." elements, "#", a missing bucket
-// and any other scheme are usage errors. IsURL tells a URL from a local
+// name and any other scheme are usage errors. IsURL tells a URL from a local
 // path: a one-letter "scheme" is a Windows drive letter. Location.String
 // is the normalised form (query sorted), Contains compares two normalised
 // locations element by element (the overlap test). Credentials come from
@@ -40,8 +40,9 @@
 // from one HEAD at Open; Attrs.Version is the object's version token
 // (generation, else ETag, else modification time), to be recorded in the
 // input's identity with a hash of the footer. Every ReadAt is conditional
-// on that version (If-Match or ifGenerationMatch), so an object replaced
-// while it is read fails with ErrChanged instead of mixing two versions.
+// on that version (If-Match; on GCS that generation, ifGenerationMatch),
+// so an object replaced while it is read fails with ErrChanged instead of
+// mixing two versions.
 // Object.Stats counts the requests and the bytes they returned.
 //
 // # Listing and globs
@@ -69,7 +70,9 @@
 // DefaultPartSize (5 MiB) with DefaultConcurrency (5) in flight, so an
 // open Writer holds at most 30 MiB of buffers on S3 and Azure, 5 MiB on
 // GCS. On S3 a failed or canceled upload is aborted (AbortMultipartUpload,
-// with a fresh 30 s context); only a killed process leaves parts behind.
+// with a fresh 30 s context), so only a killed process leaves parts
+// behind there; Azure keeps the uncommitted blocks of any unfinished
+// upload until it discards them (after a week).
 //
 // Conditional operations are the lease primitives (they fit io/storage's
 // CondStore): CreateIfNotExist (ErrExist when the object exists),
