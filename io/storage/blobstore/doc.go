@@ -51,7 +51,9 @@
 // key + "/", recursively, sorted by its path relative to the prefix (Rel),
 // skipping any object with an element starting with "_" or "." at any
 // depth (_SUCCESS, _shards/, _temporary/, .tmp names) and directory marker
-// objects. Hive folders (k=v/) are ordinary elements of Rel. Store.Glob
+// objects. Hive folders (k=v/) are ordinary elements of Rel. Store.ListDir
+// is the same one level at a time (objects and IsDir prefixes), as a
+// directory read on disk. Store.Glob
 // matches keys with doublestar (*, **, [...], {a,b}); Rel is relative to
 // the pattern's leading elements without metacharacters, a pattern that
 // matches a prefix takes the objects below it, and hidden names are taken

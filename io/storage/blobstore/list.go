@@ -20,6 +20,7 @@ type Entry struct {
 	Loc   Location // the object itself
 	Rel   string   // path relative to the listed prefix or glob root, "/"-separated
 	Attrs Attrs    // from the listing: size, modification time, ETag/generation where the service lists them
+	IsDir bool     // ListDir only: a prefix with objects below it (Loc.Key without the trailing "/")
 }
 
 // Hidden reports whether a "/"-separated relative path has an element
@@ -53,6 +54,41 @@ func (s *Store) List(ctx context.Context, loc Location) ([]Entry, error) {
 		}
 	})
 	return out, err
+}
+
+// ListDir returns the entries directly below loc read as a directory, as
+// a directory listing on disk would: objects, and prefixes with objects
+// below them as IsDir entries, sorted by name, skipping names that start
+// with "_" or ".". Rel is the entry's name. It is List one level at a
+// time, for callers that walk directories themselves.
+func (s *Store) ListDir(ctx context.Context, loc Location) ([]Entry, error) {
+	b, err := s.bucket(ctx, loc)
+	if err != nil {
+		return nil, err
+	}
+	prefix := loc.Dir()
+	var out []Entry
+	it := b.List(&blob.ListOptions{Prefix: prefix, Delimiter: "/"})
+	for {
+		obj, err := it.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, wrap("listing", loc, err, nil)
+		}
+		name := strings.TrimSuffix(strings.TrimPrefix(obj.Key, prefix), "/")
+		if name == "" || Hidden(name) {
+			continue
+		}
+		e := Entry{Loc: Location{Scheme: loc.Scheme, Bucket: loc.Bucket, Key: prefix + name, Query: loc.Query}, Rel: name, IsDir: obj.IsDir}
+		if !obj.IsDir {
+			e.Attrs = listAttrs(obj)
+		}
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Rel < out[j].Rel })
+	return out, nil
 }
 
 // walk lists every object under prefix (recursively) and calls fn with Rel

@@ -113,6 +113,18 @@ func (s suite) listAndGlob(t *testing.T) {
 			}
 		}
 	}
+	dir, err := s.store.ListDir(ctx, base.Join("in"))
+	var names []string
+	for _, e := range dir {
+		n := e.Rel
+		if e.IsDir {
+			n += "/"
+		}
+		names = append(names, n)
+	}
+	if want := []string{"a.parquet", "date=2024-01-01/", "date=2024-01-02/", "sub/"}; err != nil || !slices.Equal(names, want) {
+		t.Errorf("ListDir(in) = %q, %v; want %q", names, err, want)
+	}
 	one, err := s.store.Resolve(ctx, base.Join("in/date=2024-01-01/p0.parquet"))
 	if err != nil || !slices.Equal(rels(one), []string{"p0.parquet"}) {
 		t.Errorf("Resolve(one object) = %q, %v", rels(one), err)
