@@ -127,7 +127,7 @@ func pickValue(file string, cols []parquetio.ColumnInfo, byName map[string]parqu
 }
 
 func checkFloat(file string, c parquetio.ColumnInfo) error {
-	if c.Elem == parquetio.Float32 || c.Elem == parquetio.Float64 {
+	if c.Elem.IsFloat() {
 		if c.Kind != parquetio.Other {
 			return nil
 		}
@@ -135,7 +135,7 @@ func checkFloat(file string, c parquetio.ColumnInfo) error {
 	return &Error{
 		File:     file,
 		Column:   c.Name,
-		Expected: "float32 or float64 values as a scalar, a list, a list of lists or FIXED_LEN_BYTE_ARRAY",
+		Expected: "float16, float32 or float64 values as a scalar, a list, a list of lists or FIXED_LEN_BYTE_ARRAY",
 		Found:    describe(c),
 	}
 }

@@ -93,6 +93,10 @@ func prepare(c *cli.Command, br batchRun) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
+	outType, err := parquetio.ParseFloatType(c.String("output-type"))
+	if err != nil {
+		return nil, usageError(fmt.Errorf("parsing --output-type: %w", err))
+	}
 	params := fingerprintParams(c, br)
 	fp := fingerprint(params)
 	spec := &job.Spec{
@@ -103,6 +107,7 @@ func prepare(c *cli.Command, br batchRun) (*prepared, error) {
 			Compression:  c.String("compression"),
 			RowGroupRows: c.Int("row-group-rows"),
 			OutputColumn: c.String("output-column"),
+			OutputType:   outType,
 			Metadata:     map[string]string{fingerprintKey: fp, "contextualize.version": buildVersion(), "contextualize.parameters": mustJSON(params)},
 		},
 		Workers: workers,
@@ -192,6 +197,9 @@ func fingerprintParams(c *cli.Command, br batchRun) map[string]any {
 	}
 	for _, f := range []string{"layout", "column", "output-column", "sequence-column", "order-column", "time-column", "compression"} {
 		p[f] = c.String(f)
+	}
+	if t := c.String("output-type"); t != "" {
+		p["output-type"] = t // only when set, so that earlier outputs keep their fingerprint
 	}
 	p["row-group-rows"] = c.Int("row-group-rows")
 	return p

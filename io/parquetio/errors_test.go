@@ -97,7 +97,7 @@ func TestValueErrors(t *testing.T) {
 		{"null_vector", nullPath, ReadSpec{Column: "embedding"}, 2, 2, 25, []string{"row group 2, row 25", "found null"}},
 		{"empty_vector", emptyPath, ReadSpec{Column: "embedding"}, 0, 0, 1, []string{"expected a vector of 4 float32 values, found an empty list"}},
 		{"null_element", nullElemPath, ReadSpec{Column: "embedding"}, 0, 0, 1, []string{"expected a float32 value, found null"}},
-		{"int_column", intPath, ReadSpec{Column: "embedding"}, 0, -1, -1, []string{"expected FLOAT or DOUBLE values, found INT64"}},
+		{"int_column", intPath, ReadSpec{Column: "embedding"}, 0, -1, -1, []string{"expected FLOAT, DOUBLE or FLOAT16 values, found INT64"}},
 		{"flba_not_mult_4", oddPath, ReadSpec{Column: "embedding"}, 0, -1, -1, []string{"not a multiple of 4"}},
 		{"missing", raggedPath, ReadSpec{Column: "vectors"}, 0, -1, -1, []string{`expected a column named "vectors", found columns embedding, id`}},
 		{"nested_null_outer", nestedNullPath, ReadSpec{Column: "embedding", Nesting: 1}, 0, 0, 1, []string{"found null"}},

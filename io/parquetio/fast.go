@@ -64,6 +64,8 @@ type fastWriter struct {
 	zbuf   []byte // compressed values
 	trans  []byte // a recompressed passthrough chunk
 	plain  []byte // a decompressed page
+	conv   bool   // slab floats are converted to the output type (float16, widened)
+	cvals  []byte // converted values of the page being written
 }
 
 // newFastWriter prepares the footer parts that do not depend on the data.
@@ -86,6 +88,22 @@ func (w *Writer) newFastWriter(out io.Writer, codec compress.Codec, meta map[str
 		fw.outPath[0] = w.opts.OutputColumn
 	}
 	fw.leafType = format.Type(w.m.leaf.Type().Kind())
+	if w.retyped() {
+		leaf := w.inLeaf
+		if w.opts.OutputColumn != "" {
+			leaf = in.numLeaf
+		}
+		i := leafElement(fw.schema, leaf)
+		if i < 0 {
+			return fmt.Errorf("creating parquet writer for %s: leaf %d not found in the schema elements", in.path, leaf)
+		}
+		retypeElement(&fw.schema[i], w.outType)
+		fw.leafType = fw.schema[i].Type.V
+		fw.conv = true
+	}
+	if w.outType == Float16 {
+		fw.conv = true
+	}
 	fw.maxRep = w.m.leaf.MaxRepetitionLevel()
 	fw.repRLE.BitWidth = bits.Len(uint(fw.maxRep))
 	fw.defRLE.BitWidth = bits.Len(uint(w.m.maxDef))
@@ -310,7 +328,7 @@ func (w *Writer) genChunk(rg int, vals ValueChunk, raw []byte, per int) (format.
 	maxDef, slotDef := m.maxDef, w.slotDef
 	f32, f64 := vals.Values.F32, vals.Values.F64
 	total := vals.Values.Len()
-	flba := m.kind == parquet.FixedLenByteArray
+	flba := m.packed()
 	esize := 4 // bytes per slab float
 	if f64 != nil || (f32 == nil && m.kind == parquet.Double) {
 		esize = 8
@@ -349,7 +367,11 @@ func (w *Writer) genChunk(rg int, vals ValueChunk, raw []byte, per int) (format.
 		} else {
 			vb = fw.vals
 		}
-		if !littleEndian {
+		switch {
+		case fw.conv:
+			fw.cvals = outBytes(fw.cvals[:0], vb, w.outType)
+			vb = fw.cvals
+		case !littleEndian:
 			vb = toLittleEndian(vb, esize)
 		}
 		var err error

@@ -73,6 +73,9 @@ const (
 	Decimal // DECIMAL on INT32, INT64, FIXED_LEN_BYTE_ARRAY or BYTE_ARRAY: see Precision, Scale
 	Time    // TIME(ms) on INT32, TIME(us|ns) on INT64: see TimeUnit
 	UUID    // FIXED_LEN_BYTE_ARRAY(16) annotated UUID
+	// Float16 is IEEE 754 binary16: Parquet FIXED_LEN_BYTE_ARRAY(2) with the
+	// FLOAT16 logical type. Such values are read into float32 slabs.
+	Float16
 )
 
 // String returns the element type's name (Arrow spelling).
@@ -108,10 +111,24 @@ func (e ElemType) String() string {
 		return "time"
 	case UUID:
 		return "uuid"
+	case Float16:
+		return "float16"
 	case Unknown:
 		return "unknown"
 	}
 	return fmt.Sprintf("ElemType(%d)", int(e))
+}
+
+// IsFloat reports whether e is a float type that value columns may hold.
+func (e ElemType) IsFloat() bool { return e == Float16 || e == Float32 || e == Float64 }
+
+// SlabType is the float type values of type e are read into and computed
+// in: Float32 for float16 columns, else e.
+func (e ElemType) SlabType() ElemType {
+	if e == Float16 {
+		return Float32
+	}
+	return e
 }
 
 // ColumnInfo describes a top-level column.
@@ -167,6 +184,7 @@ type File struct {
 	byName   map[string]*colMeta
 	meta     map[string]string
 	numLeaf  int
+	f16      map[int]bool // leaves annotated FLOAT16 (see float16Leaves)
 
 	checkedMu sync.Mutex
 	checked   map[int]bool // column chunks whose page headers were validated
@@ -279,8 +297,12 @@ func openFile(path string, osf io.ReaderAt, size int64) (f *File, err error) {
 	}
 	f.numLeaf = len(pf.Schema().Columns())
 	arrowFields := arrowSchemaFields(f.meta["ARROW:schema"])
+	f.f16 = float16Leaves(pf.Metadata())
 	for _, top := range pf.Root().Columns() {
 		m := classify(top)
+		if f.f16[m.info.Leaf] {
+			m.markFloat16()
+		}
 		if af, ok := arrowFields[m.info.Name]; ok {
 			applyArrowField(m, af)
 		}

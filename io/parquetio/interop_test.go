@@ -156,8 +156,11 @@ func TestInterop(t *testing.T) {
 			}
 			ci, _ := f.Column(e.ValueColumn)
 			wantType := Float32
-			if e.Type == "float64" {
+			switch e.Type {
+			case "float64":
 				wantType = Float64
+			case "float16":
+				wantType = Float16
 			}
 			if ci.Elem != wantType {
 				t.Fatalf("Elem = %v, want %v", ci.Elem, wantType)
@@ -213,7 +216,7 @@ func TestInterop(t *testing.T) {
 				}
 				for i := range want {
 					w := want[i]
-					if wantType == Float32 {
+					if wantType != Float64 { // float16 values are exact in float32
 						w = float64(float32(w))
 					}
 					if !sameFloat(got[r][i], w) {

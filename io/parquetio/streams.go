@@ -176,7 +176,7 @@ func (s *genStream) write(cw *parquet.ColumnWriter, n int64) (int64, error) {
 	maxDef, slotDef := m.maxDef, s.w.slotDef
 	f32, f64 := s.vals.Values.F32, s.vals.Values.F64
 	total := s.vals.Values.Len()
-	flba := m.kind == parquet.FixedLenByteArray
+	flba := m.packed()
 	for {
 		if err := s.fill(); err != nil {
 			return rows, err
@@ -226,7 +226,7 @@ func (s *genStream) write(cw *parquet.ColumnWriter, n int64) (int64, error) {
 			if d < maxDef && x != x {
 				nv = parquet.NullValue().Level(rl, d, s.outLeaf)
 			} else {
-				nv = parquet.FloatValue(x)
+				nv = s.w.value32(x)
 				nv.SetRepetitionLevel(rl)
 				nv.SetDefinitionLevel(maxDef)
 				nv.SetColumnIndex(s.outLeaf)

@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/contextualize/contextualize/io/half"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/encoding"
 )
@@ -69,7 +70,9 @@ type ValueChunk struct {
 	// Offsets has Rows+1 entries for Nesting 1: row r's elements are
 	// [Offsets[r], Offsets[r+1]). It is nil for Nesting 0.
 	Offsets []int64
-	// Type is Float32 or Float64: the input's float type.
+	// Type is Float32 or Float64: the slab's float type, which is the
+	// input's, except that float16 columns are read as Float32 (see
+	// ElemType.SlabType).
 	Type ElemType
 	// Nulls counts null scalar elements read as NaN.
 	Nulls int64
@@ -135,6 +138,9 @@ func (c ValueChunk) Array() arrow.Array {
 	defer ld.Release()
 	return array.MakeFromData(ld)
 }
+
+// floatValues is what a value column must hold, for errors.
+const floatValues = "FLOAT, DOUBLE or FLOAT16 values"
 
 // slowLevels makes ReadValues walk every level one by one (the reference
 // the tests compare the row walk with).
@@ -281,15 +287,19 @@ func (f *File) ReadValues(rg int, spec ReadSpec, reuse *Floats) (chunk ValueChun
 	case parquet.Double:
 		r.typ = Float64
 	case parquet.FixedLenByteArray:
-		if m.info.ListFlavor != "flba" {
-			return ValueChunk{}, colErr("FLOAT or DOUBLE values", m.info.PhysicalType)
+		switch {
+		case m.info.Elem == Float16:
+			r.typ = Float16
+		case m.info.ListFlavor == "flba":
+			r.typ = Float32
+		default:
+			return ValueChunk{}, colErr(floatValues, m.info.PhysicalType)
 		}
-		r.typ = Float32
 	default:
-		return ValueChunk{}, colErr("FLOAT or DOUBLE values", m.info.PhysicalType)
+		return ValueChunk{}, colErr(floatValues, m.info.PhysicalType)
 	}
-	if m.info.Elem != Float32 && m.info.Elem != Float64 {
-		return ValueChunk{}, colErr("FLOAT or DOUBLE values", m.info.PhysicalType+" ("+m.info.Elem.String()+")")
+	if !m.info.Elem.IsFloat() {
+		return ValueChunk{}, colErr(floatValues, m.info.PhysicalType+" ("+m.info.Elem.String()+")")
 	}
 	if r.d == 0 && m.info.FixedSize > 0 && m.info.Kind != Scalar {
 		r.d = m.info.FixedSize
@@ -351,7 +361,7 @@ func (f *File) ReadValues(rg int, spec ReadSpec, reuse *Floats) (chunk ValueChun
 	if reuse != nil {
 		r.f32, r.f64 = reuse.F32[:0], reuse.F64[:0]
 	}
-	if r.typ == Float32 {
+	if r.typ != Float64 {
 		r.f32 = slices.Grow(r.f32, est)
 	} else {
 		r.f64 = slices.Grow(r.f64, est)
@@ -402,8 +412,8 @@ func (f *File) ReadValues(rg int, spec ReadSpec, reuse *Floats) (chunk ValueChun
 	case (mode == modeScalar || mode == modeFLBA) && r.nulls == 0:
 		f.noteRegular(rg, m.info.Leaf, regularChunk{rows: r.rows, d: r.d, levelsPerRow: 1})
 	}
-	chunk = ValueChunk{RowGroup: rg, FirstRow: r.firstRow, Rows: int(r.rows), D: r.d, Offsets: r.offsets, Type: r.typ, Nulls: r.nulls}
-	if r.typ == Float32 {
+	chunk = ValueChunk{RowGroup: rg, FirstRow: r.firstRow, Rows: int(r.rows), D: r.d, Offsets: r.offsets, Type: r.typ.SlabType(), Nulls: r.nulls}
+	if r.typ != Float64 {
 		chunk.Values.F32 = r.f32
 		if reuse != nil {
 			reuse.F32 = r.f32
@@ -451,7 +461,7 @@ func (r *valueReader) appendPage(p parquet.Page) (int, error) {
 		return len(v), nil
 	case encoding.FixedLenByteArray:
 		raw, size := data.FixedLenByteArray()
-		if size != r.m.flbaLen || r.typ != Float32 {
+		if size != r.m.flbaLen || r.typ == Float64 {
 			return 0, corrupt("unexpected FIXED_LEN_BYTE_ARRAY page")
 		}
 		return r.appendBytes(raw), nil
@@ -497,7 +507,7 @@ func (r *valueReader) appendPage(p parquet.Page) (int, error) {
 			return len(idx), nil
 		case encoding.FixedLenByteArray:
 			raw, size := dv.FixedLenByteArray()
-			if size != r.m.flbaLen || size == 0 {
+			if size != r.m.flbaLen || size == 0 || r.typ == Float64 {
 				return 0, corrupt("unexpected FIXED_LEN_BYTE_ARRAY dictionary")
 			}
 			nd := len(raw) / size
@@ -515,8 +525,19 @@ func (r *valueReader) appendPage(p parquet.Page) (int, error) {
 	return 0, corrupt("unexpected page type " + data.Kind().String())
 }
 
-// appendBytes appends little-endian float32s held in raw.
+// appendBytes appends the little-endian floats held in raw: float32s, or
+// float16s widened to float32 for a float16 column. It returns how many
+// floats it appended.
 func (r *valueReader) appendBytes(raw []byte) int {
+	if r.typ == Float16 {
+		n := len(raw) / 2
+		start := len(r.f32)
+		r.f32 = slices.Grow(r.f32, n)[:start+n]
+		for i, dst := 0, r.f32[start:]; i < n; i++ {
+			dst[i] = half.ToFloat32(binary.LittleEndian.Uint16(raw[2*i:]))
+		}
+		return n
+	}
 	n := len(raw) / 4
 	start := len(r.f32)
 	r.f32 = slices.Grow(r.f32, n)[:start+n]
@@ -541,7 +562,7 @@ var littleEndian = func() bool {
 // definition level is at least minDef; it holds a value when it is maxDef.
 func (r *valueReader) expandNulls(n, nulls int, defs []byte, minDef, maxDef int) {
 	r.nulls += int64(nulls)
-	if r.typ == Float32 {
+	if r.typ != Float64 {
 		r.f32 = expand(r.f32, n, nulls, defs, minDef, maxDef, float32(math.NaN()))
 	} else {
 		r.f64 = expand(r.f64, n, nulls, defs, minDef, maxDef, math.NaN())

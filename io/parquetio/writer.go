@@ -32,6 +32,10 @@ type WriterOptions struct {
 	OutputColumn string
 	// Metadata is extra key-value metadata (e.g. "contextualize.fingerprint").
 	Metadata map[string]string
+	// OutputType, when set, widens the output column's float type (float16
+	// to float32 or float64, float32 to float64); Unknown keeps the input's
+	// type. See OutputType for what is refused.
+	OutputType ElemType
 }
 
 // Writer writes a copy of an input file with the value column's floats
@@ -52,6 +56,7 @@ type Writer struct {
 	outs     [][]parquet.Value // per output column: write buffers
 	pending  int64             // rows in the current output row group (RowGroupRows > 0)
 	fast     *fastWriter       // the fast path (one to one row groups), nil otherwise
+	outType  ElemType          // the output column's float type
 }
 
 // rowPath selects the row-by-row writer, a slower reference
@@ -89,12 +94,14 @@ func NewWriter(w io.Writer, in *File, opts WriterOptions) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	isFloat := (m.kind == parquet.Float || m.kind == parquet.Double || (m.kind == parquet.FixedLenByteArray && m.info.ListFlavor == "flba")) &&
-		m.info.Kind != Other && (m.info.Elem == Float32 || m.info.Elem == Float64)
-	if !isFloat {
-		return nil, &DataError{File: in.path, RowGroup: -1, Row: -1, Column: m.info.Name, Expected: "FLOAT or DOUBLE values", Found: m.info.PhysicalType}
+	if m.info.Kind == Other || !m.info.Elem.IsFloat() {
+		return nil, &DataError{File: in.path, RowGroup: -1, Row: -1, Column: m.info.Name, Expected: floatValues, Found: m.info.PhysicalType}
 	}
-	wr := &Writer{in: in, m: m, opts: opts, inLeaf: m.info.Leaf, outLeaf: m.info.Leaf}
+	outType, err := OutputType(m.info, opts.OutputType)
+	if err != nil {
+		return nil, fmt.Errorf("creating parquet writer for %s: %w", in.path, err)
+	}
+	wr := &Writer{in: in, m: m, opts: opts, inLeaf: m.info.Leaf, outLeaf: m.info.Leaf, outType: outType}
 	if len(m.repDefs) > 0 {
 		wr.slotDef = m.repDefs[len(m.repDefs)-1]
 	}
@@ -103,8 +110,16 @@ func NewWriter(w io.Writer, in *File, opts WriterOptions) (*Writer, error) {
 	// encodings and compression stripped (dictionary kept for passthrough
 	// leaves) and the value leaf written PLAIN.
 	var fields []parquet.Field
+	var outLeafType parquet.Type // the retyped output leaf's type, nil when not retyped
+	if wr.retyped() {
+		outLeafType = wr.outLeafType()
+	}
 	for _, c := range in.pf.Root().Columns() {
-		fields = append(fields, wrapColumn(c, c.Name(), m.leaf))
+		if opts.OutputColumn == "" && c == m.top {
+			fields = append(fields, wrapColumn(c, c.Name(), m.leaf, outLeafType, in.f16))
+			continue
+		}
+		fields = append(fields, wrapColumn(c, c.Name(), m.leaf, nil, in.f16))
 	}
 	meta := make(map[string]string, len(in.meta)+len(opts.Metadata))
 	for k, v := range in.meta {
@@ -115,7 +130,7 @@ func NewWriter(w io.Writer, in *File, opts WriterOptions) (*Writer, error) {
 			return nil, &DataError{File: in.path, RowGroup: -1, Row: -1, Column: opts.OutputColumn,
 				Expected: "an output column name not already in the input", Found: fmt.Sprintf("a column named %q", opts.OutputColumn)}
 		}
-		fields = append(fields, wrapColumn(m.top, opts.OutputColumn, m.leaf))
+		fields = append(fields, wrapColumn(m.top, opts.OutputColumn, m.leaf, outLeafType, in.f16))
 		wr.outLeaf = in.numLeaf
 		if s, ok := meta["ARROW:schema"]; ok {
 			if ns, err := addArrowField(s, m.info.Name, opts.OutputColumn); err == nil {
@@ -123,6 +138,17 @@ func NewWriter(w io.Writer, in *File, opts WriterOptions) (*Writer, error) {
 			} else {
 				delete(meta, "ARROW:schema") // stale otherwise; readers fall back to the Parquet schema
 			}
+		}
+	}
+	if s, ok := meta["ARROW:schema"]; ok && wr.retyped() {
+		name := opts.OutputColumn
+		if name == "" {
+			name = m.info.Name
+		}
+		if ns, err := retypeArrowField(s, name, outType); err == nil {
+			meta["ARROW:schema"] = ns
+		} else {
+			delete(meta, "ARROW:schema")
 		}
 	}
 	for k, v := range opts.Metadata {
@@ -181,9 +207,9 @@ func (w *Writer) WriteRowGroup(rg int, vals ValueChunk) (err error) {
 		return fmt.Errorf("writing output of %s: row group %d has %d rows, the values have %d", in.path, rg, wantRows, vals.Rows)
 	}
 	f32, f64 := vals.Values.F32, vals.Values.F64
-	flba := w.m.kind == parquet.FixedLenByteArray
+	flba := w.m.packed()
 	switch {
-	case (w.m.kind == parquet.Float || flba) && (vals.Type == Float64 || (f64 != nil && f32 == nil)):
+	case (w.m.kind == parquet.Float || w.m.kind == parquet.FixedLenByteArray) && (vals.Type == Float64 || (f64 != nil && f32 == nil)):
 		return fmt.Errorf("writing output of %s: column %q holds float32, the values are float64", in.path, w.m.info.Name)
 	case w.m.kind == parquet.Double && (vals.Type == Float32 || (f32 != nil && f64 == nil)):
 		return fmt.Errorf("writing output of %s: column %q holds float64, the values are float32", in.path, w.m.info.Name)
@@ -259,7 +285,7 @@ func (w *Writer) WriteRowGroup(rg int, vals ValueChunk) (err error) {
 						if d < maxDef && x != x {
 							nv = v.Level(rl, d, w.outLeaf)
 						} else {
-							nv = parquet.FloatValue(x).Level(rl, maxDef, w.outLeaf)
+							nv = w.value32(x).Level(rl, maxDef, w.outLeaf)
 						}
 					default:
 						x := f64[k]
@@ -377,6 +403,14 @@ type outNode struct {
 	name   string
 	fields []parquet.Field
 	enc    encoding.Encoding
+	typ    parquet.Type // replaces the input leaf's type when set
+}
+
+func (n *outNode) Type() parquet.Type {
+	if n.typ != nil {
+		return n.typ
+	}
+	return n.Node.Type()
 }
 
 func (n *outNode) Name() string                           { return n.name }
@@ -385,12 +419,21 @@ func (n *outNode) Fields() []parquet.Field                { return n.fields }
 func (n *outNode) Encoding() encoding.Encoding            { return n.enc }
 func (n *outNode) Compression() compress.Codec            { return nil }
 
-func wrapColumn(c *parquet.Column, name string, valueLeaf *parquet.Column) parquet.Field {
+// wrapColumn wraps input column c (and its children) as output field name;
+// the value leaf is written PLAIN, as type leafType when that is not nil.
+// Leaves in f16 keep their FLOAT16 annotation.
+func wrapColumn(c *parquet.Column, name string, valueLeaf *parquet.Column, leafType parquet.Type, f16 map[int]bool) parquet.Field {
 	n := &outNode{Node: c, name: name}
 	if c.Leaf() {
+		if f16[c.Index()] {
+			n.typ = float16Type{c.Type()}
+		}
 		switch {
 		case c == valueLeaf:
 			n.enc = &parquet.Plain
+			if leafType != nil {
+				n.typ = leafType
+			}
 		case c.Encoding() != nil && (c.Encoding().Encoding() == parquet.RLEDictionary.Encoding() || c.Encoding().Encoding() == parquet.PlainDictionary.Encoding()):
 			if c.Type().Kind() != parquet.Boolean {
 				n.enc = &parquet.RLEDictionary
@@ -399,7 +442,7 @@ func wrapColumn(c *parquet.Column, name string, valueLeaf *parquet.Column) parqu
 		return n
 	}
 	for _, ch := range c.Columns() {
-		n.fields = append(n.fields, wrapColumn(ch, ch.Name(), valueLeaf))
+		n.fields = append(n.fields, wrapColumn(ch, ch.Name(), valueLeaf, leafType, f16))
 	}
 	return n
 }

@@ -80,7 +80,7 @@ func (r *run) estimate(i int) int64 {
 	if r.inPlace() {
 		slabs = 1
 	}
-	return slabs * rows * int64(r.d) * elemSize(r.det.Value.Elem)
+	return slabs * rows * int64(r.d) * elemSize(r.det.Value.Elem.SlabType())
 }
 
 // inPlace reports whether results overwrite the input slab: always, unless
@@ -155,7 +155,7 @@ func (r *run) readSlab(i int) *parquetio.Floats {
 	if !r.pooled() {
 		return nil
 	}
-	f := getSlab(r.det.Value.Elem, r.file.SlabLen(i, r.det.Value.Name))
+	f := getSlab(r.det.Value.Elem.SlabType(), r.file.SlabLen(i, r.det.Value.Name))
 	return &f
 }
 

@@ -103,6 +103,10 @@ func (s *Spec) process(ctx context.Context, u pipeline.Unit, w io.Writer) (pipel
 	}
 	opts := s.Writer
 	opts.ValueColumn = det.Value.Name
+	if _, err := parquetio.OutputType(det.Value, opts.OutputType); err != nil {
+		return pipeline.Result{}, &schemas.Error{File: det.File, Column: det.Value.Name,
+			Expected: fmt.Sprintf("values that output type %s widens or keeps (float16 < float32 < float64)", opts.OutputType), Found: err.Error()}
+	}
 	wr, err := parquetio.NewWriter(w, f, opts)
 	if err != nil {
 		return pipeline.Result{}, fmt.Errorf("creating the output for %s: %w", u.Input, err)

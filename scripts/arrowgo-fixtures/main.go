@@ -1,6 +1,7 @@
 // Command arrowgo-fixtures writes the interop fixtures that come from Go writers other than
 // ours: Apache arrow-go v18 pqarrow (fixed_size_list with ARROW:schema, large_list<double>,
-// list<fixed_size_list>, fixed_size_binary) and parquet-go (legacy 2-level list, 3-level list
+// list<fixed_size_list>, fixed_size_binary, and float16 = Parquet FLOAT16 in every list shape
+// and as a scalar series) and parquet-go (legacy 2-level list, 3-level list
 // over many small data pages). It is its own module so that pqarrow never enters the main
 // module's build.
 //
@@ -22,6 +23,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/float16"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	aparquet "github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
@@ -231,6 +233,8 @@ func main() {
 		})
 		reportPages(filepath.Join(*out, "parquetgo_list_f32_multipage.parquet"), "embedding")
 	}
+
+	writeFloat16(mem, write, storeSchema)
 }
 
 // reportPages prints, per row group, the embedding column's page count and how many pages
@@ -269,5 +273,123 @@ func reportPages(path, column string) {
 		}
 		pages.Close()
 		fmt.Printf("  row group %d: %d rows, %d pages, %d start mid-row\n", i, rg.NumRows(), n, mid)
+	}
+}
+
+// vec16 is vec32 as float16 (arrow-go's float16.New: truncation, which is fine for inputs: the
+// expected values are what DuckDB reads back).
+func vec16(r, d, k int) []float16.Num {
+	v := make([]float16.Num, d)
+	for c, x := range vec32(r, d, k) {
+		v[c] = float16.New(x)
+	}
+	return v
+}
+
+// writeFloat16 writes the float16 (Parquet FIXED_LEN_BYTE_ARRAY(2), logical type FLOAT16)
+// fixtures: list, large_list and fixed_size_list vectors (long layout), a list of
+// fixed_size_list (nested layout) and a scalar series with nulls, subnormals and the extremes.
+func writeFloat16(mem memory.Allocator, write func(string, func(io.Writer) error), storeSchema pqarrow.ArrowWriterProperties) {
+	f16 := arrow.FixedWidthTypes.Float16
+	long := func(name string, vt arrow.DataType, lengths []int, d, k int, rowGroup int64, props *aparquet.WriterProperties) {
+		schema := arrow.NewSchema([]arrow.Field{
+			{Name: "sequence_id", Type: arrow.BinaryTypes.String},
+			{Name: "position", Type: arrow.PrimitiveTypes.Int32},
+			{Name: "embedding", Type: vt},
+		}, nil)
+		b := array.NewRecordBuilder(mem, schema)
+		for _, row := range longRows(lengths) {
+			b.Field(0).(*array.StringBuilder).Append(row.seq)
+			b.Field(1).(*array.Int32Builder).Append(row.pos)
+			var vb *array.Float16Builder
+			switch lb := b.Field(2).(type) {
+			case *array.ListBuilder:
+				lb.Append(true)
+				vb = lb.ValueBuilder().(*array.Float16Builder)
+			case *array.LargeListBuilder:
+				lb.Append(true)
+				vb = lb.ValueBuilder().(*array.Float16Builder)
+			case *array.FixedSizeListBuilder:
+				lb.Append(true)
+				vb = lb.ValueBuilder().(*array.Float16Builder)
+			}
+			vb.AppendValues(vec16(row.r, d, k), nil)
+		}
+		rec := b.NewRecordBatch()
+		tbl := array.NewTableFromRecords(schema, []arrow.RecordBatch{rec})
+		write(name, func(w io.Writer) error { return pqarrow.WriteTable(tbl, w, rowGroup, props, storeSchema) })
+	}
+	// list<float16> d=8, 3 row groups of 10 rows (sequences span them), dictionary pages, snappy
+	long("arrowgo_list_f16.parquet", arrow.ListOf(f16), []int{7, 12, 4, 7}, 8, 30, 10,
+		aparquet.NewWriterProperties(aparquet.WithCompression(compress.Codecs.Snappy), aparquet.WithDictionaryDefault(true)))
+	// large_list<float16> d=4, 2 row groups, plain, zstd, data page v2
+	long("arrowgo_large_list_f16.parquet", arrow.LargeListOf(f16), []int{5, 6, 9}, 4, 31, 12,
+		aparquet.NewWriterProperties(aparquet.WithCompression(compress.Codecs.Zstd), aparquet.WithDictionaryDefault(false),
+			aparquet.WithDataPageVersion(aparquet.DataPageV2)))
+	// fixed_size_list<float16>[16]: ONE row group (pqarrow corrupts fixed_size_list columns that
+	// span several row groups, see the shared notes)
+	long("arrowgo_fixed_size_list_f16.parquet", arrow.FixedSizeListOf(16, f16), []int{6, 3, 8}, 16, 32, 1<<20,
+		aparquet.NewWriterProperties(aparquet.WithCompression(compress.Codecs.Zstd), aparquet.WithDictionaryDefault(false)))
+
+	// nested: list<fixed_size_list<float16>[8]>, one row per sequence
+	{
+		schema := arrow.NewSchema([]arrow.Field{
+			{Name: "sequence_id", Type: arrow.BinaryTypes.String},
+			{Name: "embedding", Type: arrow.ListOf(arrow.FixedSizeListOf(8, f16))},
+		}, nil)
+		b := array.NewRecordBuilder(mem, schema)
+		r := 0
+		for s, n := range []int{4, 6, 1, 5} {
+			b.Field(0).(*array.StringBuilder).Append(fmt.Sprintf("doc-%d", s))
+			lb := b.Field(1).(*array.ListBuilder)
+			lb.Append(true)
+			fb := lb.ValueBuilder().(*array.FixedSizeListBuilder)
+			for i := 0; i < n; i++ {
+				fb.Append(true)
+				fb.ValueBuilder().(*array.Float16Builder).AppendValues(vec16(r, 8, 33), nil)
+				r++
+			}
+		}
+		rec := b.NewRecordBatch()
+		tbl := array.NewTableFromRecords(schema, []arrow.RecordBatch{rec})
+		props := aparquet.NewWriterProperties(aparquet.WithCompression(compress.Codecs.Zstd))
+		write("arrowgo_nested_list_of_list_f16.parquet", func(w io.Writer) error {
+			return pqarrow.WriteTable(tbl, w, 1<<20, props, storeSchema)
+		})
+	}
+
+	// scalar series (long layout, d = 1): series_id, position, value float16 (nullable), with
+	// nulls, zeros of both signs, subnormals, the largest finite values and values > 1000.
+	{
+		schema := arrow.NewSchema([]arrow.Field{
+			{Name: "series_id", Type: arrow.PrimitiveTypes.Int64},
+			{Name: "position", Type: arrow.PrimitiveTypes.Int32},
+			{Name: "value", Type: f16, Nullable: true},
+		}, nil)
+		special := []uint16{0x0001, 0x03ff, 0x0400, 0x7bff, 0xfbff, 0x8000, 0x0000, 0x8001, 0x3c00, 0x3555}
+		b := array.NewRecordBuilder(mem, schema)
+		r := 0
+		for s, n := range []int{20, 13, 25} {
+			for p := 0; p < n; p++ {
+				b.Field(0).(*array.Int64Builder).Append(int64(100 + s))
+				b.Field(1).(*array.Int32Builder).Append(int32(p))
+				vb := b.Field(2).(*array.Float16Builder)
+				switch {
+				case s == 1 && (p == 4 || p == 5):
+					vb.AppendNull()
+				case s == 2 && p < len(special):
+					vb.Append(float16.FromBits(special[p]))
+				default:
+					vb.Append(float16.New(float32(300 * comp(r, 0, 34))))
+				}
+				r++
+			}
+		}
+		rec := b.NewRecordBatch()
+		tbl := array.NewTableFromRecords(schema, []arrow.RecordBatch{rec})
+		props := aparquet.NewWriterProperties(aparquet.WithCompression(compress.Codecs.Snappy))
+		write("arrowgo_series_f16.parquet", func(w io.Writer) error {
+			return pqarrow.WriteTable(tbl, w, 1<<20, props, storeSchema)
+		})
 	}
 }
