@@ -34,6 +34,9 @@ type batchRun struct {
 	planning  bool // a dry run: plan, not attend or smooth
 	// sides names the side outputs of a unit (attention weights).
 	sides func(pipeline.Unit) []string
+	// heldBytes is memory held for the whole run (attention weights),
+	// charged to the --memory-limit budget before any input is read.
+	heldBytes int64
 }
 
 // prepared is a batch run with its flags parsed.
@@ -116,6 +119,13 @@ func prepare(c *cli.Command, br batchRun) (*prepared, error) {
 	}
 	if err := checkCompression(spec.Writer.Compression); err != nil {
 		return nil, err
+	}
+	if br.heldBytes > 0 {
+		// the whole budget would leave no room for data: refuse, saying what fits
+		if limit > 0 && br.heldBytes >= limit {
+			return nil, usageError(fmt.Errorf("the %s weights take %s in memory, more than --memory-limit %s: raise the limit", br.command, formatBytes(br.heldBytes), c.String("memory-limit")))
+		}
+		spec.Budget.TryAcquire(br.heldBytes) // held until the process ends
 	}
 	opts := pipeline.Options{
 		Workers: workers, MemoryLimit: limit,
@@ -258,4 +268,18 @@ func checkCompression(s string) error {
 		return nil
 	}
 	return usageError(fmt.Errorf("parsing --compression: expected zstd, snappy, gzip, lz4 or none, found %q", s))
+}
+
+// formatBytes writes a byte count in binary units (e.g. 12.0 MiB).
+func formatBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

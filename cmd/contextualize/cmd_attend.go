@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -13,7 +10,8 @@ import (
 
 	"github.com/contextualize/contextualize/attention"
 	"github.com/contextualize/contextualize/io/attnout"
-	"github.com/contextualize/contextualize/io/safetensors"
+	"github.com/contextualize/contextualize/io/parquetio"
+	"github.com/contextualize/contextualize/io/weights"
 	"github.com/contextualize/contextualize/pipeline"
 	"github.com/contextualize/contextualize/pipeline/job"
 	"github.com/contextualize/contextualize/schemas"
@@ -33,8 +31,8 @@ func attendCommand() *cli.Command {
 // attendFlags are attend's computation flags.
 func attendFlags() []cli.Flag {
 	return computationFlags(
-		&cli.StringFlag{Name: "weights", Usage: "safetensors `PATH` (PyTorch nn.MultiheadAttention names), identity, or random (required)", Sources: envs("weights")},
-		&cli.StringFlag{Name: "weights-prefix", Usage: "`PREFIX` of the tensor names selecting one module (default: none)", Sources: envs("weights-prefix")},
+		&cli.StringFlag{Name: "weights", Usage: "safetensors `PATH` (PyTorch nn.MultiheadAttention or Hugging Face BERT, q_proj, GPT-2 attention names), identity, or random (required)", Sources: envs("weights")},
+		&cli.StringFlag{Name: "weights-prefix", Usage: "`PREFIX` of the tensor names selecting one attention block (default: the file's only block)", Sources: envs("weights-prefix")},
 		&cli.Uint64Flag{Name: "seed", Usage: "`N` seeding --weights random", Sources: envs("seed")},
 		&cli.IntFlag{Name: "heads", Value: 1, Usage: "number of heads `H`; d must divide by it", Sources: envs("heads")},
 		&cli.BoolFlag{Name: "causal", Usage: "element i attends to j <= i only", Sources: envs("causal")},
@@ -77,7 +75,7 @@ func attendRun(c *cli.Command) (batchRun, *weightSource, error) {
 	if src == "" {
 		return batchRun{}, nil, usageError(fmt.Errorf("attend needs --weights PATH (safetensors), identity or random"))
 	}
-	ws, err := newWeightSource(src, c.String("weights-prefix"), c.Uint64("seed"), mp)
+	ws, err := newWeightSource(src, c.String("weights-prefix"), c.Uint64("seed"), mp, c.IsSet("heads"))
 	if err != nil {
 		return batchRun{}, nil, err
 	}
@@ -85,13 +83,16 @@ func attendRun(c *cli.Command) (batchRun, *weightSource, error) {
 		"weights": ws.identity, "heads": mp.Heads, "causal": mp.Causal, "window": mp.Window, "scale": mp.Scale,
 	}
 	bind := func(det schemas.Detected, d int) (job.Computer, error) {
+		if err := ws.checkPrecision(det); err != nil {
+			return nil, err
+		}
 		m, err := ws.forD(d)
 		if err != nil {
 			return nil, &schemas.Error{File: det.File, Column: det.Value.Name, Expected: ws.expect(), Found: fmt.Sprintf("vectors of d=%d (%v)", d, err)}
 		}
 		return attender{m}, nil
 	}
-	br := batchRun{command: "attend", params: params, defaults: []string{"embedding"}, bind: bind}
+	br := batchRun{command: "attend", params: params, defaults: []string{"embedding"}, bind: bind, heldBytes: ws.heldBytes()}
 	if dir := c.String("attention-output"); dir != "" {
 		// Where the weights go is part of what a run made: another place
 		// is another run (exit 2 without --overwrite), not an up-to-date one.
@@ -130,41 +131,60 @@ func checkMHAParams(p attention.MHAParams) error {
 // weightSource makes the MHA for a vector width: fixed by a weights file,
 // or built per width for identity and random weights.
 type weightSource struct {
-	kind     string // "file", "identity", "random"
-	identity string // what the fingerprint records: the file's sha256, or kind and seed
-	seed     uint64
+	src      *weights.Source
+	identity string // what the fingerprint records
 	params   attention.MHAParams
 	fixed    *attention.MHA
 	mu       sync.Mutex
 	byD      map[int]*attention.MHA
 }
 
-func newWeightSource(src, prefix string, seed uint64, p attention.MHAParams) (*weightSource, error) {
-	ws := &weightSource{kind: src, params: p, seed: seed, byD: map[int]*attention.MHA{}}
-	switch src {
-	case "identity":
-		ws.identity = "identity"
-		return ws, nil
-	case "random":
-		ws.identity = fmt.Sprintf("random:%d", seed)
-		return ws, nil
-	}
-	ws.kind = "file"
+func newWeightSource(src, prefix string, seed uint64, p attention.MHAParams, headsSet bool) (*weightSource, error) {
 	start := time.Now()
-	if fi, err := os.Stat(src); err == nil {
-		logger.Info("loading weights", "path", src, "bytes", fi.Size())
+	if src != "identity" && src != "random" {
+		if fi, err := os.Stat(src); err == nil {
+			logger.Info("loading weights", "path", src, "bytes", fi.Size())
+		}
 	}
-	w, sum, err := loadWeights(src, prefix)
+	s, err := weights.Open(src, prefix, seed)
 	if err != nil {
 		return nil, usageError(err)
 	}
-	logger.Info("loaded weights", "path", src, "d", w.D, "seconds", time.Since(start).Seconds())
-	m, err := attention.NewMHA(w, p)
-	if err != nil {
-		return nil, usageError(fmt.Errorf("using weights %s: %w", src, err))
+	if s.NeedsHeads() && !headsSet {
+		b := s.Loaded.Block
+		return nil, usageError(fmt.Errorf("weights %s: block %q (%s naming, d=%d) does not record the number of heads: give --heads", src, b.Prefix, b.Scheme, b.D))
 	}
-	ws.fixed, ws.identity = m, "sha256:"+sum+":"+prefix
+	ws := &weightSource{src: s, identity: s.Identity, params: p, byD: map[int]*attention.MHA{}}
+	if s.Fixed() {
+		b := s.Loaded.Block
+		logger.Info("loaded weights", "path", src, "block", b.Prefix, "naming", string(b.Scheme), "d", b.D, "bytes_read", b.Bytes, "seconds", time.Since(start).Seconds())
+		w, _ := s.Weights(s.D())
+		if ws.fixed, err = attention.NewMHA(w, p); err != nil {
+			return nil, usageError(fmt.Errorf("using weights %s: %w", src, err))
+		}
+	}
 	return ws, nil
+}
+
+// heldBytes is the memory the file's attention layer holds for the whole
+// run (0 for identity and random weights, made per width).
+func (ws *weightSource) heldBytes() int64 {
+	if ws.fixed == nil {
+		return 0
+	}
+	return weights.Bytes(ws.fixed.D())
+}
+
+// checkPrecision refuses weights that the file's compute precision cannot
+// hold: float64 weights beyond the float32 range used for float32 and
+// float16 inputs (they would turn every output into NaN).
+func (ws *weightSource) checkPrecision(det schemas.Detected) error {
+	if ws.fixed == nil || ws.src.Loaded.Fits32 == nil || det.Value.Elem.SlabType() != parquetio.Float32 {
+		return nil
+	}
+	return &schemas.Error{File: det.File, Column: det.Value.Name,
+		Expected: "weights within the float32 range, since " + det.Value.Elem.String() + " values are computed in float32 (float64 inputs compute in float64)",
+		Found:    ws.src.Loaded.Fits32.Error()}
 }
 
 func (ws *weightSource) expect() string {
@@ -186,11 +206,9 @@ func (ws *weightSource) forD(d int) (*attention.MHA, error) {
 	if m, ok := ws.byD[d]; ok {
 		return m, nil
 	}
-	var w attention.MHAWeights
-	if ws.kind == "random" {
-		w = attention.RandomWeights(d, ws.seed)
-	} else {
-		w = attention.IdentityWeights(d)
+	w, err := ws.src.Weights(d)
+	if err != nil {
+		return nil, err
 	}
 	m, err := attention.NewMHA(w, ws.params)
 	if err != nil {
@@ -198,44 +216,6 @@ func (ws *weightSource) forD(d int) (*attention.MHA, error) {
 	}
 	ws.byD[d] = m
 	return m, nil
-}
-
-// loadWeights reads a safetensors state dict and its sha256.
-func loadWeights(path, prefix string) (attention.MHAWeights, string, error) {
-	sum, err := fileSHA256(path)
-	if err != nil {
-		return attention.MHAWeights{}, "", fmt.Errorf("reading weights: %w", err)
-	}
-	f, err := safetensors.Open(path)
-	if err != nil {
-		return attention.MHAWeights{}, "", fmt.Errorf("reading weights: %w", err)
-	}
-	tensors := map[string]attention.Tensor{}
-	for _, name := range f.Names() {
-		shape, data, err := f.Tensor(name)
-		if err != nil {
-			return attention.MHAWeights{}, "", fmt.Errorf("reading weights: %w", err)
-		}
-		tensors[name] = attention.Tensor{Shape: shape, Data: data}
-	}
-	w, err := attention.WeightsFromStateDict(tensors, prefix)
-	if err != nil {
-		return attention.MHAWeights{}, "", fmt.Errorf("reading weights %s: %w", path, err)
-	}
-	return w, sum, nil
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("hashing %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // attender adapts an attention.MHA to job.Computer.

@@ -92,3 +92,34 @@ func TestNearest(t *testing.T) {
 		}
 	}
 }
+
+// TestToFloat64Formula: widening agrees with the textbook formula
+// (-1)^s · 2^(e-15) · (1 + m/1024), subnormals 2^-24 · m, for every bit
+// pattern.
+func TestToFloat64Formula(t *testing.T) {
+	for h := 0; h < 1<<16; h++ {
+		got, want := ToFloat64(uint16(h)), formula(uint16(h))
+		if got != want && !(math.IsNaN(got) && math.IsNaN(want)) || math.Signbit(got) != math.Signbit(want) && !math.IsNaN(want) {
+			t.Fatalf("%#04x: %v, want %v", h, got, want)
+		}
+	}
+}
+
+func formula(h uint16) float64 {
+	sign := 1.0
+	if h&0x8000 != 0 {
+		sign = -1
+	}
+	exp := int(h>>10) & 0x1f
+	mant := float64(h & 0x3ff)
+	switch exp {
+	case 0: // zero or subnormal: mant · 2^-24
+		return sign * math.Ldexp(mant, -24)
+	case 0x1f:
+		if mant == 0 {
+			return math.Inf(int(sign))
+		}
+		return math.NaN()
+	}
+	return sign * math.Ldexp(1024+mant, exp-25)
+}

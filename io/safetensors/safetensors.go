@@ -4,11 +4,14 @@
 // end of the header) plus an optional "__metadata__" string map, then the raw
 // little-endian tensor bytes.
 //
-// Every tensor's extent is checked when the file is opened: the offsets lie
-// within the data, match shape × dtype size, and no two tensors overlap.
-// Values of dtype F32, F64, F16 and BF16 are returned as float64, exactly
-// (half and bfloat16 subnormals, infinities and NaN included); other
-// standard dtypes are accepted in the header but cannot be read as floats.
+// Opening a file reads and checks its header only: every tensor's extent
+// lies within the data, matches shape × dtype size, and no two tensors
+// overlap. A tensor's bytes are read (with ReadAt) only when it is asked
+// for, so a large checkpoint of which one block is used costs that block.
+// Values of dtype F32, F64, F16 and BF16 are returned as float32 or
+// float64, exactly when the type holds them (half and bfloat16
+// subnormals, infinities and NaN included); other standard dtypes are
+// accepted in the header but cannot be read as floats.
 package safetensors
 
 import (
@@ -22,6 +25,9 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync/atomic"
+
+	"github.com/contextualize/contextualize/io/half"
 )
 
 // ErrFormat is wrapped by every error about a file that is not a valid
@@ -45,9 +51,12 @@ type Info struct {
 	Name  string
 	DType string // F32, F64, F16, BF16, ...
 	Shape []int
-	begin int // byte offsets within the data section
-	end   int
+	begin int64 // byte offsets within the data section
+	end   int64
 }
+
+// Bytes returns the size of the tensor's data.
+func (in Info) Bytes() int64 { return in.end - in.begin }
 
 // Tensor is a tensor read as float64 values, row-major.
 type Tensor struct {
@@ -56,22 +65,71 @@ type Tensor struct {
 	Data  []float64
 }
 
-// File is a parsed safetensors file held in memory.
+// File is an open safetensors file: its header parsed and checked, its
+// tensor data read on demand. Its methods are safe for concurrent use.
 type File struct {
 	name     string // for error messages
+	r        io.ReaderAt
+	closer   io.Closer
+	dataOff  int64 // file offset of the data section
 	infos    map[string]Info
 	names    []string
-	data     []byte
 	metadata map[string]string
+	read     atomic.Int64 // tensor bytes read so far
 }
 
-// Open reads and checks the safetensors file at path. Errors name the file.
+// Open opens the safetensors file at path and reads its header. Tensor data
+// is read when asked for. Close the File when done. Errors name the file.
 func Open(path string) (*File, error) {
-	b, err := os.ReadFile(path)
+	osf, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("safetensors: %w", err)
 	}
-	return parse(path, b)
+	st, err := osf.Stat()
+	if err != nil {
+		osf.Close()
+		return nil, fmt.Errorf("safetensors: %w", err)
+	}
+	f, err := NewReader(path, osf, st.Size())
+	if err != nil {
+		osf.Close()
+		return nil, err
+	}
+	f.closer = osf
+	return f, nil
+}
+
+// NewReader reads and checks the header of the safetensors file of size
+// bytes held by r; name is used in errors. Tensor data is read from r when
+// asked for.
+func NewReader(name string, r io.ReaderAt, size int64) (*File, error) {
+	fail := func(format string, args ...any) (*File, error) {
+		return nil, fmt.Errorf("%w: %s: %s", ErrFormat, name, fmt.Sprintf(format, args...))
+	}
+	if size < 8 {
+		return fail("%d bytes, expected at least 8 (header length)", size)
+	}
+	var lb [8]byte
+	if _, err := r.ReadAt(lb[:], 0); err != nil {
+		return nil, fmt.Errorf("safetensors: reading %s: %w", name, err)
+	}
+	hl := binary.LittleEndian.Uint64(lb[:])
+	if hl > maxHeader {
+		return fail("header length %d exceeds the limit of %d bytes", hl, maxHeader)
+	}
+	if hl > uint64(size-8) {
+		return fail("header length %d, but only %d bytes follow", hl, size-8)
+	}
+	header := make([]byte, hl)
+	if _, err := r.ReadAt(header, 8); err != nil {
+		return nil, fmt.Errorf("safetensors: reading %s: %w", name, err)
+	}
+	f, err := parseHeader(name, header, size-8-int64(hl))
+	if err != nil {
+		return nil, err
+	}
+	f.r, f.dataOff = r, 8+int64(hl)
+	return f, nil
 }
 
 // Read reads and checks a safetensors file from r; errors name it
@@ -81,29 +139,21 @@ func Read(r io.Reader) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("safetensors: reading input: %w", err)
 	}
-	return parse("safetensors input", b)
+	return Parse("safetensors input", b)
 }
 
 // Parse checks the safetensors file held in b; name is used in errors. The
 // File keeps b.
-func Parse(name string, b []byte) (*File, error) { return parse(name, b) }
+func Parse(name string, b []byte) (*File, error) {
+	return NewReader(name, bytes.NewReader(b), int64(len(b)))
+}
 
-func parse(name string, b []byte) (*File, error) {
+// parseHeader checks the JSON header against a data section of dataLen
+// bytes.
+func parseHeader(name string, header []byte, dataLen int64) (*File, error) {
 	fail := func(format string, args ...any) (*File, error) {
 		return nil, fmt.Errorf("%w: %s: %s", ErrFormat, name, fmt.Sprintf(format, args...))
 	}
-	if len(b) < 8 {
-		return fail("%d bytes, expected at least 8 (header length)", len(b))
-	}
-	hl := binary.LittleEndian.Uint64(b[:8])
-	if hl > maxHeader {
-		return fail("header length %d exceeds the limit of %d bytes", hl, maxHeader)
-	}
-	if hl > uint64(len(b)-8) {
-		return fail("header length %d, but only %d bytes follow", hl, len(b)-8)
-	}
-	header := b[8 : 8+hl]
-	data := b[8+hl:]
 	if len(bytes.TrimSpace(header)) == 0 || bytes.TrimSpace(header)[0] != '{' {
 		return fail("header is not a JSON object")
 	}
@@ -111,7 +161,7 @@ func parse(name string, b []byte) (*File, error) {
 	if err := json.Unmarshal(header, &raw); err != nil {
 		return fail("header JSON: %v", err)
 	}
-	f := &File{name: name, infos: make(map[string]Info, len(raw)), data: data}
+	f := &File{name: name, infos: make(map[string]Info, len(raw))}
 	for key, v := range raw {
 		if key == "__metadata__" {
 			if err := json.Unmarshal(v, &f.metadata); err != nil {
@@ -138,8 +188,8 @@ func parse(name string, b []byte) (*File, error) {
 			return fail("tensor %q: data_offsets: expected [begin, end], found %d values", key, len(*e.Offsets))
 		}
 		begin, end := (*e.Offsets)[0], (*e.Offsets)[1]
-		if begin < 0 || end < begin || end > int64(len(data)) {
-			return fail("tensor %q: data_offsets [%d, %d] outside the %d data bytes", key, begin, end, len(data))
+		if begin < 0 || end < begin || end > dataLen {
+			return fail("tensor %q: data_offsets [%d, %d] outside the %d data bytes", key, begin, end, dataLen)
 		}
 		shape := make([]int, len(*e.Shape))
 		empty := false
@@ -156,7 +206,7 @@ func parse(name string, b []byte) (*File, error) {
 			// size is wrong; checking that first also rules out overflow.
 			count = 1
 			for _, dim := range *e.Shape {
-				if count > int64(len(data))/dim {
+				if count > dataLen/dim {
 					return fail("tensor %q: shape %v is larger than the file", key, *e.Shape)
 				}
 				count *= dim
@@ -166,7 +216,7 @@ func parse(name string, b []byte) (*File, error) {
 			return fail("tensor %q: shape %v of %s needs %d bytes, data_offsets [%d, %d] hold %d",
 				key, shape, *e.DType, count*int64(size), begin, end, end-begin)
 		}
-		f.infos[key] = Info{Name: key, DType: *e.DType, Shape: shape, begin: int(begin), end: int(end)}
+		f.infos[key] = Info{Name: key, DType: *e.DType, Shape: shape, begin: begin, end: end}
 		f.names = append(f.names, key)
 	}
 	sort.Strings(f.names)
@@ -191,6 +241,14 @@ func parse(name string, b []byte) (*File, error) {
 	return f, nil
 }
 
+// Close closes the file Open opened (a no-op for NewReader and Parse).
+func (f *File) Close() error {
+	if f.closer == nil {
+		return nil
+	}
+	return f.closer.Close()
+}
+
 // Name returns the path (or description) the file was read from.
 func (f *File) Name() string { return f.name }
 
@@ -207,39 +265,73 @@ func (f *File) Info(name string) (Info, bool) {
 	return in, ok
 }
 
+// BytesRead returns how many bytes of tensor data have been read so far.
+func (f *File) BytesRead() int64 { return f.read.Load() }
+
+// Raw reads a float tensor's stored bytes (little-endian values of its
+// dtype); errors name the file and the tensor.
+func (f *File) Raw(name string) (Info, []byte, error) { return f.raw(name) }
+
+// raw reads a float tensor's bytes; errors name the file and the tensor.
+func (f *File) raw(name string) (Info, []byte, error) {
+	in, ok := f.infos[name]
+	if !ok {
+		return in, nil, fmt.Errorf("%w: %s: no tensor %q (found: %s)", ErrFormat, f.name, name, f.list())
+	}
+	switch in.DType {
+	case "F64", "F32", "F16", "BF16":
+	default:
+		return in, nil, fmt.Errorf("%w: %s: tensor %q has dtype %s, expected F32, F64, F16 or BF16", ErrFormat, f.name, name, in.DType)
+	}
+	b := make([]byte, in.end-in.begin)
+	if len(b) > 0 {
+		if _, err := f.r.ReadAt(b, f.dataOff+in.begin); err != nil {
+			return in, nil, fmt.Errorf("safetensors: %s: reading tensor %q: %w", f.name, name, err)
+		}
+	}
+	f.read.Add(int64(len(b)))
+	return in, b, nil
+}
+
 // Tensor returns a tensor's shape and its values as float64. Only F32, F64,
 // F16 and BF16 tensors can be read; errors name the file and the tensor.
 func (f *File) Tensor(name string) (shape []int, data []float64, err error) {
-	in, ok := f.infos[name]
-	if !ok {
-		return nil, nil, fmt.Errorf("%w: %s: no tensor %q (found: %s)", ErrFormat, f.name, name, f.list())
+	in, b, err := f.raw(name)
+	if err != nil {
+		return nil, nil, err
 	}
-	b := f.data[in.begin:in.end]
-	switch in.DType {
+	return append([]int(nil), in.Shape...), Float64s(in.DType, b), nil
+}
+
+// Float64s decodes the bytes of a tensor of dtype F64, F32, F16 or BF16 as
+// float64 values, exactly (nil for other dtypes).
+func Float64s(dtype string, b []byte) (data []float64) {
+	size, ok := dtypeSize[dtype]
+	if !ok {
+		return nil
+	}
+	data = make([]float64, len(b)/size)
+	switch dtype {
 	case "F64":
-		data = make([]float64, len(b)/8)
 		for i := range data {
 			data[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
 		}
 	case "F32":
-		data = make([]float64, len(b)/4)
 		for i := range data {
 			data[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:])))
 		}
 	case "F16":
-		data = make([]float64, len(b)/2)
 		for i := range data {
-			data[i] = HalfToFloat64(binary.LittleEndian.Uint16(b[2*i:]))
+			data[i] = half.ToFloat64(binary.LittleEndian.Uint16(b[2*i:]))
 		}
 	case "BF16":
-		data = make([]float64, len(b)/2)
 		for i := range data {
 			data[i] = BFloat16ToFloat64(binary.LittleEndian.Uint16(b[2*i:]))
 		}
 	default:
-		return nil, nil, fmt.Errorf("%w: %s: tensor %q has dtype %s, expected F32, F64, F16 or BF16", ErrFormat, f.name, name, in.DType)
+		return nil
 	}
-	return append([]int(nil), in.Shape...), data, nil
+	return data
 }
 
 // Tensors reads every tensor whose name starts with prefix (all of them
@@ -271,24 +363,7 @@ func (f *File) list() string {
 }
 
 // HalfToFloat64 converts IEEE 754 binary16 bits to float64 exactly.
-func HalfToFloat64(h uint16) float64 {
-	sign := 1.0
-	if h&0x8000 != 0 {
-		sign = -1
-	}
-	exp := int(h>>10) & 0x1f
-	mant := float64(h & 0x3ff)
-	switch exp {
-	case 0: // zero or subnormal: mant · 2^-24
-		return sign * math.Ldexp(mant, -24)
-	case 0x1f:
-		if mant == 0 {
-			return math.Inf(int(sign))
-		}
-		return math.NaN()
-	}
-	return sign * math.Ldexp(1024+mant, exp-25)
-}
+func HalfToFloat64(h uint16) float64 { return half.ToFloat64(h) }
 
 // BFloat16ToFloat64 converts bfloat16 bits (the top half of a float32) to
 // float64 exactly.
