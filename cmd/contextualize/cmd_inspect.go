@@ -133,6 +133,12 @@ func inspectAction(ctx context.Context, c *cli.Command) error {
 // inspectPath inspects one file by its kind (its extension).
 func inspectPath(path string, opts schemas.Options) (inspected, error) {
 	switch strings.ToLower(filepath.Ext(path)) {
+	case ".safetensors":
+		rep, err := inspectWeights(path)
+		if rep == nil {
+			return nil, err
+		}
+		return rep, err
 	default:
 		rep, err := inspectFile(path, opts)
 		if rep == nil {

@@ -147,7 +147,7 @@ func Describe(f *safetensors.File) Description {
 		}
 		if strings.Contains(n, "rotary_emb") {
 			p := n[:strings.Index(n, "rotary_emb")]
-			if !seen[p+"|rotary"] {
+			if !seen[p+"|rotary"] && !refused(d.Refused, p) {
 				seen[p+"|rotary"] = true
 				d.Refused = append(d.Refused, Refused{Prefix: p, Reason: "rotary position embeddings (" + n + ") are not supported: attend applies no positional encoding"})
 			}
@@ -303,4 +303,13 @@ func equalShape(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+func refused(rs []Refused, prefix string) bool {
+	for _, r := range rs {
+		if r.Prefix == prefix {
+			return true
+		}
+	}
+	return false
 }
