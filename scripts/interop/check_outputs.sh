@@ -14,6 +14,8 @@
 #      long_unordered_positions.parquet and long_rowgroups.parquet;
 #   3. `smooth --sigma 2` on testdata/keys fixtures with UUID, DECIMAL(38,4), UBIGINT, DOUBLE,
 #      TIME, TIMESTAMPTZ and polars UInt32/UInt64/tz-aware key columns;
+#   4. `attend` on the arrow-go float16 (FLOAT16) fixtures: list, large_list, fixed_size_list,
+#      nested with --row-group-rows 2, and --output-column;
 # then `node check_outputs.mjs` compares every (input, output) pair with DuckDB (@duckdb/node-api,
 # pinned in package-lock.json). Needs Go and Node >= 18, and `npm ci` done in scripts/interop.
 #
@@ -132,6 +134,17 @@ tool_run sigma2_keys_polars_hash smooth "$keys/polars_hash_cumcount.parquet" val
   smooth --sigma 2
 tool_run sigma2_keys_polars_tz smooth "$keys/polars_times.parquet" value - sequence_id ts_ns_ny zstd - \
   smooth --sigma 2 --order-column ts_ns_ny
+
+# float16 (Parquet FLOAT16) inputs written by arrow-go: attention computes in float32 and writes
+# float16 back, in every list shape (the identity runs of section 1 cover them too)
+for f in arrowgo_list_f16 arrowgo_large_list_f16 arrowgo_fixed_size_list_f16; do
+  tool_run "attend_$f" attend "$fixtures/$f.parquet" embedding - sequence_id position zstd - \
+    attend --weights random --seed 1 --heads 2
+done
+tool_run attend_arrowgo_nested_list_of_list_f16_rg2 attend "$fixtures/arrowgo_nested_list_of_list_f16.parquet" embedding - - - zstd 2 \
+  attend --weights random --seed 1 --heads 2 --row-group-rows 2
+tool_run attend_arrowgo_list_f16_outcol attend "$fixtures/arrowgo_list_f16.parquet" embedding ctx sequence_id position snappy - \
+  attend --weights random --seed 1 --heads 2 --output-column ctx --compression snappy
 
 echo "check_outputs: $n tool runs done; checking the outputs with DuckDB"
 cd "$here"
