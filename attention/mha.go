@@ -96,6 +96,11 @@ type MHA struct {
 	p64     mhaPlan[float64] // made by plan64 from w64 at the first float64 call
 	once64  sync.Once
 	w64     MHAWeights // private float64 weights (InProj and InBias scaled when qScaled)
+	// w32 holds InProj and OutProj as float32 instead of w64 when every
+	// weight is a float32 value (weights read from F32, F16 or BF16
+	// tensors): plan64 widens them exactly, and float32-only runs never
+	// hold a float64 copy. The biases come from p32 then.
+	w32in, w32out []float32
 }
 
 // mhaPlan is the weights of an MHA in one element type, with the kernels
@@ -270,7 +275,13 @@ func NewMHA(w MHAWeights, p MHAParams) (*MHA, error) {
 	}
 	m.p32.free = make(chan *mhaScratch[float32], max(2, runtime.GOMAXPROCS(0)))
 	// The float64 plan is made at its first use from private copies: the
-	// scaled InProj and InBias above already are.
+	// scaled InProj and InBias above already are. Weights that are all
+	// float32 values are kept as float32 (half the memory) and widened then.
+	if allFloat32(w.InProj, w.InBias, w.OutProj, w.OutBias) {
+		m.w32in, m.w32out = convert[float32](w.InProj), convert[float32](w.OutProj)
+		m.w64 = MHAWeights{D: d}
+		return m, nil
+	}
 	if !m.qScaled {
 		w.InProj, w.InBias = slices.Clone(w.InProj), slices.Clone(w.InBias)
 	}
@@ -279,11 +290,48 @@ func NewMHA(w MHAWeights, p MHAParams) (*MHA, error) {
 	return m, nil
 }
 
+// allFloat32 reports whether every value is exactly a float32.
+func allFloat32(vs ...[]float64) bool {
+	for _, v := range vs {
+		for _, x := range v {
+			if float64(float32(x)) != x {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// widen copies v into a new float64 slice; nil stays nil.
+func widen(v []float32) []float64 {
+	if v == nil {
+		return nil
+	}
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
+	}
+	return out
+}
+
+// WeightBytes returns at most the memory the layer holds for its weights,
+// for memory budgets: the packed float32 projections plus the float64
+// weights of float64 inputs (until the first float64 call, weights that are
+// all float32 values are kept as float32, half that).
+func (m *MHA) WeightBytes() int64 {
+	n := 4*int64(m.d)*int64(m.d) + 4*int64(m.d)
+	return 4*n + 8*n
+}
+
 // plan64 is the float64 plan, made at the first float64 call over the
 // private float64 weights NewMHA kept.
 func (m *MHA) plan64() *mhaPlan[float64] {
 	m.once64.Do(func() {
 		w, d := m.w64, m.d
+		if m.w32in != nil {
+			w = MHAWeights{D: d, InProj: widen(m.w32in), InBias: widen(m.p32.b3), OutProj: widen(m.w32out), OutBias: widen(m.p32.bo)}
+			m.w32in, m.w32out = nil, nil
+		}
 		p := &m.p64
 		*p = mhaPlan[float64]{w3: w.InProj, b3: w.InBias, bh: headMajor(w.InBias, 1, d, m.dh), bo: w.OutBias,
 			sm: &softmax64, newKV: func() headKV[float64] { return new(rawKV) }}

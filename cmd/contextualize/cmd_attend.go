@@ -162,6 +162,7 @@ func newWeightSource(src, prefix string, seed uint64, p attention.MHAParams, hea
 		if ws.fixed, err = attention.NewMHA(w, p); err != nil {
 			return nil, usageError(fmt.Errorf("using weights %s: %w", src, err))
 		}
+		s.Loaded.Weights = attention.MHAWeights{} // the layer holds its own copy
 	}
 	return ws, nil
 }
@@ -172,7 +173,7 @@ func (ws *weightSource) heldBytes() int64 {
 	if ws.fixed == nil {
 		return 0
 	}
-	return weights.Bytes(ws.fixed.D())
+	return ws.fixed.WeightBytes()
 }
 
 // checkPrecision refuses weights that the file's compute precision cannot

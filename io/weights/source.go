@@ -73,11 +73,3 @@ func (s *Source) Weights(d int) (attention.MHAWeights, error) {
 	}
 	return s.Loaded.Weights, nil
 }
-
-// Bytes estimates the memory an attention layer holds for weights of
-// width d: float32 packed projections plus the float64 copies kept for
-// float64 inputs (4d² weights and 4d biases each).
-func Bytes(d int) int64 {
-	n := int64(4*d*d + 4*d)
-	return n * (4 + 8)
-}
