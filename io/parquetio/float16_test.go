@@ -29,7 +29,7 @@ func scaleShift(c ValueChunk) ValueChunk {
 	out := c
 	out.Values = Floats{F32: make([]float32, len(c.Values.F32))}
 	for i, x := range c.Values.F32 {
-		out.Values.F32[i] = x*1.0009765 + 0.0001
+		out.Values.F32[i] = x*0.9990234 - 0.0001
 	}
 	return out
 }
@@ -97,7 +97,7 @@ func TestFloat16Write(t *testing.T) {
 								t.Fatalf("row %d: %d values, want %d", r, len(got[r]), len(inVals[r]))
 							}
 							for i, x := range inVals[r] {
-								y := float32(x)*1.0009765 + 0.0001
+								y := float32(x)*0.9990234 - 0.0001
 								exp := float64(y)
 								if want == Float16 {
 									exp = half.ToFloat64(half.FromFloat32(y))
@@ -166,3 +166,40 @@ func TestOutputTypeNeverNarrows(t *testing.T) {
 type nopWriter struct{}
 
 func (nopWriter) Write(b []byte) (int, error) { return len(b), nil }
+
+// TestFloat16Overflow: a finite result beyond the float16 range is a
+// *DataError naming the row (never written as an infinity); the same
+// result widened to float32 is written.
+func TestFloat16Overflow(t *testing.T) {
+	for _, e := range float16Fixtures(t) {
+		path := filepath.Join(interopDir, e.File)
+		spec := ReadSpec{Column: e.ValueColumn}
+		if e.Layout == "nested" {
+			spec.Nesting = 1
+		}
+		f, err := Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := f.ReadValues(0, spec, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := len(c.Values.F32) - 1 // the last value of the first row group
+		c.Values.F32[k] = 70000
+		w, err := NewWriter(new(nopWriter), f, WriterOptions{ValueColumn: e.ValueColumn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = w.WriteRowGroup(0, c)
+		wantDataError(t, err, path, 0, c.FirstRow+int64(c.Rows)-1, e.ValueColumn, "float16 range", "70000", "--output-type float32")
+		w, err = NewWriter(new(nopWriter), f, WriterOptions{ValueColumn: e.ValueColumn, OutputType: Float32})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.WriteRowGroup(0, c); err != nil {
+			t.Fatalf("widened: %v", err)
+		}
+		f.Close()
+	}
+}

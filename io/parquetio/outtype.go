@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"sort"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -84,6 +85,35 @@ func (w *Writer) value32(x float32) parquet.Value {
 		return parquet.DoubleValue(float64(x))
 	}
 	return parquet.FloatValue(x)
+}
+
+// float16Overflow is where a finite result rounds to a float16 infinity.
+const float16Overflow = 65520
+
+// checkFloat16Range refuses finite results that float16 cannot hold (they
+// would be written as infinities): a *DataError naming the row, so the
+// user can widen with --output-type.
+func (w *Writer) checkFloat16Range(rg int, vals ValueChunk) error {
+	if w.outType != Float16 {
+		return nil
+	}
+	for k, x := range vals.Values.F32 {
+		if ax := math.Abs(float64(x)); ax < float16Overflow || math.IsInf(ax, 0) || ax != ax {
+			continue
+		}
+		row := int64(k)
+		if vals.D > 0 {
+			row = int64(k / vals.D)
+		}
+		if vals.Offsets != nil { // the row whose elements hold k
+			e := row
+			row = int64(sort.Search(len(vals.Offsets)-1, func(r int) bool { return vals.Offsets[r+1] > e }))
+		}
+		return &DataError{File: w.in.path, RowGroup: rg, Row: vals.FirstRow + row, Column: w.m.info.Name,
+			Expected: "results within the float16 range (|x| <= 65504) to write a float16 column",
+			Found:    fmt.Sprintf("%g (give --output-type float32 to keep it)", x)}
+	}
+	return nil
 }
 
 // outLeafType is the parquet-go leaf type of a retyped output column.

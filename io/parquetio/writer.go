@@ -214,6 +214,9 @@ func (w *Writer) WriteRowGroup(rg int, vals ValueChunk) (err error) {
 	case w.m.kind == parquet.Double && (vals.Type == Float32 || (f32 != nil && f64 == nil)):
 		return fmt.Errorf("writing output of %s: column %q holds float64, the values are float32", in.path, w.m.info.Name)
 	}
+	if err := w.checkFloat16Range(rg, vals); err != nil {
+		return err
+	}
 	total := vals.Values.Len()
 	per := 1
 	var raw []byte
