@@ -233,3 +233,31 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+// TestOpenReadsHeaderOnly: opening reads the header; a tensor's bytes are
+// read when it is asked for, and only those; a file cut short of its
+// tensors' offsets is refused at open.
+func TestOpenReadsHeaderOnly(t *testing.T) {
+	f, err := Open(filepath.Join("testdata", "mha_state.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if f.BytesRead() != 0 {
+		t.Fatalf("%d tensor bytes read at open", f.BytesRead())
+	}
+	in, _ := f.Info("out_proj.weight")
+	if _, _, err := f.Tensor("out_proj.weight"); err != nil {
+		t.Fatal(err)
+	}
+	if f.BytesRead() != in.Bytes() || in.Bytes() != 8*8*4 {
+		t.Fatalf("read %d bytes for a %d-byte tensor", f.BytesRead(), in.Bytes())
+	}
+	b, err := os.ReadFile(filepath.Join("testdata", "mha_state.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Parse("cut", b[:len(b)-1]); err == nil || !strings.Contains(err.Error(), "outside the") {
+		t.Fatalf("a file one byte short: %v", err)
+	}
+}
