@@ -1,7 +1,10 @@
 package weights
 
 import (
+	"bytes"
+	"encoding/binary"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -217,5 +220,45 @@ func TestFloat32Range(t *testing.T) {
 	}
 	if l.Fits32 == nil || !strings.Contains(l.Fits32.Error(), "out_proj.weight") || !strings.Contains(l.Fits32.Error(), "1e+39") {
 		t.Fatalf("Fits32 = %v, want an error naming out_proj.weight and 1e+39", l.Fits32)
+	}
+}
+
+// TestNonFiniteWeights: a NaN or infinite weight is refused, naming the
+// tensor, whatever the naming.
+func TestNonFiniteWeights(t *testing.T) {
+	for _, c := range []struct{ file, prefix, tensor string }{
+		{"torch.safetensors", "layers.0.attn", "layers.0.attn.out_proj.weight"},
+		{"gpt2.safetensors", "h.0.attn", "h.0.attn.c_attn.bias"},
+		{"bert.safetensors", "bert.encoder.layer.0.attention", "bert.encoder.layer.0.attention.self.key.weight"},
+	} {
+		b, err := os.ReadFile(fixture(c.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := safetensors.Parse(c.file, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, raw, err := f.Raw(c.tensor)
+		if err != nil || in.DType != "F32" {
+			t.Fatalf("%s: %v %s", c.tensor, err, in.DType)
+		}
+		at := bytes.Index(b, raw) // the tensor's bytes in the file
+		for i, v := range []uint32{0x7fc00000, 0xff800000} { // NaN, -Inf
+			binary.LittleEndian.PutUint32(b[at+4*i:], v)
+		}
+		f, err = safetensors.Parse(c.file, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := Describe(f)
+		blk, err := Select(d, c.file, c.prefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Load(f, blk)
+		if err == nil || !strings.Contains(err.Error(), c.tensor) || !strings.Contains(err.Error(), "value 0 is NaN") {
+			t.Fatalf("%s: error %v, want one naming %s and NaN", c.file, err, c.tensor)
+		}
 	}
 }
