@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"math"
 	"path/filepath"
 	"strings"
@@ -213,5 +214,94 @@ func assertValueType(t *testing.T, path, col string, want parquetio.ElemType) {
 	c, ok := f.Column(col)
 	if !ok || c.Elem != want {
 		t.Fatalf("%s: column %q is %v, want %v", path, col, c.Elem, want)
+	}
+}
+
+// TestFloat16MatchesScipyAndTorch: float16 outputs against the reference
+// tools themselves (testdata/interop/f16_reference.json, made by
+// scripts/mha/make_f16_reference.py from the values DuckDB reads back):
+// scipy gaussian_filter1d and torch nn.MultiheadAttention in float64. Every
+// output is within 1 float16 ulp of the reference, plus the float32
+// arithmetic's error bound for attention.
+func TestFloat16MatchesScipyAndTorch(t *testing.T) {
+	raw := mustRead(t, filepath.Join("..", "..", "testdata", "interop", "f16_reference.json"))
+	var ref struct {
+		Smooth map[string]json.RawMessage `json:"smooth"`
+		Attend map[string]json.RawMessage `json:"attend"`
+	}
+	if err := json.Unmarshal(raw, &ref); err != nil {
+		t.Fatal(err)
+	}
+	seqs := func(m map[string]json.RawMessage, name string) [][]float64 {
+		var v [][]*float64
+		if err := json.Unmarshal(m[name], &v); err != nil || len(v) == 0 {
+			t.Fatalf("%s: %v", name, err)
+		}
+		out := make([][]float64, len(v))
+		for s := range v {
+			for _, x := range v[s] {
+				if x == nil {
+					out[s] = append(out[s], math.NaN())
+				} else {
+					out[s] = append(out[s], *x)
+				}
+			}
+		}
+		return out
+	}
+	for _, c := range []struct {
+		cmd     string
+		tc      f16Case
+		args    []string
+		attend  bool
+		refName string
+	}{
+		{"smooth", f16Cases[4], []string{"--sigma", "1.5"}, false, "arrowgo_series_f16"},
+		{"smooth", f16Cases[0], []string{"--sigma", "1.5"}, false, "arrowgo_list_f16"},
+		{"attend", f16Cases[2], []string{"--weights", filepath.Join(weightsFixtures, "torch.safetensors"), "--weights-prefix", "layers.0.attn", "--heads", "4"}, true, "arrowgo_fixed_size_list_f16"},
+	} {
+		t.Run(c.cmd+"/"+c.tc.name, func(t *testing.T) {
+			file := filepath.Join("..", "..", "testdata", "interop", c.tc.file)
+			out := t.TempDir()
+			if r := runCLI(t, nil, append(append([]string{c.cmd, "-o", out}, c.args...), file)...); r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			got := readSequences(t, filepath.Join(out, c.tc.file), c.tc.value, c.tc.seq, c.tc.order, c.tc.nested)
+			in := readSequences(t, file, c.tc.value, c.tc.seq, c.tc.order, c.tc.nested)
+			var want [][]float64
+			if c.attend {
+				want = seqs(ref.Attend, c.refName)
+			} else {
+				want = seqs(ref.Smooth, c.refName)
+			}
+			if len(got.seqs) != len(want) {
+				t.Fatalf("%d sequences, reference %d", len(got.seqs), len(want))
+			}
+			worst := 0.0
+			for s := range want {
+				if len(got.seqs[s]) != len(want[s]) {
+					t.Fatalf("sequence %d: %d values, reference %d", s, len(got.seqs[s]), len(want[s]))
+				}
+				tol := 4 * 0x1p-52 * maxAbs(in.seqs[s]) // scipy vs a float64 computation
+				if c.attend {
+					tol = 4 * float64(in.d) * 0x1p-23 * max(maxAbs(in.seqs[s]), maxAbs(want[s]))
+				}
+				for i, r := range want[s] {
+					g := got.seqs[s][i]
+					if math.IsNaN(r) {
+						if !math.IsNaN(g) {
+							t.Fatalf("sequence %d value %d = %v, reference NaN (null)", s, i, g)
+						}
+						continue
+					}
+					if e := math.Abs(g - r); e > half.Ulp(r)+tol {
+						t.Fatalf("sequence %d value %d = %v, reference %v: error %g above 1 float16 ulp (%g) + %g", s, i, g, r, e, half.Ulp(r), tol)
+					} else {
+						worst = max(worst, e/half.Ulp(r))
+					}
+				}
+			}
+			t.Logf("largest error %.3f float16 ulp", worst)
+		})
 	}
 }

@@ -243,7 +243,7 @@ func TestNonFiniteWeights(t *testing.T) {
 		if err != nil || in.DType != "F32" {
 			t.Fatalf("%s: %v %s", c.tensor, err, in.DType)
 		}
-		at := bytes.Index(b, raw) // the tensor's bytes in the file
+		at := bytes.Index(b, raw)                            // the tensor's bytes in the file
 		for i, v := range []uint32{0x7fc00000, 0xff800000} { // NaN, -Inf
 			binary.LittleEndian.PutUint32(b[at+4*i:], v)
 		}
