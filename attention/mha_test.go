@@ -651,3 +651,46 @@ func BenchmarkForward64(b *testing.B) {
 		m.Forward64(dst, x, n)
 	}
 }
+
+// TestMHAFloat32WeightsFirstFloat64Call: weights that are all float32
+// values are kept as float32 and widened at the first float64 call; calls
+// racing to be first agree bit for bit with a layer used sequentially.
+func TestMHAFloat32WeightsFirstFloat64Call(t *testing.T) {
+	w := withBiases(attention.RandomWeights(32, 5), 5)
+	for _, v := range [][]float64{w.InProj, w.InBias, w.OutProj, w.OutBias} {
+		for i := range v {
+			v[i] = float64(float32(v[i]))
+		}
+	}
+	p := attention.MHAParams{Heads: 4, Window: -1}
+	ref, err := attention.NewMHA(w, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := randSeq(40, 32, 9, 1)
+	want := make([]float64, len(x))
+	ref.Forward64(want, x, 40)
+	m, err := attention.NewMHA(w, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got := make([]float64, len(x))
+			m.Forward64(got, x, 40)
+			for j := range got {
+				if got[j] != want[j] {
+					t.Errorf("goroutine %d: value %d = %v, want %v", g, j, got[j], want[j])
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if b := m.WeightBytes(); b != 12*(4*32*32+4*32) {
+		t.Fatalf("WeightBytes = %d", b)
+	}
+}
