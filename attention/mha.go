@@ -318,8 +318,12 @@ func widen(v []float32) []float64 {
 // for memory budgets: the packed float32 projections plus the float64
 // weights of float64 inputs (until the first float64 call, weights that are
 // all float32 values are kept as float32, half that).
-func (m *MHA) WeightBytes() int64 {
-	n := 4*int64(m.d)*int64(m.d) + 4*int64(m.d)
+func (m *MHA) WeightBytes() int64 { return MHAWeightBytes(m.d) }
+
+// MHAWeightBytes is MHA.WeightBytes for a layer of width d, known before
+// the weights are read.
+func MHAWeightBytes(d int) int64 {
+	n := 4*int64(d)*int64(d) + 4*int64(d)
 	return 4*n + 8*n
 }
 

@@ -75,7 +75,11 @@ func attendRun(c *cli.Command) (batchRun, *weightSource, error) {
 	if src == "" {
 		return batchRun{}, nil, usageError(fmt.Errorf("attend needs --weights PATH (safetensors), identity or random"))
 	}
-	ws, err := newWeightSource(src, c.String("weights-prefix"), c.Uint64("seed"), mp, c.IsSet("heads"))
+	limit, err := parseSize(c.String("memory-limit"))
+	if err != nil {
+		return batchRun{}, nil, usageError(fmt.Errorf("parsing --memory-limit: %w", err))
+	}
+	ws, err := newWeightSource(src, c.String("weights-prefix"), c.Uint64("seed"), mp, c.IsSet("heads"), limit)
 	if err != nil {
 		return batchRun{}, nil, err
 	}
@@ -139,14 +143,14 @@ type weightSource struct {
 	byD      map[int]*attention.MHA
 }
 
-func newWeightSource(src, prefix string, seed uint64, p attention.MHAParams, headsSet bool) (*weightSource, error) {
+func newWeightSource(src, prefix string, seed uint64, p attention.MHAParams, headsSet bool, limit int64) (*weightSource, error) {
 	start := time.Now()
 	if src != "identity" && src != "random" {
 		if fi, err := os.Stat(src); err == nil {
 			logger.Info("loading weights", "path", src, "bytes", fi.Size())
 		}
 	}
-	s, err := weights.Open(src, prefix, seed)
+	s, err := weights.Open(src, prefix, seed, limit)
 	if err != nil {
 		return nil, usageError(err)
 	}

@@ -133,7 +133,7 @@ func TestAttendWeightsRefusals(t *testing.T) {
 		{"f64 weights beyond float32, float32 input", []string{"--weights", w("big_f64.safetensors"), "--heads", "4"}, input, 2,
 			[]string{"out_proj.weight", "1e+39", "float32 range"}},
 		{"weights larger than the memory limit", []string{"--weights", w("torch.safetensors"), "--heads", "4", "--memory-limit", "8KiB"}, input, 2,
-			[]string{"weights take 12.8 KiB in memory, more than --memory-limit 8KiB"}},
+			[]string{"block layers.0.attn. (d=16) takes about", "more than the memory limit of 8.0 KiB"}},
 		{"f64 weights beyond float32, float64 input", []string{"--weights", w("big_f64.safetensors"), "--heads", "4"}, input64, 0, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {

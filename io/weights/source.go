@@ -23,8 +23,10 @@ type Source struct {
 
 // Open resolves --weights src (a safetensors path, "identity" or "random")
 // with --weights-prefix and --seed. For a file it reads the header, selects
-// the block and reads only that block's tensors.
-func Open(src, prefix string, seed uint64) (*Source, error) {
+// the block and reads only that block's tensors. With limit > 0 (the run's
+// --memory-limit), a block whose loading would take more memory than limit
+// is refused before any tensor is read.
+func Open(src, prefix string, seed uint64, limit int64) (*Source, error) {
 	switch src {
 	case "identity":
 		return &Source{Kind: "identity", Identity: "identity"}, nil
@@ -39,6 +41,10 @@ func Open(src, prefix string, seed uint64) (*Source, error) {
 	b, err := Select(Describe(f), src, prefix)
 	if err != nil {
 		return nil, err
+	}
+	if need := LoadBytes(b); limit > 0 && need >= limit {
+		return nil, fmt.Errorf("weights %s: block %s (d=%d) takes about %s of memory to load and use, more than the memory limit of %s: raise the limit",
+			src, showPrefix(b.Prefix), b.D, mib(need), mib(limit))
 	}
 	l, err := Load(f, b)
 	if err != nil {
@@ -72,4 +78,25 @@ func (s *Source) Weights(d int) (attention.MHAWeights, error) {
 		return attention.MHAWeights{}, fmt.Errorf("the weights have d=%d", s.D())
 	}
 	return s.Loaded.Weights, nil
+}
+
+// LoadBytes estimates the peak memory of loading block b and making its
+// attention layer: the tensors' bytes, the block widened to float64, and
+// what the layer holds (attention.MHAWeightBytes).
+func LoadBytes(b Block) int64 {
+	n := 4*int64(b.D)*int64(b.D) + 4*int64(b.D)
+	return b.Bytes + 8*n + attention.MHAWeightBytes(b.D)
+}
+
+// mib writes a byte count in binary units.
+func mib(n int64) string {
+	switch {
+	case n < 1<<10:
+		return fmt.Sprintf("%d B", n)
+	case n < 1<<20:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	case n < 1<<30:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
 }

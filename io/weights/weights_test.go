@@ -262,3 +262,27 @@ func TestNonFiniteWeights(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenSources: one loader for every source; a block too large for the
+// memory limit is refused from the header, before its tensors are read.
+func TestOpenSources(t *testing.T) {
+	for _, src := range []string{"identity", "random"} {
+		s, err := Open(src, "", 7, 0)
+		if err != nil || s.Fixed() || s.NeedsHeads() {
+			t.Fatalf("%s: %+v, %v", src, s, err)
+		}
+		if w, err := s.Weights(8); err != nil || w.D != 8 || len(w.InProj) != 3*64 {
+			t.Fatalf("%s weights for d=8: %+v, %v", src, w, err)
+		}
+	}
+	s, err := Open(fixture("clip.safetensors"), "", 0, 1<<20)
+	if err != nil || !s.Fixed() || !s.NeedsHeads() || s.D() != fixtureD || !strings.HasPrefix(s.Identity, "block-sha256:") {
+		t.Fatalf("clip: %+v, %v", s, err)
+	}
+	if _, err := s.Weights(8); err == nil {
+		t.Fatal("d=8 weights from a d=16 file")
+	}
+	if _, err := Open(fixture("clip.safetensors"), "", 0, 8<<10); err == nil || !strings.Contains(err.Error(), "raise the limit") {
+		t.Fatalf("8 KiB limit: %v", err)
+	}
+}
