@@ -9,7 +9,7 @@
 // Per run (input, output), everything read by DuckDB, rows matched by file_row_number:
 //   tool exit code 0; output exists; same row count; same column names in the same order (plus
 //   --output-column at the end); same DuckDB types (the value type kept: FLOAT stays FLOAT);
-//   every non-value column equal row by row (typed IS DISTINCT FROM, and its VARCHAR text so
+//   (--output-type: the value type widened as asked); every non-value column equal row by row (typed IS DISTINCT FROM, and its VARCHAR text so
 //   -0.0 vs 0.0 and timestamp precision count; NaN = NaN, NULL = NULL);
 //   kind identity (smooth --radius 0): the value column equal to the input's exactly, element by
 //   element (NaN, NULL and the sign of zero included);
@@ -166,6 +166,9 @@ async function checkRun(r) {
   const ocol = r.output_column === '-' ? null : r.output_column;
   const vType = inCols.find((c) => c.name === vcol)?.type;
   const resultCol = ocol ?? vcol; // where the computed values are in the output
+  // --output-type widens the result column (DuckDB reads float16 as FLOAT)
+  const outType = r.output_type && r.output_type !== '-' ? r.output_type : null;
+  const resultType = outType ? vType.replace(/^(FLOAT|DOUBLE)/, outType === 'float64' ? 'DOUBLE' : 'FLOAT') : vType;
 
   // rows
   const nIn = Number((await q(`SELECT count(*) AS n FROM read_parquet(${lit(r.input)})`))[0].n);
@@ -173,7 +176,9 @@ async function checkRun(r) {
   report(name, `row count ${nIn}`, nIn === nOut ? [] : [`${r.output}: expected ${nIn} rows, found ${nOut}`]);
 
   // columns: names in order, then types
-  const wantCols = ocol ? [...inCols, { name: ocol, type: vType }] : inCols;
+  const wantCols = ocol
+    ? [...inCols, { name: ocol, type: resultType }]
+    : inCols.map((c) => (c.name === vcol ? { name: c.name, type: resultType } : c));
   report(
     name,
     `column names in order (${wantCols.map((c) => c.name).join(', ')})`,
@@ -186,7 +191,7 @@ async function checkRun(r) {
     const o = outCols.find((c) => c.name === w.name);
     if (o && o.type !== w.type) typeProblems.push(`${r.output}: column ${w.name}: expected type ${w.type}, found ${o.type}`);
   }
-  report(name, `column types kept (value ${resultCol}: ${vType})`, typeProblems);
+  report(name, `column types kept (value ${resultCol}: ${resultType})`, typeProblems);
 
   // passthrough: every input column except the replaced value column, row by row
   const pass = inCols.filter((c) => (ocol ? true : c.name !== vcol) && outCols.some((o) => o.name === c.name));
@@ -424,7 +429,7 @@ async function checkComputed(r, name, inCols, vcol, vType, resultCol, inVals, ou
 
 // ------------------------------------------------------------------ main
 
-const FIELDS = ['name', 'kind', 'rc', 'log', 'input', 'output', 'value_column', 'output_column', 'sequence_column', 'order_column', 'compression', 'row_group_rows'];
+const FIELDS = ['name', 'kind', 'rc', 'log', 'input', 'output', 'value_column', 'output_column', 'sequence_column', 'order_column', 'compression', 'row_group_rows', 'output_type'];
 const runs = fs
   .readFileSync(args[1], 'utf8')
   .split('\n')

@@ -15,7 +15,8 @@
 #   3. `smooth --sigma 2` on testdata/keys fixtures with UUID, DECIMAL(38,4), UBIGINT, DOUBLE,
 #      TIME, TIMESTAMPTZ and polars UInt32/UInt64/tz-aware key columns;
 #   4. `attend` on the arrow-go float16 (FLOAT16) fixtures: list, large_list, fixed_size_list,
-#      nested with --row-group-rows 2, and --output-column;
+#      nested with --row-group-rows 2, and --output-column; and `--output-type float32|float64`
+#      (float16 and float32 inputs widened: DuckDB must see the widened type);
 # then `node check_outputs.mjs` compares every (input, output) pair with DuckDB (@duckdb/node-api,
 # pinned in package-lock.json). Needs Go and Node >= 18, and `npm ci` done in scripts/interop.
 #
@@ -45,7 +46,7 @@ bin="$tmp/contextualize"
 
 # runs.tsv: one line per tool run, read by check_outputs.mjs. Columns (tab-separated, "-" = none):
 # name kind rc log input output_file value_column output_column sequence_column order_column
-# compression row_group_rows
+# compression row_group_rows output_type (from $OUT_TYPE when a run widens with --output-type)
 runs="$tmp/runs.tsv"
 : >"$runs"
 n=0
@@ -59,9 +60,9 @@ tool_run() {
   shift
   local rc=0
   "$bin" -q "$cmd" --progress never -o "$tmp/out/$name" "$@" "$input" >"$tmp/logs/$name.log" 2>&1 || rc=$?
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
     "$name" "$kind" "$rc" "$tmp/logs/$name.log" "$input" "$tmp/out/$name/$(basename "$input")" \
-    "$vcol" "$outcol" "$scol" "$ocol" "$comp" "$rgr" >>"$runs"
+    "$vcol" "$outcol" "$scol" "$ocol" "$comp" "$rgr" "${OUT_TYPE:--}" >>"$runs"
   n=$((n + 1))
 }
 
@@ -143,6 +144,12 @@ for f in arrowgo_list_f16 arrowgo_large_list_f16 arrowgo_fixed_size_list_f16; do
 done
 tool_run attend_arrowgo_nested_list_of_list_f16_rg2 attend "$fixtures/arrowgo_nested_list_of_list_f16.parquet" embedding - - - zstd 2 \
   attend --weights random --seed 1 --heads 2 --row-group-rows 2
+OUT_TYPE=float64 tool_run attend_arrowgo_large_list_f16_f64 attend "$fixtures/arrowgo_large_list_f16.parquet" embedding - sequence_id position zstd - \
+  attend --weights random --seed 1 --heads 2 --output-type float64
+OUT_TYPE=float32 tool_run attend_arrowgo_nested_list_of_list_f16_f32_rg2 attend "$fixtures/arrowgo_nested_list_of_list_f16.parquet" embedding - - - zstd 2 \
+  attend --weights random --seed 1 --heads 2 --output-type float32 --row-group-rows 2
+OUT_TYPE=float64 tool_run attend_arrowgo_fixed_size_list_f32_f64 attend "$fixtures/arrowgo_fixed_size_list_f32.parquet" embedding - sequence_id position zstd - \
+  attend --weights random --seed 1 --heads 2 --output-type float64
 tool_run attend_arrowgo_list_f16_outcol attend "$fixtures/arrowgo_list_f16.parquet" embedding ctx sequence_id position snappy - \
   attend --weights random --seed 1 --heads 2 --output-column ctx --compression snappy
 
