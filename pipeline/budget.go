@@ -55,6 +55,23 @@ func (b *Budget) TryAcquire(n int64) bool {
 	return b.sem.TryAcquire(b.clamp(n))
 }
 
+// Hold takes n bytes for the rest of the run (memory that stays allocated,
+// such as attention weights) and shrinks the budget that requests see by
+// as much, so that an oversized request, reduced to the whole budget, is
+// reduced to what is left rather than waiting forever for the held bytes.
+// Call it before any other use. It takes nothing and reports false when n
+// is not less than the budget.
+func (b *Budget) Hold(n int64) bool {
+	if b == nil || b.sem == nil || n <= 0 {
+		return true
+	}
+	if n >= b.size || !b.sem.TryAcquire(n) {
+		return false
+	}
+	b.size -= n
+	return true
+}
+
 // Release returns n bytes acquired by Acquire with the same n.
 func (b *Budget) Release(n int64) {
 	if b == nil || b.sem == nil {

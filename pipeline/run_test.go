@@ -928,3 +928,27 @@ func TestRunShardFaults(t *testing.T) {
 		}
 	}
 }
+
+// TestBudgetHold: held bytes shrink what requests see, so a request for more
+// than the budget is reduced to what is left and proceeds.
+func TestBudgetHold(t *testing.T) {
+	b := NewBudget(100)
+	if b.Hold(100) || b.Size() != 100 {
+		t.Fatal("held the whole budget")
+	}
+	if !b.Hold(30) || b.Size() != 70 {
+		t.Fatalf("Hold(30): size %d, want 70", b.Size())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := b.Acquire(ctx, 1000); err != nil { // reduced to 70, all that is left
+		t.Fatalf("oversized request: %v", err)
+	}
+	if b.TryAcquire(1) {
+		t.Fatal("acquired beyond the budget")
+	}
+	b.Release(1000)
+	if !b.TryAcquire(70) {
+		t.Fatal("released bytes not available")
+	}
+}

@@ -120,12 +120,8 @@ func prepare(c *cli.Command, br batchRun) (*prepared, error) {
 	if err := checkCompression(spec.Writer.Compression); err != nil {
 		return nil, err
 	}
-	if br.heldBytes > 0 {
-		// the whole budget would leave no room for data: refuse, saying what fits
-		if limit > 0 && br.heldBytes >= limit {
-			return nil, usageError(fmt.Errorf("the %s weights take %s in memory, more than --memory-limit %s: raise the limit", br.command, formatBytes(br.heldBytes), c.String("memory-limit")))
-		}
-		spec.Budget.TryAcquire(br.heldBytes) // held until the process ends
+	if !spec.Budget.Hold(br.heldBytes) { // held until the process ends
+		return nil, usageError(fmt.Errorf("the %s weights take %s in memory, more than --memory-limit %s: raise the limit", br.command, formatBytes(br.heldBytes), c.String("memory-limit")))
 	}
 	opts := pipeline.Options{
 		Workers: workers, MemoryLimit: limit,

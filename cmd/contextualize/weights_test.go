@@ -1,11 +1,13 @@
 package main
 
 import (
+	le "encoding/binary"
 	"fmt"
 	"math"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/contextualize/contextualize/io/safetensors"
 	"github.com/parquet-go/parquet-go"
@@ -163,5 +165,43 @@ func TestAttendWeightsRefusals(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestAttendWeightsHeldWithOversizedRowGroup: the weights' memory is held
+// for the whole run; a row group larger than what is left of the budget
+// still proceeds alone (no deadlock waiting for bytes the weights hold).
+// The input's d is fixed by its schema (FIXED_LEN_BYTE_ARRAY(64)), so its
+// first row group is charged before any sequence is open.
+func TestAttendWeightsHeldWithOversizedRowGroup(t *testing.T) {
+	type flbaRow struct {
+		ID        string   `parquet:"sequence_id"`
+		Pos       int64    `parquet:"position"`
+		Embedding [64]byte `parquet:"embedding"`
+	}
+	rows := make([]flbaRow, 4000)
+	for i := range rows {
+		rows[i].ID, rows[i].Pos = fmt.Sprintf("s%03d", i/100), int64(i%100)
+		for j := 0; j < 16; j++ {
+			le.LittleEndian.PutUint32(rows[i].Embedding[4*j:], math.Float32bits(float32(math.Sin(float64(i+j)))))
+		}
+	}
+	input := filepath.Join(t.TempDir(), "flba.parquet")
+	if err := parquet.WriteFile(input, rows, parquet.MaxRowsPerRowGroup(1000)); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	done := make(chan result, 1)
+	go func() {
+		done <- runCLI(t, nil, "attend", "--weights", filepath.Join(weightsFixtures, "torch.safetensors"), "--heads", "4",
+			"--memory-limit", "30KiB", "-o", out, input)
+	}()
+	select {
+	case r := <-done:
+		if r.code != 0 {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+	case <-time.After(90 * time.Second):
+		t.Fatal("attend did not finish: waiting for budget the weights hold?")
 	}
 }
