@@ -23,6 +23,11 @@
 //	Nesting 1 (nested layout): one sequence per row; Offsets[r]..Offsets[r+1]
 //	                           are row r's elements, Values is Elems() x D.
 //
+// float16 values (FIXED_LEN_BYTE_ARRAY(2) with the FLOAT16 logical type,
+// Elem Float16) are read in every shape into float32 slabs (ValueChunk.Type
+// is Float32). parquet-go v0.32 drops the FLOAT16 annotation, so it is taken
+// from the footer's schema elements.
+//
 // ValueChunk.Array wraps the slab as an Arrow array (Float32/Float64,
 // FixedSizeList<float>[d], or a List of those) without copying it.
 //
@@ -76,6 +81,12 @@
 // over). With RowGroupRows set, rows are cut across input row groups and
 // written through parquet-go column by column (passthrough dictionary
 // columns stay dictionary encoded).
+//
+// A float16 value column is written back as float16, each float32 result
+// rounded to nearest even; a finite result beyond the float16 range is a
+// *DataError. WriterOptions.OutputType widens the output column instead
+// (float16 to float32 or float64, float32 to float64: the leaf's schema
+// element and ARROW:schema are retyped); it never narrows.
 //
 // Writers are not safe for concurrent use; Files are.
 package parquetio
