@@ -37,6 +37,9 @@ type batchRun struct {
 	// heldBytes is memory held for the whole run (attention weights),
 	// charged to the --memory-limit budget before any input is read.
 	heldBytes int64
+	// valueChecks are conditions some input's value column must meet (see
+	// checkValueTypes).
+	valueChecks []valueTypeCheck
 }
 
 // prepared is a batch run with its flags parsed.
@@ -99,6 +102,13 @@ func prepare(c *cli.Command, br batchRun) (*prepared, error) {
 	outType, err := parquetio.ParseFloatType(c.String("output-type"))
 	if err != nil {
 		return nil, usageError(fmt.Errorf("parsing --output-type: %w", err))
+	}
+	checks := br.valueChecks
+	if outType != parquetio.Unknown {
+		checks = append(checks, outputTypeCheck(outType))
+	}
+	if err := checkValueTypes(units, schemaOpts, checks...); err != nil {
+		return nil, err
 	}
 	params := fingerprintParams(c, br)
 	fp := fingerprint(params)

@@ -96,7 +96,8 @@ func attendRun(c *cli.Command) (batchRun, *weightSource, error) {
 		}
 		return attender{m}, nil
 	}
-	br := batchRun{command: "attend", params: params, defaults: []string{"embedding"}, bind: bind, heldBytes: ws.heldBytes()}
+	br := batchRun{command: "attend", params: params, defaults: []string{"embedding"}, bind: bind, heldBytes: ws.heldBytes(),
+		valueChecks: []valueTypeCheck{ws.checkPrecision}}
 	if dir := c.String("attention-output"); dir != "" {
 		// Where the weights go is part of what a run made: another place
 		// is another run (exit 2 without --overwrite), not an up-to-date one.

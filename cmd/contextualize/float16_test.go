@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -304,4 +305,23 @@ func TestFloat16MatchesScipyAndTorch(t *testing.T) {
 			t.Logf("largest error %.3f float16 ulp", worst)
 		})
 	}
+}
+
+// TestOutputTypeNarrowingFailsAlone: among inputs that --output-type can
+// widen, one it would narrow fails alone (exit 3) and the others are
+// written; when it could widen none, the run exits 2 before reading any
+// (TestOutputTypeNarrowingIsUsageError).
+func TestOutputTypeNarrowingFailsAlone(t *testing.T) {
+	in := t.TempDir()
+	for _, name := range []string{"arrowgo_large_list_f16.parquet", "arrowgo_large_list_f64.parquet"} {
+		if err := os.WriteFile(filepath.Join(in, name), mustRead(t, filepath.Join("..", "..", "testdata", "interop", name)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := t.TempDir()
+	r := runCLI(t, nil, "smooth", "--sigma", "1", "--output-type", "float32", "-o", out, in)
+	if r.code != 3 || !strings.Contains(r.stderr, "arrowgo_large_list_f64.parquet") || !strings.Contains(r.stderr, "would narrow") {
+		t.Fatalf("exit %d, want 3 naming the float64 file: %s", r.code, r.stderr)
+	}
+	assertValueType(t, filepath.Join(out, "arrowgo_large_list_f16.parquet"), "embedding", parquetio.Float32)
 }

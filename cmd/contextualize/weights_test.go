@@ -4,6 +4,7 @@ import (
 	le "encoding/binary"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -115,6 +116,12 @@ func TestAttendWeightsRefusals(t *testing.T) {
 	input, _ := torchReference(t, false)
 	input64, _ := torchReference(t, true)
 	w := func(name string) string { return filepath.Join(weightsFixtures, name) }
+	mixed := t.TempDir() // a float32 and a float64 input
+	for name, src := range map[string]string{"ref32.parquet": input, "ref64.parquet": input64} {
+		if err := os.WriteFile(filepath.Join(mixed, name), mustRead(t, src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, c := range []struct {
 		name  string
 		args  []string
@@ -137,6 +144,8 @@ func TestAttendWeightsRefusals(t *testing.T) {
 		{"weights larger than the memory limit", []string{"--weights", w("torch.safetensors"), "--heads", "4", "--memory-limit", "8KiB"}, input, 2,
 			[]string{"block layers.0.attn. (d=16) takes about", "more than the memory limit of 8.0 KiB"}},
 		{"f64 weights beyond float32, float64 input", []string{"--weights", w("big_f64.safetensors"), "--heads", "4"}, input64, 0, nil},
+		{"f64 weights beyond float32, float32 and float64 inputs", []string{"--weights", w("big_f64.safetensors"), "--heads", "4"}, mixed, 3,
+			[]string{"ref32.parquet", "out_proj.weight", "float32 range"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			out := t.TempDir()
@@ -149,6 +158,12 @@ func TestAttendWeightsRefusals(t *testing.T) {
 				if !strings.Contains(r.stderr, s) {
 					t.Fatalf("stderr does not say %q: %s", s, r.stderr)
 				}
+			}
+			if c.code == 3 { // the float64 input is written
+				if _, err := os.Stat(filepath.Join(out, "ref64.parquet")); err != nil {
+					t.Fatalf("the float64 input was not written: %v", err)
+				}
+				return
 			}
 			if c.code != 0 {
 				if files := visibleFiles(t, out); len(files) != 0 {
