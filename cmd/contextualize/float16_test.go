@@ -194,7 +194,7 @@ func TestOutputTypeNarrowingIsUsageError(t *testing.T) {
 		if r.code != 2 {
 			t.Fatalf("%v: exit %d, want 2: %s", args, r.code, r.stderr)
 		}
-		if args[len(args)-1] == "float32" && !contains(r.stderr, "float64 values, which output type float32 would narrow") {
+		if args[len(args)-1] == "float32" && !strings.Contains(r.stderr, "float64 values, which output type float32 would narrow") {
 			t.Fatalf("%v: stderr does not say what narrows: %s", args, r.stderr)
 		}
 		if files := visibleFiles(t, out); len(files) != 0 {
@@ -202,8 +202,6 @@ func TestOutputTypeNarrowingIsUsageError(t *testing.T) {
 		}
 	}
 }
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
 func assertValueType(t *testing.T, path, col string, want parquetio.ElemType) {
 	t.Helper()
