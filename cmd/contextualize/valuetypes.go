@@ -25,7 +25,7 @@ func checkValueTypes(units []pipeline.Unit, opts schemas.Options, checks ...valu
 	}
 	var first error
 	for _, u := range units {
-		f, err := parquetio.Open(u.Input)
+		f, err := openStored(u.Input)
 		if err != nil {
 			continue
 		}
