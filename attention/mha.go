@@ -99,8 +99,8 @@ type MHA struct {
 	// w32 holds InProj and OutProj as float32 instead of w64 when every
 	// weight is a float32 value (weights read from F32, F16 or BF16
 	// tensors): plan64 widens them exactly, and float32-only runs never
-	// hold a float64 copy. The biases come from p32 then.
-	w32in, w32out []float32
+	// hold a float64 copy.
+	w32in, w32inBias, w32out, w32outBias []float32
 }
 
 // mhaPlan is the weights of an MHA in one element type, with the kernels
@@ -278,7 +278,8 @@ func NewMHA(w MHAWeights, p MHAParams) (*MHA, error) {
 	// scaled InProj and InBias above already are. Weights that are all
 	// float32 values are kept as float32 (half the memory) and widened then.
 	if allFloat32(w.InProj, w.InBias, w.OutProj, w.OutBias) {
-		m.w32in, m.w32out = convert[float32](w.InProj), convert[float32](w.OutProj)
+		m.w32in, m.w32inBias = convert[float32](w.InProj), convert[float32](w.InBias)
+		m.w32out, m.w32outBias = convert[float32](w.OutProj), convert[float32](w.OutBias)
 		m.w64 = MHAWeights{D: d}
 		return m, nil
 	}
@@ -333,8 +334,8 @@ func (m *MHA) plan64() *mhaPlan[float64] {
 	m.once64.Do(func() {
 		w, d := m.w64, m.d
 		if m.w32in != nil {
-			w = MHAWeights{D: d, InProj: widen(m.w32in), InBias: widen(m.p32.b3), OutProj: widen(m.w32out), OutBias: widen(m.p32.bo)}
-			m.w32in, m.w32out = nil, nil
+			w = MHAWeights{D: d, InProj: widen(m.w32in), InBias: widen(m.w32inBias), OutProj: widen(m.w32out), OutBias: widen(m.w32outBias)}
+			m.w32in, m.w32inBias, m.w32out, m.w32outBias = nil, nil, nil, nil
 		}
 		p := &m.p64
 		*p = mhaPlan[float64]{w3: w.InProj, b3: w.InBias, bh: headMajor(w.InBias, 1, d, m.dh), bo: w.OutBias,

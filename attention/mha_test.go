@@ -674,6 +674,12 @@ func TestMHAFloat32WeightsFirstFloat64Call(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// the widened weights are the weights: biases included (against the naive reference)
+	for i, v := range naiveMHA(w, p, x, 40) {
+		if math.Abs(want[i]-v) > 1e-12*max(1, math.Abs(v)) {
+			t.Fatalf("value %d = %v, naive reference %v", i, want[i], v)
+		}
+	}
 	var wg sync.WaitGroup
 	for g := 0; g < 4; g++ {
 		wg.Add(1)
