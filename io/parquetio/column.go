@@ -89,6 +89,7 @@ var ErrNotInt64 = errors.New("not an INT64 column")
 // the values in null slots are unspecified. Other physical types give
 // ErrNotInt64.
 func (f *File) ReadInt64s(rg int, name string, buf []int64) (vals []int64, nulls, firstNull int, err error) {
+	defer func() { err = asInput(err) }()
 	if err := f.checkRowGroup(rg); err != nil {
 		return nil, 0, -1, err
 	}
@@ -101,7 +102,7 @@ func (f *File) ReadInt64s(rg int, name string, buf []int64) (vals []int64, nulls
 	}
 	defer func() {
 		if rec := recover(); rec != nil {
-			vals, err = nil, fmt.Errorf("reading %s: row group %d, column %q: %w: %v", f.path, rg, name, errInternal, rec)
+			vals, err = nil, f.decoderPanic(rg, name)
 		}
 	}()
 	vals, valid, nulls, err := decodeFixed(f, rg, m, encoding.Int64, (*encoding.Values).Int64, buf)
@@ -127,6 +128,7 @@ func (f *File) ReadInt64s(rg int, name string, buf []int64) (vals []int64, nulls
 // ColumnInfo.Scale saying where the point is. It is meant for sequence-id
 // and order columns. Release the array when done.
 func (f *File) ReadColumn(rg int, name string) (arr arrow.Array, err error) {
+	defer func() { err = asInput(err) }()
 	if err := f.checkRowGroup(rg); err != nil {
 		return nil, err
 	}
@@ -140,7 +142,7 @@ func (f *File) ReadColumn(rg int, name string) (arr arrow.Array, err error) {
 	defer func() {
 		if rec := recover(); rec != nil {
 			arr = nil
-			err = fmt.Errorf("reading %s: row group %d, column %q: %w: %v", f.path, rg, name, errInternal, rec)
+			err = f.decoderPanic(rg, name)
 		}
 	}()
 	if littleEndian && !slowColumn {
@@ -264,6 +266,7 @@ func (m *colMeta) maxDefLevelsRepeated() bool { return len(m.repDefs) > 0 }
 // the bits of the float64 value (math.Float64bits). An empty list is
 // allowed; a null list or null element is a *DataError.
 func (f *File) ReadListInt64(rg int, name string) (values []int64, offsets []int64, err error) {
+	defer func() { err = asInput(err) }()
 	if err := f.checkRowGroup(rg); err != nil {
 		return nil, nil, err
 	}
@@ -287,7 +290,7 @@ func (f *File) ReadListInt64(rg int, name string) (values []int64, offsets []int
 	defer func() {
 		if rec := recover(); rec != nil {
 			values, offsets = nil, nil
-			err = fmt.Errorf("reading %s: row group %d, column %q: %w: %v", f.path, rg, name, errInternal, rec)
+			err = f.decoderPanic(rg, name)
 		}
 	}()
 	rows := f.RowGroupRows(rg)

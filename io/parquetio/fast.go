@@ -778,7 +778,6 @@ func allEqual(b []byte, v byte) bool {
 // fw.trans. It returns where each page moved (input file offset -> offset
 // in fw.trans) and the chunk's uncompressed size.
 func (fw *fastWriter) transcode(b []byte, start int64, from format.CompressionCodec) (map[int64]int64, int64, error) {
-	dec := parquet.LookupCompressionCodec(from)
 	decompress := from != format.Uncompressed
 	moved := map[int64]int64{}
 	out := fw.trans[:0]
@@ -813,14 +812,11 @@ func (fw *fastWriter) transcode(b []byte, start int64, from format.CompressionCo
 		plain := body
 		if decompress {
 			var err error
-			fw.plain, err = dec.Decode(fw.plain[:0], body)
+			plain, err = decompressPage(from, fw.plain, body, int(h.UncompressedPageSize)-len(prefix))
 			if err != nil {
-				return nil, 0, fmt.Errorf("decompressing a %s page: %w", from, err)
+				return nil, 0, fmt.Errorf("page at offset %d: %w", start+int64(pos), err)
 			}
-			plain = fw.plain
-			if len(prefix)+len(plain) != int(h.UncompressedPageSize) {
-				return nil, 0, fmt.Errorf("a page of %d bytes decompressed to %d: %w", int(h.UncompressedPageSize)-len(prefix), len(plain), parquet.ErrCorrupted)
-			}
+			fw.plain = plain[:0]
 		}
 		decompress = from != format.Uncompressed
 		packed := plain

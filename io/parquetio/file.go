@@ -175,16 +175,18 @@ type colMeta struct {
 // File is an open Parquet file. Its read methods are safe for concurrent
 // use on different (or the same) row groups.
 type File struct {
-	path     string
-	osf      io.ReaderAt // the input: an *os.File or a storage.Reader
-	pf       *parquet.File
-	size     int64
-	firstRow []int64
-	cols     []*colMeta
-	byName   map[string]*colMeta
-	meta     map[string]string
-	numLeaf  int
-	f16      map[int]bool // leaves annotated FLOAT16 (see float16Leaves)
+	path string
+	osf  io.ReaderAt // the input: an *os.File or a storage.Reader
+	pf   *parquet.File
+	size int64
+	// pageLimit is OpenOptions.MemoryLimit: the largest page accepted.
+	pageLimit int64
+	firstRow  []int64
+	cols      []*colMeta
+	byName    map[string]*colMeta
+	meta      map[string]string
+	numLeaf   int
+	f16       map[int]bool // leaves annotated FLOAT16 (see float16Leaves)
 
 	checkedMu sync.Mutex
 	checked   map[int]bool // column chunks whose page headers were validated
@@ -234,27 +236,40 @@ func Open(path string) (*File, error) {
 	return OpenReaderAt(path, osf, st.Size())
 }
 
+// OpenOptions tune OpenReaderAtWith.
+type OpenOptions struct {
+	// MemoryLimit, when > 0, is the run's --memory-limit in bytes: a footer
+	// or a page whose header declares more bytes than that is bad input
+	// (a *DataError), refused before anything is allocated for it.
+	MemoryLimit int64
+}
+
 // OpenReaderAt opens a Parquet file of the given size read through r with
 // ranged reads only (the footer first, then the column chunks asked for),
 // as io/storage serves local files and objects alike. path names it in
 // errors. The File owns r: Close closes it when it is an io.Closer, and so
 // does a failed OpenReaderAt.
 func OpenReaderAt(path string, r io.ReaderAt, size int64) (*File, error) {
-	f, err := openFile(path, r, size)
+	return OpenReaderAtWith(path, r, size, OpenOptions{})
+}
+
+// OpenReaderAtWith is OpenReaderAt with options.
+func OpenReaderAtWith(path string, r io.ReaderAt, size int64, o OpenOptions) (*File, error) {
+	f, err := openFile(path, r, size, o.MemoryLimit)
 	if err != nil {
 		if c, ok := r.(io.Closer); ok {
 			c.Close()
 		}
-		return nil, err
+		return nil, asInput(err)
 	}
 	return f, nil
 }
 
-func openFile(path string, osf io.ReaderAt, size int64) (f *File, err error) {
+func openFile(path string, osf io.ReaderAt, size, limit int64) (f *File, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			f = nil
-			err = fmt.Errorf("opening parquet file %s: not a valid Parquet file: %v", path, r)
+			err = fmt.Errorf("opening parquet file %s: not a valid Parquet file: %w", path, errDecoder)
 		}
 	}()
 	if size < 12 {
@@ -271,14 +286,21 @@ func openFile(path string, osf io.ReaderAt, size int64) (f *File, err error) {
 		}
 		return nil, fmt.Errorf("opening parquet file %s: not a valid Parquet file: no PAR1 magic at the end (truncated or not Parquet)", path)
 	}
-	if n := int64(binary.LittleEndian.Uint32(tail[:4])); n+12 > size {
-		return nil, fmt.Errorf("opening parquet file %s: not a valid Parquet file: footer of %d bytes in a %d-byte file (truncated?)", path, n, size)
+	n := int64(binary.LittleEndian.Uint32(tail[:4]))
+	if n+12 > size {
+		return nil, fmt.Errorf("opening parquet file %s: not a valid Parquet file: footer of %d bytes in a %d-byte file (truncated?): %w", path, n, size, parquet.ErrCorrupted)
+	}
+	if limit > 0 && n > limit {
+		return nil, &DataError{File: path, RowGroup: -1, Row: -1, Expected: fmt.Sprintf("a footer that fits in --memory-limit (%d bytes)", limit), Found: fmt.Sprintf("a footer of %d bytes", n)}
+	}
+	if err := checkFooter(osf, size, n); err != nil {
+		return nil, fmt.Errorf("opening parquet file %s: not a valid Parquet file: %w", path, err)
 	}
 	pf, err := parquet.OpenFile(osf, size, parquet.SkipBloomFilters(true), parquet.SkipPageIndex(true))
 	if err != nil {
 		return nil, fmt.Errorf("opening parquet file %s: not a valid Parquet file: %w", path, err)
 	}
-	f = &File{path: path, osf: osf, pf: pf, size: size, byName: map[string]*colMeta{}, meta: map[string]string{}, checked: map[int]bool{}}
+	f = &File{path: path, osf: osf, pf: pf, size: size, pageLimit: limit, byName: map[string]*colMeta{}, meta: map[string]string{}, checked: map[int]bool{}}
 	for _, kv := range pf.Metadata().KeyValueMetadata {
 		f.meta[kv.Key] = kv.Value
 	}

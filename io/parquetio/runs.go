@@ -22,6 +22,7 @@ import (
 // their raw bytes or integers: values are turned into strings only at run
 // starts, so ReadRuns allocates per run, not per row.
 func (f *File) ReadRuns(rg int, name string) (starts []int, keys []string, err error) {
+	defer func() { err = asInput(err) }()
 	if err := f.checkRowGroup(rg); err != nil {
 		return nil, nil, err
 	}
@@ -39,7 +40,7 @@ func (f *File) ReadRuns(rg int, name string) (starts []int, keys []string, err e
 	defer func() {
 		if rec := recover(); rec != nil {
 			starts, keys = nil, nil
-			err = fmt.Errorf("reading %s: row group %d, column %q: %w: %v", f.path, rg, name, errInternal, rec)
+			err = f.decoderPanic(rg, name)
 		}
 	}()
 	if err := f.checkChunks(rg, m.info.Leaf); err != nil {

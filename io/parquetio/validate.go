@@ -2,6 +2,7 @@ package parquetio
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 
 	"github.com/parquet-go/parquet-go"
@@ -80,11 +81,6 @@ func (f *File) validateChunk(rg, leaf int) ([]pageLoc, error) {
 		return nil, corrupt("column chunk in another file (%s) is not supported", cc.FilePath)
 	}
 	cm := &cc.MetaData
-	if cm.Codec == format.Lz4Raw {
-		return nil, &DataError{File: f.path, RowGroup: rg, Row: -1, Column: fmt.Sprint(col),
-			Expected: "pages compressed with zstd, snappy, gzip, brotli or none",
-			Found:    "LZ4_RAW, which parquet-go v0.32.0 can decompress into the wrong bytes without an error (parquet-go/parquet-go#608); rewrite the file with another codec"}
-	}
 	start := cm.DataPageOffset
 	if cm.DictionaryPageOffset > 0 && cm.DictionaryPageOffset < start {
 		start = cm.DictionaryPageOffset
@@ -116,12 +112,19 @@ func (f *File) validateChunk(rg, leaf int) ([]pageLoc, error) {
 			if _, err := f.osf.ReadAt(b, pos); err != nil {
 				return nil, fmt.Errorf("reading %s: row group %d: %w", f.path, rg, err)
 			}
+			if _, err := checkThrift(b); err != nil {
+				if errors.Is(err, errThriftEOF) && n < end-pos && want < maxHeaderBytes {
+					want *= 16
+					continue
+				}
+				return nil, corrupt("page header at offset %d: %v", pos, err)
+			}
 			r := bytes.NewReader(b)
 			h = format.PageHeader{}
 			err := func() (err error) {
 				defer func() {
 					if rec := recover(); rec != nil {
-						err = fmt.Errorf("%v", rec)
+						err = errDecoder
 					}
 				}()
 				return thrift.NewDecoder(proto.NewReader(r)).Decode(&h)
@@ -138,6 +141,11 @@ func (f *File) validateChunk(rg, leaf int) ([]pageLoc, error) {
 		comp, uncomp := int64(h.CompressedPageSize), int64(h.UncompressedPageSize)
 		if comp < 0 || uncomp < 0 || comp > end-pos-hlen {
 			return nil, corrupt("page at offset %d: compressed size %d exceeds the column chunk", pos, comp)
+		}
+		if f.pageLimit > 0 && uncomp > f.pageLimit {
+			return nil, &DataError{File: f.path, RowGroup: rg, Row: -1, Column: fmt.Sprint(col),
+				Expected: fmt.Sprintf("pages that fit in --memory-limit (%d bytes) once decompressed", f.pageLimit),
+				Found:    fmt.Sprintf("a page at offset %d whose header declares %d bytes", pos, uncomp)}
 		}
 		if uncomp > maxPageBytes || uncomp > comp*maxExpansion+(1<<20) {
 			return nil, corrupt("page at offset %d: implausible uncompressed size %d for %d compressed bytes", pos, uncomp, comp)

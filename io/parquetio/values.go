@@ -3,7 +3,6 @@ package parquetio
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -146,9 +145,6 @@ const floatValues = "FLOAT, DOUBLE or FLOAT16 values"
 // the tests compare the row walk with).
 var slowLevels = false
 
-// errInternal marks a recovered panic from the Parquet library.
-var errInternal = errors.New("malformed data")
-
 // valueReader is the state of one ReadValues call: it walks levels across
 // pages (a row may span pages) and validates the structure.
 type valueReader struct {
@@ -264,6 +260,7 @@ func (f *File) slabLen(rg int, m *colMeta) int {
 // aliases that storage until the next call with the same reuse. reuse may
 // be nil. Bad input gives a *DataError.
 func (f *File) ReadValues(rg int, spec ReadSpec, reuse *Floats) (chunk ValueChunk, err error) {
+	defer func() { err = asInput(err) }()
 	if err := f.checkRowGroup(rg); err != nil {
 		return ValueChunk{}, err
 	}
@@ -274,7 +271,7 @@ func (f *File) ReadValues(rg int, spec ReadSpec, reuse *Floats) (chunk ValueChun
 	defer func() {
 		if rec := recover(); rec != nil {
 			chunk = ValueChunk{}
-			err = fmt.Errorf("reading %s: row group %d, column %q: %w: %v", f.path, rg, spec.Column, errInternal, rec)
+			err = f.decoderPanic(rg, spec.Column)
 		}
 	}()
 	r := &valueReader{f: f, m: m, rg: rg, firstRow: f.firstRow[rg], nesting: spec.Nesting, d: spec.D}

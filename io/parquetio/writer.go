@@ -178,7 +178,7 @@ func NewWriter(w io.Writer, in *File, opts WriterOptions) (*Writer, error) {
 	if err := func() (err error) {
 		defer func() {
 			if r := recover(); r != nil {
-				err = fmt.Errorf("%v", r)
+				err = fmt.Errorf("the output schema cannot be written: %w", errDecoder)
 			}
 		}()
 		wr.pw = parquet.NewWriter(w, wopts...)
@@ -231,7 +231,7 @@ func (w *Writer) WriteRowGroup(rg int, vals ValueChunk) (err error) {
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("writing output of %s: row group %d: %w: %v", in.path, rg, errInternal, r)
+			err = &CorruptError{Err: fmt.Errorf("writing output of %s: row group %d: %w", in.path, rg, errDecoder)}
 		}
 	}()
 	if err := in.checkChunks(rg); err != nil {
