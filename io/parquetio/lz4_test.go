@@ -1,7 +1,13 @@
 package parquetio
 
 import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
 	"math"
+	"os"
+	"path/filepath"
 	"math/rand/v2"
 	"testing"
 
@@ -55,5 +61,60 @@ func TestLZ4RawReadsBack(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLZ4RawFromOtherWriters reads the LZ4_RAW files DuckDB and polars
+// wrote (scripts/lz4-fixtures) and compares every float32 with what DuckDB
+// reads back from the same file (an FNV-1a 64 hash of the vectors' bytes).
+func TestLZ4RawFromOtherWriters(t *testing.T) {
+	for _, name := range []string{"duckdb_lz4", "polars_lz4"} {
+		for _, direct := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/direct=%v", name, direct), func(t *testing.T) {
+				defer func(old bool) { directReads = old }(directReads)
+				directReads = direct
+				var want struct {
+					Rows, D int
+					Fnv1a64 string
+					Codecs  []string
+				}
+				b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "lz4", name+".json"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := json.Unmarshal(b, &want); err != nil {
+					t.Fatal(err)
+				}
+				if len(want.Codecs) != 1 || want.Codecs[0] != "LZ4_RAW" {
+					t.Fatalf("fixture codecs %v, want LZ4_RAW only", want.Codecs)
+				}
+				f, err := Open(filepath.Join("..", "..", "testdata", "lz4", name+".parquet"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Close()
+				h := fnv.New64a()
+				rows := 0
+				for rg := 0; rg < f.NumRowGroups(); rg++ {
+					ch, err := f.ReadValues(rg, ReadSpec{Column: "embedding"}, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if ch.D != want.D {
+						t.Fatalf("d = %d, want %d", ch.D, want.D)
+					}
+					rows += ch.Rows
+					for _, v := range ch.Values.F32 {
+						h.Write(binary.LittleEndian.AppendUint32(nil, math.Float32bits(v)))
+					}
+				}
+				if rows != want.Rows {
+					t.Fatalf("%d rows, want %d", rows, want.Rows)
+				}
+				if got := fmt.Sprintf("%016x", h.Sum64()); got != want.Fnv1a64 {
+					t.Fatalf("values hash %s, DuckDB reads %s", got, want.Fnv1a64)
+				}
+			})
+		}
 	}
 }
