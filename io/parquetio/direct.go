@@ -108,7 +108,7 @@ func (f *File) readDirect(r *valueReader, codec format.CompressionCodec) (ok boo
 		}
 		n, err := r.appendRaw(codec, p.compressed && codec != format.Uncompressed, body[levels:], int(p.uncomp)-levels, esize)
 		if err != nil {
-			return true, corrupt(pageNo, "%v", err)
+			return true, fmt.Errorf("reading %s: row group %d, column %q: page %d: %w", f.path, r.rg, r.m.info.Name, pageNo, err)
 		}
 		if err := r.walkLevels(pageNo, n, reps, defs); err != nil {
 			return true, err

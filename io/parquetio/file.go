@@ -223,7 +223,10 @@ func (f *File) regularOf(rg, leaf int) (regularChunk, bool) {
 
 // Open opens a local Parquet file for reading. Garbage or truncated files
 // return an error naming the file; Open never panics on bad input.
-func Open(path string) (*File, error) {
+func Open(path string) (*File, error) { return OpenWith(path, OpenOptions{}) }
+
+// OpenWith is Open with options.
+func OpenWith(path string, o OpenOptions) (*File, error) {
 	osf, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("opening parquet file: %w", err)
@@ -233,10 +236,10 @@ func Open(path string) (*File, error) {
 		osf.Close()
 		return nil, fmt.Errorf("opening parquet file %s: %w", path, err)
 	}
-	return OpenReaderAt(path, osf, st.Size())
+	return OpenReaderAtWith(path, osf, st.Size(), o)
 }
 
-// OpenOptions tune OpenReaderAtWith.
+// OpenOptions tune OpenWith and OpenReaderAtWith.
 type OpenOptions struct {
 	// MemoryLimit, when > 0, is the run's --memory-limit in bytes: a footer
 	// or a page whose header declares more bytes than that is bad input

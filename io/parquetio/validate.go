@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
@@ -71,7 +72,7 @@ func (f *File) validateChunk(rg, leaf int) ([]pageLoc, error) {
 	md := f.pf.Metadata()
 	col := f.pf.Schema().Columns()[leaf]
 	corrupt := func(format string, args ...any) error {
-		return fmt.Errorf("reading %s: row group %d, column %q: %s: %w", f.path, rg, fmt.Sprint(col), fmt.Sprintf(format, args...), parquet.ErrCorrupted)
+		return fmt.Errorf("reading %s: row group %d, column %q: %s: %w", f.path, rg, strings.Join(col, "."), fmt.Sprintf(format, args...), parquet.ErrCorrupted)
 	}
 	if rg >= len(md.RowGroups) || leaf >= len(md.RowGroups[rg].Columns) {
 		return nil, corrupt("missing column chunk")
@@ -143,7 +144,7 @@ func (f *File) validateChunk(rg, leaf int) ([]pageLoc, error) {
 			return nil, corrupt("page at offset %d: compressed size %d exceeds the column chunk", pos, comp)
 		}
 		if f.pageLimit > 0 && uncomp > f.pageLimit {
-			return nil, &DataError{File: f.path, RowGroup: rg, Row: -1, Column: fmt.Sprint(col),
+			return nil, &DataError{File: f.path, RowGroup: rg, Row: -1, Column: strings.Join(col, "."),
 				Expected: fmt.Sprintf("pages that fit in --memory-limit (%d bytes) once decompressed", f.pageLimit),
 				Found:    fmt.Sprintf("a page at offset %d whose header declares %d bytes", pos, uncomp)}
 		}

@@ -84,7 +84,7 @@ func (s *Spec) Process(ctx context.Context, u pipeline.Unit, w io.Writer) (pipel
 }
 
 func (s *Spec) process(ctx context.Context, u pipeline.Unit, w io.Writer) (pipeline.Result, error) {
-	f, err := openInput(ctx, u.Input)
+	f, err := openInput(ctx, u.Input, s.Budget.Size())
 	if err != nil {
 		if isFileSystem(err) {
 			return pipeline.Result{}, err
@@ -135,13 +135,14 @@ func (s *Spec) process(ctx context.Context, u pipeline.Unit, w io.Writer) (pipel
 }
 
 // openInput opens an input through io/storage (local files now, object
-// storage next) and reads its footer with ranged reads.
-func openInput(ctx context.Context, name string) (*parquetio.File, error) {
+// storage next) and reads its footer with ranged reads; limit is the
+// largest page or footer accepted (0: no limit).
+func openInput(ctx context.Context, name string, limit int64) (*parquetio.File, error) {
 	r, err := storage.For(name).Open(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("opening parquet file: %w", err)
 	}
-	return parquetio.OpenReaderAt(name, r, r.Info().Size)
+	return parquetio.OpenReaderAtWith(name, r, r.Info().Size, parquetio.OpenOptions{MemoryLimit: limit})
 }
 
 func requireTime(det schemas.Detected) error {
