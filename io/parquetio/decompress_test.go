@@ -30,7 +30,6 @@ func encodePage(t testing.TB, id format.CompressionCodec, src []byte) []byte {
 // allocated returns the bytes fn allocated on the heap.
 func allocated(fn func()) uint64 {
 	var a, b runtime.MemStats
-	runtime.GC()
 	runtime.ReadMemStats(&a)
 	fn()
 	runtime.ReadMemStats(&b)

@@ -178,7 +178,9 @@ func (fw *fastWriter) write(b []byte) error {
 }
 
 // copyChunk copies column chunk leaf of input row group rg to the output
-// and returns its metadata with the offsets moved.
+// and returns its metadata with the offsets moved. Passthrough chunks are
+// verified first (verifyChunk): a corrupt one fails the file instead of
+// being copied into an output readers cannot open.
 func (w *Writer) copyChunk(rg, leaf int) (format.ColumnChunk, error) {
 	fw := w.fast
 	in := w.in
@@ -189,6 +191,11 @@ func (w *Writer) copyChunk(rg, leaf int) (format.ColumnChunk, error) {
 		start = cm.DictionaryPageOffset
 	}
 	size := cm.TotalCompressedSize
+	if verifyPassthrough && leaf != w.inLeaf { // ReadValues decoded the value column
+		if err := in.verifyChunk(rg, leaf); err != nil {
+			return cc, err
+		}
+	}
 	if int64(cap(fw.raw)) < size {
 		fw.raw = make([]byte, size)
 	}

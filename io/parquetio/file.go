@@ -179,6 +179,11 @@ type File struct {
 	osf  io.ReaderAt // the input: an *os.File or a storage.Reader
 	pf   *parquet.File
 	size int64
+	// warnings are problems that did not stop reading (Warnings).
+	warnings []string
+	// badArrowSchema: the ARROW:schema metadata did not decode; the
+	// Writer drops it.
+	badArrowSchema bool
 	// pageLimit is OpenOptions.MemoryLimit: the largest page accepted.
 	pageLimit int64
 	firstRow  []int64
@@ -321,7 +326,11 @@ func openFile(path string, osf io.ReaderAt, size, limit int64) (f *File, err err
 		}
 	}
 	f.numLeaf = len(pf.Schema().Columns())
-	arrowFields := arrowSchemaFields(f.meta["ARROW:schema"])
+	arrowFields, err := arrowSchemaFields(f.meta["ARROW:schema"])
+	if err != nil {
+		f.badArrowSchema = true
+		f.warnings = append(f.warnings, fmt.Sprintf("%s: ignoring its ARROW:schema metadata (%v): list types come from the Parquet schema, and outputs are written without it", path, err))
+	}
 	f.f16 = float16Leaves(pf.Metadata())
 	for _, top := range pf.Root().Columns() {
 		m := classify(top)
@@ -350,6 +359,11 @@ func (f *File) Close() error {
 	}
 	return nil
 }
+
+// Warnings returns what was wrong with the file without stopping it from
+// being read, such as ARROW:schema metadata that does not decode, one
+// sentence each naming the file. Callers log them.
+func (f *File) Warnings() []string { return f.warnings }
 
 // Path returns the path the file was opened with.
 func (f *File) Path() string { return f.path }
@@ -655,27 +669,29 @@ func logicalDetails(t parquet.Type) (utc bool, precision, scale int) {
 	return false, 0, 0
 }
 
-// arrowSchemaFields decodes the base64 ARROW:schema metadata value; it
-// returns nil when absent or undecodable (the metadata is advisory).
-func arrowSchemaFields(v string) (out map[string]arrow.Field) {
+// arrowSchemaFields decodes the base64 ARROW:schema metadata value into
+// its top-level fields by name: nil when absent, an error when it does not
+// decode (the metadata is advisory: the caller warns and uses the Parquet
+// schema).
+func arrowSchemaFields(v string) (out map[string]arrow.Field, err error) {
 	if v == "" {
-		return nil
+		return nil, nil
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			out = nil
+			out, err = nil, errors.New("decoding ARROW:schema: arrow-go could not decode it")
 		}
 	}()
 	raw, err := base64.StdEncoding.DecodeString(v)
 	if err != nil {
 		raw, err = base64.RawStdEncoding.DecodeString(v)
 		if err != nil {
-			return nil
+			return nil, errors.New("decoding ARROW:schema: not base64")
 		}
 	}
 	s, err := decodeArrowSchema(raw)
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	out = make(map[string]arrow.Field, s.NumFields())
 	for _, fl := range s.Fields() {
@@ -683,10 +699,15 @@ func arrowSchemaFields(v string) (out map[string]arrow.Field) {
 			out[fl.Name] = fl
 		}
 	}
-	return out
+	return out, nil
 }
 
+// decodeArrowSchema decodes an IPC schema message with arrow-go, after
+// verifyArrowSchema found it well formed.
 func decodeArrowSchema(raw []byte) (*arrow.Schema, error) {
+	if err := verifyArrowSchema(raw); err != nil {
+		return nil, err
+	}
 	r, err := ipc.NewReader(bytes.NewReader(raw))
 	if err != nil {
 		return nil, fmt.Errorf("decoding ARROW:schema: %w", err)

@@ -19,8 +19,8 @@ type pageEdit func(col string, page int, h *format.PageHeader, body []byte) []by
 
 // rewritePages copies the Parquet file in to out, passing every page of
 // every column chunk through edit and moving the offsets and sizes in the
-// footer accordingly (and the page CRC when there is one): a corrupt or
-// hostile file that is still well framed.
+// footer accordingly (and the page CRC when there is one, unless edit
+// changed it): a corrupt or hostile file that is still well framed.
 func rewritePages(t testing.TB, in, out string, edit pageEdit) {
 	t.Helper()
 	b, err := os.ReadFile(in)
@@ -55,9 +55,10 @@ func rewritePages(t testing.TB, in, out string, edit pageEdit) {
 				body := chunk[pos+hlen : pos+hlen+int(h.CompressedPageSize)]
 				at := start + int64(pos)
 				pos += hlen + int(h.CompressedPageSize)
+				crc := h.CRC
 				nb := edit(cm.PathInSchema[0], page, &h, bytes.Clone(body))
 				h.CompressedPageSize = int32(len(nb))
-				if h.CRC != 0 {
+				if h.CRC != 0 && h.CRC == crc {
 					h.CRC = int32(crc32.ChecksumIEEE(nb))
 				}
 				hb, err := thrift.Marshal(proto, &h)

@@ -125,6 +125,9 @@ func NewWriter(w io.Writer, in *File, opts WriterOptions) (*Writer, error) {
 	for k, v := range in.meta {
 		meta[k] = v
 	}
+	if in.badArrowSchema {
+		delete(meta, "ARROW:schema") // Arrow readers would fail on it
+	}
 	if opts.OutputColumn != "" {
 		if _, exists := in.byName[opts.OutputColumn]; exists {
 			return nil, &DataError{File: in.path, RowGroup: -1, Row: -1, Column: opts.OutputColumn,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 
 	"github.com/contextualize/contextualize/io/parquetio"
 	"github.com/contextualize/contextualize/io/storage"
@@ -92,6 +93,9 @@ func (s *Spec) process(ctx context.Context, u pipeline.Unit, w io.Writer) (pipel
 		return pipeline.Result{}, pipeline.InputError(err)
 	}
 	defer f.Close()
+	for _, w := range f.Warnings() {
+		slog.Warn(w)
+	}
 	det, err := schemas.Detect(u.Input, f.Columns(), s.Schema)
 	if err != nil {
 		return pipeline.Result{}, err

@@ -1,0 +1,102 @@
+package parquetio
+
+import (
+	"errors"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
+)
+
+type rowPass struct {
+	ID    string  `parquet:"sequence_id"`
+	Pos   int64   `parquet:"position"`
+	Value float32 `parquet:"value"`
+	Extra string  `parquet:"extra,dict"`
+}
+
+// TestCorruptPassthroughFailsTheFile: a passthrough column (neither key
+// nor value, so only the copy touches it) with a corrupt page makes
+// WriteRowGroup fail with a CorruptError naming the file, row group and
+// column, instead of copying bytes no reader can open. Without the check
+// the same file is copied without an error.
+func TestCorruptPassthroughFailsTheFile(t *testing.T) {
+	rows := make([]rowPass, 500)
+	for i := range rows {
+		rows[i] = rowPass{ID: "a", Pos: int64(i), Value: float32(i), Extra: []string{"left", "right"}[i%2]}
+	}
+	extraData := func(h *format.PageHeader) bool { return h.Type != format.DictionaryPage }
+	cases := []struct {
+		name  string
+		codec parquet.WriterOption
+		out   string // the writer's codec: the input's, so chunks are copied verbatim
+		edit  func(h *format.PageHeader, body []byte) []byte
+		want  string
+	}{
+		{"crc", parquet.Compression(&parquet.Uncompressed), "none", func(h *format.PageHeader, body []byte) []byte {
+			if extraData(h) {
+				h.CRC++
+			}
+			return body
+		}, "crc32"},
+		{"dictionary index", parquet.Compression(&parquet.Uncompressed), "none", func(h *format.PageHeader, body []byte) []byte {
+			if !extraData(h) { // keep only "left": index 1 points outside
+				h.DictionaryPageHeader.V.NumValues = 1
+				h.UncompressedPageSize = 8
+				return body[:8]
+			}
+			return body
+		}, "dictionary"},
+		{"garbage compressed bytes", parquet.Compression(&parquet.Snappy), "snappy", func(h *format.PageHeader, body []byte) []byte {
+			if extraData(h) {
+				for i := range body {
+					body[i] = 0xff
+				}
+			}
+			return body
+		}, "SNAPPY"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			in := writeFile(t, dir, "in.parquet", rows, c.codec)
+			bad := filepath.Join(dir, "bad.parquet")
+			rewritePages(t, in, bad, func(col string, _ int, h *format.PageHeader, body []byte) []byte {
+				if col != "extra" {
+					return body
+				}
+				return c.edit(h, body)
+			})
+			write := func() error {
+				f, err := Open(bad)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Close()
+				ch, err := f.ReadValues(0, ReadSpec{Column: "value"}, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				w, err := NewWriter(io.Discard, f, WriterOptions{ValueColumn: "value", Compression: c.out})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return w.WriteRowGroup(0, ch)
+			}
+			err := write()
+			var ce *CorruptError
+			if !errors.As(err, &ce) || !strings.Contains(err.Error(), "bad.parquet") || !strings.Contains(err.Error(), `column "extra"`) ||
+				!strings.Contains(err.Error(), "row group 0") || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v, want a CorruptError naming bad.parquet, row group 0, column extra and %q", err, c.want)
+			}
+			verifyPassthrough = false
+			defer func() { verifyPassthrough = true }()
+			if err := write(); err != nil {
+				t.Fatalf("without verification the copy fails too (%v): the test does not test the check", err)
+			}
+		})
+	}
+}
