@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
@@ -307,6 +308,11 @@ func openFile(path string, osf io.ReaderAt, size, limit int64) (f *File, err err
 	pf, err := parquet.OpenFile(osf, size, parquet.SkipBloomFilters(true), parquet.SkipPageIndex(true))
 	if err != nil {
 		return nil, fmt.Errorf("opening parquet file %s: not a valid Parquet file: %w", path, err)
+	}
+	for i, el := range pf.Metadata().Schema {
+		if !utf8.ValidString(el.Name) {
+			return nil, fmt.Errorf("opening parquet file %s: schema element %d: the name %q is not valid UTF-8: %w", path, i, el.Name, parquet.ErrCorrupted)
+		}
 	}
 	f = &File{path: path, osf: osf, pf: pf, size: size, pageLimit: limit, byName: map[string]*colMeta{}, meta: map[string]string{}, checked: map[int]bool{}}
 	for _, kv := range pf.Metadata().KeyValueMetadata {

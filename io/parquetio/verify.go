@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/deprecated"
 	"github.com/parquet-go/parquet-go/encoding"
+	"github.com/parquet-go/parquet-go/format"
 )
 
 // verifyPassthrough enables verifyChunk in the fast writer; benchmarks
@@ -42,6 +45,7 @@ func (f *File) verifyChunk(rg, leaf int) (err error) {
 		return corrupt("no such leaf column in the schema")
 	}
 	maxRep, maxDef := byte(lc.MaxRepetitionLevel), byte(lc.MaxDefinitionLevel)
+	text := lc.Node.Type().Kind() == parquet.ByteArray && isText(lc.Node.Type())
 	pages := cc.Pages()
 	defer pages.Close()
 	var rows, values int64
@@ -53,7 +57,7 @@ func (f *File) verifyChunk(rg, leaf int) (err error) {
 		if err != nil {
 			return fmt.Errorf("reading %s: row group %d, column %q: page %d: %w", f.path, rg, col, pageNo, err)
 		}
-		err = checkPage(p, maxRep, maxDef, pageNo == 0, &rows, &values)
+		err = checkPage(p, maxRep, maxDef, text, pageNo == 0, &rows, &values)
 		parquet.Release(p)
 		if err != nil {
 			return corrupt("page %d: %v", pageNo, err)
@@ -68,9 +72,10 @@ func (f *File) verifyChunk(rg, leaf int) (err error) {
 	return nil
 }
 
-// checkPage checks one decoded page's levels and dictionary indexes and
-// counts its rows and values.
-func checkPage(p parquet.Page, maxRep, maxDef byte, first bool, rows, values *int64) error {
+// checkPage checks one decoded page's levels, dictionary indexes and,
+// for text columns, that every string is UTF-8 (readers such as DuckDB
+// refuse a file otherwise), and counts its rows and values.
+func checkPage(p parquet.Page, maxRep, maxDef byte, text, first bool, rows, values *int64) error {
 	n := p.NumValues()
 	reps, defs := p.RepetitionLevels(), p.DefinitionLevels()
 	if maxRep > 0 {
@@ -102,8 +107,9 @@ func checkPage(p parquet.Page, maxRep, maxDef byte, first bool, rows, values *in
 		}
 	}
 	*values += n
+	data := p.Data()
 	if dict := p.Dictionary(); dict != nil {
-		if data := p.Data(); data.Kind() == encoding.Int32 {
+		if data.Kind() == encoding.Int32 {
 			size := int32(dict.Len())
 			for _, i := range data.Int32() {
 				if i < 0 || i >= size {
@@ -111,6 +117,33 @@ func checkPage(p parquet.Page, maxRep, maxDef byte, first bool, rows, values *in
 				}
 			}
 		}
+		data = dict.Page().Data()
+	}
+	if text && data.Kind() == encoding.ByteArray {
+		b, off := data.ByteArray()
+		for i := 0; i+1 < len(off); i++ {
+			if lo, hi := off[i], off[i+1]; lo > hi || int(hi) > len(b) || !utf8.Valid(b[lo:hi]) {
+				return fmt.Errorf("string %d is not valid UTF-8", i)
+			}
+		}
 	}
 	return nil
+}
+
+// isText reports whether a BYTE_ARRAY column holds UTF-8 text (STRING,
+// ENUM or JSON).
+func isText(t parquet.Type) bool {
+	if lt := t.LogicalType(); lt != nil {
+		switch lt.Value.(type) {
+		case *format.StringType, *format.EnumType, *format.JsonType:
+			return true
+		}
+	}
+	if ct := t.ConvertedType(); ct != nil {
+		switch *ct {
+		case deprecated.UTF8, deprecated.Enum, deprecated.Json:
+			return true
+		}
+	}
+	return false
 }

@@ -1,8 +1,10 @@
 package parquetio
 
 import (
+	"bytes"
 	"errors"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -50,6 +52,12 @@ func TestCorruptPassthroughFailsTheFile(t *testing.T) {
 			}
 			return body
 		}, "dictionary"},
+		{"invalid UTF-8", parquet.Compression(&parquet.Uncompressed), "none", func(h *format.PageHeader, body []byte) []byte {
+			if !extraData(h) {
+				copy(body[4:], "l\xfft")
+			}
+			return body
+		}, "UTF-8"},
 		{"garbage compressed bytes", parquet.Compression(&parquet.Snappy), "snappy", func(h *format.PageHeader, body []byte) []byte {
 			if extraData(h) {
 				for i := range body {
@@ -98,5 +106,25 @@ func TestCorruptPassthroughFailsTheFile(t *testing.T) {
 				t.Fatalf("without verification the copy fails too (%v): the test does not test the check", err)
 			}
 		})
+	}
+}
+
+// TestColumnNameNotUTF8: a schema name that is not UTF-8 (readers such as
+// DuckDB refuse the file) is a corrupt file, not copied into an output.
+func TestColumnNameNotUTF8(t *testing.T) {
+	schema := parquet.NewSchema("x", parquet.Group{"va\xffue": parquet.Leaf(parquet.DoubleType)})
+	path := filepath.Join(t.TempDir(), "name.parquet")
+	var buf bytes.Buffer
+	w := parquet.NewWriter(&buf, schema)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(path)
+	var ce *CorruptError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "UTF-8") || !strings.Contains(err.Error(), "name.parquet") {
+		t.Fatalf("got %v, want a CorruptError naming the file and UTF-8", err)
 	}
 }
