@@ -40,6 +40,11 @@ type batchRun struct {
 	// valueChecks are conditions some input's value column must meet (see
 	// checkValueTypes).
 	valueChecks []valueTypeCheck
+	// fixed is the memory held whatever the data, charged first.
+	fixed fixedMemory
+	// useBudget, if set, is given the run's data budget, --memory-limit and
+	// workers before any file starts.
+	useBudget func(b *pipeline.Budget, limit int64, workers int)
 }
 
 // prepared is a batch run with its flags parsed.
@@ -91,6 +96,10 @@ func prepare(c *cli.Command, br batchRun) (*prepared, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	dataLimit, err := br.fixed.check(limit, workers)
+	if err != nil {
+		return nil, err
+	}
 	flagIndex, allShards := c.Int("shard-index"), false
 	if br.planning && flagIndex < 0 && os.Getenv(pipeline.EnvShardIndex) == "" && c.Int("shard-count") > 1 {
 		flagIndex, allShards = 0, true
@@ -124,8 +133,11 @@ func prepare(c *cli.Command, br batchRun) (*prepared, error) {
 			Metadata:     map[string]string{fingerprintKey: fp, "contextualize.version": buildVersion(), "contextualize.parameters": mustJSON(params)},
 		},
 		Workers: workers,
-		Budget:  pipeline.NewBudget(limit),
+		Budget:  pipeline.NewBudget(dataLimit),
 		Observe: br.observe,
+	}
+	if br.useBudget != nil {
+		br.useBudget(spec.Budget, limit, workers)
 	}
 	if err := checkCompression(spec.Writer.Compression); err != nil {
 		return nil, err

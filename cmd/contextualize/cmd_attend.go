@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -91,6 +92,9 @@ func attendRun(c *cli.Command) (batchRun, *weightSource, error) {
 			return nil, err
 		}
 		m, err := ws.forD(d)
+		if errors.Is(err, errNoFit) {
+			return nil, pipeline.InputError(fmt.Errorf("%s: column %q: %w", det.File, det.Value.Name, err))
+		}
 		if err != nil {
 			return nil, &schemas.Error{File: det.File, Column: det.Value.Name, Expected: ws.expect(), Found: fmt.Sprintf("vectors of d=%d (%v)", d, err)}
 		}
@@ -98,6 +102,9 @@ func attendRun(c *cli.Command) (batchRun, *weightSource, error) {
 	}
 	br := batchRun{command: "attend", params: params, defaults: []string{"embedding"}, bind: bind, heldBytes: ws.heldBytes(),
 		valueChecks: []valueTypeCheck{ws.checkPrecision}}
+	if ws.fixed == nil { // identity or random weights, made per d: charged when made
+		br.useBudget = func(b *pipeline.Budget, _ int64, _ int) { ws.budget = b }
+	}
 	if dir := c.String("attention-output"); dir != "" {
 		// Where the weights go is part of what a run made: another place
 		// is another run (exit 2 without --overwrite), not an up-to-date one.
@@ -133,6 +140,9 @@ func checkMHAParams(p attention.MHAParams) error {
 	return nil
 }
 
+// errNoFit marks weights that cannot fit in the memory limit.
+var errNoFit = errors.New("does not fit in --memory-limit")
+
 // weightSource makes the MHA for a vector width: fixed by a weights file,
 // or built per width for identity and random weights.
 type weightSource struct {
@@ -140,6 +150,7 @@ type weightSource struct {
 	identity string // what the fingerprint records
 	params   attention.MHAParams
 	fixed    *attention.MHA
+	budget   *pipeline.Budget // charged for weights made per d
 	mu       sync.Mutex
 	byD      map[int]*attention.MHA
 }
@@ -211,6 +222,14 @@ func (ws *weightSource) forD(d int) (*attention.MHA, error) {
 	defer ws.mu.Unlock()
 	if m, ok := ws.byD[d]; ok {
 		return m, nil
+	}
+	if size := ws.budget.Size(); size > 0 {
+		need := attention.MHABytes(d)
+		if need > size/2 {
+			return nil, fmt.Errorf("%w: %s weights of d=%d need %s, more than half of the %s --memory-limit leaves for data; d <= %d fits",
+				errNoFit, ws.identity, d, mib(need), mib(size), maxFittingD(size/2))
+		}
+		ws.budget.TryAcquire(need) // held for the run; best effort, since waiting here could deadlock the file being read
 	}
 	w, err := ws.src.Weights(d)
 	if err != nil {

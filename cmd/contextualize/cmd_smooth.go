@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/contextualize/contextualize/attention"
+	"github.com/contextualize/contextualize/pipeline"
 	"github.com/contextualize/contextualize/pipeline/job"
 	"github.com/contextualize/contextualize/schemas"
 	"github.com/urfave/cli/v3"
@@ -67,8 +68,18 @@ func smoothBatch(c *cli.Command) (batchRun, error) {
 		"sigma": p.Sigma, "truncate": p.Truncate, "radius": p.Radius, "mode": p.Mode,
 		"cval": jsonFloat(p.Cval), "order": p.Order, "nan": p.NaN, "bandwidth": c.String("bandwidth"),
 	}
+	flag := fmt.Sprintf("--sigma %v", p.Sigma)
+	if p.Radius >= 0 {
+		flag = fmt.Sprintf("--radius %d", p.Radius)
+	}
+	var limit int64 // --memory-limit
+	var workers int
 	bind := func(det schemas.Detected, d int) (job.Computer, error) {
 		if !bw.set {
+			// the padded lines of d channels, per worker, charged before the data
+			if _, err := smoothMemory(shared.Radius(), d, flag).check(limit, workers); err != nil {
+				return nil, pipeline.InputError(fmt.Errorf("%s: vectors of d=%d: %w", det.File, d, err))
+			}
 			return smoother{shared}, nil
 		}
 		h, err := schemas.Bandwidth(det, bw.duration > 0, bw.duration.Nanoseconds(), c.String("bandwidth"))
@@ -86,7 +97,12 @@ func smoothBatch(c *cli.Command) (batchRun, error) {
 		}
 		return smoother{s}, nil
 	}
-	return batchRun{command: "smooth", params: params, defaults: []string{"value", "embedding"}, bind: bind, needsTime: bw.set}, nil
+	br := batchRun{command: "smooth", params: params, defaults: []string{"value", "embedding"}, bind: bind, needsTime: bw.set}
+	if !bw.set {
+		br.fixed = smoothMemory(shared.Radius(), 1, flag)
+		br.useBudget = func(_ *pipeline.Budget, l int64, w int) { limit, workers = l, w }
+	}
+	return br, nil
 }
 
 // smoother adapts an attention.Smoother to job.Computer.

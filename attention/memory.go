@@ -1,0 +1,30 @@
+package attention
+
+// Memory the computations hold besides their input and output, so that
+// callers can charge it to a memory budget or refuse what cannot fit.
+
+// SmoothScratchBytes bounds the scratch one positional smoothing call on
+// an n×d sequence takes with a kernel of radius r: the padded lines of a
+// channel tile (n+2r float64 each, grown by a quarter), their outputs, the
+// edge windows and interpolation masks, the interleaved rows, and the
+// kernel weights. With n = 0 it is the part the radius alone sets, which
+// every worker holds whatever the data.
+func SmoothScratchBytes(r, n, d int) int64 {
+	lines := int64(min(chanTile, max(d, 1)))
+	m := int64(n) + 2*int64(r)
+	floats := lines*m*5/4 + lines*int64(n)*5/4 + 3*int64(r) + 2*(int64(n)+8)*5/4 + m*5/4 + int64(r) + 1
+	return 8*floats + 4*(m+1)
+}
+
+// ScratchBytes is SmoothScratchBytes for this smoother's radius (0 for a
+// Bandwidth smoother, whose scratch grows with n only).
+func (s *Smoother) ScratchBytes(n, d int) int64 { return SmoothScratchBytes(s.r, n, d) }
+
+// MHABytes is the memory an MHA of model dimension d keeps for its
+// weights: the float32 projections packed for the GEMM kernels and the
+// float64 copies for Forward64 (4d² + 4d values each), plus the float64
+// weights being loaded while it is made.
+func MHABytes(d int) int64 {
+	v := 4*int64(d)*int64(d) + 4*int64(d)
+	return 4*v + 8*v + 8*v
+}

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestMemoryThatCannotFit: a kernel or weights that cannot fit in
+// --memory-limit are refused with what would fit: exit 2 when no input
+// could fit (the radius alone), exit 3 for the file that cannot (its d).
+func TestMemoryThatCannotFit(t *testing.T) {
+	samples := sampleDir(t)
+	sensors := filepath.Join(samples, "sensors.parquet") // d = 1
+	tokens := filepath.Join(samples, "tokens.parquet")   // d = 32
+	wide := genInputs(t, genSpec{Files: 1, Rows: 8, D: 2048, SeqLen: 4, RowGroupRows: 8})
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr []string
+	}{
+		{"kernel too long for any input", []string{"smooth", "--sigma", "1e6", "--memory-limit", "64MiB", "--workers", "2", "-o", t.TempDir(), sensors},
+			2, []string{"--sigma 1e+06", "radius of 4000000", "64.0 MiB", "a radius of at most"}},
+		{"kernel fits series but not vectors of d=32", []string{"smooth", "--sigma", "1e5", "--memory-limit", "64MiB", "--workers", "2", "-o", t.TempDir(), sensors, tokens},
+			3, []string{"tokens.parquet", "d=32", "a radius of at most"}},
+		{"identity weights of d=2048", []string{"attend", "--weights", "identity", "--heads", "4", "--memory-limit", "64MiB", "-o", t.TempDir(), wide},
+			3, []string{"part-000.parquet", "d=2048", "d <= "}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCLI(t, nil, tt.args...)
+			if r.code != tt.code {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", r.code, tt.code, r.stderr)
+			}
+			for _, s := range tt.stderr {
+				if !strings.Contains(r.stderr, s) {
+					t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
+				}
+			}
+		})
+	}
+}
+
+// goRuntimeText is what must never reach users.
+var goRuntimeText = regexp.MustCompile(`panic:|fatal error:|runtime error|goroutine \d+|\.go:\d+`)
+
+// TestCorruptInputIsBadInput: corrupt footers, page headers, pages and
+// chunk offsets (here: every byte of the footer region of a real file
+// changed, one at a time) are bad input, exit 3 and never exit 1 ("retrying
+// may help"), and Go runtime text never reaches the user.
+func TestCorruptInputIsBadInput(t *testing.T) {
+	samples := sampleDir(t)
+	src := mustRead(t, filepath.Join(samples, "sensors.parquet"))
+	dir := t.TempDir()
+	codes := map[int]int{}
+	for k := 0; k < 40; k++ {
+		b := append([]byte(nil), src...)
+		// spread over the column chunks and the footer
+		i := len(b) - 9 - k*len(b)/41
+		b[i] ^= 0x5a
+		in := filepath.Join(dir, "in.parquet")
+		if err := os.WriteFile(in, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := runCLI(t, nil, "smooth", "--sigma", "2", "--progress", "never", "--overwrite", "-o", filepath.Join(dir, "out"), in)
+		codes[r.code]++
+		if r.code != 0 && r.code != 3 {
+			t.Errorf("byte %d changed: exit %d, want 0 or 3:\n%s", i, r.code, r.stderr)
+		}
+		if m := goRuntimeText.FindString(r.stderr); m != "" {
+			t.Errorf("byte %d changed: Go runtime text %q on stderr:\n%s", i, m, r.stderr)
+		}
+	}
+	if codes[3] == 0 {
+		t.Errorf("no corruption was detected: exit codes %v", codes)
+	}
+}
