@@ -297,7 +297,7 @@ func openFile(path string, osf io.ReaderAt, size, limit int64) (f *File, err err
 	}
 	n := int64(binary.LittleEndian.Uint32(tail[:4]))
 	if n+12 > size {
-		return nil, fmt.Errorf("opening parquet file %s: not a valid Parquet file: footer of %d bytes in a %d-byte file (truncated?): %w", path, n, size, parquet.ErrCorrupted)
+		return nil, fmt.Errorf("opening parquet file %s: not a valid Parquet file: footer of %d bytes in a %d-byte file (truncated?)", path, n, size)
 	}
 	if limit > 0 && n > limit {
 		return nil, &DataError{File: path, RowGroup: -1, Row: -1, Expected: fmt.Sprintf("a footer that fits in --memory-limit (%d bytes)", limit), Found: fmt.Sprintf("a footer of %d bytes", n)}
@@ -309,9 +309,12 @@ func openFile(path string, osf io.ReaderAt, size, limit int64) (f *File, err err
 	if err != nil {
 		return nil, fmt.Errorf("opening parquet file %s: not a valid Parquet file: %w", path, err)
 	}
+	if err := checkFooterEnums(pf.Metadata()); err != nil {
+		return nil, fmt.Errorf("opening parquet file %s: %w", path, err)
+	}
 	for i, el := range pf.Metadata().Schema {
 		if !utf8.ValidString(el.Name) {
-			return nil, fmt.Errorf("opening parquet file %s: schema element %d: the name %q is not valid UTF-8: %w", path, i, el.Name, parquet.ErrCorrupted)
+			return nil, fmt.Errorf("opening parquet file %s: schema element %d: the name %q is not valid UTF-8", path, i, el.Name)
 		}
 	}
 	f = &File{path: path, osf: osf, pf: pf, size: size, pageLimit: limit, byName: map[string]*colMeta{}, meta: map[string]string{}, checked: map[int]bool{}}

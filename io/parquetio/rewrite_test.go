@@ -95,3 +95,30 @@ func rewritePages(t testing.TB, in, out string, edit pageEdit) {
 		t.Fatal(err)
 	}
 }
+
+// rewriteFooter copies the Parquet file in to out with its footer changed
+// by edit.
+func rewriteFooter(t testing.TB, in, out string, edit func(*format.FileMetaData)) {
+	t.Helper()
+	b, err := os.ReadFile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := int(binary.LittleEndian.Uint32(b[len(b)-8:]))
+	var md format.FileMetaData
+	proto := new(thrift.CompactProtocol)
+	if err := thrift.Unmarshal(proto, b[len(b)-8-n:len(b)-8], &md); err != nil {
+		t.Fatal(err)
+	}
+	edit(&md)
+	fb, err := thrift.Marshal(proto, &md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := append(append([]byte(nil), b[:len(b)-8-n]...), fb...)
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(fb)))
+	dst = append(dst, "PAR1"...)
+	if err := os.WriteFile(out, dst, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

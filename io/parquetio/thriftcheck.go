@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-
-	"github.com/parquet-go/parquet-go"
 )
 
 // Thrift compact protocol type ids.
@@ -197,7 +195,7 @@ func checkFooter(r io.ReaderAt, size, n int64) error {
 		return fmt.Errorf("reading the footer: %w", err)
 	}
 	if _, err := checkThrift(b); err != nil {
-		return fmt.Errorf("footer: %w: %w", err, parquet.ErrCorrupted)
+		return fmt.Errorf("footer: %w", err)
 	}
 	return nil
 }

@@ -52,7 +52,7 @@ func (f *File) checkChunk(rg, leaf int) error {
 	}
 	pages, err := f.validateChunk(rg, leaf)
 	if err != nil {
-		return err
+		return asInput(err)
 	}
 	f.checkedMu.Lock()
 	f.checked[key] = true
@@ -72,7 +72,7 @@ func (f *File) validateChunk(rg, leaf int) ([]pageLoc, error) {
 	md := f.pf.Metadata()
 	col := f.pf.Schema().Columns()[leaf]
 	corrupt := func(format string, args ...any) error {
-		return fmt.Errorf("reading %s: row group %d, column %q: %s: %w", f.path, rg, strings.Join(col, "."), fmt.Sprintf(format, args...), parquet.ErrCorrupted)
+		return &CorruptError{Err: fmt.Errorf("reading %s: row group %d, column %q: %s: %w", f.path, rg, strings.Join(col, "."), fmt.Sprintf(format, args...), parquet.ErrCorrupted)}
 	}
 	if rg >= len(md.RowGroups) || leaf >= len(md.RowGroups[rg].Columns) {
 		return nil, corrupt("missing column chunk")
@@ -138,6 +138,9 @@ func (f *File) validateChunk(rg, leaf int) ([]pageLoc, error) {
 				return nil, corrupt("page header at offset %d: %v", pos, err)
 			}
 			want *= 16
+		}
+		if err := checkPageEnums(&h); err != nil {
+			return nil, corrupt("page header at offset %d: %v", pos, err)
 		}
 		comp, uncomp := int64(h.CompressedPageSize), int64(h.UncompressedPageSize)
 		if comp < 0 || uncomp < 0 || comp > end-pos-hlen {

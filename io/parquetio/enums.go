@@ -1,0 +1,86 @@
+package parquetio
+
+import (
+	"fmt"
+
+	"github.com/parquet-go/parquet-go/format"
+)
+
+// parquet-go decodes enum fields of any value, while other readers (DuckDB
+// among them) refuse a file with one outside its enum: an output that kept
+// it would be unreadable. These checks run on the footer at Open and on
+// every page header before the file is read.
+
+func validType(t format.Type) bool { return t >= format.Boolean && t <= format.FixedLenByteArray }
+
+func validEncoding(e format.Encoding) bool {
+	return e == format.Plain || (e >= format.PlainDictionary && e <= format.ByteStreamSplit)
+}
+
+func validCodec(c format.CompressionCodec) bool {
+	return c >= format.Uncompressed && c <= format.Lz4Raw
+}
+
+// checkFooterEnums checks every enum of the footer: schema element types,
+// repetitions and converted types, and column chunk types, codecs and
+// encodings.
+func checkFooterEnums(md *format.FileMetaData) error {
+	for i, el := range md.Schema {
+		switch {
+		case el.Type.Valid && !validType(el.Type.V):
+			return fmt.Errorf("schema element %d (%q): physical type %d", i, el.Name, el.Type.V)
+		case el.RepetitionType.Valid && (el.RepetitionType.V < format.Required || el.RepetitionType.V > format.Repeated):
+			return fmt.Errorf("schema element %d (%q): repetition %d", i, el.Name, el.RepetitionType.V)
+		case el.ConvertedType.Valid && (el.ConvertedType.V < 0 || el.ConvertedType.V > 21):
+			return fmt.Errorf("schema element %d (%q): converted type %d", i, el.Name, el.ConvertedType.V)
+		}
+	}
+	for rg := range md.RowGroups {
+		for c := range md.RowGroups[rg].Columns {
+			cm := &md.RowGroups[rg].Columns[c].MetaData
+			bad := func(what string, v any) error {
+				return fmt.Errorf("row group %d, column chunk %d: %s %v", rg, c, what, v)
+			}
+			if !validType(cm.Type) {
+				return bad("physical type", int32(cm.Type))
+			}
+			if !validCodec(cm.Codec) {
+				return bad("compression codec", int32(cm.Codec))
+			}
+			for _, e := range cm.Encoding {
+				if !validEncoding(e) {
+					return bad("encoding", int32(e))
+				}
+			}
+			for _, s := range cm.EncodingStats {
+				if !validEncoding(s.Encoding) || s.PageType < format.DataPage || s.PageType > format.DataPageV2 {
+					return bad("encoding statistics", fmt.Sprintf("%d/%d", s.PageType, s.Encoding))
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// checkPageEnums checks a page header's type and encodings.
+func checkPageEnums(h *format.PageHeader) error {
+	if h.Type < format.DataPage || h.Type > format.DataPageV2 {
+		return fmt.Errorf("page type %d", h.Type)
+	}
+	var encs []format.Encoding
+	switch {
+	case h.DataPageHeader.Valid:
+		v := h.DataPageHeader.V
+		encs = []format.Encoding{v.Encoding, v.DefinitionLevelEncoding, v.RepetitionLevelEncoding}
+	case h.DataPageHeaderV2.Valid:
+		encs = []format.Encoding{h.DataPageHeaderV2.V.Encoding}
+	case h.DictionaryPageHeader.Valid:
+		encs = []format.Encoding{h.DictionaryPageHeader.V.Encoding}
+	}
+	for _, e := range encs {
+		if !validEncoding(e) {
+			return fmt.Errorf("encoding %d", e)
+		}
+	}
+	return nil
+}
