@@ -17,7 +17,9 @@ func TestEnumsOutOfRange(t *testing.T) {
 	dir := t.TempDir()
 	in := writeFile(t, dir, "in.parquet", rows)
 	footers := map[string]func(*format.FileMetaData){
-		"repetition":    func(md *format.FileMetaData) { md.Schema[0].RepetitionType.V, md.Schema[0].RepetitionType.Valid = 4, true },
+		"repetition": func(md *format.FileMetaData) {
+			md.Schema[0].RepetitionType.V, md.Schema[0].RepetitionType.Valid = 4, true
+		},
 		"physical type": func(md *format.FileMetaData) { md.Schema[1].Type.V = 9 },
 		"codec":         func(md *format.FileMetaData) { md.RowGroups[0].Columns[0].MetaData.Codec = 12 },
 		"encoding":      func(md *format.FileMetaData) { md.RowGroups[0].Columns[1].MetaData.Encoding[0] = -1 },
