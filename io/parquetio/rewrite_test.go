@@ -27,11 +27,22 @@ func rewritePages(t testing.TB, in, out string, edit pageEdit) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	nb, err := rewritePageBytes(b, edit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(out, nb, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// rewritePageBytes is rewritePages on a file in memory.
+func rewritePageBytes(b []byte, edit pageEdit) ([]byte, error) {
 	n := int(binary.LittleEndian.Uint32(b[len(b)-8:]))
 	var md format.FileMetaData
 	proto := new(thrift.CompactProtocol)
 	if err := thrift.Unmarshal(proto, b[len(b)-8-n:len(b)-8], &md); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	var dst bytes.Buffer
 	dst.WriteString("PAR1")
@@ -49,7 +60,7 @@ func rewritePages(t testing.TB, in, out string, edit pageEdit) {
 				var h format.PageHeader
 				r := bytes.NewReader(chunk[pos:])
 				if err := thrift.NewDecoder(proto.NewReader(r)).Decode(&h); err != nil {
-					t.Fatal(err)
+					return nil, err
 				}
 				hlen := len(chunk) - pos - r.Len()
 				body := chunk[pos+hlen : pos+hlen+int(h.CompressedPageSize)]
@@ -63,7 +74,7 @@ func rewritePages(t testing.TB, in, out string, edit pageEdit) {
 				}
 				hb, err := thrift.Marshal(proto, &h)
 				if err != nil {
-					t.Fatal(err)
+					return nil, err
 				}
 				switch at {
 				case cm.DataPageOffset:
@@ -86,14 +97,12 @@ func rewritePages(t testing.TB, in, out string, edit pageEdit) {
 	}
 	fb, err := thrift.Marshal(proto, &md)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	dst.Write(fb)
 	dst.Write(binary.LittleEndian.AppendUint32(nil, uint32(len(fb))))
 	dst.WriteString("PAR1")
-	if err := os.WriteFile(out, dst.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	return dst.Bytes(), nil
 }
 
 // rewriteFooter copies the Parquet file in to out with its footer changed

@@ -93,6 +93,10 @@ func (f *File) validateChunk(rg, leaf int) ([]pageLoc, error) {
 	if cm.NumValues < 0 {
 		return nil, corrupt("negative value count %d", cm.NumValues)
 	}
+	scan := &pageScanner{f: f, codec: cm.Codec}
+	if lc, ok := f.pf.Schema().Lookup(col...); ok {
+		scan.maxRep, scan.maxDef = lc.MaxRepetitionLevel, lc.MaxDefinitionLevel
+	}
 	proto := new(thrift.CompactProtocol)
 	buf := make([]byte, initialHeaderRead)
 	pos := start
@@ -171,6 +175,11 @@ func (f *File) validateChunk(rg, leaf int) ([]pageLoc, error) {
 		}
 		if nv < -1 || nv > (uncomp+1024)*maxValuesPerByte {
 			return nil, corrupt("page at offset %d: implausible value count %d for %d bytes", pos, nv, uncomp)
+		}
+		if scan.needed(&h) {
+			if err := scan.scan(&h, pos+hlen); err != nil {
+				return nil, corrupt("page at offset %d: %v", pos, err)
+			}
 		}
 		pages = append(pages, locate(&h, pos+hlen))
 		pos += hlen + comp

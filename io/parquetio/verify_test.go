@@ -59,7 +59,7 @@ func TestCorruptPassthroughFailsTheFile(t *testing.T) {
 			return body
 		}, "UTF-8"},
 		{"garbage compressed bytes", parquet.Compression(&parquet.Snappy), "snappy", func(h *format.PageHeader, body []byte) []byte {
-			if extraData(h) {
+			if h.Type == format.DataPage || h.Type == format.DataPageV2 {
 				for i := range body {
 					body[i] = 0xff
 				}
@@ -72,8 +72,12 @@ func TestCorruptPassthroughFailsTheFile(t *testing.T) {
 			dir := t.TempDir()
 			in := writeFile(t, dir, "in.parquet", rows, c.codec)
 			bad := filepath.Join(dir, "bad.parquet")
+			target := "extra"
+			if c.out == "snappy" {
+				target = "position" // PLAIN, required: only the copy reads its pages
+			}
 			rewritePages(t, in, bad, func(col string, _ int, h *format.PageHeader, body []byte) []byte {
-				if col != "extra" {
+				if col != target {
 					return body
 				}
 				return c.edit(h, body)
@@ -96,9 +100,9 @@ func TestCorruptPassthroughFailsTheFile(t *testing.T) {
 			}
 			err := write()
 			var ce *CorruptError
-			if !errors.As(err, &ce) || !strings.Contains(err.Error(), "bad.parquet") || !strings.Contains(err.Error(), `column "extra"`) ||
+			if !errors.As(err, &ce) || !strings.Contains(err.Error(), "bad.parquet") || !strings.Contains(err.Error(), `column "`+target+`"`) ||
 				!strings.Contains(err.Error(), "row group 0") || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("got %v, want a CorruptError naming bad.parquet, row group 0, column extra and %q", err, c.want)
+				t.Fatalf("got %v, want a CorruptError naming bad.parquet, row group 0, column %s and %q", err, target, c.want)
 			}
 			verifyPassthrough = false
 			defer func() { verifyPassthrough = true }()
