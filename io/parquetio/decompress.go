@@ -185,10 +185,29 @@ func (b *brotliStream) reset(src *bytes.Reader) error {
 	return b.Reader.Reset(src)
 }
 
+// zstdStreamDec is a zstd stream decoder (one goroutine, synchronous),
+// for reading the first bytes of a page.
+type zstdStreamDec struct{ *zstd.Decoder }
+
+func (z *zstdStreamDec) reset(src *bytes.Reader) error {
+	if z.Decoder == nil {
+		d, err := zstd.NewReader(src, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(maxZstdWindow))
+		z.Decoder = d
+		return err
+	}
+	return z.Decoder.Reset(src)
+}
+
 var (
+	zstdPool   = sync.Pool{New: func() any { return new(zstdStreamDec) }}
 	gzipPool   = sync.Pool{New: func() any { return new(gzipStream) }}
 	brotliPool = sync.Pool{New: func() any { return new(brotliStream) }}
 )
+
+func zstdStream() (streamReader, func()) {
+	z := zstdPool.Get().(*zstdStreamDec)
+	return z, func() { zstdPool.Put(z) }
+}
 
 func gzipReader() (streamReader, func()) {
 	g := gzipPool.Get().(*gzipStream)

@@ -1,13 +1,19 @@
 package parquetio
 
 import (
+	"bytes"
 	"encoding/binary"
+	"io"
 	"errors"
 	"fmt"
 	"math/bits"
 
 	"github.com/parquet-go/parquet-go/format"
 )
+
+// scanPages enables the pageScanner; benchmarks turn it off to measure
+// its cost.
+var scanPages = true
 
 // pageScanner checks the run-length encoded parts of a column chunk's
 // data pages before parquet-go decodes them: repetition and definition
@@ -20,6 +26,7 @@ type pageScanner struct {
 	codec          format.CompressionCodec
 	maxRep, maxDef int
 	body, plain    []byte // reused buffers
+	whole          []byte // a page decompressed whole (keeps its buffer alive)
 }
 
 // needed reports whether a page with this header has runs to check:
@@ -53,15 +60,14 @@ func (s *pageScanner) scan(h *format.PageHeader, off int64) error {
 		return s.scanV2(h, body)
 	}
 	v := h.DataPageHeader.V
-	plain := body
-	if s.codec != format.Uncompressed {
-		var err error
-		if plain, err = decompressPage(s.codec, s.plain, body, int(h.UncompressedPageSize)); err != nil {
-			return err
-		}
-		s.plain = plain[:0]
+	size := int(h.UncompressedPageSize)
+	r, release, err := s.open(body, size)
+	if err != nil {
+		return err
 	}
+	defer release()
 	nv := int64(v.NumValues)
+	read := 0 // bytes of the page read so far
 	for _, lv := range []struct {
 		max int
 		enc format.Encoding
@@ -73,22 +79,75 @@ func (s *pageScanner) scan(h *format.PageHeader, off int64) error {
 		if lv.enc != format.RLE {
 			return fmt.Errorf("%s levels encoded %s: only RLE is read", lv.dir, lv.enc)
 		}
-		if len(plain) < 4 {
-			return fmt.Errorf("%s levels: page too short", lv.dir)
-		}
-		n := int(binary.LittleEndian.Uint32(plain))
-		if n < 0 || n > len(plain)-4 {
-			return fmt.Errorf("%s levels: %d bytes, %d left in the page", lv.dir, n, len(plain)-4)
-		}
-		if err := scanRuns(plain[4:4+n], bits.Len(uint(lv.max)), nv); err != nil {
+		var n4 [4]byte
+		if _, err := io.ReadFull(r, n4[:]); err != nil {
 			return fmt.Errorf("%s levels: %w", lv.dir, err)
 		}
-		plain = plain[4+n:]
+		n := int(binary.LittleEndian.Uint32(n4[:]))
+		read += 4
+		if n < 0 || n > size-read {
+			return fmt.Errorf("%s levels: %d bytes, %d left in the page", lv.dir, n, size-read)
+		}
+		levels := s.buf(n)
+		if _, err := io.ReadFull(r, levels); err != nil {
+			return fmt.Errorf("%s levels: %w", lv.dir, err)
+		}
+		read += n
+		if err := scanRuns(levels, bits.Len(uint(lv.max)), nv); err != nil {
+			return fmt.Errorf("%s levels: %w", lv.dir, err)
+		}
 	}
-	if isDictIndexes(v.Encoding) {
-		return scanIndexes(plain, nv)
+	if !isDictIndexes(v.Encoding) {
+		return nil
 	}
-	return nil
+	rest := s.buf(size - read)
+	n, err := io.ReadFull(r, rest)
+	if err != nil && err != io.ErrUnexpectedEOF {
+		return fmt.Errorf("dictionary indexes: %w", err)
+	}
+	return scanIndexes(rest[:n], nv)
+}
+
+// buf returns a scratch buffer of n bytes.
+func (s *pageScanner) buf(n int) []byte {
+	if cap(s.plain) < n {
+		s.plain = make([]byte, n)
+	}
+	return s.plain[:n]
+}
+
+// open returns a reader of the first bytes of a page's uncompressed
+// content (size bytes at most): zstd, gzip and brotli pages are streamed,
+// so checking the levels of a large page decompresses its first block
+// only; snappy and LZ4 pages, fast to decode, are decompressed whole.
+func (s *pageScanner) open(body []byte, size int) (io.Reader, func(), error) {
+	nop := func() {}
+	switch s.codec {
+	case format.Uncompressed:
+		return bytes.NewReader(body), nop, nil
+	case format.Zstd, format.Gzip, format.Brotli:
+		var sr streamReader
+		var put func()
+		switch s.codec {
+		case format.Zstd:
+			sr, put = zstdStream()
+		case format.Gzip:
+			sr, put = gzipReader()
+		default:
+			sr, put = brotliReader()
+		}
+		if err := sr.reset(bytes.NewReader(body)); err != nil {
+			put()
+			return nil, nil, corruptPage(s.codec, err)
+		}
+		return io.LimitReader(sr, int64(size)), put, nil
+	}
+	plain, err := decompressPage(s.codec, s.plain, body, size)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.whole = plain
+	return bytes.NewReader(plain), nop, nil
 }
 
 func (s *pageScanner) scanV2(h *format.PageHeader, body []byte) error {

@@ -176,7 +176,7 @@ func (f *File) validateChunk(rg, leaf int) ([]pageLoc, error) {
 		if nv < -1 || nv > (uncomp+1024)*maxValuesPerByte {
 			return nil, corrupt("page at offset %d: implausible value count %d for %d bytes", pos, nv, uncomp)
 		}
-		if scan.needed(&h) {
+		if scanPages && scan.needed(&h) {
 			if err := scan.scan(&h, pos+hlen); err != nil {
 				return nil, corrupt("page at offset %d: %v", pos, err)
 			}
