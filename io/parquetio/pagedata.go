@@ -3,9 +3,9 @@ package parquetio
 import (
 	"bytes"
 	"encoding/binary"
-	"io"
 	"errors"
 	"fmt"
+	"io"
 	"math/bits"
 
 	"github.com/parquet-go/parquet-go/format"
