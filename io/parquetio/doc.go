@@ -38,12 +38,19 @@
 // missing columns. A null scalar element (d = 1: a scalar column or a
 // series element) is a missing value and reads as NaN, counted in
 // ValueChunk.Nulls, unless ReadSpec.StrictNulls is set. An empty sequence
-// (empty outer list) is valid in the nested layout. Malformed files give
-// wrapped errors (often wrapping parquet.ErrCorrupted); panics inside
-// parquet-go are recovered and turned into errors. Before parquet-go reads
-// a footer or a column chunk, the footer length and every page header are
-// checked against the file and chunk sizes, so a corrupt file cannot make
-// it allocate gigabytes.
+// (empty outer list) is valid in the nested layout. Malformed files give a
+// *CorruptError (bad input, never worth a retry) naming the file, row
+// group and column; panics inside parquet-go are recovered into one
+// without Go runtime text. Before parquet-go reads anything, the footer
+// and every page header are walked by a Thrift length check, their enums
+// checked, every page header checked against the file, the chunk and
+// OpenOptions.MemoryLimit, and the level and dictionary-index runs of
+// every data page checked against its value count, so a corrupt file
+// cannot make it allocate gigabytes. Pages are decompressed by
+// decompressPage (every codec, LZ4_RAW included), never past the size
+// their header declares; parquet-go's codec table is patched to use it
+// (codecs.go). ARROW:schema is verified before arrow-go decodes it; a bad
+// one is ignored (File.Warnings says so) and dropped from outputs.
 //
 // ReadColumn reads a flat key column (sequence id, order) as an Arrow array
 // with nulls; ReadListInt64 reads a nested layout's list<timestamp> column
@@ -78,7 +85,10 @@
 // PLAIN, about 1 MiB per page, the input's levels), and the footer holds
 // the input's schema elements (plus the added column) and column metadata
 // with the offsets moved (page indexes and bloom filters are not carried
-// over). With RowGroupRows set, rows are cut across input row groups and
+// over). Before a passthrough chunk is copied it is decoded once
+// (verifyChunk: decompression, CRC, levels, dictionary indexes, UTF-8 of
+// text, row and value counts), so a corrupt one fails the file instead of
+// being copied into an output no reader can open. With RowGroupRows set, rows are cut across input row groups and
 // written through parquet-go column by column (passthrough dictionary
 // columns stay dictionary encoded).
 //
