@@ -132,9 +132,10 @@ func prepare(c *cli.Command, br batchRun) (*prepared, error) {
 			OutputType:   outType,
 			Metadata:     map[string]string{fingerprintKey: fp, "contextualize.version": buildVersion(), "contextualize.parameters": mustJSON(params)},
 		},
-		Workers: workers,
-		Budget:  pipeline.NewBudget(dataLimit),
-		Observe: br.observe,
+		Workers:   workers,
+		Budget:    pipeline.NewBudget(dataLimit),
+		PageLimit: limit,
+		Observe:   br.observe,
 	}
 	if br.useBudget != nil {
 		br.useBudget(spec.Budget, limit, workers)

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/parquet-go/parquet-go"
 )
 
 // TestMemoryThatCannotFit: a kernel or weights that cannot fit in
@@ -76,5 +78,47 @@ func TestCorruptInputIsBadInput(t *testing.T) {
 	}
 	if codes[3] == 0 {
 		t.Errorf("no corruption was detected: exit codes %v", codes)
+	}
+}
+
+// TestPageAboveMemoryLimitExits3: a page whose header declares more than
+// --memory-limit fails its file (exit 3) naming file, row group, column
+// and size; the other input is written.
+func TestPageAboveMemoryLimitExits3(t *testing.T) {
+	samples := sampleDir(t)
+	type row struct {
+		ID    string  `parquet:"series_id"`
+		Pos   int64   `parquet:"position"`
+		Value float64 `parquet:"value"`
+	}
+	rows := make([]row, 3<<20) // 24 MiB of doubles in one page
+	for i := range rows {
+		rows[i] = row{ID: "s", Pos: int64(i), Value: float64(i)}
+	}
+	big := filepath.Join(t.TempDir(), "big_page.parquet")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := parquet.NewGenericWriter[row](f, parquet.PageBufferSize(64<<20), parquet.Compression(&parquet.Zstd))
+	if _, err := w.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	out := t.TempDir()
+	r := runCLI(t, nil, "smooth", "--sigma", "2", "--memory-limit", "16MiB", "--workers", "1", "-o", out, big, filepath.Join(samples, "sensors.parquet"))
+	if r.code != 3 {
+		t.Fatalf("exit %d, want 3: %s", r.code, r.stderr)
+	}
+	for _, s := range []string{"big_page.parquet", "row group 0", `column "`, "16777216", "declares"} {
+		if !strings.Contains(r.stderr, s) {
+			t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
+		}
+	}
+	if got := visibleFiles(t, out); len(got) != 1 || got[0] != "sensors.parquet" {
+		t.Errorf("outputs %v, want sensors.parquet only", got)
 	}
 }

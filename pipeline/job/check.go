@@ -26,7 +26,7 @@ func (s *Spec) Check(u pipeline.Unit, maxRead int64) (Checked, error) {
 }
 
 func (s *Spec) check(u pipeline.Unit, maxRead int64) (Checked, error) {
-	f, err := openInput(context.Background(), u.Input, s.Budget.Size())
+	f, err := openInput(context.Background(), u.Input, s.PageLimit)
 	if err != nil {
 		if isFileSystem(err) {
 			return Checked{}, err

@@ -67,6 +67,9 @@ type Spec struct {
 	Writer    parquetio.WriterOptions
 	Workers   int
 	Budget    *pipeline.Budget
+	// PageLimit, when > 0, is --memory-limit: a footer or page declaring
+	// more bytes is bad input (parquetio.OpenOptions.MemoryLimit).
+	PageLimit int64
 	// Observe, optional, makes the Observer of a file.
 	Observe func(u pipeline.Unit, det schemas.Detected) (Observer, error)
 	// SegmentElems is the target number of elements per work item; 0 means
@@ -85,7 +88,7 @@ func (s *Spec) Process(ctx context.Context, u pipeline.Unit, w io.Writer) (pipel
 }
 
 func (s *Spec) process(ctx context.Context, u pipeline.Unit, w io.Writer) (pipeline.Result, error) {
-	f, err := openInput(ctx, u.Input, s.Budget.Size())
+	f, err := openInput(ctx, u.Input, s.PageLimit)
 	if err != nil {
 		if isFileSystem(err) {
 			return pipeline.Result{}, err
