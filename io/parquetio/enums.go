@@ -34,6 +34,9 @@ func checkFooterEnums(md *format.FileMetaData) error {
 		case el.ConvertedType.Valid && (el.ConvertedType.V < 0 || el.ConvertedType.V > 21):
 			return fmt.Errorf("schema element %d (%q): converted type %d", i, el.Name, el.ConvertedType.V)
 		}
+		if err := checkLogicalType(el.LogicalType.Value); err != nil {
+			return fmt.Errorf("schema element %d (%q): logical type %v", i, el.Name, err)
+		}
 	}
 	for rg := range md.RowGroups {
 		for c := range md.RowGroups[rg].Columns {
@@ -83,4 +86,51 @@ func checkPageEnums(h *format.PageHeader) error {
 		}
 	}
 	return nil
+}
+
+// checkLogicalType checks the parts of a logical type other readers
+// require: a time unit for TIME and TIMESTAMP, a valid INT bit width.
+func checkLogicalType(lt format.LogicalTypeValue) error {
+	switch t := lt.(type) {
+	case *format.TimestampType:
+		if t.Unit.Value == nil {
+			return fmt.Errorf("TIMESTAMP without a unit")
+		}
+	case *format.TimeType:
+		if t.Unit.Value == nil {
+			return fmt.Errorf("TIME without a unit")
+		}
+	case *format.IntType:
+		switch t.BitWidth {
+		case 8, 16, 32, 64:
+		default:
+			return fmt.Errorf("INT of %d bits", t.BitWidth)
+		}
+	}
+	return nil
+}
+
+// statsFit reports whether the statistics' values have the size of the
+// column's physical type (fixed-width types only; readers such as DuckDB
+// refuse a file otherwise).
+func statsFit(st *format.Statistics, t format.Type, typeLength int) bool {
+	size := 0
+	switch t {
+	case format.Int32, format.Float:
+		size = 4
+	case format.Int64, format.Double:
+		size = 8
+	case format.Int96:
+		size = 12
+	case format.FixedLenByteArray:
+		size = typeLength
+	default:
+		return true
+	}
+	for _, v := range [][]byte{st.Min, st.Max, st.MinValue, st.MaxValue} {
+		if len(v) != 0 && len(v) != size {
+			return false
+		}
+	}
+	return true
 }

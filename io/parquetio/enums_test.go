@@ -1,7 +1,9 @@
 package parquetio
 
 import (
+	"bytes"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -23,6 +25,9 @@ func TestEnumsOutOfRange(t *testing.T) {
 		"physical type": func(md *format.FileMetaData) { md.Schema[1].Type.V = 9 },
 		"codec":         func(md *format.FileMetaData) { md.RowGroups[0].Columns[0].MetaData.Codec = 12 },
 		"encoding":      func(md *format.FileMetaData) { md.RowGroups[0].Columns[1].MetaData.Encoding[0] = -1 },
+		"TIMESTAMP without a unit": func(md *format.FileMetaData) {
+			md.Schema[2].LogicalType = format.LogicalType{Value: &format.TimestampType{}}
+		},
 	}
 	for name, edit := range footers {
 		t.Run("footer "+name, func(t *testing.T) {
@@ -57,4 +62,51 @@ func TestEnumsOutOfRange(t *testing.T) {
 			t.Fatalf("got %v, want a CorruptError naming the column and encoding 77", err)
 		}
 	})
+}
+
+// TestCorruptStatisticsAreDropped: column statistics whose values do not
+// have the physical type's size (DuckDB refuses such a file) are left out
+// of the output; the data is copied as it is.
+func TestCorruptStatisticsAreDropped(t *testing.T) {
+	rows := []rowScalarF32{{ID: "a", Pos: 1, Value: 1}, {ID: "a", Pos: 2, Value: 2}}
+	dir := t.TempDir()
+	in := writeFile(t, dir, "in.parquet", rows)
+	bad := filepath.Join(dir, "stats.parquet")
+	rewriteFooter(t, in, bad, func(md *format.FileMetaData) {
+		md.RowGroups[0].Columns[1].MetaData.Statistics.MinValue = []byte{1, 2, 3} // position: INT64
+	})
+	f, err := Open(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ch, err := f.ReadValues(0, ReadSpec{Column: "value"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, f, WriterOptions{ValueColumn: "value"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteRowGroup(0, ch); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out.parquet")
+	os.WriteFile(out, buf.Bytes(), 0o644)
+	of, err := Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer of.Close()
+	st := of.pf.Metadata().RowGroups[0].Columns[1].MetaData.Statistics
+	if len(st.MinValue) != 0 || len(st.Min) != 0 {
+		t.Errorf("the output keeps statistics %+v", st)
+	}
+	if good := of.pf.Metadata().RowGroups[0].Columns[0].MetaData.Statistics; len(good.MinValue) == 0 {
+		t.Errorf("the valid statistics of sequence_id were dropped too")
+	}
 }

@@ -127,6 +127,16 @@ func (w *Writer) newFastWriter(out io.Writer, codec compress.Codec, meta map[str
 	return nil
 }
 
+// leafTypeLength is the FIXED_LEN_BYTE_ARRAY length of a leaf (0 for
+// other types).
+func leafTypeLength(in *File, leaf int) int {
+	lc, ok := in.pf.Schema().Lookup(in.pf.Schema().Columns()[leaf]...)
+	if !ok {
+		return 0
+	}
+	return lc.Node.Type().Length()
+}
+
 func leafOrder(in *File, leaf int) format.ColumnOrder {
 	lc, ok := in.pf.Schema().Lookup(in.pf.Schema().Columns()[leaf]...)
 	if !ok {
@@ -253,6 +263,9 @@ func (w *Writer) copyChunk(rg, leaf int) (format.ColumnChunk, error) {
 		}
 	}
 	cm.BloomFilterOffset, cm.BloomFilterLength = 0, 0
+	if !statsFit(&cm.Statistics, cm.Type, leafTypeLength(in, leaf)) {
+		cm.Statistics = format.Statistics{} // corrupt statistics are dropped: the values are what count
+	}
 	cm.Encoding = slices.Clone(cm.Encoding)
 	cm.PathInSchema = slices.Clone(cm.PathInSchema)
 	cm.EncodingStats = slices.Clone(cm.EncodingStats)
