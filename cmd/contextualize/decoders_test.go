@@ -28,6 +28,8 @@ func TestMemoryThatCannotFit(t *testing.T) {
 			2, []string{"--sigma 1e+06", "radius of 4000000", "64.0 MiB", "a radius of at most"}},
 		{"kernel fits series but not vectors of d=32", []string{"smooth", "--sigma", "1e5", "--memory-limit", "64MiB", "--workers", "2", "-o", t.TempDir(), sensors, tokens},
 			3, []string{"tokens.parquet", "d=32", "a radius of at most"}},
+		{"weights file too large for any input", []string{"attend", "--weights", filepath.Join(samples, "mha_d32_h4.safetensors"), "--heads", "4", "--memory-limit", "64KiB", "-o", t.TempDir(), tokens},
+			2, []string{"attention weights of d=32", "d <= "}},
 		{"identity weights of d=2048", []string{"attend", "--weights", "identity", "--heads", "4", "--memory-limit", "64MiB", "-o", t.TempDir(), wide},
 			3, []string{"part-000.parquet", "d=2048", "d <= "}},
 	}
