@@ -2,6 +2,7 @@ package parquetio
 
 import (
 	"fmt"
+	"hash/crc32"
 	"math/bits"
 	"slices"
 	"unsafe"
@@ -21,11 +22,12 @@ type pageLoc struct {
 	compressed     bool // its values are compressed (is_compressed)
 	numValues      int32
 	repLen, defLen int32
+	crc            int32 // the page's CRC-32 when it has one (0: none)
 }
 
 // locate records a validated page header whose body starts at body.
 func locate(h *format.PageHeader, body int64) pageLoc {
-	l := pageLoc{body: body, comp: h.CompressedPageSize, uncomp: h.UncompressedPageSize}
+	l := pageLoc{body: body, comp: h.CompressedPageSize, uncomp: h.UncompressedPageSize, crc: h.CRC}
 	if h.Type == format.DataPageV2 && h.DataPageHeaderV2.Valid {
 		v := h.DataPageHeaderV2.V
 		l.v2 = true
@@ -90,6 +92,9 @@ func (f *File) readDirect(r *valueReader, codec format.CompressionCodec) (ok boo
 		body := buf[:p.comp]
 		if _, err := f.osf.ReadAt(body, p.body); err != nil {
 			return true, fmt.Errorf("reading %s: row group %d, column %q: %w", f.path, r.rg, r.m.info.Name, err)
+		}
+		if p.crc != 0 && crc32.ChecksumIEEE(body) != uint32(p.crc) {
+			return true, corrupt(pageNo, "CRC-32 %08x, the header says %08x", crc32.ChecksumIEEE(body), uint32(p.crc))
 		}
 		levels := int(p.repLen) + int(p.defLen)
 		nv := int(p.numValues)

@@ -3,6 +3,8 @@ package parquetio
 import (
 	"fmt"
 
+	"github.com/parquet-go/parquet-go/deprecated"
+
 	"github.com/parquet-go/parquet-go/format"
 )
 
@@ -33,6 +35,9 @@ func checkFooterEnums(md *format.FileMetaData) error {
 			return fmt.Errorf("schema element %d (%q): repetition %d", i, el.Name, el.RepetitionType.V)
 		case el.ConvertedType.Valid && (el.ConvertedType.V < 0 || el.ConvertedType.V > 21):
 			return fmt.Errorf("schema element %d (%q): converted type %d", i, el.Name, el.ConvertedType.V)
+		}
+		if el.Type.Valid && el.ConvertedType.Valid && !convertedFits(el.ConvertedType.V, el.Type.V) {
+			return fmt.Errorf("schema element %d (%q): converted type %v on a %v column", i, el.Name, el.ConvertedType.V, el.Type.V)
 		}
 		if err := checkLogicalType(el.LogicalType.Value); err != nil {
 			return fmt.Errorf("schema element %d (%q): logical type %v", i, el.Name, err)
@@ -131,6 +136,28 @@ func statsFit(st *format.Statistics, t format.Type, typeLength int) bool {
 		if len(v) != 0 && len(v) != size {
 			return false
 		}
+	}
+	return true
+}
+
+// convertedFits reports whether a leaf's converted type may annotate its
+// physical type (the Parquet format's table; readers such as DuckDB refuse
+// a file otherwise).
+func convertedFits(ct deprecated.ConvertedType, t format.Type) bool {
+	switch ct {
+	case deprecated.UTF8, deprecated.Enum, deprecated.Json, deprecated.Bson:
+		return t == format.ByteArray
+	case deprecated.Date, deprecated.TimeMillis, deprecated.Int8, deprecated.Int16, deprecated.Int32,
+		deprecated.Uint8, deprecated.Uint16, deprecated.Uint32:
+		return t == format.Int32
+	case deprecated.TimeMicros, deprecated.TimestampMillis, deprecated.TimestampMicros, deprecated.Int64, deprecated.Uint64:
+		return t == format.Int64
+	case deprecated.Decimal:
+		return t == format.Int32 || t == format.Int64 || t == format.ByteArray || t == format.FixedLenByteArray
+	case deprecated.Interval:
+		return t == format.FixedLenByteArray
+	case deprecated.List, deprecated.Map, deprecated.MapKeyValue:
+		return false // group annotations on a leaf
 	}
 	return true
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parquet-go/parquet-go/deprecated"
 	"github.com/parquet-go/parquet-go/format"
 )
 
@@ -25,6 +26,9 @@ func TestEnumsOutOfRange(t *testing.T) {
 		"physical type": func(md *format.FileMetaData) { md.Schema[1].Type.V = 9 },
 		"codec":         func(md *format.FileMetaData) { md.RowGroups[0].Columns[0].MetaData.Codec = 12 },
 		"encoding":      func(md *format.FileMetaData) { md.RowGroups[0].Columns[1].MetaData.Encoding[0] = -1 },
+		"converted type": func(md *format.FileMetaData) {
+			md.Schema[1].ConvertedType.V, md.Schema[1].ConvertedType.Valid = deprecated.Int32, true // on sequence_id, a BYTE_ARRAY
+		},
 		"TIMESTAMP without a unit": func(md *format.FileMetaData) {
 			md.Schema[2].LogicalType = format.LogicalType{Value: &format.TimestampType{}}
 		},

@@ -567,7 +567,7 @@ func (w *Writer) genChunk(rg int, vals ValueChunk, raw []byte, per int) (format.
 				break
 			}
 			if err != nil {
-				return format.ColumnChunk{}, err
+				return format.ColumnChunk{}, asInput(err) // the input's levels
 			}
 			reps, defs := p.RepetitionLevels(), p.DefinitionLevels()
 			n := max(len(reps), len(defs))

@@ -70,7 +70,7 @@ func (s *copyStream) fill(cw *parquet.ColumnWriter) error {
 			return nil
 		}
 		if err != nil {
-			return err
+			return asInput(err) // reading the input's pages
 		}
 		s.page, s.vr = p, p.Values()
 	}
@@ -158,7 +158,7 @@ func (s *genStream) fill() error {
 			return nil
 		}
 		if err != nil {
-			return err
+			return asInput(err) // reading the input's pages
 		}
 		s.page = p
 		s.reps, s.defs = p.RepetitionLevels(), p.DefinitionLevels()

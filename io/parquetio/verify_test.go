@@ -132,3 +132,31 @@ func TestColumnNameNotUTF8(t *testing.T) {
 		t.Fatalf("got %v, want a CorruptError naming the file and UTF-8", err)
 	}
 }
+
+// TestDirectReadChecksCRC: the value column read straight into the slab
+// (data pages v2, PLAIN) has its page CRC checked like parquet-go's pages.
+func TestDirectReadChecksCRC(t *testing.T) {
+	rows := make([]rowScalarF32, 200)
+	for i := range rows {
+		rows[i] = rowScalarF32{ID: "a", Pos: int64(i), Value: float32(i)}
+	}
+	dir := t.TempDir()
+	in := writeFile(t, dir, "in.parquet", rows, parquet.DataPageVersion(2), parquet.Compression(&parquet.Uncompressed))
+	bad := filepath.Join(dir, "crc.parquet")
+	rewritePages(t, in, bad, func(col string, _ int, h *format.PageHeader, body []byte) []byte {
+		if col == "value" && h.CRC != 0 {
+			h.CRC++
+		}
+		return body
+	})
+	f, err := Open(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	_, err = f.ReadValues(0, ReadSpec{Column: "value"}, nil)
+	var ce *CorruptError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "CRC") || !strings.Contains(err.Error(), `column "value"`) {
+		t.Fatalf("got %v, want a CorruptError about the CRC of column value", err)
+	}
+}
