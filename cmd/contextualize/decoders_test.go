@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -93,29 +94,36 @@ func TestPageAboveMemoryLimitExits3(t *testing.T) {
 		Pos   int64   `parquet:"position"`
 		Value float64 `parquet:"value"`
 	}
-	rows := make([]row, 3<<20) // 24 MiB of doubles in one page
-	for i := range rows {
-		rows[i] = row{ID: "s", Pos: int64(i), Value: float64(i)}
-	}
 	big := filepath.Join(t.TempDir(), "big_page.parquet")
 	f, err := os.Create(big)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := parquet.NewGenericWriter[row](f, parquet.PageBufferSize(64<<20), parquet.Compression(&parquet.Zstd))
-	if _, err := w.Write(rows); err != nil {
-		t.Fatal(err)
+	// 2 MiB of doubles in one page, written in batches: this test process
+	// stays small (a child's peak RSS includes its parent's high-water mark
+	// at exec, and TestAttendBigCheckpointMemory measures one)
+	w := parquet.NewGenericWriter[row](f, parquet.PageBufferSize(4<<20), parquet.Compression(&parquet.Zstd))
+	batch := make([]row, 1<<14)
+	for n := 0; n < 1<<18; n += len(batch) {
+		for i := range batch {
+			batch[i] = row{ID: "s", Pos: int64(n + i), Value: float64(n + i)}
+		}
+		if _, err := w.Write(batch); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
+	batch = nil
+	debug.FreeOSMemory()
 	out := t.TempDir()
-	r := runCLI(t, nil, "smooth", "--sigma", "2", "--memory-limit", "16MiB", "--workers", "1", "-o", out, big, filepath.Join(samples, "sensors.parquet"))
+	r := runCLI(t, nil, "smooth", "--sigma", "2", "--memory-limit", "1MiB", "--workers", "1", "-o", out, big, filepath.Join(samples, "sensors.parquet"))
 	if r.code != 3 {
 		t.Fatalf("exit %d, want 3: %s", r.code, r.stderr)
 	}
-	for _, s := range []string{"big_page.parquet", "row group 0", `column "`, "16777216", "declares"} {
+	for _, s := range []string{"big_page.parquet", "row group 0", `column "`, "1048576", "declares"} {
 		if !strings.Contains(r.stderr, s) {
 			t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
 		}
