@@ -85,7 +85,14 @@ func expand(inputs []string, outDir string) ([]Unit, error) {
 		return nil, Usage(errors.New("no INPUT given: name Parquet files, directories or globs"))
 	}
 	absOut := ""
-	if outDir != "" {
+	switch {
+	case storage.IsURL(outDir):
+		r, err := storage.For(outDir).Resolve(outDir)
+		if err != nil {
+			return nil, Usage(fmt.Errorf("-o %s: %w", outDir, err))
+		}
+		outDir, absOut = storage.Join(outDir), r
+	case outDir != "":
 		outDir = filepath.Clean(outDir)
 		absOut, _ = filepath.Abs(outDir)
 	}
@@ -93,13 +100,19 @@ func expand(inputs []string, outDir string) ([]Unit, error) {
 	add := func(input, rel string, size int64, err error) {
 		u := Unit{Input: input, Rel: rel, Size: size, Err: err}
 		if outDir != "" {
-			u.Output = filepath.Join(outDir, rel)
+			u.Output = storage.Join(outDir, rel)
 		}
 		units = append(units, u)
 	}
 	for _, arg := range inputs {
 		if arg == "" {
 			return nil, Usage(errors.New("empty INPUT argument"))
+		}
+		if storage.IsURL(arg) {
+			if err := expandURL(arg, absOut, add); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		clean := filepath.Clean(arg)
 		fi, err := os.Stat(clean)
@@ -172,9 +185,41 @@ func samePath(a, b string) bool {
 	if a == b {
 		return true
 	}
+	if storage.IsURL(a) || storage.IsURL(b) {
+		return false
+	}
 	aa, err1 := filepath.Abs(a)
 	bb, err2 := filepath.Abs(b)
 	return err1 == nil && err2 == nil && aa == bb
+}
+
+// expandURL adds what an INPUT URL names (storage.Blob.ExpandURL: an
+// object, else a glob, else a prefix read as a directory, *.parquet only),
+// skipping objects under the output location absOut. Rel keeps the path
+// relative to the prefix or glob root, hive folders included. A missing
+// object with neither glob nor objects below it is a usage error, as a
+// missing path is.
+func expandURL(arg, absOut string, add func(input, rel string, size int64, err error)) error {
+	ms, err := storage.Blobs().ExpandURL(context.Background(), arg)
+	if err != nil {
+		return classifyStorage(fmt.Errorf("input %s: %w", arg, err))
+	}
+	for _, m := range ms {
+		if absOut != "" && storage.OverlapURL(absOut, m.Name) {
+			continue
+		}
+		add(m.Name, filepath.FromSlash(m.Rel), m.Size, nil)
+	}
+	return nil
+}
+
+// classifyStorage keeps a storage error's own class (a usage error for a
+// bad URL, a missing bucket or refused credentials; else I/O).
+func classifyStorage(err error) error {
+	if Classify(err) == ClassUsage {
+		return Usage(err)
+	}
+	return IOError(err)
 }
 
 // hidden reports whether a name is skipped by directory expansion.

@@ -53,6 +53,12 @@ func CheckPaths(args []string, units []Unit, outs []Location) error {
 		return nil
 	}
 	for _, a := range args {
+		if storage.IsURL(a) {
+			if err := check(a); err != nil {
+				return err
+			}
+			continue
+		}
 		if _, err := os.Stat(a); err == nil {
 			if err := check(a); err != nil {
 				return err

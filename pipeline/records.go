@@ -75,7 +75,7 @@ func loadRecords(ctx context.Context, opt *Options) (records, error) {
 	if err := read(successPath(opt), addSuccess); err != nil {
 		return nil, err
 	}
-	shards := filepath.Join(opt.OutDir, ShardsDir)
+	shards := storage.Join(opt.OutDir, ShardsDir)
 	entries, err := opt.Store.List(ctx, shards)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -84,7 +84,7 @@ func loadRecords(ctx context.Context, opt *Options) (records, error) {
 		return nil, IOError(fmt.Errorf("listing %s: %w", shards, err))
 	}
 	for _, e := range entries {
-		if e.Err != nil || e.IsDir || !strings.HasSuffix(e.Name, ".json") {
+		if e.Err != nil || e.IsDir || !strings.HasSuffix(storage.Base(e.Name), ".json") {
 			continue
 		}
 		if err := read(e.Name, addShard); err != nil {
@@ -123,7 +123,7 @@ func (rs records) orphans(ctx context.Context, opt *Options, all []Unit) ([]Orph
 	sort.Strings(paths)
 	var out []Orphan
 	for _, p := range paths {
-		info, err := opt.Store.Stat(ctx, filepath.Join(opt.OutDir, filepath.FromSlash(p)))
+		info, err := opt.Store.Stat(ctx, storage.Join(opt.OutDir, filepath.FromSlash(p)))
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			continue // gone: nothing to report

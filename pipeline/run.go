@@ -73,7 +73,8 @@ type Options struct {
 
 	OutDir string     // -o; required
 	FS     storage.FS // nil: storage.Default; the filesystem Store writes through when Store is nil
-	// Store, nil: storage.NewLocal(FS). Inputs, outputs, manifests, locks
+	// Store, nil: storage.NewRouter(storage.NewLocal(FS)) (local paths
+	// through FS, URLs to object storage). Inputs, outputs, manifests, locks
 	// and temp files all go through it.
 	Store storage.Storage
 	// SideOutputs, optional, names the other files written for a unit
@@ -119,7 +120,7 @@ func (o *Options) defaults() error {
 		o.FS = storage.Default
 	}
 	if o.Store == nil {
-		o.Store = storage.NewLocal(o.FS)
+		o.Store = storage.NewRouter(storage.NewLocal(o.FS))
 	}
 	if o.flushEvery <= 0 {
 		o.flushEvery = time.Second
@@ -247,16 +248,16 @@ const (
 
 // ShardManifestPath returns OutDir/_shards/I-of-N.json.
 func ShardManifestPath(outDir string, index, count int) string {
-	return filepath.Join(outDir, ShardsDir, fmt.Sprintf("%d-of-%d.json", index, count))
+	return storage.Join(outDir, ShardsDir, fmt.Sprintf("%d-of-%d.json", index, count))
 }
 
 // LockPath returns OutDir/_shards/I-of-N.lock, the lock one run holds on
 // its output location and shard.
 func LockPath(outDir string, index, count int) string {
-	return filepath.Join(outDir, ShardsDir, fmt.Sprintf("%d-of-%d.lock", index, count))
+	return storage.Join(outDir, ShardsDir, fmt.Sprintf("%d-of-%d.lock", index, count))
 }
 
-func successPath(opt *Options) string { return filepath.Join(opt.OutDir, SuccessName) }
+func successPath(opt *Options) string { return storage.Join(opt.OutDir, SuccessName) }
 
 // Run processes this shard's units; see the package documentation for the
 // order of operations, the skip rules, the manifests and the errors.

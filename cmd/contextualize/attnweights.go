@@ -1,10 +1,9 @@
 package main
 
 import (
-	"path/filepath"
-
 	"github.com/contextualize/contextualize/attention"
 	"github.com/contextualize/contextualize/io/attnout"
+	"github.com/contextualize/contextualize/io/storage"
 	"github.com/contextualize/contextualize/pipeline"
 	"github.com/contextualize/contextualize/pipeline/job"
 	"github.com/contextualize/contextualize/schemas"
@@ -26,9 +25,9 @@ func weightsObserverFactory(dir string, average bool, limit int64, ws *weightSou
 func weightsPath(dir string, u pipeline.Unit) string {
 	rel := u.Rel
 	if rel == "" {
-		rel = filepath.Base(u.Input)
+		rel = storage.Base(u.Input)
 	}
-	return filepath.Join(dir, rel)
+	return storage.Join(dir, rel)
 }
 
 // weightsObserver computes each sequence's attention probabilities on the

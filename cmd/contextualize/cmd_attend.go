@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/contextualize/contextualize/attention"
 	"github.com/contextualize/contextualize/io/attnout"
 	"github.com/contextualize/contextualize/io/parquetio"
+	"github.com/contextualize/contextualize/io/storage"
 	"github.com/contextualize/contextualize/io/weights"
 	"github.com/contextualize/contextualize/pipeline"
 	"github.com/contextualize/contextualize/pipeline/job"
@@ -108,7 +107,7 @@ func attendRun(c *cli.Command) (batchRun, *weightSource, error) {
 	if dir := c.String("attention-output"); dir != "" {
 		// Where the weights go is part of what a run made: another place
 		// is another run (exit 2 without --overwrite), not an up-to-date one.
-		params["attention-output"], params["average-heads"] = filepath.Clean(dir), c.Bool("average-heads")
+		params["attention-output"], params["average-heads"] = cleanLocation(dir), c.Bool("average-heads")
 		br.observe = weightsObserverFactory(dir, c.Bool("average-heads"), c.Int64("attention-output-limit"), ws)
 		br.sides = func(u pipeline.Unit) []string { return []string{weightsPath(dir, u)} }
 	}
@@ -158,8 +157,8 @@ type weightSource struct {
 func newWeightSource(src, prefix string, seed uint64, p attention.MHAParams, headsSet bool, limit int64) (*weightSource, error) {
 	start := time.Now()
 	if src != "identity" && src != "random" {
-		if fi, err := os.Stat(src); err == nil {
-			logger.Info("loading weights", "path", src, "bytes", fi.Size())
+		if info, err := storage.For(src).Stat(context.Background(), src); err == nil {
+			logger.Info("loading weights", "path", src, "bytes", info.Size)
 		}
 	}
 	s, err := weights.Open(src, prefix, seed, limit)

@@ -1,28 +1,26 @@
 package attnout
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
+	"github.com/contextualize/contextualize/io/storage"
 	"github.com/parquet-go/parquet-go"
 )
 
-// Scan reads the attention-weights file at path (as Writer writes it, or
+// Scan reads the attention-weights file at path (a local path or a URL,
+// opened through io/storage with ranged reads) (as Writer writes it, or
 // any Parquet file with the same columns) and calls fn for every row in
 // file order, stopping at fn's first error.
 func Scan(path string, fn func(Row) error) error {
-	f, err := os.Open(path)
+	f, err := storage.For(path).Open(context.Background(), path)
 	if err != nil {
 		return fmt.Errorf("reading attention weights: %w", err)
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("reading attention weights: %w", err)
-	}
-	pf, err := parquet.OpenFile(f, st.Size())
+	pf, err := parquet.OpenFile(f, f.Info().Size)
 	if err != nil {
 		return fmt.Errorf("reading attention weights %s: %w", path, err)
 	}

@@ -163,6 +163,9 @@ func Overlap(a, b string) bool {
 	if a == b {
 		return true
 	}
+	if IsURL(a) || IsURL(b) {
+		return OverlapURL(a, b)
+	}
 	inside := func(x, dir string) bool {
 		if !strings.HasSuffix(dir, string(filepath.Separator)) {
 			dir += string(filepath.Separator)

@@ -127,9 +127,20 @@ func (e *LockedError) Error() string {
 // Unwrap makes errors.Is(err, ErrLocked) hold.
 func (e *LockedError) Unwrap() error { return ErrLocked }
 
-// For returns the Storage that serves name. Only local paths exist today;
-// object-storage URLs will be routed here to the gocloud.dev/blob
-// implementation.
-func For(name string) Storage { return local }
+// For returns the Storage that serves name: Blob for a URL (s3://, gs://,
+// azblob://, file://; any other scheme fails there as a usage error,
+// before anything is opened), Local for a path.
+func For(name string) Storage {
+	if IsURL(name) {
+		return blobs
+	}
+	return local
+}
 
-var local = NewLocal(nil)
+var (
+	local = NewLocal(nil)
+	blobs = NewBlob()
+)
+
+// Blobs returns the Blob that For hands out for URLs.
+func Blobs() *Blob { return blobs }

@@ -1,11 +1,13 @@
 package weights
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 
 	"github.com/contextualize/contextualize/attention"
 	"github.com/contextualize/contextualize/io/safetensors"
+	"github.com/contextualize/contextualize/io/storage"
 )
 
 // Source is where attend's weights come from: a block of a safetensors
@@ -33,11 +35,16 @@ func Open(src, prefix string, seed uint64, limit int64) (*Source, error) {
 	case "random":
 		return &Source{Kind: "random", Identity: "random:" + strconv.FormatUint(seed, 10), seed: seed}, nil
 	}
-	f, err := safetensors.Open(src)
+	// A path or a URL, read through io/storage with ranged reads.
+	r, err := storage.For(src).Open(context.Background(), src)
 	if err != nil {
 		return nil, fmt.Errorf("reading weights: %w", err)
 	}
-	defer f.Close()
+	defer r.Close()
+	f, err := safetensors.NewReader(src, r, r.Info().Size)
+	if err != nil {
+		return nil, fmt.Errorf("reading weights: %w", err)
+	}
 	b, err := Select(Describe(f), src, prefix)
 	if err != nil {
 		return nil, err
