@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 	"runtime"
 	"runtime/debug"
 
@@ -64,6 +65,9 @@ func prepare(c *cli.Command, br batchRun) (*prepared, error) {
 		return nil, &cliUsageError{cmd: c, err: fmt.Errorf("%s needs at least one INPUT (a file, a directory or a glob)", br.command)}
 	}
 	if err := checkCounts(c); err != nil {
+		return nil, err
+	}
+	if err := leaseTTL(); err != nil {
 		return nil, err
 	}
 	units, err := pipeline.Expand(c.Args().Slice(), out)
@@ -301,4 +305,24 @@ func formatBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// envLeaseTTL sets how long a lock on object storage (a lease object)
+// lives unless renewed: a run killed without releasing it blocks the next
+// one for at most this long.
+const envLeaseTTL = "CONTEXTUALIZE_LEASE_TTL"
+
+// leaseTTL applies $CONTEXTUALIZE_LEASE_TTL (a Go duration) to the locks
+// taken on object storage.
+func leaseTTL() error {
+	v := os.Getenv(envLeaseTTL)
+	if v == "" {
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < time.Second {
+		return usageError(fmt.Errorf("parsing $%s: expected a duration of at least 1s (e.g. 30s, 2m), found %q", envLeaseTTL, v))
+	}
+	storage.Blobs().LeaseTTL = d
+	return nil
 }
