@@ -8,9 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"time"
 	"runtime"
 	"runtime/debug"
+	"time"
 
 	"github.com/contextualize/contextualize/io/parquetio"
 	"github.com/contextualize/contextualize/io/storage"
