@@ -126,14 +126,21 @@ func (b *Blob) Create(ctx context.Context, name string) (Writer, error) {
 	return blobWriter{w}, nil
 }
 
-// ReadFile reads a small object whole.
+// ReadFile reads a small object whole, as one version of it.
 func (b *Blob) ReadFile(ctx context.Context, name string) ([]byte, error) {
 	loc, err := parse(name)
 	if err != nil {
 		return nil, err
 	}
-	data, _, err := b.st.ReadAll(ctx, loc, maxSmallFile)
-	return data, err
+	// Another run may replace the file (a shard manifest rewritten while
+	// its shard runs) between the HEAD and the GET, which are pinned to
+	// one version: read the new version then.
+	for try := 0; ; try++ {
+		data, _, err := b.st.ReadAll(ctx, loc, maxSmallFile)
+		if err == nil || !errors.Is(err, blobstore.ErrChanged) || try == 9 {
+			return data, err
+		}
+	}
 }
 
 // WriteFile writes a small object in one upload, visible only complete.
