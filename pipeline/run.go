@@ -284,7 +284,8 @@ func Run(ctx context.Context, units []Unit, p Processor, opt Options) (*Report, 
 	case errors.Is(err, storage.ErrLocked):
 		return finish(IOError(fmt.Errorf("another run is writing %s (shard %d of %d): %w", opt.OutDir, opt.ShardIndex, opt.ShardCount, err)))
 	case err != nil:
-		return finish(IOError(fmt.Errorf("taking the lock of %s (shard %d of %d): %w", opt.OutDir, opt.ShardIndex, opt.ShardCount, err)))
+		// A missing bucket or refused credentials stay usage errors.
+		return finish(classifyStorage(fmt.Errorf("taking the lock of %s (shard %d of %d): %w", opt.OutDir, opt.ShardIndex, opt.ShardCount, err)))
 	}
 	defer func() {
 		if err := lock.Release(); err != nil {
