@@ -205,8 +205,10 @@ func expandURL(arg, absOut string, add func(input, rel string, size int64, err e
 		return classifyStorage(fmt.Errorf("input %s: %w", arg, err))
 	}
 	for _, m := range ms {
-		if absOut != "" && storage.OverlapURL(absOut, m.Name) {
-			continue
+		if absOut != "" {
+			if r, err := storage.For(m.Name).Resolve(m.Name); err == nil && storage.Overlap(absOut, r) {
+				continue
+			}
 		}
 		add(m.Name, filepath.FromSlash(m.Rel), m.Size, nil)
 	}
