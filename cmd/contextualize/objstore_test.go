@@ -24,9 +24,13 @@ import (
 	"testing"
 	"time"
 
+	gcs "cloud.google.com/go/storage"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/contextualize/contextualize/io/storage/blobstore"
 )
 
 // s3Bucket is a fresh bucket on the test server.
@@ -333,5 +337,117 @@ func TestObjstoreHeldLeaseExits1(t *testing.T) {
 	}
 	if keys := b.keys("out/"); !slices.Equal(keys, []string{"_SUCCESS", "_shards/0-of-1.json", "a.parquet"}) {
 		t.Fatalf("objects below out/ after taking the expired lease over: %q", keys)
+	}
+}
+
+// TestObjstoreGCSAndAzure runs a prefix in and out on fake-gcs-server and
+// Azurite: hive folders kept, the bytes of a local run, _SUCCESS, and a
+// re-run that skips (generation on GCS, ETag on Azure).
+func TestObjstoreGCSAndAzure(t *testing.T) {
+	samples := sampleDir(t)
+	sensors := mustRead(t, filepath.Join(samples, "sensors.parquet"))
+	local := t.TempDir()
+	os.MkdirAll(filepath.Join(local, "date=2024-01-01"), 0o755)
+	os.WriteFile(filepath.Join(local, "date=2024-01-01", "a.parquet"), sensors, 0o644)
+	ref := t.TempDir()
+	if r := runCLI(t, nil, smoothS3(local, ref)...); r.code != 0 {
+		t.Fatalf("local run: exit %d: %s", r.code, r.stderr)
+	}
+	want := mustRead(t, filepath.Join(ref, "date=2024-01-01", "a.parquet"))
+	azq := os.Getenv("OBJSTORE_AZURE_QUERY")
+	if azq == "" || os.Getenv("STORAGE_EMULATOR_HOST") == "" {
+		t.Fatal("OBJSTORE_AZURE_QUERY / STORAGE_EMULATOR_HOST not set: source the env.sh of scripts/objstore/start.sh")
+	}
+	var rnd [5]byte
+	rand.Read(rnd[:])
+	name := "ctx-cli-" + hex.EncodeToString(rnd[:])
+	for _, tc := range []struct {
+		scheme, query string
+		create        func(context.Context, string) error
+	}{
+		{"gs", "", createGCSBucket},
+		{"azblob", azq, createAzureContainer(azq)},
+	} {
+		t.Run(tc.scheme, func(t *testing.T) {
+			ctx := context.Background()
+			if err := tc.create(ctx, name); err != nil {
+				t.Fatalf("creating %s://%s: %v", tc.scheme, name, err)
+			}
+			u := func(key string) string {
+				s := tc.scheme + "://" + name + "/" + key
+				if tc.query != "" {
+					s += "?" + tc.query
+				}
+				return s
+			}
+			st := blobstore.New()
+			defer st.Close()
+			loc, err := blobstore.Parse(u("in/date=2024-01-01/a.parquet"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := st.Put(ctx, loc, sensors); err != nil {
+				t.Fatal(err)
+			}
+			args := smoothS3(u("in"), u("out"))
+			if r := runCLI(t, nil, args...); r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			out, _ := blobstore.Parse(u("out"))
+			es, err := st.List(ctx, out)
+			if err != nil || len(es) != 1 || es[0].Rel != "date=2024-01-01/a.parquet" {
+				t.Fatalf("outputs %v, %v", es, err)
+			}
+			got, _, err := st.ReadAll(ctx, es[0].Loc, 1<<30)
+			if err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("output differs from the local run's (%v)", err)
+			}
+			if _, err := st.Stat(ctx, out.Join("_SUCCESS")); err != nil {
+				t.Fatalf("_SUCCESS: %v", err)
+			}
+			if r := runCLI(t, nil, args...); r.code != 0 || !strings.Contains(r.stderr, "written=0 skipped=1") {
+				t.Fatalf("re-run: exit %d, want skipped: %s", r.code, r.stderr)
+			}
+		})
+	}
+}
+
+// TestObjstoreDeniedCredentialsExit2: a wrong secret is exit 2 with the
+// URL and the server's message.
+func TestObjstoreDeniedCredentialsExit2(t *testing.T) {
+	b := newS3Bucket(t)
+	b.put("in/a.parquet", mustRead(t, filepath.Join(sampleDir(t), "sensors.parquet")))
+	r := runCLI(t, []string{"AWS_SECRET_ACCESS_KEY=wrong"}, smoothS3(b.url("in"), b.url("out"))...)
+	if r.code != 2 || !strings.Contains(r.stderr, "s3://"+b.name+"/in") || !strings.Contains(r.stderr, "denied") {
+		t.Errorf("exit %d, want 2 with the URL and the denial: %s", r.code, r.stderr)
+	}
+	if keys := b.keys("out/"); len(keys) != 0 {
+		t.Errorf("objects written: %q", keys)
+	}
+}
+
+func createGCSBucket(ctx context.Context, bucket string) error {
+	c, err := gcs.NewClient(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return c.Bucket(bucket).Create(ctx, "test-project", nil)
+}
+
+func createAzureContainer(query string) func(context.Context, string) error {
+	q, _ := url.ParseQuery(query)
+	return func(ctx context.Context, container string) error {
+		account := os.Getenv("AZURE_STORAGE_ACCOUNT")
+		cred, err := azblob.NewSharedKeyCredential(account, os.Getenv("AZURE_STORAGE_KEY"))
+		if err != nil {
+			return err
+		}
+		c, err := azblob.NewClientWithSharedKeyCredential(fmt.Sprintf("http://%s/%s", q.Get("domain"), account), cred, nil)
+		if err != nil {
+			return err
+		}
+		_, err = c.CreateContainer(ctx, container, nil)
+		return err
 	}
 }
