@@ -8,8 +8,8 @@ import (
 	"github.com/contextualize/contextualize/io/storage"
 )
 
-// openStored opens a Parquet file through io/storage: a local path now,
-// an object-storage URL once that Storage exists, read with ranged reads
+// openStored opens a Parquet file through io/storage: a local path or
+// an object-storage URL, read with ranged reads
 // (the footer only, for the metadata the re-run checks need).
 func openStored(path string) (*parquetio.File, error) {
 	r, err := storage.For(path).Open(context.Background(), path)

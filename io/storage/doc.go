@@ -1,10 +1,11 @@
 // Package storage is where contextualize's bytes live: one Storage
 // interface for inputs, outputs, manifests and locks, so that local files
-// and object storage (gocloud.dev/blob, next) are used the same way.
+// and object storage (gocloud.dev/blob, see Blob) are used the same way.
 //
 // # The seam
 //
-// For(name) returns the Storage that serves a location (Local for paths).
+// For(name) returns the Storage that serves a location (Local for paths,
+// Blob for URLs; Router does the same per call).
 // A Storage opens inputs as ranged io.ReaderAt with their Info (size,
 // modification time or ETag); Identify adds the sha256 of the Parquet
 // footer to make an input's Identity, which the pipeline records in its

@@ -141,8 +141,8 @@ func (s *Spec) process(ctx context.Context, u pipeline.Unit, w io.Writer) (pipel
 	return pipeline.Result{Rows: f.NumRows(), Sequences: r.sequences}, nil
 }
 
-// openInput opens an input through io/storage (local files now, object
-// storage next) and reads its footer with ranged reads; limit is the
+// openInput opens an input through io/storage (a local path or an
+// object-storage URL) and reads its footer with ranged reads; limit is the
 // largest page or footer accepted (0: no limit).
 func openInput(ctx context.Context, name string, limit int64) (*parquetio.File, error) {
 	r, err := storage.For(name).Open(ctx, name)
