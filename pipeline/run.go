@@ -433,7 +433,15 @@ func Run(ctx context.Context, units []Unit, p Processor, opt Options) (*Report, 
 		return rep, &Error{Class: Classify(first), Err: fmt.Errorf("%d of %d inputs failed; first: %w", rep.Failed(), len(sel), first)}
 	}
 
-	// 6. Manifests, last.
+	// 6. Manifests, last, and only by the lock's holder: a lease (object
+	// storage) taken over by another run after this one stalled past its
+	// lifetime claims nothing more.
+	if l, ok := lock.(interface{ Lost() error }); ok {
+		if err := l.Lost(); err != nil {
+			rep.Finished = opt.now()
+			return rep, IOError(fmt.Errorf("not writing the manifests of %s: %w", opt.OutDir, err))
+		}
+	}
 	if err := jr.finish(ctx); err != nil {
 		rep.Finished = opt.now()
 		return rep, IOError(fmt.Errorf("writing manifest: %w", err))
