@@ -451,3 +451,34 @@ func createAzureContainer(query string) func(context.Context, string) error {
 		return err
 	}
 }
+
+// TestObjstoreAttendWeightsAndAttentionOutput reads --weights from S3 and
+// writes --attention-output to S3: the same bytes as runs on paths (the
+// outputs compared from runs without --attention-output, whose location
+// is part of the outputs' fingerprint).
+func TestObjstoreAttendWeightsAndAttentionOutput(t *testing.T) {
+	b := newS3Bucket(t)
+	samples := sampleDir(t)
+	weights := filepath.Join(samples, "mha_d32_h4.safetensors")
+	tokens := filepath.Join(samples, "tokens.parquet")
+	b.put("w/mha.safetensors", mustRead(t, weights))
+	b.put("in/tokens.parquet", mustRead(t, tokens))
+	ref := t.TempDir()
+	run := func(args ...string) {
+		t.Helper()
+		args = append([]string{"attend", "--heads", "4", "--progress", "never"}, args...)
+		if r := runCLI(t, nil, args...); r.code != 0 {
+			t.Fatalf("%q: exit %d: %s", args, r.code, r.stderr)
+		}
+	}
+	run("--weights", weights, "-o", filepath.Join(ref, "out"), tokens)
+	run("--weights", weights, "--attention-output", filepath.Join(ref, "aw"), "-o", filepath.Join(ref, "out-aw"), tokens)
+	run("--weights", b.url("w/mha.safetensors"), "-o", b.url("out"), b.url("in"))
+	run("--weights", b.url("w/mha.safetensors"), "--attention-output", b.url("aw"), "-o", b.url("out-aw"), b.url("in"))
+	if !bytes.Equal(b.get("out/tokens.parquet"), mustRead(t, filepath.Join(ref, "out", "tokens.parquet"))) {
+		t.Error("out/tokens.parquet differs from the run on paths")
+	}
+	if !bytes.Equal(b.get("aw/tokens.parquet"), mustRead(t, filepath.Join(ref, "aw", "tokens.parquet"))) {
+		t.Error("aw/tokens.parquet (attention weights) differs from the run on paths")
+	}
+}
