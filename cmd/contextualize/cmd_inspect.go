@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/contextualize/contextualize/io/parquetio"
+	"github.com/contextualize/contextualize/io/storage"
 	"github.com/contextualize/contextualize/pipeline"
 	"github.com/contextualize/contextualize/pipeline/job"
 	"github.com/contextualize/contextualize/schemas"
@@ -132,7 +133,7 @@ func inspectAction(ctx context.Context, c *cli.Command) error {
 
 // inspectPath inspects one file by its kind (its extension).
 func inspectPath(path string, opts schemas.Options) (inspected, error) {
-	switch strings.ToLower(filepath.Ext(path)) {
+	switch strings.ToLower(filepath.Ext(storage.Base(path))) { // a URL's query is no extension
 	case ".safetensors":
 		rep, err := inspectWeights(path)
 		if rep == nil {

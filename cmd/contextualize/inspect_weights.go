@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 
 	"github.com/contextualize/contextualize/io/safetensors"
+	"github.com/contextualize/contextualize/io/storage"
 	"github.com/contextualize/contextualize/io/weights"
 )
 
@@ -44,13 +46,17 @@ var namings = map[weights.Scheme]string{
 }
 
 // inspectWeights describes the safetensors file at path from its header
-// (no tensor data is read).
+// (no tensor data is read), a path or a URL.
 func inspectWeights(path string) (*weightsReport, error) {
-	f, err := safetensors.Open(path)
+	r, err := storage.For(path).Open(context.Background(), path)
 	if err != nil {
 		return nil, fmt.Errorf("inspecting %s: %w", path, err)
 	}
-	defer f.Close()
+	defer r.Close()
+	f, err := safetensors.NewReader(path, r, r.Info().Size)
+	if err != nil {
+		return nil, fmt.Errorf("inspecting %s: %w", path, err)
+	}
 	d := weights.Describe(f)
 	rep := &weightsReport{File: path, Refused: d.Refused, Tensors: []weightsTensor{}, Blocks: []weightsBlock{}}
 	for _, t := range d.Tensors {

@@ -481,4 +481,10 @@ func TestObjstoreAttendWeightsAndAttentionOutput(t *testing.T) {
 	if !bytes.Equal(b.get("aw/tokens.parquet"), mustRead(t, filepath.Join(ref, "aw", "tokens.parquet"))) {
 		t.Error("aw/tokens.parquet (attention weights) differs from the run on paths")
 	}
+	// inspect reads a weights file's header from a URL (its query is no
+	// extension).
+	r := runCLI(t, nil, "inspect", b.url("w/mha.safetensors"))
+	if r.code != 0 || !strings.Contains(r.stdout, "in_proj_weight") || !strings.Contains(r.stdout, "PyTorch nn.MultiheadAttention, d=32") {
+		t.Errorf("inspect of the weights URL: exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
 }
