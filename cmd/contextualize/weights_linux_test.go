@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 
 	"github.com/contextualize/contextualize/io/safetensors"
@@ -57,14 +55,11 @@ func TestAttendBigCheckpointMemory(t *testing.T) {
 	}
 	input, _ := torchReference(t, false)
 	out := t.TempDir()
-	cmd := exec.Command(binary, "attend", "--weights", path, "--weights-prefix", "layers.0.attn", "--heads", "4",
+	msg, rss, err := runMeasured(t, nil, "attend", "--weights", path, "--weights-prefix", "layers.0.attn", "--heads", "4",
 		"--memory-limit", "64MiB", "--workers", "1", "-o", out, input)
-	cmd.Env = cleanEnv()
-	msg, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("%v: %s", err, msg)
 	}
-	rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss * 1024 // KiB on Linux
 	if rss > (64+64)<<20 {
 		t.Fatalf("peak RSS %d MiB with --memory-limit 64MiB on a 2 GiB checkpoint", rss>>20)
 	}
