@@ -1,0 +1,310 @@
+package job
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/contextualize/contextualize/io/parquetio"
+	"github.com/contextualize/contextualize/pipeline"
+)
+
+// A file whose sequences are interleaved (a table ordered by time, with
+// every series' rows mixed) cannot stream: a sequence is complete only at
+// the end of the file. The grouped path reads the file once, grouping rows
+// by id, computes every sequence, and puts each result back at its input
+// row, so that the writer still writes the row groups in input order and
+// copies every other column verbatim.
+//
+// When the file's values, order keys and grouping fit the budget, all of
+// it is held in memory (see groupInMemory). Otherwise rows are partitioned
+// by sequence into spill files on local temp disk (see spill.go).
+
+// grouper is the state of grouping one file.
+type grouper struct {
+	r      *run
+	ids    map[string]int32 // sequence id -> dense index, by first row
+	keys   []string         // by index: the id
+	counts []int            // by index: rows
+	first  []int64          // file row of each row group, then NumRows
+	metas  []parquetio.ValueChunk
+	charge int64
+}
+
+// groupedRowBytes is what holding one row of width d (elements of es
+// bytes) costs the in-memory path: its values, its order key, its
+// sequence index and its place in the grouping.
+func groupedRowBytes(d int, es int64, order bool) int64 {
+	n := int64(d)*es + 4 + 4
+	if order {
+		n += 8
+	}
+	return n
+}
+
+// GroupBytes is the memory grouping a file of rows rows of width d in
+// memory needs; beyond the budget the file spills.
+func GroupBytes(rows int64, d int, es int64, order bool) int64 {
+	return rows * groupedRowBytes(d, es, order)
+}
+
+// executeGrouped processes a file whose sequences are interleaved.
+func (r *run) executeGrouped(ctx context.Context) error {
+	setIdleCap(r.spec.Budget.Size())
+	r.d = r.det.D
+	r.ctx, r.cancel = context.WithCancel(ctx)
+	defer r.cancel()
+	g := &grouper{r: r, ids: map[string]int32{}}
+	nrg := r.file.NumRowGroups()
+	for i := range nrg {
+		g.first = append(g.first, r.file.RowGroupFirstRow(i))
+	}
+	g.first = append(g.first, r.file.NumRows())
+	g.metas = make([]parquetio.ValueChunk, nrg)
+	defer func() { r.spec.Budget.Release(g.charge) }()
+
+	// The first row group tells d when the schema does not.
+	first, err := r.readGroupRG(0)
+	if err != nil {
+		return err
+	}
+	defer r.release(first) // a no-op once its holder released it
+	size := r.spec.Budget.Size()
+	need := GroupBytes(r.file.NumRows(), max(r.d, 1), elemSize(first.chunk.Type), r.det.Order != nil)
+	if size == 0 || need <= size {
+		g.charge = need
+		if err := r.spec.Budget.Acquire(r.ctx, need); err != nil {
+			r.release(first)
+			return err
+		}
+		slog.Info("grouping interleaved sequences in memory", "file", r.file.Path(), "bytes", need)
+		return g.inMemory(first)
+	}
+	g.charge = size
+	if err := r.spec.Budget.Acquire(r.ctx, size); err != nil {
+		r.release(first)
+		return err
+	}
+	return g.spilled(first, need)
+}
+
+// readGroupRG reads row group i and makes sure the computer is bound.
+func (r *run) readGroupRG(i int) (*rowGroup, error) {
+	if err := r.ctx.Err(); err != nil {
+		return nil, err
+	}
+	rg, err := r.readRowGroup(i)
+	if err != nil {
+		return nil, err
+	}
+	if r.d > 0 {
+		if err := r.bindOnce(); err != nil {
+			r.release(rg)
+			return nil, err
+		}
+	}
+	return rg, nil
+}
+
+// index is the dense index of sequence id key, made on its first row.
+func (g *grouper) index(key string) int32 {
+	if id, ok := g.ids[key]; ok {
+		return id
+	}
+	id := int32(len(g.keys))
+	g.ids[key] = id
+	g.keys = append(g.keys, key)
+	g.counts = append(g.counts, 0)
+	return id
+}
+
+// rowIDs calls fn for each run of rg's rows [lo, hi) with its sequence
+// index, counting the rows of each sequence.
+func (g *grouper) rowIDs(rg *rowGroup, fn func(lo, hi int, id int32)) {
+	for k, start := range rg.starts {
+		end := rg.rows()
+		if k+1 < len(rg.starts) {
+			end = rg.starts[k+1]
+		}
+		id := g.index(rg.keys[k])
+		g.counts[id] += end - start
+		fn(start, end, id)
+	}
+}
+
+// meta is row group rg's chunk without its values.
+func meta(rg *rowGroup) parquetio.ValueChunk {
+	m := rg.chunk
+	m.Values = parquetio.Floats{}
+	return m
+}
+
+// seqBatch is a work item of the grouped path: whole sequences, by index.
+type seqBatch struct {
+	ids  []int32
+	seqs []*seq
+}
+
+// runSequences computes sequences ids [0, n) on the workers, in batches
+// of about r.target() elements: gather fills a sequence's input and order,
+// put stores its results. Sequences are observed in index order.
+func (g *grouper) runSequences(ids []int32, gather func(id int32, s *seq), put func(id int32, s *seq)) error {
+	r := g.r
+	next := 0
+	return pipeline.Ordered(r.ctx, max(r.spec.Workers, 1), nil,
+		func() (*seqBatch, int64, bool, error) {
+			if next >= len(ids) {
+				return nil, 0, false, nil
+			}
+			b := &seqBatch{}
+			elems := 0
+			for next < len(ids) && (len(b.ids) == 0 || elems < r.target()) {
+				b.ids = append(b.ids, ids[next])
+				elems += g.counts[ids[next]]
+				next++
+			}
+			return b, 0, true, nil
+		},
+		func(pb **seqBatch) error {
+			b := *pb
+			for _, id := range b.ids {
+				s := &seq{key: g.keys[id], n: g.counts[id]}
+				gather(id, s)
+				r.compute(s)
+				put(id, s)
+				if r.observer == nil {
+					s.in, s.out, s.order = parquetio.Floats{}, parquetio.Floats{}, nil
+				}
+				b.seqs = append(b.seqs, s)
+			}
+			return nil
+		},
+		func(pb **seqBatch) error {
+			for _, s := range (*pb).seqs {
+				if err := r.observe(s); err != nil {
+					return err
+				}
+			}
+			r.sequences += int64(len((*pb).seqs))
+			(*pb).seqs = nil
+			return nil
+		})
+}
+
+// newSeqBuffers gives s its input, output and order storage (on the heap:
+// a sequence is gathered once and dropped).
+func (g *grouper) newSeqBuffers(s *seq, typ parquetio.ElemType, order bool) {
+	d := max(g.r.d, 1)
+	s.in = alloc(typ, s.n*d)
+	s.out = s.in
+	if !g.r.inPlace() {
+		s.out = alloc(typ, s.n*d)
+	}
+	if order {
+		s.order = make([]int64, s.n)
+	}
+}
+
+// inMemory groups a file held whole: every row group's values stay in
+// their slabs, results are put back in place, then the row groups are
+// written in order.
+func (g *grouper) inMemory(first *rowGroup) error {
+	r := g.r
+	rows := r.file.NumRows()
+	gid := make([]int32, rows)
+	var order []int64
+	if r.det.Order != nil {
+		order = make([]int64, rows)
+	}
+	groups := make([]*rowGroup, 0, len(g.metas))
+	defer func() {
+		for _, rg := range groups {
+			r.release(rg)
+		}
+	}()
+	for i := range g.metas {
+		rg := first
+		if i > 0 {
+			var err error
+			if rg, err = r.readGroupRG(i); err != nil {
+				return err
+			}
+		}
+		groups = append(groups, rg)
+		base := g.first[i]
+		g.rowIDs(rg, func(lo, hi int, id int32) {
+			for row := lo; row < hi; row++ {
+				gid[base+int64(row)] = id
+			}
+		})
+		if order != nil {
+			copy(order[base:], rg.order)
+		}
+		if rg.pooledOrder {
+			putInt64s(rg.order)
+		}
+		rg.order, rg.pooledOrder = nil, false
+	}
+	if err := r.bindOnce(); err != nil {
+		return err
+	}
+	// Rows of each sequence, in input order: a counting sort of gid.
+	start := make([]int, len(g.counts)+1)
+	for id, c := range g.counts {
+		start[id+1] = start[id] + c
+	}
+	perm := make([]int32, rows)
+	fill := append([]int(nil), start[:len(g.counts)]...)
+	for row, id := range gid {
+		perm[fill[id]] = int32(row)
+		fill[id]++
+	}
+	gid = nil
+	d := max(r.d, 1)
+	typ := first.chunk.Type
+	// rgOf finds the row group of file row row, from a hint at or before it.
+	rgOf := func(row int64, hint int) int {
+		for g.first[hint+1] <= row {
+			hint++
+		}
+		return hint
+	}
+	ids := make([]int32, len(g.keys))
+	for i := range ids {
+		ids[i] = int32(i)
+	}
+	err := g.runSequences(ids, func(id int32, s *seq) {
+		g.newSeqBuffers(s, typ, order != nil)
+		at := 0
+		for k, row := range perm[start[id]:start[id+1]] {
+			at = rgOf(int64(row), at)
+			local := int(int64(row) - g.first[at])
+			copyFloats(s.in, k*d, groups[at].chunk.Values, local*d, (local+1)*d)
+			if order != nil {
+				s.order[k] = order[row]
+			}
+		}
+	}, func(id int32, s *seq) {
+		at := 0
+		for k, row := range perm[start[id]:start[id+1]] {
+			at = rgOf(int64(row), at)
+			local := int(int64(row) - g.first[at])
+			copyFloats(groups[at].chunk.Values, local*d, s.out, k*d, (k+1)*d)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	for i, rg := range groups {
+		if err := r.ctx.Err(); err != nil {
+			return err
+		}
+		if err := r.writer.WriteRowGroup(i, rg.chunk); err != nil {
+			return err
+		}
+		r.release(rg)
+		if r.tracker != nil {
+			r.tracker.AddRows(int64(rg.rows()))
+		}
+	}
+	return nil
+}
