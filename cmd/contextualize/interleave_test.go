@@ -1,0 +1,287 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/contextualize/contextualize/io/parquetio"
+)
+
+const interleaveDir = "../../testdata/interleave"
+
+// keyedRows is a long file's rows: id text, order value and value bits.
+type keyedRows struct {
+	ids   []string
+	order []int64
+	vals  [][]uint64
+}
+
+func readKeyed(t *testing.T, path, value, seq, order string) keyedRows {
+	t.Helper()
+	f, err := parquetio.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var k keyedRows
+	for rg := range f.NumRowGroups() {
+		c, err := f.ReadValues(rg, parquetio.ReadSpec{Column: value}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for r := range c.Rows {
+			v := make([]uint64, c.D)
+			for j := range v {
+				if c.Values.F32 != nil {
+					v[j] = uint64(math.Float32bits(c.Values.F32[r*c.D+j]))
+				} else {
+					v[j] = math.Float64bits(c.Values.F64[r*c.D+j])
+				}
+			}
+			k.vals = append(k.vals, v)
+		}
+		k.ids = append(k.ids, readStrings(t, f, rg, seq)...)
+		k.order = append(k.order, readInts(t, f, rg, order)...)
+	}
+	return k
+}
+
+// byKey maps "id/order" to the row's value bits.
+func (k keyedRows) byKey() map[string][]uint64 {
+	m := make(map[string][]uint64, len(k.ids))
+	for i := range k.ids {
+		m[fmt.Sprintf("%s/%d", k.ids[i], k.order[i])] = k.vals[i]
+	}
+	return m
+}
+
+// outputs lists the .parquet files under dir.
+func outputs(t *testing.T, dir string) []string {
+	t.Helper()
+	var files []string
+	for _, rel := range visibleFiles(t, dir) {
+		if strings.HasSuffix(rel, ".parquet") {
+			files = append(files, filepath.Join(dir, rel))
+		}
+	}
+	slices.Sort(files)
+	return files
+}
+
+// TestInterleavedMatchesGrouped runs smooth and attend on tables stored
+// in time order (DuckDB, DuckDB PARTITION_BY output, polars), in memory
+// and spilled, and on the same rows stored grouped: every row's output
+// must be the same bits, and every other column must pass through in
+// input row order.
+func TestInterleavedMatchesGrouped(t *testing.T) {
+	duck := func(name string) string { return filepath.Join(interleaveDir, name) }
+	tests := []struct {
+		name, input, grouped, value, seq, order string
+		args                                    []string
+	}{
+		{"duckdb smooth", duck("duckdb_time_ordered.parquet"), duck("duckdb_grouped.parquet"), "value", "series_id", "timestamp",
+			[]string{"smooth", "--sigma", "3"}},
+		{"duckdb smooth spilled", duck("duckdb_time_ordered_small_rg.parquet"), duck("duckdb_grouped.parquet"), "value", "series_id", "timestamp",
+			[]string{"smooth", "--sigma", "3", "--memory-limit", "64KiB"}},
+		{"duckdb bandwidth spilled", duck("duckdb_time_ordered_small_rg.parquet"), duck("duckdb_grouped.parquet"), "value", "series_id", "timestamp",
+			[]string{"smooth", "--bandwidth", "5m", "--nan", "interpolate", "--memory-limit", "64KiB"}},
+		{"duckdb partition_by", duck("duckdb_partitioned"), duck("duckdb_grouped.parquet"), "value", "series_id", "timestamp",
+			[]string{"smooth", "--sigma", "2", "--mode", "wrap"}},
+		{"polars attend", duck("polars_step_ordered.parquet"), duck("polars_grouped.parquet"), "embedding", "sequence_id", "position",
+			[]string{"attend", "--weights", "random", "--seed", "3", "--heads", "2"}},
+		{"polars attend spilled causal", duck("polars_step_ordered.parquet"), duck("polars_grouped.parquet"), "embedding", "sequence_id", "position",
+			[]string{"attend", "--weights", "random", "--seed", "5", "--heads", "4", "--causal", "--memory-limit", "16KiB"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tmp, out, ref := t.TempDir(), t.TempDir(), t.TempDir()
+			args := append(slices.Clone(tt.args), "--temp-dir", tmp, "-o", out, tt.input)
+			if r := runCLI(t, nil, args...); r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			if r := runCLI(t, nil, append(slices.Clone(tt.args), "-o", ref, tt.grouped)...); r.code != 0 {
+				t.Fatalf("grouped: exit %d: %s", r.code, r.stderr)
+			}
+			want := readKeyed(t, filepath.Join(ref, filepath.Base(tt.grouped)), tt.value, tt.seq, tt.order).byKey()
+			inputs := []string{tt.input}
+			if st, err := os.Stat(tt.input); err == nil && st.IsDir() {
+				inputs = outputs(t, tt.input)
+			}
+			got := outputs(t, out)
+			if len(got) != len(inputs) {
+				t.Fatalf("%d outputs for %d inputs", len(got), len(inputs))
+			}
+			rows := 0
+			for i, o := range got {
+				in := readKeyed(t, inputs[i], tt.value, tt.seq, tt.order)
+				res := readKeyed(t, o, tt.value, tt.seq, tt.order)
+				if !slices.Equal(in.ids, res.ids) || !slices.Equal(in.order, res.order) {
+					t.Fatalf("%s: the key columns are not passed through in input order", o)
+				}
+				changed := 0
+				for r := range res.ids {
+					w, ok := want[fmt.Sprintf("%s/%d", res.ids[r], res.order[r])]
+					if !ok || !slices.Equal(w, res.vals[r]) {
+						t.Fatalf("%s row %d (%s at %d): %x, grouped gives %x", o, r, res.ids[r], res.order[r], res.vals[r], w)
+					}
+					if !slices.Equal(w, in.vals[r]) {
+						changed++
+					}
+				}
+				if changed == 0 {
+					t.Fatalf("%s: no value changed", o)
+				}
+				rows += len(res.ids)
+			}
+			if rows != len(want) {
+				t.Fatalf("%d rows, the grouped file has %d", rows, len(want))
+			}
+			if left, _ := os.ReadDir(tmp); len(left) != 0 {
+				t.Fatalf("spill files left: %v", left)
+			}
+		})
+	}
+}
+
+// seriesRow is a row of a time-ordered series table.
+type seriesRow struct {
+	SeriesID string  `parquet:"series_id"`
+	Position int64   `parquet:"position"`
+	Value    float64 `parquet:"value"`
+}
+
+// writeInterleaved writes series x points random walks, ordered by
+// position (time) then series, in row groups of DuckDB's default size.
+func writeInterleaved(t testing.TB, path string, series, points int) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w := parquet.NewGenericWriter[seriesRow](f, parquet.MaxRowsPerRowGroup(122_880), parquet.Compression(&parquet.Snappy))
+	rng := rand.New(rand.NewPCG(11, 12))
+	x := make([]float64, series)
+	rows := make([]seriesRow, 0, series)
+	for p := range points {
+		rows = rows[:0]
+		for s := range series {
+			x[s] += rng.NormFloat64()
+			rows = append(rows, seriesRow{fmt.Sprintf("series-%03d", s), int64(p), x[s]})
+		}
+		if _, err := w.Write(rows); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestInterleavedSpillBounds runs 200 series x 20,000 float64 points
+// stored in time order under --memory-limit 64MiB: the run spills, peaks
+// below 128 MiB RSS, and leaves no spill file; a run SIGKILLed or
+// interrupted while spilling leaves no spill file and no visible output
+// (SIGINT: exit 130); a spill that cannot be written (the file size limit
+// of the process) fails as an I/O error (exit 1) with nothing visible.
+func TestInterleavedSpillBounds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes a 4M-row input")
+	}
+	in := filepath.Join(t.TempDir(), "series.parquet")
+	writeInterleaved(t, in, 200, 20_000)
+	args := func(tmp, out string) []string {
+		return []string{"smooth", "--sigma", "3", "--memory-limit", "64MiB", "--workers", "2", "--temp-dir", tmp, "-o", out, in}
+	}
+	noSpill := func(t *testing.T, tmp string) {
+		if left, _ := os.ReadDir(tmp); len(left) != 0 {
+			t.Fatalf("spill files left: %v", left)
+		}
+	}
+	noOutput := func(t *testing.T, out string) {
+		for _, rel := range visibleFiles(t, out) {
+			if !isTempName(rel) {
+				t.Fatalf("visible output after a failed run: %s", rel)
+			}
+		}
+	}
+
+	t.Run("peak RSS", func(t *testing.T) {
+		tmp, out := t.TempDir(), t.TempDir()
+		cmd, stderr := startCLI(t, args(tmp, out)...)
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("%v: %s", err, stderr)
+		}
+		rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss << 10 // KiB on Linux
+		t.Logf("peak RSS %d MiB", rss>>20)
+		if rss >= 128<<20 {
+			t.Fatalf("peak RSS %d MiB, want < 128 MiB", rss>>20)
+		}
+		if !strings.Contains(stderr.String(), "temp_bytes_peak") {
+			t.Fatalf("the run did not spill (or did not report it): %s", stderr)
+		}
+		noSpill(t, tmp)
+		if n := len(outputs(t, out)); n != 1 {
+			t.Fatalf("%d outputs", n)
+		}
+	})
+
+	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			tmp, out := t.TempDir(), t.TempDir()
+			cmd, stderr := startCLI(t, args(tmp, out)...)
+			deadline := time.Now().Add(60 * time.Second)
+			for !strings.Contains(stderr.String(), "through temp disk") {
+				if time.Now().After(deadline) {
+					cmd.Process.Kill()
+					t.Fatalf("no spill reported: %s", stderr)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			time.Sleep(300 * time.Millisecond) // well into the spill
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			err := cmd.Wait()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) {
+				t.Fatalf("the run finished before the signal (%v): %s", err, stderr)
+			}
+			if sig == syscall.SIGINT && ee.ExitCode() != 130 {
+				t.Fatalf("exit %d after SIGINT, want 130: %s", ee.ExitCode(), stderr)
+			}
+			noSpill(t, tmp)
+			noOutput(t, out)
+		})
+	}
+
+	t.Run("write fault", func(t *testing.T) {
+		tmp, out := t.TempDir(), t.TempDir()
+		// 8 MiB per file: the spill partitions (16 MB each) hit it first.
+		sh := "ulimit -f 8192 && exec \"$0\" \"$@\""
+		cmd := exec.Command("/bin/sh", append([]string{"-c", sh, binary}, args(tmp, out)...)...)
+		cmd.Env = cleanEnv()
+		b, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+			t.Fatalf("want exit 1, got %v: %s", err, b)
+		}
+		if !strings.Contains(string(b), "spill file") {
+			t.Fatalf("the error does not name the spill: %s", b)
+		}
+		noSpill(t, tmp)
+		noOutput(t, out)
+	})
+}
