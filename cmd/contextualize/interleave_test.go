@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -284,4 +285,41 @@ func TestInterleavedSpillBounds(t *testing.T) {
 		noSpill(t, tmp)
 		noOutput(t, out)
 	})
+}
+
+// TestPlanReportsSpills: plan says which inputs are interleaved and,
+// when grouping them exceeds --memory-limit, about how much temp disk a
+// run will use.
+func TestPlanReportsSpills(t *testing.T) {
+	inter, grouped := filepath.Join(interleaveDir, "duckdb_time_ordered.parquet"), filepath.Join(interleaveDir, "duckdb_grouped.parquet")
+	for _, tc := range []struct {
+		limit string
+		spill bool
+	}{{"64KiB", true}, {"1GiB", false}} {
+		r := runCLI(t, nil, "plan", "smooth", "--json", "--sigma", "2", "--memory-limit", tc.limit, "-o", t.TempDir(), inter, grouped)
+		if r.code != 0 {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		var entries []struct {
+			Input      string `json:"input"`
+			Sequences  string `json:"sequences"`
+			SpillBytes int64  `json:"spill_bytes"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &entries); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			switch {
+			case e.Input == grouped && (e.Sequences != "" || e.SpillBytes != 0):
+				t.Errorf("%s: the grouped file reported as %q, spill %d", tc.limit, e.Sequences, e.SpillBytes)
+			case e.Input == inter && e.Sequences != "interleaved":
+				t.Errorf("%s: the time-ordered file reported as %q", tc.limit, e.Sequences)
+			case e.Input == inter && tc.spill != (e.SpillBytes > 7200*33):
+				t.Errorf("%s: spill bytes %d", tc.limit, e.SpillBytes)
+			}
+		}
+		if tc.spill && !strings.Contains(r.stderr, "through temp disk") {
+			t.Errorf("%s: no spill in the log: %s", tc.limit, r.stderr)
+		}
+	}
 }

@@ -137,6 +137,13 @@ func bytesFloats(b []byte, t parquetio.ElemType, n int) parquetio.Floats {
 	return parquetio.Floats{F64: unsafe.Slice((*float64)(unsafe.Pointer(&b[0])), n)}
 }
 
+// SpillBytes is about the most temp disk grouping rows rows of width d
+// (elements of es bytes) through spill files takes: the records, the
+// results and the route.
+func SpillBytes(rows int64, d int, es int64) int64 {
+	return rows * (recordHeader + 2*int64(d)*es + 1)
+}
+
 // partitions is how many partitions keep each one's processing (its
 // records, results and sequences: about twice the records) within half
 // the budget.
@@ -163,7 +170,7 @@ func (g *grouper) spilled(first *rowGroup, need int64) (err error) {
 	np := partitions(rows*int64(rec), r.spec.Budget.Size())
 	slog.Info("grouping interleaved sequences through temp disk", "file", r.file.Path(),
 		"bytes_in_memory", need, "limit", r.spec.Budget.Size(), "temp_dir", dir,
-		"partitions", np, "temp_bytes_estimate", rows*int64(rec+d*es+1))
+		"partitions", np, "temp_bytes_estimate", SpillBytes(rows, d, int64(es)))
 	for range np {
 		sf, err := sp.create()
 		if err != nil {
