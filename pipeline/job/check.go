@@ -70,7 +70,7 @@ func (s *Spec) check(u pipeline.Unit, maxRead int64) (Checked, error) {
 			return c, err
 		}
 	}
-	grouping, _, err := needsGrouping(f, det)
+	grouping, _, err := needsGrouping(f, det, s.Workers)
 	if err != nil || !grouping {
 		return c, err
 	}

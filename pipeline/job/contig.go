@@ -1,6 +1,8 @@
 package job
 
 import (
+	"golang.org/x/sync/errgroup"
+
 	"github.com/contextualize/contextualize/io/parquetio"
 	"github.com/contextualize/contextualize/schemas"
 )
@@ -15,33 +17,45 @@ type idRunsCache struct {
 
 // scanContiguous reads the sequence-id column of f (long layout) and
 // reports whether the rows of each sequence are contiguous. It reads only
-// the ids, before any value: when they are contiguous it returns their
-// runs for the streaming path; at the first id seen again after its run
-// ended it stops (the file is then grouped, see group.go).
-func scanContiguous(f *parquetio.File, c parquetio.ColumnInfo) (bool, *idRunsCache, error) {
-	cache := &idRunsCache{}
+// the ids, before any value, workers row groups at a time in parallel
+// (on a 10M-row file of string ids this is a third of a smooth's time:
+// serial, it would show). When they are contiguous it returns their runs
+// for the streaming path; at the first id seen again after its run ended
+// it stops (the file is then grouped, see group.go).
+func scanContiguous(f *parquetio.File, c parquetio.ColumnInfo, workers int) (bool, *idRunsCache, error) {
+	n := f.NumRowGroups()
+	cache := &idRunsCache{starts: make([][]int, n), keys: make([][]string, n)}
 	seen := map[string]struct{}{}
 	last, open := "", false
-	for i := range f.NumRowGroups() {
-		if f.RowGroupRows(i) == 0 {
-			cache.starts, cache.keys = append(cache.starts, nil), append(cache.keys, nil)
-			continue
+	workers = max(workers, 1)
+	for lo := 0; lo < n; lo += workers {
+		hi := min(lo+workers, n)
+		var eg errgroup.Group
+		for i := lo; i < hi; i++ {
+			if f.RowGroupRows(i) == 0 {
+				continue
+			}
+			eg.Go(func() error {
+				var err error
+				cache.starts[i], cache.keys[i], err = ReadIDRuns(f, i, c)
+				return err
+			})
 		}
-		starts, keys, err := ReadIDRuns(f, i, c)
-		if err != nil {
+		if err := eg.Wait(); err != nil {
 			return false, nil, err
 		}
-		for j, k := range keys {
-			if j == 0 && open && k == last {
-				continue // the sequence goes on from the previous row group
+		for i := lo; i < hi; i++ {
+			for j, k := range cache.keys[i] {
+				if j == 0 && open && k == last {
+					continue // the sequence goes on from the previous row group
+				}
+				if _, dup := seen[k]; dup {
+					return false, nil, nil
+				}
+				seen[k] = struct{}{}
+				last, open = k, true
 			}
-			if _, dup := seen[k]; dup {
-				return false, nil, nil
-			}
-			seen[k] = struct{}{}
-			last, open = k, true
 		}
-		cache.starts, cache.keys = append(cache.starts, starts), append(cache.keys, keys)
 	}
 	return true, cache, nil
 }
@@ -49,11 +63,11 @@ func scanContiguous(f *parquetio.File, c parquetio.ColumnInfo) (bool, *idRunsCac
 // needsGrouping reports whether a file's rows must be grouped by id
 // (long layout with a sequence column whose ids are not contiguous), and
 // the id runs for the streaming path otherwise.
-func needsGrouping(f *parquetio.File, det schemas.Detected) (bool, *idRunsCache, error) {
+func needsGrouping(f *parquetio.File, det schemas.Detected, workers int) (bool, *idRunsCache, error) {
 	if det.Layout != schemas.Long || det.Sequence == nil {
 		return false, nil, nil
 	}
-	ok, cache, err := scanContiguous(f, *det.Sequence)
+	ok, cache, err := scanContiguous(f, *det.Sequence, workers)
 	if err != nil {
 		return false, nil, err
 	}

@@ -128,7 +128,7 @@ func (s *Spec) process(ctx context.Context, u pipeline.Unit, w io.Writer) (pipel
 			return pipeline.Result{}, err
 		}
 	}
-	grouping, runs, err := needsGrouping(f, det)
+	grouping, runs, err := needsGrouping(f, det, s.Workers)
 	if err == nil {
 		r.idRuns = runs
 		if grouping {
