@@ -261,34 +261,34 @@ func (g *grouper) inMemory(first *rowGroup) error {
 	gid = nil
 	d := max(r.d, 1)
 	typ := first.chunk.Type
-	// rgOf finds the row group of file row row, from a hint at or before it.
-	rgOf := func(row int64, hint int) int {
-		for g.first[hint+1] <= row {
-			hint++
-		}
-		return hint
-	}
 	ids := make([]int32, len(g.keys))
 	for i := range ids {
 		ids[i] = int32(i)
 	}
+	var v32 [][]float32
+	var v64 [][]float64
+	for _, rg := range groups {
+		v32, v64 = append(v32, rg.chunk.Values.F32), append(v64, rg.chunk.Values.F64)
+	}
 	err := g.runSequences(ids, func(id int32, s *seq) {
 		g.newSeqBuffers(s, typ, order != nil)
-		at := 0
-		for k, row := range perm[start[id]:start[id+1]] {
-			at = rgOf(int64(row), at)
-			local := int(int64(row) - g.first[at])
-			copyFloats(s.in, k*d, groups[at].chunk.Values, local*d, (local+1)*d)
-			if order != nil {
+		rows := perm[start[id]:start[id+1]]
+		if typ == parquetio.Float32 {
+			gatherRows(s.in.F32, v32, rows, g.first, d)
+		} else {
+			gatherRows(s.in.F64, v64, rows, g.first, d)
+		}
+		if order != nil {
+			for k, row := range rows {
 				s.order[k] = order[row]
 			}
 		}
 	}, func(id int32, s *seq) {
-		at := 0
-		for k, row := range perm[start[id]:start[id+1]] {
-			at = rgOf(int64(row), at)
-			local := int(int64(row) - g.first[at])
-			copyFloats(groups[at].chunk.Values, local*d, s.out, k*d, (k+1)*d)
+		rows := perm[start[id]:start[id+1]]
+		if typ == parquetio.Float32 {
+			scatterRows(v32, s.out.F32, rows, g.first, d)
+		} else {
+			scatterRows(v64, s.out.F64, rows, g.first, d)
 		}
 	})
 	if err != nil {
@@ -307,4 +307,37 @@ func (g *grouper) inMemory(first *rowGroup) error {
 		}
 	}
 	return nil
+}
+
+// gatherRows copies the values of file rows rows (ascending), held in
+// row-group slabs src (first: each one's first file row), to dst.
+func gatherRows[T float32 | float64](dst []T, src [][]T, rows []int32, first []int64, d int) {
+	at := 0
+	for k, row := range rows {
+		for first[at+1] <= int64(row) {
+			at++
+		}
+		local := int(int64(row) - first[at])
+		if d == 1 {
+			dst[k] = src[at][local]
+			continue
+		}
+		copy(dst[k*d:(k+1)*d], src[at][local*d:(local+1)*d])
+	}
+}
+
+// scatterRows is the inverse of gatherRows: src's values go to rows.
+func scatterRows[T float32 | float64](dst [][]T, src []T, rows []int32, first []int64, d int) {
+	at := 0
+	for k, row := range rows {
+		for first[at+1] <= int64(row) {
+			at++
+		}
+		local := int(int64(row) - first[at])
+		if d == 1 {
+			dst[at][local] = src[k]
+			continue
+		}
+		copy(dst[at][local*d:(local+1)*d], src[k*d:(k+1)*d])
+	}
 }

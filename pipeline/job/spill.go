@@ -285,16 +285,22 @@ func (g *grouper) partition(sp *spill, p int, typ parquetio.ElemType, rec int) e
 	res := make([]byte, n*d*es)
 	err := g.runSequences(ids, func(id int32, s *seq) {
 		g.newSeqBuffers(s, typ, r.det.Order != nil)
-		for j, k := range local[id] {
-			at := int(k) * rec
-			copyFloats(s.in, j*d, bytesFloats(data[at+recordHeader:], typ, d), 0, d)
-			if s.order != nil {
-				s.order[j] = int64(binary.NativeEndian.Uint64(data[at+8:]))
+		recs := local[id]
+		if typ == parquetio.Float32 {
+			fromRecords(s.in.F32, data, recs, rec, d)
+		} else {
+			fromRecords(s.in.F64, data, recs, rec, d)
+		}
+		if s.order != nil {
+			for j, k := range recs {
+				s.order[j] = int64(binary.NativeEndian.Uint64(data[int(k)*rec+8:]))
 			}
 		}
 	}, func(id int32, s *seq) {
-		for j, k := range local[id] {
-			copyFloats(bytesFloats(res[int(k)*d*es:], typ, d), 0, s.out, j*d, (j+1)*d)
+		if typ == parquetio.Float32 {
+			toResults(bytesFloats(res, typ, n*d).F32, s.out.F32, local[id], d)
+		} else {
+			toResults(bytesFloats(res, typ, n*d).F64, s.out.F64, local[id], d)
 		}
 	})
 	if err != nil {
@@ -356,5 +362,29 @@ func (g *grouper) writeBack(sp *spill, typ parquetio.ElemType) error {
 func (r *run) putSlab(f parquetio.Floats) {
 	if r.pooled() {
 		putSlab(f)
+	}
+}
+
+// fromRecords copies the values of records recs (of rec bytes each) in
+// data to dst.
+func fromRecords[T float32 | float64](dst []T, data []byte, recs []int32, rec, d int) {
+	for j, k := range recs {
+		src := unsafe.Slice((*T)(unsafe.Pointer(&data[int(k)*rec+recordHeader])), d)
+		if d == 1 {
+			dst[j] = src[0]
+			continue
+		}
+		copy(dst[j*d:(j+1)*d], src)
+	}
+}
+
+// toResults puts a sequence's results src at its records' places in res.
+func toResults[T float32 | float64](res, src []T, recs []int32, d int) {
+	for j, k := range recs {
+		if d == 1 {
+			res[k] = src[j]
+			continue
+		}
+		copy(res[int(k)*d:(int(k)+1)*d], src[j*d:(j+1)*d])
 	}
 }
