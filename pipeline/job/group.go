@@ -141,7 +141,7 @@ func meta(rg *rowGroup) parquetio.ValueChunk {
 // seqBatch is a work item of the grouped path: whole sequences, by index.
 type seqBatch struct {
 	ids  []int32
-	seqs []*seq
+	seqs []*seq // seqs[k] is sequence ids[k]
 }
 
 // runSequences computes sequences ids [0, n) on the workers, in batches
@@ -158,23 +158,30 @@ func (g *grouper) runSequences(ids []int32, gather func(id int32, s *seq), put f
 			b := &seqBatch{}
 			elems := 0
 			for next < len(ids) && (len(b.ids) == 0 || elems < r.target()) {
-				b.ids = append(b.ids, ids[next])
-				elems += g.counts[ids[next]]
+				id := ids[next]
+				s := &seq{key: g.keys[id], n: g.counts[id]}
+				if r.spec.only != nil {
+					s.skip = !r.spec.only(s.key, s.n) // in order, here in the reader
+				}
+				b.ids, b.seqs = append(b.ids, id), append(b.seqs, s)
+				elems += s.n
 				next++
 			}
 			return b, 0, true, nil
 		},
 		func(pb **seqBatch) error {
 			b := *pb
-			for _, id := range b.ids {
-				s := &seq{key: g.keys[id], n: g.counts[id]}
+			for k, id := range b.ids {
+				s := b.seqs[k]
+				if s.skip {
+					continue // not wanted by Collect: its output is discarded
+				}
 				gather(id, s)
 				r.compute(s)
 				put(id, s)
 				if r.observer == nil {
 					s.in, s.out, s.order = parquetio.Floats{}, parquetio.Floats{}, nil
 				}
-				b.seqs = append(b.seqs, s)
 			}
 			return nil
 		},

@@ -147,3 +147,43 @@ func TestSpillWriteFault(t *testing.T) {
 		t.Fatalf("class %v, want I/O: %v", c, err)
 	}
 }
+
+// TestCollectInterleaved: Collect (the plot command's path) sees each
+// wanted sequence of an interleaved file, in time order, with the results
+// the same rows stored contiguous give.
+func TestCollectInterleaved(t *testing.T) {
+	dir := t.TempDir()
+	inter, contig := filepath.Join(dir, "inter.parquet"), filepath.Join(dir, "contig.parquet")
+	writeSeries(t, inter, 9, 500, true)
+	writeSeries(t, contig, 9, 500, false)
+	only := func(key string, _ int) bool { return key != "s003" }
+	collect := func(spec *Spec, file string) map[string][]float64 {
+		got := map[string][]float64{}
+		_, err := spec.Collect(context.Background(), file, only, func(r Result) (bool, error) {
+			if !slices.IsSorted(r.Order) {
+				t.Errorf("%s: order values not sorted", r.Key)
+			}
+			got[r.Key] = r.Out
+			return true, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	want := collect(smoothSpec(t, 64<<20, ""), contig)
+	if len(want) != 8 {
+		t.Fatalf("%d sequences collected from the contiguous file, want 8", len(want))
+	}
+	for _, budget := range []int64{64 << 20, 16 << 10} {
+		got := collect(smoothSpec(t, budget, t.TempDir()), inter)
+		if len(got) != len(want) {
+			t.Fatalf("budget %d: %d sequences, want %d", budget, len(got), len(want))
+		}
+		for k, w := range want {
+			if !slices.Equal(got[k], w) {
+				t.Fatalf("budget %d: sequence %s differs", budget, k)
+			}
+		}
+	}
+}
