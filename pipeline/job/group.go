@@ -3,6 +3,7 @@ package job
 import (
 	"context"
 	"log/slog"
+	"sync"
 
 	"github.com/contextualize/contextualize/io/parquetio"
 	"github.com/contextualize/contextualize/pipeline"
@@ -103,6 +104,58 @@ func (r *run) readGroupRG(i int) (*rowGroup, error) {
 		}
 	}
 	return rg, nil
+}
+
+// eachRowGroup calls fn on every row group in order (first is row group
+// 0, already read), reading up to --workers row groups ahead in parallel:
+// the reader is the serial stage of a grouped file, and decoding its ids
+// row by row is most of it. Row groups read and not handed to fn are
+// released when it fails.
+func (g *grouper) eachRowGroup(first *rowGroup, fn func(i int, rg *rowGroup) error) (err error) {
+	r := g.r
+	type slot struct {
+		i  int
+		rg *rowGroup
+	}
+	var mu sync.Mutex
+	var read []*rowGroup
+	defer func() {
+		if err != nil {
+			mu.Lock()
+			for _, rg := range read {
+				r.release(rg) // a no-op for those fn released
+			}
+			mu.Unlock()
+		}
+	}()
+	if err := fn(0, first); err != nil {
+		return err
+	}
+	workers := max(r.spec.Workers, 1)
+	if r.d == 0 || r.binding == nil {
+		workers = 1 // reading sets them: one at a time until they are known
+	}
+	next := 1
+	return pipeline.Ordered(r.ctx, workers, nil,
+		func() (*slot, int64, bool, error) {
+			if next >= len(g.metas) {
+				return nil, 0, false, nil
+			}
+			next++
+			return &slot{i: next - 1}, 0, true, nil
+		},
+		func(s **slot) error {
+			rg, err := r.readGroupRG((*s).i)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			read = append(read, rg)
+			mu.Unlock()
+			(*s).rg = rg
+			return nil
+		},
+		func(s **slot) error { return fn((*s).i, (*s).rg) })
 }
 
 // index is the dense index of sequence id key, made on its first row.
@@ -228,14 +281,7 @@ func (g *grouper) inMemory(first *rowGroup) error {
 			r.release(rg)
 		}
 	}()
-	for i := range g.metas {
-		rg := first
-		if i > 0 {
-			var err error
-			if rg, err = r.readGroupRG(i); err != nil {
-				return err
-			}
-		}
+	err := g.eachRowGroup(first, func(i int, rg *rowGroup) error {
 		groups = append(groups, rg)
 		base := g.first[i]
 		g.rowIDs(rg, func(lo, hi int, id int32) {
@@ -250,6 +296,10 @@ func (g *grouper) inMemory(first *rowGroup) error {
 			putInt64s(rg.order)
 		}
 		rg.order, rg.pooledOrder = nil, false
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if err := r.bindOnce(); err != nil {
 		return err
@@ -277,7 +327,7 @@ func (g *grouper) inMemory(first *rowGroup) error {
 	for _, rg := range groups {
 		v32, v64 = append(v32, rg.chunk.Values.F32), append(v64, rg.chunk.Values.F64)
 	}
-	err := g.runSequences(ids, func(id int32, s *seq) {
+	err = g.runSequences(ids, func(id int32, s *seq) {
 		g.newSeqBuffers(s, typ, order != nil)
 		rows := perm[start[id]:start[id+1]]
 		if typ == parquetio.Float32 {

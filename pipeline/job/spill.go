@@ -206,14 +206,7 @@ func (g *grouper) distribute(sp *spill, first *rowGroup, rec int) error {
 	r := g.r
 	np := len(sp.parts)
 	buf := make([]byte, rec)
-	for i := range g.metas {
-		rg := first
-		if i > 0 {
-			var err error
-			if rg, err = r.readGroupRG(i); err != nil {
-				return err
-			}
-		}
+	err := g.eachRowGroup(first, func(i int, rg *rowGroup) error {
 		g.metas[i] = meta(rg)
 		vals := floatBytes(rg.chunk.Values)
 		vb := rec - recordHeader
@@ -239,9 +232,10 @@ func (g *grouper) distribute(sp *spill, first *rowGroup, rec int) error {
 		if werr != nil {
 			return werr
 		}
-		if err := sp.write(sp.route, route); err != nil {
-			return err
-		}
+		return sp.write(sp.route, route)
+	})
+	if err != nil {
+		return err
 	}
 	for _, sf := range sp.parts {
 		if err := sp.flush(sf); err != nil {
