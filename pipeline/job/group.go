@@ -3,6 +3,7 @@ package job
 import (
 	"context"
 	"log/slog"
+	"math"
 
 	"golang.org/x/sync/errgroup"
 
@@ -72,7 +73,8 @@ func (r *run) executeGrouped(ctx context.Context) error {
 	defer r.release(first) // a no-op once its holder released it
 	size := r.spec.Budget.Size()
 	need := GroupBytes(r.file.NumRows(), max(r.d, 1), elemSize(first.chunk.Type), r.det.Order != nil)
-	if size == 0 || need <= size {
+	// The in-memory grouping numbers rows with int32s.
+	if fits := r.file.NumRows() <= math.MaxInt32; fits && (size == 0 || need <= size) {
 		g.charge = need
 		if err := r.spec.Budget.Acquire(r.ctx, need); err != nil {
 			r.release(first)
@@ -80,6 +82,9 @@ func (r *run) executeGrouped(ctx context.Context) error {
 		}
 		slog.Info("grouping interleaved sequences in memory", "file", r.file.Path(), "bytes", need)
 		return g.inMemory(first)
+	}
+	if size == 0 {
+		size = need
 	}
 	g.charge = size
 	if err := r.spec.Budget.Acquire(r.ctx, size); err != nil {
