@@ -74,7 +74,7 @@ func (s *Spec) check(u pipeline.Unit, maxRead int64) (Checked, error) {
 	if err != nil || !grouping {
 		return c, err
 	}
-	d, es := max(c.D, 1), elemSize(det.Value.Elem)
+	d, es := max(c.D, 1), elemSize(det.Value.Elem.SlabType())
 	c.Interleaved, c.GroupBytes = true, GroupBytes(c.Rows, d, es, det.Order != nil)
 	if size := s.Budget.Size(); size > 0 && c.GroupBytes > size {
 		c.SpillBytes = SpillBytes(c.Rows, d, es)
