@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -347,5 +348,70 @@ func TestInterleavedFloat16(t *testing.T) {
 	a, b := readKeyed(t, outs[0], "value", "series_id", "position"), readKeyed(t, outs[1], "value", "series_id", "position")
 	if !slices.EqualFunc(a.vals, b.vals, slices.Equal) {
 		t.Fatal("in memory and spilled outputs differ")
+	}
+}
+
+// TestInterleavedMatchesScipy compares each series of the time-ordered
+// DuckDB file, in time order, with scipy's gaussian_filter1d
+// (scripts/interleave/scipy_reference.py), grouped in memory and spilled,
+// within the tolerance of attention's scipy parity (4 eps x max|x|).
+func TestInterleavedMatchesScipy(t *testing.T) {
+	var ref struct {
+		Cases []struct {
+			Name   string              `json:"name"`
+			Sigma  float64             `json:"sigma"`
+			Mode   string              `json:"mode"`
+			Series map[string][]string `json:"series"`
+		} `json:"cases"`
+	}
+	if err := json.Unmarshal(mustRead(t, filepath.Join(interleaveDir, "scipy_reference.json")), &ref); err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(interleaveDir, "duckdb_time_ordered_small_rg.parquet")
+	for _, c := range ref.Cases {
+		for _, limit := range []string{"1GiB", "64KiB"} {
+			t.Run(c.Name+" "+limit, func(t *testing.T) {
+				out := t.TempDir()
+				r := runCLI(t, nil, "smooth", "--sigma", fmt.Sprint(c.Sigma), "--mode", c.Mode,
+					"--memory-limit", limit, "--temp-dir", t.TempDir(), "-o", out, in)
+				if r.code != 0 {
+					t.Fatalf("exit %d: %s", r.code, r.stderr)
+				}
+				got := readKeyed(t, filepath.Join(out, filepath.Base(in)), "value", "series_id", "timestamp")
+				type point struct {
+					t int64
+					v float64
+				}
+				bySeries := map[string][]point{}
+				for i, id := range got.ids {
+					bySeries[id] = append(bySeries[id], point{got.order[i], math.Float64frombits(got.vals[i][0])})
+				}
+				if len(bySeries) != len(c.Series) {
+					t.Fatalf("%d series, scipy has %d", len(bySeries), len(c.Series))
+				}
+				for id, want := range c.Series {
+					pts := bySeries[id]
+					slices.SortFunc(pts, func(a, b point) int { return int(a.t - b.t) })
+					if len(pts) != len(want) {
+						t.Fatalf("%s: %d rows, scipy has %d", id, len(pts), len(want))
+					}
+					w := make([]float64, len(want))
+					scale := 0.0
+					for i, h := range want {
+						var err error
+						if w[i], err = strconv.ParseFloat(h, 64); err != nil {
+							t.Fatalf("%s: %q: %v", id, h, err)
+						}
+						scale = max(scale, math.Abs(w[i]))
+					}
+					tol := 4 * 0x1p-52 * scale
+					for i, p := range pts {
+						if d := math.Abs(p.v - w[i]); !(d <= tol) {
+							t.Fatalf("%s[%d]: %v, scipy %v (|diff| %.3g > %.3g)", id, i, p.v, w[i], d, tol)
+						}
+					}
+				}
+			})
+		}
 	}
 }

@@ -6,7 +6,11 @@
 // A test runs the tool on both and requires, row for row, the same output bits; and per
 // sequence, in time order, the library's (scipy- and torch-parity) results.
 //
+// It also writes readings.json (each series' values in time order) for scipy_reference.py,
+// which writes scipy_reference.json: gaussian_filter1d per series, the direct scipy check.
+//
 // Usage: cd scripts/interleave && npm ci && node make_fixtures.mjs [--out DIR]
+//        then, from the repository root: /usr/bin/python3 scripts/interleave/scipy_reference.py
 // (npm may skip polars' native package: then `npm i -E nodejs-polars-linux-x64-gnu@0.25.2`).
 
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -56,6 +60,15 @@ await db.run(`CREATE TABLE readings AS
   SELECT series_id, ['north', 'south', 'west'][region + 1] AS region,
          TIMESTAMP '2026-01-01 00:00:00' + to_seconds(sec) AS timestamp, value
   FROM (VALUES ${readings.join(',\n')}) t(series_id, region, sec, value)`);
+
+// The readings as JSON for scripts/interleave/scipy_reference.py (no Parquet reader there):
+// each series' values in time order, as DuckDB stores them.
+const series = {};
+for (const row of (await db.runAndReadAll(`SELECT series_id, value FROM readings ORDER BY series_id, timestamp`)).getRows()) {
+  (series[row[0]] ??= []).push(row[1]);
+}
+fs.writeFileSync(path.join(OUT, 'readings.json'), JSON.stringify(series));
+console.log('wrote readings.json');
 
 async function duck(name, orderBy, opts = '') {
   const file = path.join(OUT, name);
