@@ -7,10 +7,12 @@
 // sequence, in time order, the library's (scipy- and torch-parity) results.
 //
 // It also writes readings.json (each series' values in time order) for scipy_reference.py,
-// which writes scipy_reference.json: gaussian_filter1d per series, the direct scipy check.
+// which writes scipy_reference.json: gaussian_filter1d per series, the direct scipy check; and
+// tokens.json (each sequence's vectors in position order) for torch_reference.py.
 //
-// Usage: cd scripts/interleave && npm ci && node make_fixtures.mjs [--out DIR]
+// Usage: cd scripts/interleave && npm ci && node make_fixtures.mjs [--out DIR] (it empties DIR)
 //        then, from the repository root: /usr/bin/python3 scripts/interleave/scipy_reference.py
+//        and /usr/bin/python3 scripts/interleave/torch_reference.py
 // (npm may skip polars' native package: then `npm i -E nodejs-polars-linux-x64-gnu@0.25.2`).
 
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -101,6 +103,10 @@ const frame = pl.DataFrame({
   position: pl.Series('position', steps, pl.Int64),
   embedding: pl.Series('embedding', vecs, pl.List(pl.Float32)),
 });
+// The vectors as JSON for torch_reference.py: each sequence's, in position order.
+const tokens = {};
+ids.forEach((id, r) => (tokens[id] ??= []).push(vecs[r]));
+fs.writeFileSync(path.join(OUT, 'tokens.json'), JSON.stringify(tokens));
 frame.sort(['position', 'sequence_id']).writeParquet(path.join(OUT, 'polars_step_ordered.parquet'));
 frame.sort(['sequence_id', 'position']).writeParquet(path.join(OUT, 'polars_grouped.parquet'));
 console.log('wrote polars_step_ordered.parquet, polars_grouped.parquet');
