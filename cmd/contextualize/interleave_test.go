@@ -104,7 +104,7 @@ func TestInterleavedMatchesGrouped(t *testing.T) {
 		{"polars attend", duck("polars_step_ordered.parquet"), duck("polars_grouped.parquet"), "embedding", "sequence_id", "position",
 			[]string{"attend", "--weights", "random", "--seed", "3", "--heads", "2"}},
 		{"polars attend spilled causal", duck("polars_step_ordered.parquet"), duck("polars_grouped.parquet"), "embedding", "sequence_id", "position",
-			[]string{"attend", "--weights", "random", "--seed", "5", "--heads", "4", "--causal", "--memory-limit", "16KiB"}},
+			[]string{"attend", "--weights", "random", "--seed", "5", "--heads", "4", "--causal", "--memory-limit", "40KiB"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -333,7 +333,7 @@ func TestInterleavedFloat16(t *testing.T) {
 	var outs []string
 	for _, limit := range []string{"1GiB", "1KiB"} {
 		out := t.TempDir()
-		r := runCLI(t, nil, "smooth", "--sigma", "1.5", "--sequence-column", "position", "--order-column", "position",
+		r := runCLI(t, nil, "smooth", "--sigma", "0.5", "--workers", "1", "--sequence-column", "position", "--order-column", "position",
 			"--memory-limit", limit, "--temp-dir", t.TempDir(), "-o", out, in)
 		if r.code != 0 {
 			t.Fatalf("%s: exit %d: %s", limit, r.code, r.stderr)
@@ -429,7 +429,7 @@ func TestInterleavedMatchesTorch(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := filepath.Join(interleaveDir, "polars_step_ordered.parquet")
-	for _, limit := range []string{"1GiB", "16KiB"} {
+	for _, limit := range []string{"1GiB", "40KiB"} {
 		out := t.TempDir()
 		r := runCLI(t, nil, "attend", "--weights", "identity", "--heads", "2",
 			"--memory-limit", limit, "--temp-dir", t.TempDir(), "-o", out, in)

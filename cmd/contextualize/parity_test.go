@@ -266,7 +266,7 @@ func TestAttendCLIMatchesLibrary(t *testing.T) {
 		{"polars step-ordered", "../../testdata/interleave/polars_step_ordered.parquet", "embedding", "sequence_id", "position", false,
 			[]string{"--weights", "random", "--seed", "2", "--heads", "2"}, func(d int) attention.MHAWeights { return attention.RandomWeights(d, 2) }, attention.MHAParams{Heads: 2, Window: -1}},
 		{"polars step-ordered spilled window", "../../testdata/interleave/polars_step_ordered.parquet", "embedding", "sequence_id", "position", false,
-			[]string{"--weights", "random", "--seed", "4", "--heads", "4", "--window", "3", "--memory-limit", "16KiB"}, func(d int) attention.MHAWeights { return attention.RandomWeights(d, 4) }, attention.MHAParams{Heads: 4, Window: 3}},
+			[]string{"--weights", "random", "--seed", "4", "--heads", "4", "--window", "3", "--memory-limit", "40KiB"}, func(d int) attention.MHAWeights { return attention.RandomWeights(d, 4) }, attention.MHAParams{Heads: 4, Window: 3}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

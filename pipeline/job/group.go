@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"math"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -63,7 +64,7 @@ func (r *run) executeGrouped(ctx context.Context) error {
 	}
 	g.first = append(g.first, r.file.NumRows())
 	g.metas = make([]parquetio.ValueChunk, nrg)
-	defer func() { r.spec.Budget.Release(g.charge) }()
+	defer func() { r.spec.Budget.Release(g.charge) }() // what acquireUpTo took
 
 	// The first row group tells d when the schema does not.
 	first, err := r.readGroupRG(0)
@@ -75,21 +76,22 @@ func (r *run) executeGrouped(ctx context.Context) error {
 	need := GroupBytes(r.file.NumRows(), max(r.d, 1), elemSize(first.chunk.Type), r.det.Order != nil)
 	// The in-memory grouping numbers rows with int32s.
 	if fits := r.file.NumRows() <= math.MaxInt32; fits && (size == 0 || need <= size) {
-		g.charge = need
-		if err := r.spec.Budget.Acquire(r.ctx, need); err != nil {
-			r.release(first)
+		got, err := r.acquireUpTo(need)
+		g.charge = got
+		if err != nil {
 			return err
 		}
-		slog.Info("grouping interleaved sequences in memory", "file", r.file.Path(), "bytes", need)
-		return g.inMemory(first)
-	}
-	if size == 0 {
-		size = need
-	}
-	g.charge = size
-	if err := r.spec.Budget.Acquire(r.ctx, size); err != nil {
-		r.release(first)
-		return err
+		if size == 0 || got == need {
+			slog.Info("grouping interleaved sequences in memory", "file", r.file.Path(), "bytes", need)
+			return g.inMemory(first)
+		}
+	} else {
+		if size == 0 {
+			size = need
+		}
+		if g.charge, err = r.acquireUpTo(size); err != nil {
+			return err
+		}
 	}
 	return g.spilled(first, need)
 }
@@ -395,4 +397,29 @@ func scatterRows[T float32 | float64](dst [][]T, src []T, rows []int32, first []
 		}
 		copy(dst[at][local*d:(local+1)*d], src[k*d:(k+1)*d])
 	}
+}
+
+// acquireUpTo charges the budget up to n bytes and returns what it took.
+// It waits while other files hold bytes they will give back, but some are
+// held for the whole run (the attention weights made for a file's d take
+// theirs when the first row group is read), so a request not granted
+// within a moment is halved instead of waited on forever. Spilling works
+// within what it gets.
+func (r *run) acquireUpTo(n int64) (int64, error) {
+	for n > 0 {
+		if r.spec.Budget.TryAcquire(n) {
+			return n, nil
+		}
+		ctx, cancel := context.WithTimeout(r.ctx, 100*time.Millisecond)
+		err := r.spec.Budget.Acquire(ctx, n)
+		cancel()
+		if err == nil {
+			return n, nil
+		}
+		if err := r.ctx.Err(); err != nil {
+			return 0, err
+		}
+		n /= 2
+	}
+	return 0, nil
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/contextualize/contextualize/attention"
 	"github.com/contextualize/contextualize/io/parquetio"
@@ -184,6 +185,29 @@ func TestCollectInterleaved(t *testing.T) {
 			if !slices.Equal(got[k], w) {
 				t.Fatalf("budget %d: sequence %s differs", budget, k)
 			}
+		}
+	}
+}
+
+// TestGroupingWithHeldBudget: bytes held for the whole run (attention
+// weights take theirs when the first row group binds the computer) must
+// not make the grouping wait forever for the whole budget.
+func TestGroupingWithHeldBudget(t *testing.T) {
+	inter := filepath.Join(t.TempDir(), "inter.parquet")
+	writeSeries(t, inter, 12, 2000, true)
+	for _, budget := range []int64{4 << 20, 256 << 10} { // in memory, spilled
+		spec := smoothSpec(t, budget, t.TempDir())
+		bind := spec.Bind
+		spec.Bind = func(det schemas.Detected, d int) (Computer, error) {
+			spec.Budget.TryAcquire(budget / 4) // held for the run, as attend's weights are
+			return bind(det, d)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		var buf bytes.Buffer
+		_, err := spec.Process(ctx, pipeline.Unit{Input: inter}, &buf)
+		cancel()
+		if err != nil {
+			t.Fatalf("budget %d: %v", budget, err)
 		}
 	}
 }

@@ -167,7 +167,7 @@ func (g *grouper) spilled(first *rowGroup, need int64) (err error) {
 	es := int(elemSize(typ))
 	rec := recordHeader + d*es
 	rows := r.file.NumRows()
-	np := partitions(rows*int64(rec), g.charge)
+	np := partitions(rows*int64(rec), g.charge) // 0 (nothing free): the most partitions
 	slog.Info("grouping interleaved sequences through temp disk", "file", r.file.Path(),
 		"bytes_in_memory", need, "limit", r.spec.Budget.Size(), "temp_dir", dir,
 		"partitions", np, "temp_bytes_estimate", SpillBytes(rows, d, int64(es)))

@@ -148,7 +148,7 @@ tool_run sigma2_interleave_time_ordered smooth "$il/duckdb_time_ordered.parquet"
 tool_run sigma2_interleave_small_rg_spilled smooth "$il/duckdb_time_ordered_small_rg.parquet" value - series_id timestamp zstd - \
   smooth --sigma 2 --memory-limit 64KiB --temp-dir "$tmp"
 tool_run attend_interleave_polars_spilled attend "$il/polars_step_ordered.parquet" embedding - sequence_id position zstd - \
-  attend --weights random --seed 1 --heads 2 --memory-limit 16KiB --temp-dir "$tmp"
+  attend --weights random --seed 1 --heads 2 --memory-limit 40KiB --temp-dir "$tmp"
 
 # float16 (Parquet FLOAT16) inputs written by arrow-go: attention computes in float32 and writes
 # float16 back, in every list shape (the identity runs of section 1 cover them too)
