@@ -115,17 +115,17 @@ func (r *run) readGroupRG(i int) (*rowGroup, error) {
 }
 
 // eachRowGroup calls fn on every row group in order (first is row group
-// 0, already read), reading --workers row groups at a time in parallel:
+// 0, already read), reading ahead row groups at a time in parallel:
 // the reader is the serial stage of a grouped file, and decoding its ids
-// row by row is most of it. At most --workers row groups are held at once
+// row by row is most of it. At most ahead row groups are held at once
 // (each one's ids are ~18 MB of heap for 122,880 string ids). Row groups
 // read and not handed to fn are released when it fails.
-func (g *grouper) eachRowGroup(first *rowGroup, fn func(i int, rg *rowGroup) error) error {
+func (g *grouper) eachRowGroup(first *rowGroup, ahead int, fn func(i int, rg *rowGroup) error) error {
 	r := g.r
 	if err := fn(0, first); err != nil {
 		return err
 	}
-	workers := max(r.spec.Workers, 1)
+	workers := max(ahead, 1)
 	if r.d == 0 || r.binding == nil {
 		workers = 1 // reading sets them: one at a time until they are known
 	}
@@ -281,7 +281,7 @@ func (g *grouper) inMemory(first *rowGroup) error {
 			r.release(rg)
 		}
 	}()
-	err := g.eachRowGroup(first, func(i int, rg *rowGroup) error {
+	err := g.eachRowGroup(first, r.spec.Workers, func(i int, rg *rowGroup) error {
 		groups = append(groups, rg)
 		base := g.first[i]
 		g.rowIDs(rg, func(lo, hi int, id int32) {
