@@ -40,6 +40,11 @@ type PlanEntry struct {
 	Action   Action `json:"action"`
 	Detail   string `json:"detail,omitempty"`
 	Rows     int64  `json:"rows,omitempty"` // input rows, from its footer, when checked
+	// Sequences is "interleaved" when the rows of some sequence are not
+	// contiguous (a run groups them by id); SpillBytes is then about the
+	// temp disk the run will use, when grouping exceeds --memory-limit.
+	Sequences  string `json:"sequences,omitempty"`
+	SpillBytes int64  `json:"spill_bytes,omitempty"`
 }
 
 type decision struct {

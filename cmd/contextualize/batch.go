@@ -140,6 +140,7 @@ func prepare(c *cli.Command, br batchRun) (*prepared, error) {
 		Budget:    pipeline.NewBudget(dataLimit),
 		PageLimit: limit,
 		Observe:   br.observe,
+		TempDir:   c.String("temp-dir"),
 	}
 	if br.useBudget != nil {
 		br.useBudget(spec.Budget, limit, workers)

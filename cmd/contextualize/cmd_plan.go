@@ -78,6 +78,15 @@ func planBatch(ctx context.Context, c *cli.Command, br batchRun) error {
 		default:
 			chk, err := p.spec.Check(p.units[e.Index], p.opts.MemoryLimit)
 			e.Rows = chk.Rows
+			if chk.Interleaved {
+				e.Sequences, e.SpillBytes = "interleaved", chk.SpillBytes
+				if chk.SpillBytes > 0 {
+					logger.Info("sequences interleaved: a run will group them through temp disk", "input", e.Input,
+						"bytes_in_memory", chk.GroupBytes, "memory_limit", p.opts.MemoryLimit, "temp_bytes", chk.SpillBytes)
+				} else {
+					logger.Info("sequences interleaved: a run will group them in memory", "input", e.Input, "bytes", chk.GroupBytes)
+				}
+			}
 			if err != nil {
 				e.Action, e.Detail = pipeline.ActionInvalid, err.Error()
 				ur.Status, ur.Err = pipeline.StatusFailed, err

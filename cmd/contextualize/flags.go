@@ -66,6 +66,7 @@ func runFlags() []cli.Flag {
 	return category(catRun,
 		&cli.IntFlag{Name: "workers", Usage: "parallel `N`; output bytes do not depend on it", DefaultText: "GOMAXPROCS", Sources: envs("workers")},
 		&cli.StringFlag{Name: "memory-limit", Value: "1GiB", Usage: "bound on data in flight: `SIZE` like 512Mi, 1GiB (binary) or 512M, 2GB (decimal)", Sources: envs("memory-limit")},
+		&cli.StringFlag{Name: "temp-dir", Usage: "local `DIR` where files whose sequences are interleaved spill when grouping them exceeds --memory-limit", DefaultText: "the OS temp dir", Sources: envs("temp-dir")},
 		&cli.IntFlag{Name: "shard-index", Value: -1, Usage: "process only shard `I` of --shard-count", DefaultText: "$JOB_COMPLETION_INDEX, else 0", Sources: envs("shard-index")},
 		&cli.IntFlag{Name: "shard-count", Usage: "number of shards `N`", DefaultText: "1, unsharded", Sources: envs("shard-count")},
 		&cli.BoolFlag{Name: "fail-fast", Usage: "stop at the first failed input (default: finish the others, exit 3)", Sources: envs("fail-fast")},

@@ -79,15 +79,24 @@ func readSequences(t *testing.T, path, value, seq, order string, nested bool) se
 	if nested {
 		return s
 	}
-	for lo := 0; lo < len(vals); {
-		hi := lo + 1
-		for hi < len(vals) && (ids == nil || ids[hi] == ids[lo]) {
-			hi++
+	// Rows grouped by id, sequences in the order of their first rows
+	// (the rows of one sequence need not be contiguous).
+	var groups [][]int
+	index := map[string]int{}
+	for r := range vals {
+		id := ""
+		if ids != nil {
+			id = ids[r]
 		}
-		idx := make([]int, hi-lo)
-		for i := range idx {
-			idx[i] = lo + i
+		g, ok := index[id]
+		if !ok {
+			g = len(groups)
+			index[id] = g
+			groups = append(groups, nil)
 		}
+		groups[g] = append(groups[g], r)
+	}
+	for _, idx := range groups {
 		if ord != nil {
 			sort.SliceStable(idx, func(a, b int) bool { return ord[idx[a]] < ord[idx[b]] })
 		}
@@ -100,7 +109,6 @@ func readSequences(t *testing.T, path, value, seq, order string, nested bool) se
 			}
 		}
 		s.seqs, s.rows, s.ts = append(s.seqs, flat), append(s.rows, idx), append(s.ts, ts)
-		lo = hi
 	}
 	return s
 }
@@ -183,6 +191,12 @@ func TestSmoothCLIMatchesLibrary(t *testing.T) {
 			[]string{"--sigma", "0.7", "--mode", "mirror"}, attention.SmoothParams{Sigma: 0.7, Truncate: 4, Radius: -1, Mode: "mirror", NaN: "propagate"}, 0},
 		{"duckdb nested series", "../../testdata/interop/nested_series_f64.parquet", "value", "", "", true,
 			[]string{"--sigma", "1.5", "--nan", "interpolate"}, attention.SmoothParams{Sigma: 1.5, Truncate: 4, Radius: -1, Mode: "reflect", NaN: "interpolate"}, 0},
+		{"duckdb time-ordered", "../../testdata/interleave/duckdb_time_ordered_small_rg.parquet", "value", "series_id", "timestamp", false,
+			[]string{"--sigma", "4", "--mode", "nearest"}, attention.SmoothParams{Sigma: 4, Truncate: 4, Radius: -1, Mode: "nearest", NaN: "propagate"}, 0},
+		{"duckdb time-ordered bandwidth spilled", "../../testdata/interleave/duckdb_time_ordered.parquet", "value", "series_id", "timestamp", false,
+			[]string{"--bandwidth", "3m", "--memory-limit", "64KiB"}, attention.SmoothParams{Truncate: 4, Radius: -1, Mode: "reflect", NaN: "propagate"}, 180e6},
+		{"duckdb partition_by", "../../testdata/interleave/duckdb_partitioned/region=south/data_0.parquet", "value", "series_id", "timestamp", false,
+			[]string{"--sigma", "2"}, attention.SmoothParams{Sigma: 2, Truncate: 4, Radius: -1, Mode: "reflect", NaN: "propagate"}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -249,6 +263,10 @@ func TestAttendCLIMatchesLibrary(t *testing.T) {
 			[]string{"--weights", "random", "--seed", "9", "--heads", "4"}, func(d int) attention.MHAWeights { return attention.RandomWeights(d, 9) }, attention.MHAParams{Heads: 4, Window: -1}},
 		{"duckdb nested f64", "../../testdata/interop/nested_f64_list_of_list.parquet", "embedding", "", "", true,
 			[]string{"--weights", "random", "--seed", "1", "--heads", "3"}, func(d int) attention.MHAWeights { return attention.RandomWeights(d, 1) }, attention.MHAParams{Heads: 3, Window: -1}},
+		{"polars step-ordered", "../../testdata/interleave/polars_step_ordered.parquet", "embedding", "sequence_id", "position", false,
+			[]string{"--weights", "random", "--seed", "2", "--heads", "2"}, func(d int) attention.MHAWeights { return attention.RandomWeights(d, 2) }, attention.MHAParams{Heads: 2, Window: -1}},
+		{"polars step-ordered spilled window", "../../testdata/interleave/polars_step_ordered.parquet", "embedding", "sequence_id", "position", false,
+			[]string{"--weights", "random", "--seed", "4", "--heads", "4", "--window", "3", "--memory-limit", "40KiB"}, func(d int) attention.MHAWeights { return attention.RandomWeights(d, 4) }, attention.MHAParams{Heads: 4, Window: 3}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

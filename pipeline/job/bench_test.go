@@ -204,3 +204,21 @@ type copyComputer struct{}
 
 func (copyComputer) Compute32(dst, src []float32, n, d int, _ []int64) { copy(dst, src) }
 func (copyComputer) Compute64(dst, src []float64, n, d int, _ []int64) { copy(dst, src) }
+
+// BenchmarkScanContiguous is what checking that a file's sequences are
+// contiguous costs before it streams: reading its id column alone.
+func BenchmarkScanContiguous(b *testing.B) {
+	f, err := parquetio.Open(seriesFile(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	c, _ := f.Column("series_id")
+	b.ResetTimer()
+	for range b.N {
+		ok, _, err := scanContiguous(f, c, 2)
+		if err != nil || !ok {
+			b.Fatal(ok, err)
+		}
+	}
+}

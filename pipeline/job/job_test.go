@@ -3,7 +3,6 @@ package job
 import (
 	"bytes"
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"sort"
@@ -269,14 +268,33 @@ func TestBadInputsAreDataErrors(t *testing.T) {
 	}
 }
 
-func TestNonContiguousSequenceIsAnError(t *testing.T) {
+func TestNonContiguousSequencesAreGrouped(t *testing.T) {
 	// ts_long has series a, b, c...; read as one sequence per *position*
-	// value the ids repeat, so declaring position the sequence column must
-	// fail with a contiguity error.
-	_, err := process(t, filepath.Join(interop, "long_f64_scalar.parquet"), &rankProbe{}, 1,
-		schemas.Options{DefaultColumns: []string{"value"}, SequenceColumn: "position", OrderColumn: "position"})
-	var de *parquetio.DataError
-	if !errors.As(err, &de) || !strings.Contains(err.Error(), "contiguous") {
-		t.Fatalf("want a contiguity DataError, got %v", err)
+	// value the ids repeat: rows are grouped by id, ranked within their
+	// group (equal order values keep input order) and put back in place.
+	file := filepath.Join(interop, "long_f64_scalar.parquet")
+	for _, budget := range []int64{64 << 20, 1} {
+		spec := &Spec{
+			Schema:  schemas.Options{DefaultColumns: []string{"value"}, SequenceColumn: "position", OrderColumn: "position"},
+			Bind:    func(schemas.Detected, int) (Computer, error) { return &rankProbe{}, nil },
+			Workers: 2, Budget: pipeline.NewBudget(budget), SegmentElems: 5, TempDir: t.TempDir(),
+		}
+		var buf bytes.Buffer
+		if _, err := spec.Process(context.Background(), pipeline.Unit{Input: file}, &buf); err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(t.TempDir(), "out.parquet")
+		if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		in, got := readLong(t, file, "value", "position", "position"), readLong(t, out, "value", "position", "position")
+		seen := map[string]int{}
+		for i, v := range in.vals {
+			rank := seen[in.ids[i]]
+			seen[in.ids[i]]++
+			if want := v[0] + float64(1000*rank); got.vals[i][0] != want {
+				t.Fatalf("budget %d, row %d (position %s): %v, want %v", budget, i, in.ids[i], got.vals[i][0], want)
+			}
+		}
 	}
 }

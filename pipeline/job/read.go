@@ -130,6 +130,10 @@ func (r *run) readIDs(i int, k *longKeys) error {
 		k.starts, k.keys = []int{0}, []string{""} // the whole file is one sequence
 		return nil
 	}
+	if r.idRuns != nil && i < len(r.idRuns.starts) {
+		k.starts, k.keys = r.idRuns.starts[i], r.idRuns.keys[i]
+		return nil
+	}
 	starts, keys, err := ReadIDRuns(r.file, i, *r.det.Sequence)
 	if err != nil {
 		return err

@@ -42,7 +42,8 @@ type run struct {
 	boundD        int           // the width it is made for
 	bound         Computer      // its result, read after binding is closed
 	bindErr       error
-	pendingSlot   bool // readAhead took a slot for the row group about to be read
+	pendingSlot   bool         // readAhead took a slot for the row group about to be read
+	idRuns        *idRunsCache // the ids' runs, read while checking contiguity
 }
 
 const defaultSegmentElems = 1 << 16

@@ -32,7 +32,8 @@ type Computer interface {
 type Binder func(det schemas.Detected, d int) (Computer, error)
 
 // Observer sees every sequence of a file after its output is computed, in
-// input order, with its values in order-column order (x holds n×d values
+// input order (for a file whose sequences are interleaved: in the order of
+// their first rows, partition by partition when it spills), with its values in order-column order (x holds n×d values
 // as float64). Finish is called once: ok reports whether the file's main
 // output succeeded. Used for side outputs such as attention weights.
 type Observer interface {
@@ -77,6 +78,9 @@ type Spec struct {
 	SegmentElems int
 	// only, set by Collect, picks the sequences to compute and observe.
 	only func(key string, n int) bool
+	// TempDir is where files whose sequences are interleaved spill when
+	// grouping them does not fit the budget ("": the OS temp dir).
+	TempDir string
 }
 
 // Process reads u.Input, computes every sequence and writes the output to w.
@@ -124,7 +128,15 @@ func (s *Spec) process(ctx context.Context, u pipeline.Unit, w io.Writer) (pipel
 			return pipeline.Result{}, err
 		}
 	}
-	err = r.execute(ctx)
+	grouping, runs, err := needsGrouping(f, det, s.Workers)
+	if err == nil {
+		r.idRuns = runs
+		if grouping {
+			err = r.executeGrouped(ctx)
+		} else {
+			err = r.execute(ctx)
+		}
+	}
 	if err == nil {
 		if err = wr.Close(); err != nil {
 			err = fmt.Errorf("finishing the output for %s: %w", u.Input, err)

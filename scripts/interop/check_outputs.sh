@@ -14,6 +14,8 @@
 #      long_unordered_positions.parquet and long_rowgroups.parquet;
 #   3. `smooth --sigma 2` on testdata/keys fixtures with UUID, DECIMAL(38,4), UBIGINT, DOUBLE,
 #      TIME, TIMESTAMPTZ and polars UInt32/UInt64/tz-aware key columns;
+#   3b. `smooth --sigma 2` and `attend` on testdata/interleave (sequences interleaved: DuckDB
+#      time-ordered, polars), in memory and spilled;
 #   4. `attend` on the arrow-go float16 (FLOAT16) fixtures: list, large_list, fixed_size_list,
 #      nested with --row-group-rows 2, and --output-column; and `--output-type float32|float64`
 #      (float16 and float32 inputs widened: DuckDB must see the widened type);
@@ -135,6 +137,18 @@ tool_run sigma2_keys_polars_hash smooth "$keys/polars_hash_cumcount.parquet" val
   smooth --sigma 2
 tool_run sigma2_keys_polars_tz smooth "$keys/polars_times.parquet" value - sequence_id ts_ns_ny zstd - \
   smooth --sigma 2 --order-column ts_ns_ny
+
+# interleaved sequences (testdata/interleave: DuckDB time-ordered, small row groups, polars
+# step-ordered; the PARTITION_BY files are left to the Go tests, since DuckDB reads their
+# hive path as an extra column): grouped by id in memory and spilled; DuckDB's reference groups
+# them with PARTITION BY, so each output row must be its sequence's, in place
+il="$root/testdata/interleave"
+tool_run sigma2_interleave_time_ordered smooth "$il/duckdb_time_ordered.parquet" value - series_id timestamp zstd - \
+  smooth --sigma 2
+tool_run sigma2_interleave_small_rg_spilled smooth "$il/duckdb_time_ordered_small_rg.parquet" value - series_id timestamp zstd - \
+  smooth --sigma 2 --memory-limit 64KiB --temp-dir "$tmp"
+tool_run attend_interleave_polars_spilled attend "$il/polars_step_ordered.parquet" embedding - sequence_id position zstd - \
+  attend --weights random --seed 1 --heads 2 --memory-limit 40KiB --temp-dir "$tmp"
 
 # float16 (Parquet FLOAT16) inputs written by arrow-go: attention computes in float32 and writes
 # float16 back, in every list shape (the identity runs of section 1 cover them too)
