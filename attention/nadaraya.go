@@ -22,42 +22,30 @@ import (
 // (Bandwidth 0) the bandwidth is Sigma in t units and the window the
 // radius. It panics if src, dst or t is too short.
 func (s *Smoother) SmoothAt64(dst, src []float64, t []int64, n, d int) {
-	checkDims(len(dst), len(src), n, d)
-	checkTimes(len(t), n)
-	if n == 0 || d == 0 {
-		return
-	}
-	sc := getScratch()
-	defer putScratch(sc)
-	sc.in = grow(sc.in, n*d)
-	copy(sc.in, src[:n*d])
-	nadarayaWatson(s, sc, t[:n], n, d)
-	copy(dst[:n*d], sc.out)
+	smoothAt64(s, dst, src, t, n, d)
 }
 
 // SmoothAt32 is SmoothAt64 for float32 data: computed in float64 and
 // rounded once to float32.
 func (s *Smoother) SmoothAt32(dst, src []float32, t []int64, n, d int) {
-	checkDims(len(dst), len(src), n, d)
-	checkTimes(len(t), n)
-	if n == 0 || d == 0 {
-		return
-	}
-	sc := getScratch()
-	defer putScratch(sc)
-	sc.in = grow(sc.in, n*d)
-	for i, v := range src[:n*d] {
-		sc.in[i] = float64(v)
-	}
-	nadarayaWatson(s, sc, t[:n], n, d)
-	for i, v := range sc.out {
-		dst[i] = float32(v)
-	}
+	smoothAt32(s, dst, src, t, n, d)
 }
 
 // SmoothAtFloat64 is SmoothAt64 at float64 times (a float order column),
 // in the same units as the Bandwidth. The times must not be NaN.
 func (s *Smoother) SmoothAtFloat64(dst, src []float64, t []float64, n, d int) {
+	smoothAt64(s, dst, src, t, n, d)
+}
+
+// SmoothAtFloat32 is SmoothAtFloat64 for float32 data: computed in float64
+// and rounded once to float32.
+func (s *Smoother) SmoothAtFloat32(dst, src []float32, t []float64, n, d int) {
+	smoothAt32(s, dst, src, t, n, d)
+}
+
+// smoothAt64 is the SmoothAt methods on float64 data, for either kind of
+// time.
+func smoothAt64[T timeValue](s *Smoother, dst, src []float64, t []T, n, d int) {
 	checkDims(len(dst), len(src), n, d)
 	checkTimes(len(t), n)
 	if n == 0 || d == 0 {
@@ -71,9 +59,9 @@ func (s *Smoother) SmoothAtFloat64(dst, src []float64, t []float64, n, d int) {
 	copy(dst[:n*d], sc.out)
 }
 
-// SmoothAtFloat32 is SmoothAtFloat64 for float32 data: computed in float64
-// and rounded once to float32.
-func (s *Smoother) SmoothAtFloat32(dst, src []float32, t []float64, n, d int) {
+// smoothAt32 is smoothAt64 on float32 data: widened, computed in float64
+// and rounded once.
+func smoothAt32[T timeValue](s *Smoother, dst, src []float32, t []T, n, d int) {
 	checkDims(len(dst), len(src), n, d)
 	checkTimes(len(t), n)
 	if n == 0 || d == 0 {
