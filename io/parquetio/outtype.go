@@ -1,7 +1,6 @@
 package parquetio
 
 import (
-	"encoding/base64"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -175,28 +174,20 @@ func outBytes(dst, vb []byte, t ElemType) []byte {
 // retypeArrowField returns the base64 ARROW:schema with the float leaf of
 // field name (inside any lists) changed to type t.
 func retypeArrowField(b64, name string, t ElemType) (string, error) {
-	raw, err := base64.StdEncoding.DecodeString(b64)
+	s, i, err := arrowSchemaField(b64, name)
 	if err != nil {
 		return "", err
-	}
-	s, err := decodeArrowSchema(raw)
-	if err != nil {
-		return "", err
-	}
-	idx := s.FieldIndices(name)
-	if len(idx) == 0 {
-		return "", fmt.Errorf("field %q not in ARROW:schema", name)
 	}
 	to := arrow.DataType(arrow.PrimitiveTypes.Float32)
 	if t == Float64 {
 		to = arrow.PrimitiveTypes.Float64
 	}
 	fields := append([]arrow.Field(nil), s.Fields()...)
-	nt, ok := retypeLeaf(fields[idx[0]].Type, to)
+	nt, ok := retypeLeaf(fields[i].Type, to)
 	if !ok {
-		return "", fmt.Errorf("field %q of ARROW:schema is %s, not a float or a list of floats", name, fields[idx[0]].Type)
+		return "", fmt.Errorf("field %q of ARROW:schema is %s, not a float or a list of floats", name, fields[i].Type)
 	}
-	fields[idx[0]].Type = nt
+	fields[i].Type = nt
 	md := s.Metadata()
 	return encodeArrowSchema(arrow.NewSchema(fields, &md))
 }

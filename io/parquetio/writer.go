@@ -365,25 +365,35 @@ func (w *Writer) Close() error {
 // addArrowField returns the base64 ARROW:schema with a copy of field src
 // appended under the name dst.
 func addArrowField(b64, src, dst string) (string, error) {
-	raw, err := base64.StdEncoding.DecodeString(b64)
+	s, i, err := arrowSchemaField(b64, src)
 	if err != nil {
 		return "", err
 	}
-	s, err := decodeArrowSchema(raw)
-	if err != nil {
-		return "", err
-	}
-	idx := s.FieldIndices(src)
-	if len(idx) == 0 {
-		return "", fmt.Errorf("field %q not in ARROW:schema", src)
-	}
-	fl := s.Field(idx[0])
+	fl := s.Field(i)
 	fl.Name = dst
 	fl.Metadata = arrow.Metadata{} // drop PARQUET:field_id and the like
 	fields := append(append([]arrow.Field(nil), s.Fields()...), fl)
 	md := s.Metadata()
 	ns := arrow.NewSchema(fields, &md)
 	return encodeArrowSchema(ns)
+}
+
+// arrowSchemaField decodes the base64 ARROW:schema (checked before arrow-go
+// reads it) and finds the index of the field called name.
+func arrowSchemaField(b64, name string) (*arrow.Schema, int, error) {
+	raw, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return nil, 0, err
+	}
+	s, err := decodeArrowSchema(raw)
+	if err != nil {
+		return nil, 0, err
+	}
+	idx := s.FieldIndices(name)
+	if len(idx) == 0 {
+		return nil, 0, fmt.Errorf("field %q not in ARROW:schema", name)
+	}
+	return s, idx[0], nil
 }
 
 // encodeArrowSchema serializes s as an IPC schema message, base64-encoded,
