@@ -258,23 +258,7 @@ func nwSorted[T timeValue](s *Smoother, sc *scratch, out, x []float64, t []T, n,
 				band[off[i]-base+j-i-1] = v
 			}
 		}
-		for c := 0; c < d; c++ {
-			num, den := 0.0, 0.0
-			for j := lo; j < hi; j++ {
-				v := x[j*d+c]
-				if s.interpolate && v != v {
-					continue
-				}
-				kj := k[j-lo]
-				num += float64(kj * v)
-				den += kj
-			}
-			if den == 0 {
-				out[i*d+c] = math.NaN()
-			} else {
-				out[i*d+c] = num / den
-			}
-		}
+		nwRow(out[i*d:i*d+d], x[lo*d:hi*d], k, d, s.interpolate)
 	}
 	sc.band = band[:0]
 }

@@ -379,32 +379,38 @@ func (s *Smoother) pad(ext []float64, n int) {
 
 // outside returns the value of the extended line at index i outside [0, n).
 func (s *Smoother) outside(line []float64, i int) float64 {
-	n := len(line)
+	if s.mode == modeConstant {
+		return s.p.Cval
+	}
+	return line[s.extIndex(i, len(line))]
+}
+
+// extIndex returns the sample of a line of n samples that the boundary mode
+// puts at index i outside [0, n); not defined for mode "constant".
+func (s *Smoother) extIndex(i, n int) int {
 	switch s.mode {
 	case modeReflect:
 		m := mod(i, 2*n)
 		if m >= n {
 			m = 2*n - 1 - m
 		}
-		return line[m]
+		return m
 	case modeMirror:
 		if n == 1 {
-			return line[0]
+			return 0
 		}
 		m := mod(i, 2*n-2)
 		if m >= n {
 			m = 2*n - 2 - m
 		}
-		return line[m]
+		return m
 	case modeNearest:
 		if i < 0 {
-			return line[0]
+			return 0
 		}
-		return line[n-1]
-	case modeWrap:
-		return line[mod(i, n)]
-	default: // constant
-		return s.p.Cval
+		return n - 1
+	default: // wrap
+		return mod(i, n)
 	}
 }
 
