@@ -38,7 +38,18 @@ type StreamAt[T float32 | float64, U timeValue] struct {
 	peak     int // most rows held at once
 	k        []float64
 	exceeded bool
+
+	// Kernel values K(t_j - t_i), j > i, of emitted rows i, reused (bit for
+	// bit: only the sign of the argument differs) when j is emitted, as
+	// nwSorted does; at most streamBandLimit values.
+	off      []int // per held row: its values' offset in band, -1 if none
+	band     []float64
+	bandBase int // absolute offset of band[0]
 }
+
+// streamBandLimit bounds the kernel values a StreamAt caches (2 MiB):
+// beyond it, later rows compute theirs again.
+var streamBandLimit = 1 << 18
 
 // StreamAt64 streams float64 rows at int64 times.
 type StreamAt64 = StreamAt[float64, int64]
@@ -64,7 +75,8 @@ func newStreamAt[T float32 | float64, U timeValue](s *Smoother, d, maxRows int) 
 
 // Reset makes the stream ready for a new sequence, keeping its buffers.
 func (st *StreamAt[T, U]) Reset() {
-	st.x, st.t = st.x[:0], st.t[:0]
+	st.x, st.t, st.off, st.band = st.x[:0], st.t[:0], st.off[:0], st.band[:0]
+	st.bandBase = 0
 	st.base, st.count, st.next, st.lo, st.hi = 0, 0, 0, 0, 0
 	st.peak, st.exceeded = 0, false
 }
@@ -110,6 +122,9 @@ func (st *StreamAt[T, U]) Push(dst, src []T, t []U) ([]T, error) {
 	}
 	st.compact()
 	st.t = append(st.t, t...)
+	for range k {
+		st.off = append(st.off, -1)
+	}
 	at := len(st.x)
 	st.x = growLen(st.x, k*d)
 	for i, v := range src {
@@ -137,6 +152,7 @@ func (st *StreamAt[T, U]) compact() {
 	}
 	d := st.d
 	st.t = st.t[:copy(st.t, st.t[dead:])]
+	st.off = st.off[:copy(st.off, st.off[dead:])]
 	st.x = st.x[:copy(st.x, st.x[dead*d:])]
 	st.base = st.lo
 }
@@ -175,6 +191,10 @@ func (st *StreamAt[T, U]) emit(dst []T, closing bool) []T {
 		st.k = grow(st.k, hi-lo)
 		k := st.k
 		for j := lo; j < i; j++ {
+			if o := st.off[j-b]; o >= 0 {
+				k[j-lo] = st.band[o-st.bandBase+i-j-1]
+				continue
+			}
 			u := float64(t[j-b]-ti) / h
 			k[j-lo] = nwExp(-0.5 * u * u)
 		}
@@ -183,11 +203,41 @@ func (st *StreamAt[T, U]) emit(dst []T, closing bool) []T {
 			u := float64(t[j-b]-ti) / h
 			k[j-lo] = nwExp(-0.5 * u * u)
 		}
+		st.keep(i, lo, k[i-lo+1:])
 		at := len(dst)
 		dst = growLen(dst, d)
 		nwRow(dst[at:], st.x[(lo-b)*d:(hi-b)*d], k, d, s.interpolate)
 	}
 	return dst
+}
+
+// keep caches the forward kernel values fwd of row i when there is room,
+// first dropping those of the rows before lo, which no output needs.
+func (st *StreamAt[T, U]) keep(i, lo int, fwd []float64) {
+	if len(fwd) == 0 {
+		return
+	}
+	b := st.base
+	if len(st.band)+len(fwd) > cap(st.band) {
+		dead := len(st.band)
+		for j := lo; j < i; j++ {
+			if o := st.off[j-b]; o >= 0 {
+				dead = o - st.bandBase
+				break
+			}
+		}
+		st.band = st.band[:copy(st.band, st.band[dead:])]
+		st.bandBase += dead
+		if need := len(st.band) + len(fwd); need > cap(st.band) && need <= streamBandLimit {
+			nb := make([]float64, len(st.band), min(streamBandLimit, 2*need))
+			copy(nb, st.band)
+			st.band = nb
+		}
+	}
+	if len(st.band)+len(fwd) <= cap(st.band) {
+		st.off[i-b] = st.bandBase + len(st.band)
+		st.band = append(st.band, fwd...)
+	}
 }
 
 // nwRow writes one output row of d channels: the kernel-weighted mean of

@@ -111,9 +111,20 @@ func (st *Stream[T]) Push(dst, src []T) []T {
 		}
 		return out
 	}
+	if d == 1 && k > 2*st.r {
+		if src64, ok := any(src).([]float64); ok {
+			return any(st.pushDirect(any(dst).([]float64), src64)).([]T)
+		}
+	}
 	st.reserve(k)
 	pos := st.count - st.lo
-	for c0 := 0; c0 < d; c0 += chanTile {
+	if d == 1 {
+		line := st.buf[pos : pos+k]
+		for i, v := range src {
+			line[i] = float64(v)
+		}
+	}
+	for c0 := 0; c0 < d && d > 1; c0 += chanTile {
 		w := min(chanTile, d-c0)
 		if w == chanTile {
 			gatherTile8(st.buf[c0*st.lineCap+pos:], src, k, d, c0, st.lineCap, 0)
@@ -231,6 +242,20 @@ func (st *Stream[T]) emit(dst []T, end int) []T {
 	rows := dst[start:]
 	p0 := st.emitted - r - st.lo // line position of output emitted's window
 	sc := &st.sc
+	if d == 1 {
+		ext := st.buf[p0 : p0+q+2*r]
+		if o, ok := any(rows).([]float64); ok {
+			st.s.filterLine(sc, o, ext, q)
+		} else {
+			sc.out = grow(sc.out, q)
+			st.s.filterLine(sc, sc.out, ext, q)
+			for i, v := range sc.out {
+				rows[i] = T(v)
+			}
+		}
+		st.emitted = end
+		return dst
+	}
 	lines := min(chanTile, d)
 	sc.out = grow(sc.out, lines*q)
 	for c0 := 0; c0 < d; c0 += chanTile {
@@ -262,4 +287,30 @@ func growLen[T any](b []T, n int) []T {
 	nb := make([]T, len(b)+n, max(len(b)+n, 2*cap(b)))
 	copy(nb, b)
 	return nb
+}
+
+// pushDirect is Push for one float64 channel and a segment longer than 2r:
+// only the 2r rows at each end of the segment go through the buffer, the
+// outputs in between read src in place (as smoothDirect does).
+func (st *Stream[T]) pushDirect(dst, src []float64) []float64 {
+	r, k := st.r, len(src)
+	s0 := st.count
+	// Outputs up to s0+r: the history and the first 2r rows of src.
+	st.reserve(2 * r)
+	copy(st.buf[st.count-st.lo:], src[:2*r])
+	st.count += 2 * r
+	if !st.padded {
+		st.padLeft()
+	}
+	dst = any(st.emit(any(dst).([]T), st.count-st.r)).([]float64)
+	// Outputs s0+r .. s0+k-r straight from src.
+	at := len(dst)
+	dst = growLen(dst, k-2*r)
+	st.s.filterLine(&st.sc, dst[at:], src, k-2*r)
+	// Keep the last 2r rows as the history of the next push.
+	st.count = s0 + k
+	st.emitted = st.count - r
+	st.lo = st.count - 2*r
+	copy(st.buf, src[k-2*r:])
+	return dst
 }

@@ -241,11 +241,15 @@ func streamAtAll[T float32 | float64, U timeValue](t *testing.T, st *StreamAt[T,
 
 // TestStreamAtMatchesWhole: Nadaraya–Watson streamed over ascending times
 // (int64 and float64, with ties and gaps) gives the bits of SmoothAt on the
-// whole sequence, as does a Stream on a Bandwidth smoother (positions).
+// whole sequence, as does a Stream on a Bandwidth smoother (positions),
+// whether the kernel values are cached or computed again.
 func TestStreamAtMatchesWhole(t *testing.T) {
 	rng := rand.New(rand.NewPCG(12, 5))
 	dims := []int{1, 2, 3, 8, 9}
-	for iter := 0; iter < 600; iter++ {
+	defer func(l int) { streamBandLimit = l }(streamBandLimit)
+	limits := []int{streamBandLimit, 0, 5, 40} // cache off, tiny (rows dropped and compacted), default
+	for iter := 0; iter < 800; iter++ {
+		streamBandLimit = limits[iter%len(limits)]
 		p := SmoothParams{Bandwidth: 0.5 + rng.Float64()*8, Truncate: 1 + rng.Float64()*3}
 		if rng.IntN(2) == 0 {
 			p.NaN = "interpolate"
