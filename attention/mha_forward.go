@@ -31,6 +31,7 @@ type mhaScratch[T float] struct {
 	x, dst, out  []T
 	n, g, qb, kb int
 	h0, h, stage int
+	sp           rowSpan // the rows computed (all n for a whole-sequence call)
 	// perHead: the heads are projected one at a time (g = 1) and their
 	// keys and values loaded into the shared kv; else all heads are
 	// projected at once and each worker loads the heads it needs.
@@ -41,6 +42,7 @@ type mhaScratch[T float] struct {
 type mhaTile[T float] struct {
 	s   []T       // score / probability tile, qb×kb
 	acc []T       // output accumulator tile, qb×dh
+	row []T       // a range call's output projection of a chunk that dst holds in part
 	m   []T       // running max per query row
 	l   []float64 // running sum per query row
 	// kv holds head kvHead's keys and values when all heads are projected
@@ -106,12 +108,20 @@ func forward[T float](m *MHA, p *mhaPlan[T], dst, x []T, n int) {
 	if n <= 0 {
 		return
 	}
-	d, dh, heads := m.d, m.dh, m.heads
+	d := m.d
 	if len(x) < n*d || len(dst) < n*d {
 		panic(fmt.Sprintf("attention: MHA forward: n = %d, d = %d needs %d values, x has %d, dst has %d", n, d, n*d, len(x), len(dst)))
 	}
+	forwardSpan(m, p, dst, x, n, wholeSpan(n))
+}
+
+// forwardSpan computes the rows [sp.lo, sp.hi) of a sequence of n rows into
+// dst from its input rows [sp.xlo, sp.xhi) in x.
+func forwardSpan[T float](m *MHA, p *mhaPlan[T], dst, x []T, n int, sp rowSpan) {
+	d, dh, heads := m.d, m.dh, m.heads
 	helpers.busy.Add(1)
 	defer helpers.busy.Add(-1)
+	whole := sp == wholeSpan(n)
 
 	// Heads project together when their Q, K, V are small, else one at a
 	// time (memory n·3·dh instead of n·3d).
@@ -122,23 +132,25 @@ func forward[T float](m *MHA, p *mhaPlan[T], dst, x []T, n int) {
 	}
 	// Without an output projection the heads write dst directly, unless
 	// dst is x and later heads still need to project from x.
-	needO := p.projOut != nil || g < heads && &dst[0] == &x[0]
+	// A range call always goes through o: its query blocks and output
+	// chunks cover more rows than dst holds.
+	needO := p.projOut != nil || g < heads && &dst[0] == &x[0] || !whole
+	rows := sp.xhi - sp.xlo
 	workers := 1
-	if flops := 8*float64(n)*float64(d)*float64(d) + 4*float64(n)*float64(n)*float64(d); flops >= mhaParallelFlops {
+	if flops := 8*float64(rows)*float64(d)*float64(d) + 4*float64(rows)*float64(min(n, rows))*float64(d); flops >= mhaParallelFlops {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	var zero T
-	qb, kb := blockSizes(n, dh, int(unsafe.Sizeof(zero)))
-	sc := p.scratch(n, d, dh, g, qb, kb, workers, needO)
+	qb, kb := blockSizes(n, dh, sizeOf[T]())
+	sc := p.scratch(rows, d, dh, g, qb, kb, workers, needO)
 	defer p.release(sc)
 	sc.m, sc.p, sc.x, sc.dst, sc.out = m, p, x, dst, dst
 	if needO {
-		sc.out = sc.o[:n*d]
+		sc.out = sc.o[:(sp.q1-sp.q0)*d]
 	}
-	sc.n, sc.g, sc.qb, sc.kb, sc.perHead = n, g, qb, kb, perHead
+	sc.n, sc.g, sc.qb, sc.kb, sc.perHead, sc.sp = n, g, qb, kb, perHead, sp
 
-	chunks := (n + mhaRowChunk - 1) / mhaRowChunk
-	blocks := (n + qb - 1) / qb
+	chunks := (rows + mhaRowChunk - 1) / mhaRowChunk
+	blocks := (sp.q1 - sp.q0 + qb - 1) / qb
 	for h0 := 0; h0 < heads; h0 += g {
 		sc.h0 = h0
 		sc.run(stageProj, chunks, workers)
@@ -151,8 +163,14 @@ func forward[T float](m *MHA, p *mhaPlan[T], dst, x []T, n int) {
 		sc.run(stageAttend, blocks, workers)
 	}
 	if needO || p.bo != nil {
-		sc.run(stageOut, chunks, workers)
+		sc.run(stageOut, (sp.c1-sp.c0+mhaRowChunk-1)/mhaRowChunk, workers)
 	}
+}
+
+// sizeOf returns the size of a T in bytes.
+func sizeOf[T float]() int {
+	var zero T
+	return int(unsafe.Sizeof(zero))
 }
 
 // run runs one phase of the call.
@@ -165,16 +183,17 @@ func (sc *mhaScratch[T]) run(stage, tasks, workers int) {
 func (sc *mhaScratch[T]) task(w, i int) {
 	m, p := sc.m, sc.p
 	d, dh, ld := m.d, m.dh, 3*m.dh*sc.g
+	sp := sc.sp
 	switch sc.stage {
 	case stageProj:
-		r0, r1 := i*mhaRowChunk, min((i+1)*mhaRowChunk, sc.n)
-		qkv := sc.qkv[r0*ld : r1*ld]
-		p.projIn(sc.h0, sc.g, r1-r0, sc.x[r0*d:], qkv)
+		r0, r1 := sp.xlo+i*mhaRowChunk, min(sp.xlo+(i+1)*mhaRowChunk, sp.xhi)
+		qkv := sc.qkv[(r0-sp.xlo)*ld : (r1-sp.xlo)*ld]
+		p.projIn(sc.h0, sc.g, r1-r0, sc.x[(r0-sp.xlo)*d:], qkv)
 		biasScale(m, p, qkv, ld, sc.h0)
 	case stageLoad:
-		sc.kv.load(i, sc.qkv, sc.n, ld, dh, 2*dh, dh)
+		sc.kv.load(i, sc.qkv[(sp.kpack-sp.xlo)*ld:], sp.xhi-sp.kpack, ld, dh, 2*dh, dh)
 	case stageAttend:
-		blocks := (sc.n + sc.qb - 1) / sc.qb
+		blocks := (sp.q1 - sp.q0 + sc.qb - 1) / sc.qb
 		h, b := sc.h, i
 		kv := sc.kv
 		t := sc.tiles[w]
@@ -182,8 +201,9 @@ func (sc *mhaScratch[T]) task(w, i int) {
 			h, b = i/blocks, i%blocks
 			if t.kvHead != h {
 				off := h * 3 * dh
-				t.kv.load(0, sc.qkv, sc.n, ld, off+dh, off+2*dh, dh)
-				t.kv.load(1, sc.qkv, sc.n, ld, off+dh, off+2*dh, dh)
+				keys := sc.qkv[(sp.kpack-sp.xlo)*ld:]
+				t.kv.load(0, keys, sp.xhi-sp.kpack, ld, off+dh, off+2*dh, dh)
+				t.kv.load(1, keys, sp.xhi-sp.kpack, ld, off+dh, off+2*dh, dh)
 				t.kvHead = h
 			}
 			kv = t.kv
@@ -191,19 +211,33 @@ func (sc *mhaScratch[T]) task(w, i int) {
 		if m.causal { // the last blocks see the most keys: hand them out first
 			b = blocks - 1 - b
 		}
-		i0 := b * sc.qb
-		attendBlock(m, p, t, kv, sc.qkv, ld, (h-sc.h0)*3*dh, sc.out, sc.n, h, i0, min(i0+sc.qb, sc.n), sc.kb)
+		i0 := sp.q0 + b*sc.qb
+		attendBlock(m, p, t, kv, sc.qkv, ld, (h-sc.h0)*3*dh, sc.out, sc.n, h, i0, min(i0+sc.qb, sc.n), sc.kb, sp)
 	case stageOut:
-		r0, r1 := i*mhaRowChunk, min((i+1)*mhaRowChunk, sc.n)
-		dst := sc.dst[r0*d : r1*d]
+		r0, r1 := sp.c0+i*mhaRowChunk, min(sp.c0+(i+1)*mhaRowChunk, sp.c1)
+		w0, w1 := max(r0, sp.lo), min(r1, sp.hi) // the rows dst holds
+		if w0 >= w1 {
+			return
+		}
+		o := sc.out[(r0-sp.q0)*d : (r1-sp.q0)*d]
+		dst := sc.dst[(w0-sp.lo)*d : (w1-sp.lo)*d]
 		switch {
+		case p.projOut != nil && w0 == r0 && w1 == r1:
+			p.projOut(r1-r0, o, dst)
 		case p.projOut != nil:
-			p.projOut(r1-r0, sc.out[r0*d:], dst)
-		case &sc.out[0] != &sc.dst[0]:
-			copy(dst, sc.out[r0*d:r1*d])
+			// The whole chunk goes through the product, as in a
+			// whole-sequence call: its rows tile the same way.
+			t := sc.tiles[w]
+			if cap(t.row) < mhaRowChunk*d {
+				t.row = make([]T, mhaRowChunk*d)
+			}
+			p.projOut(r1-r0, o, t.row)
+			copy(dst, t.row[(w0-r0)*d:(w1-r0)*d])
+		case &o[0] != &dst[0]:
+			copy(dst, o[(w0-r0)*d:(w1-r0)*d])
 		}
 		if p.bo != nil {
-			for r := 0; r < r1-r0; r++ {
+			for r := 0; r < w1-w0; r++ {
 				row := dst[r*d : (r+1)*d]
 				for c, b := range p.bo {
 					row[c] += b
@@ -259,7 +293,10 @@ func (m *MHA) keyRange(i, n int) (lo, hi int) {
 // h·dh..), streaming over the key blocks (kb keys, starting at multiples
 // of mhaKeyAlign) that the mask leaves visible. kv holds the head's keys
 // and values; its queries are qkv[i·ld+qoff:][:dh]. t is the worker's tile.
-func attendBlock[T float](m *MHA, p *mhaPlan[T], t *mhaTile[T], kv headKV[T], qkv []T, ld, qoff int, out []T, n, h, i0, i1, kb int) {
+//
+// sp places the rows: qkv holds rows from sp.xlo, kv the keys from
+// sp.kpack, out the rows from sp.q0.
+func attendBlock[T float](m *MHA, p *mhaPlan[T], t *mhaTile[T], kv headKV[T], qkv []T, ld, qoff int, out []T, n, h, i0, i1, kb int, sp rowSpan) {
 	d, dh := m.d, m.dh
 	qb := i1 - i0
 	// Keys visible to any row of the block.
@@ -275,12 +312,12 @@ func attendBlock[T float](m *MHA, p *mhaPlan[T], t *mhaTile[T], kv headKV[T], qk
 		ms[r] = negInf
 		ls[r] = 0
 	}
-	q := qkv[i0*ld+qoff:]
+	q := qkv[(i0-sp.xlo)*ld+qoff:]
 	for j0 := jlo; j0 < jhi; j0 += kb {
 		j1 := min(j0+kb, jhi)
 		kn := j1 - j0
 		s := t.s[:qb*kn]
-		kv.scores(qb, q, ld, j0, j1, s, kn)
+		kv.scores(qb, q, ld, j0-sp.kpack, j1-sp.kpack, s, kn)
 		for r := 0; r < qb; r++ {
 			lo, hi := m.keyRange(i0+r, n)
 			lo = max(lo, j0) - j0
@@ -289,10 +326,10 @@ func attendBlock[T float](m *MHA, p *mhaPlan[T], t *mhaTile[T], kv headKV[T], qk
 		}
 		// The first block writes acc (no clearing needed: the softmax
 		// state was empty, so acc was not read above).
-		kv.accum(qb, s, kn, j0, j1, acc, dh, j0 > jlo)
+		kv.accum(qb, s, kn, j0-sp.kpack, j1-sp.kpack, acc, dh, j0 > jlo)
 	}
 	for r := 0; r < qb; r++ {
-		o := out[(i0+r)*d+h*dh : (i0+r)*d+(h+1)*dh]
+		o := out[(i0+r-sp.q0)*d+h*dh : (i0+r-sp.q0)*d+(h+1)*dh]
 		a := acc[r*dh : (r+1)*dh]
 		if ls[r] == 0 { // nothing to attend to: 0, not NaN
 			clear(o)
