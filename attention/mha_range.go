@@ -70,8 +70,9 @@ func (m *MHA) RangeInput64(lo, hi, n int) (xlo, xhi int) {
 // [xlo, xhi) = RangeInput32(lo, hi, n) in x ((xhi-xlo)×d). With a window
 // (MHAParams.Window >= 0) that is O(hi-lo+window) rows, so a long sequence
 // can be computed in consecutive ranges holding a bounded number of rows.
-// Any lo and hi work; ranges starting at multiples of RangeStep32(n)
-// recompute nothing. dst must not overlap x. It panics if the range is
+// Any lo and hi work; with range boundaries at multiples of
+// RangeStep32(n) no query row is computed twice (the input projections of
+// the rows that neighbouring ranges share are). dst must not overlap x. It panics if the range is
 // not within [0, n] or x or dst is short.
 func (m *MHA) ForwardRange32(dst, x []float32, lo, hi, n int) {
 	forwardRange(m, &m.p32, dst, x, lo, hi, n)
@@ -83,10 +84,10 @@ func (m *MHA) ForwardRange64(dst, x []float64, lo, hi, n int) {
 	forwardRange(m, m.plan64(), dst, x, lo, hi, n)
 }
 
-// RangeStep32 returns the row count that consecutive ranges of
-// ForwardRange32 should be multiples of to compute every row once: the
-// whole-sequence call's query blocks and row chunks then end at the range
-// boundaries.
+// RangeStep32 returns the row count that the boundaries of consecutive
+// ranges of ForwardRange32 should be multiples of so that no query row is
+// computed twice: the whole-sequence call's query blocks and row chunks
+// then end at the range boundaries.
 func (m *MHA) RangeStep32(n int) int { return m.rangeStep(n, 4) }
 
 // RangeStep64 is RangeStep32 for ForwardRange64.
