@@ -16,7 +16,8 @@ var ErrCannotStream = errors.New("smoothing cannot stream")
 // returned as soon as input row i+Radius has been pushed (a lag of Radius
 // rows); Close returns the last Radius rows. The outputs are bit for bit
 // those of Smooth64/Smooth32 on the whole sequence, for every split into
-// pushes.
+// pushes (a NaN output whose window mixes NaN sources, such as an input
+// NaN and Inf - Inf, is NaN in both, with a payload IEEE 754 leaves open).
 //
 // With NaN policy "interpolate" a missing value is only ever replaced from
 // the valid samples within the radius (normalized convolution), so a gap of

@@ -33,15 +33,16 @@ func pushSizes(rng *rand.Rand, n int) []int {
 	return sizes
 }
 
-// randomSeries returns n×d values with NaNs (and infinities) at random
-// positions, also at the ends of the sequence.
+// randomSeries returns n×d values with NaNs at random positions (nanRate
+// in 100), also at the ends of the sequence, and with infinities when
+// nanRate > 1.
 func randomSeries(rng *rand.Rand, n, d int, nanRate int) []float64 {
 	x := make([]float64, n*d)
 	for i := range x {
 		switch k := rng.IntN(100); {
 		case k < nanRate:
 			x[i] = math.NaN()
-		case k == 99:
+		case k == 99 && nanRate > 1:
 			x[i] = math.Inf(1 - 2*rng.IntN(2))
 		default:
 			x[i] = rng.NormFloat64() * 100
@@ -57,6 +58,10 @@ func randomSeries(rng *rand.Rand, n, d int, nanRate int) []float64 {
 	}
 	return x
 }
+
+// nanBitsFree is set while comparing outputs of inputs with infinities
+// (see sameBits64).
+var nanBitsFree bool
 
 func to32(x []float64) []float32 {
 	y := make([]float32, len(x))
@@ -83,12 +88,21 @@ func streamAll[T float32 | float64](t *testing.T, st *Stream[T], x []T, d int, s
 	return st.Close(out)
 }
 
+// sameBits64 checks that got has the bits of want. With infinities in the
+// input, NaN outputs are only checked to be NaN: IEEE 754 leaves it to the
+// hardware and the compiler's operand order which NaN's payload survives
+// Inf - Inf + NaN, and the whole-sequence path's own kernels (vector and
+// scalar) differ there already. Inputs with one NaN payload and no
+// infinities (nanRate <= 1 in randomSeries) give the same NaN bits too.
 func sameBits64(t *testing.T, what string, got, want []float64) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
 	}
 	for i := range want {
+		if nanBitsFree && got[i] != got[i] && want[i] != want[i] {
+			continue
+		}
 		if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
 			t.Fatalf("%s: [%d] = %v (%#x), whole sequence %v (%#x)", what, i, got[i], math.Float64bits(got[i]), want[i], math.Float64bits(want[i]))
 		}
@@ -101,6 +115,9 @@ func sameBits32(t *testing.T, what string, got, want []float32) {
 		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
 	}
 	for i := range want {
+		if nanBitsFree && got[i] != got[i] && want[i] != want[i] {
+			continue
+		}
 		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
 			t.Fatalf("%s: [%d] = %v, whole sequence %v", what, i, got[i], want[i])
 		}
@@ -111,6 +128,7 @@ func sameBits32(t *testing.T, what string, got, want []float32) {
 // radius (also r >= n and r = 0), channel count and split into pushes
 // gives the bits of Smooth64/Smooth32 on the whole sequence.
 func TestStreamMatchesWhole(t *testing.T) {
+	defer func() { nanBitsFree = false }()
 	rng := rand.New(rand.NewPCG(11, 4))
 	modes := []string{"reflect", "nearest", "mirror", "constant"}
 	dims := []int{1, 1, 2, 3, 8, 9, 17}
@@ -147,7 +165,9 @@ func TestStreamMatchesWhole(t *testing.T) {
 		if long {
 			n, d = 600+rng.IntN(2500), 1+rng.IntN(2)
 		}
-		x := randomSeries(rng, n, d, []int{0, 1, 5, 30}[rng.IntN(4)])
+		rate := []int{0, 1, 5, 30}[rng.IntN(4)]
+		x := randomSeries(rng, n, d, rate)
+		nanBitsFree = rate > 1
 		sizes := pushSizes(rng, n)
 
 		want := make([]float64, n*d)
@@ -244,6 +264,7 @@ func streamAtAll[T float32 | float64, U timeValue](t *testing.T, st *StreamAt[T,
 // whole sequence, as does a Stream on a Bandwidth smoother (positions),
 // whether the kernel values are cached or computed again.
 func TestStreamAtMatchesWhole(t *testing.T) {
+	defer func() { nanBitsFree = false }()
 	rng := rand.New(rand.NewPCG(12, 5))
 	dims := []int{1, 2, 3, 8, 9}
 	defer func(l int) { streamBandLimit = l }(streamBandLimit)
@@ -265,7 +286,9 @@ func TestStreamAtMatchesWhole(t *testing.T) {
 		h := math.Max(p.Bandwidth, p.Sigma)
 		n := rng.IntN(120)
 		d := dims[rng.IntN(len(dims))]
-		x := randomSeries(rng, n, d, []int{0, 2, 20}[rng.IntN(3)])
+		rate := []int{0, 1, 2, 20}[rng.IntN(4)]
+		x := randomSeries(rng, n, d, rate)
+		nanBitsFree = rate > 1
 		ts := ascendingTimes(rng, n, h)
 		sizes := pushSizes(rng, n)
 
