@@ -431,3 +431,30 @@ func mustSmoother(t testing.TB, p SmoothParams) *Smoother {
 	}
 	return s
 }
+
+// TestStreamBytesBound: whatever the pushes (up to seg rows), the sequence
+// length, radius, channels and NaN policy, a Stream holds at most
+// StreamBytes.
+func TestStreamBytesBound(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 6))
+	for iter := 0; iter < 200; iter++ {
+		p := SmoothParams{Sigma: 0.5 + rng.Float64()*15, Truncate: 4, Radius: -1}
+		if rng.IntN(2) == 0 {
+			p.NaN = "interpolate"
+		}
+		s := mustSmoother(t, p)
+		d := []int{1, 3, 8, 19}[rng.IntN(4)]
+		seg := 1 + rng.IntN(2000)
+		st, _ := s.NewStream32(d)
+		x := to32(randomSeries(rng, seg, d, 3))
+		var out []float32
+		for range 1 + rng.IntN(20) {
+			k := rng.IntN(seg + 1)
+			out = st.Push(out[:0], x[:k*d])
+		}
+		out = st.Close(out[:0])
+		if got, bound := st.HeldBytes(), StreamBytes(s.Radius(), d, seg); got > bound {
+			t.Fatalf("r=%d d=%d seg=%d: holds %d bytes, StreamBytes %d", s.Radius(), d, seg, got, bound)
+		}
+	}
+}
