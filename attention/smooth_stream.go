@@ -118,14 +118,28 @@ func (st *Stream[T]) Push(dst, src []T) []T {
 		}
 	}
 	st.reserve(k)
-	pos := st.count - st.lo
+	st.gather(src, st.count-st.lo, k)
+	st.count += k
+	if st.count <= st.r {
+		return dst
+	}
+	if !st.padded {
+		st.padLeft()
+	}
+	return st.emit(dst, st.count-st.r)
+}
+
+// gather converts the k rows of src into the lines at position pos.
+func (st *Stream[T]) gather(src []T, pos, k int) {
+	d := st.d
 	if d == 1 {
 		line := st.buf[pos : pos+k]
 		for i, v := range src {
 			line[i] = float64(v)
 		}
+		return
 	}
-	for c0 := 0; c0 < d && d > 1; c0 += chanTile {
+	for c0 := 0; c0 < d; c0 += chanTile {
 		w := min(chanTile, d-c0)
 		if w == chanTile {
 			gatherTile8(st.buf[c0*st.lineCap+pos:], src, k, d, c0, st.lineCap, 0)
@@ -138,14 +152,6 @@ func (st *Stream[T]) Push(dst, src []T) []T {
 			}
 		}
 	}
-	st.count += k
-	if st.count <= st.r {
-		return dst
-	}
-	if !st.padded {
-		st.padLeft()
-	}
-	return st.emit(dst, st.count-st.r)
 }
 
 // Close appends the remaining output rows to dst, returns the extended
