@@ -32,3 +32,28 @@ func ExampleSmoother_SmoothAt64() {
 	fmt.Printf("%.3f\n", y)
 	// Output: [1.626 1.774 3.292 3.334 5.000]
 }
+
+func ExampleSmoother_NewStream64() {
+	// The same smoothing as ExampleNewSmoother, fed in segments of rows:
+	// row i comes out once row i+radius is in, the rest at Close.
+	s, err := attention.NewSmoother(attention.SmoothParams{Sigma: 1, Truncate: 4, Radius: -1})
+	if err != nil {
+		panic(err)
+	}
+	st, err := s.NewStream64(1)
+	if err != nil {
+		panic(err) // mode wrap: gather the sequence and call Smooth64
+	}
+	var y []float64
+	for _, seg := range [][]float64{{0, 0, 0}, {1, 0}, {0, 0}} {
+		y = st.Push(y, seg)
+		fmt.Println(len(y), "rows out")
+	}
+	y = st.Close(y)
+	fmt.Printf("%.4f\n", y)
+	// Output:
+	// 0 rows out
+	// 1 rows out
+	// 3 rows out
+	// [0.0046 0.0540 0.2420 0.3989 0.2420 0.0540 0.0046]
+}
