@@ -30,15 +30,15 @@ func MHABytes(d int) int64 {
 }
 
 // StreamBytes bounds the memory a Stream of d channels with a kernel of
-// radius r holds when no push exceeds seg rows: its lines (2r rows of
-// history, a segment and the right boundary, grown by half), one channel
-// tile's outputs, the interpolation masks and the interleaved kernel's
-// rows. It does not depend on the sequence's length.
+// radius r holds when no push exceeds seg rows: the history (2r rows of d
+// float64), one channel tile's extended lines and outputs, the
+// interpolation masks and the interleaved kernel's rows. It does not
+// depend on the sequence's length.
 func StreamBytes(r, d, seg int) int64 {
 	r64, d64, s64 := int64(r), int64(max(d, 1)), int64(seg)
-	lineCap := max(4*r64+16, (s64+3*r64)*3/2+1)
-	ext := s64 + 2*r64 + 1
-	floats := d64*lineCap + chanTile*s64*5/4 + ext*5/4 + 8*(1024+2*r64+8)*5/4 + 8*(1024+8)*5/4
+	ext := s64 + 3*r64 + 1
+	floats := d64*2*r64 + chanTile*ext*5/4 + chanTile*(s64+r64)*5/4 + ext*5/4 +
+		8*(1024+2*r64+8)*5/4 + 8*(1024+8)*5/4
 	return 8*floats + 4*ext*5/4
 }
 
@@ -49,7 +49,7 @@ func (st *Stream[T]) HeldBytes() int64 {
 		return st.at.HeldBytes() + 8*int64(cap(st.ts))
 	}
 	sc := &st.sc
-	floats := cap(st.buf) + cap(sc.out) + cap(sc.aux) + cap(sc.rows) + cap(sc.rowsOut)
+	floats := cap(st.hist) + cap(sc.tile) + cap(sc.out) + cap(sc.aux) + cap(sc.rows) + cap(sc.rowsOut)
 	return 8*int64(floats) + 4*int64(cap(sc.cnt))
 }
 

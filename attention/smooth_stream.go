@@ -11,8 +11,9 @@ import (
 var ErrCannotStream = errors.New("smoothing cannot stream")
 
 // Stream smooths one sequence of any length pushed in segments of whole
-// rows, holding only the rows that outputs still need: 2·Radius rows of d
-// float64 channels, plus the segment being pushed. Output row i is
+// rows, holding only what later outputs need: 2·Radius rows of d float64
+// channels between pushes, and while a segment is pushed, 8 channels of it
+// at a time (as Smooth does for a whole sequence). Output row i is
 // returned as soon as input row i+Radius has been pushed (a lag of Radius
 // rows); Close returns the last Radius rows. The outputs are bit for bit
 // those of Smooth64/Smooth32 on the whole sequence, for every split into
@@ -34,12 +35,14 @@ type Stream[T float32 | float64] struct {
 	at *StreamAt[T, int64] // Bandwidth smoother: Nadaraya–Watson over positions
 	ts []int64             // positions of the segment being pushed (at != nil)
 
-	buf     []float64 // d lines of lineCap: the extended line from index lo
-	lineCap int
-	lo      int  // extended index held at line position 0
-	count   int  // rows pushed
-	emitted int  // rows returned
-	padded  bool // the left boundary (line positions [0, r) while lo = -r) is filled
+	// hist holds, per channel, the extended line [lo, count): the 2r
+	// samples later outputs need (or, before the first output, the r
+	// boundary slots and the count <= r samples so far).
+	hist    []float64 // d lines of 2r
+	lo      int       // extended index at hist position 0
+	count   int       // rows pushed
+	emitted int       // rows returned
+	padded  bool      // the left boundary is filled (from the first output on)
 	sc      scratch
 }
 
@@ -68,6 +71,7 @@ func newStream[T float32 | float64](s *Smoother, d int) (*Stream[T], error) {
 		st.at = newStreamAt[T, int64](s, d, 0)
 		st.r = 0
 	}
+	st.hist = make([]float64, d*2*st.r)
 	st.Reset()
 	return st, nil
 }
@@ -117,41 +121,18 @@ func (st *Stream[T]) Push(dst, src []T) []T {
 			return any(st.pushDirect(any(dst).([]float64), src64)).([]T)
 		}
 	}
-	st.reserve(k)
-	st.gather(src, st.count-st.lo, k)
-	st.count += k
-	if st.count <= st.r {
-		return dst
-	}
-	if !st.padded {
-		st.padLeft()
-	}
-	return st.emit(dst, st.count-st.r)
-}
-
-// gather converts the k rows of src into the lines at position pos.
-func (st *Stream[T]) gather(src []T, pos, k int) {
-	d := st.d
-	if d == 1 {
-		line := st.buf[pos : pos+k]
-		for i, v := range src {
-			line[i] = float64(v)
-		}
-		return
-	}
-	for c0 := 0; c0 < d; c0 += chanTile {
-		w := min(chanTile, d-c0)
-		if w == chanTile {
-			gatherTile8(st.buf[c0*st.lineCap+pos:], src, k, d, c0, st.lineCap, 0)
-			continue
-		}
-		for c := 0; c < w; c++ {
-			line := st.buf[(c0+c)*st.lineCap+pos : (c0+c)*st.lineCap+pos+k]
-			for i := range line {
-				line[i] = float64(src[i*d+c0+c])
+	if st.count+k <= st.r {
+		// No output yet: keep the rows after the r boundary slots.
+		for c := 0; c < d; c++ {
+			line := st.hline(c)[st.count-st.lo:]
+			for i := 0; i < k; i++ {
+				line[i] = float64(src[i*d+c])
 			}
 		}
+		st.count += k
+		return dst
 	}
+	return st.step(dst, src, k, false)
 }
 
 // Close appends the remaining output rows to dst, returns the extended
@@ -161,129 +142,129 @@ func (st *Stream[T]) Close(dst []T) []T {
 	if st.at != nil {
 		return st.at.Close(dst)
 	}
-	n, r := st.count, st.r
-	if n == 0 || st.d == 0 {
+	if st.count == 0 || st.d == 0 {
 		return dst
 	}
-	if !st.padded {
-		// Nothing returned yet (n <= r): the whole sequence is here, at
-		// line positions [r, r+n); pad it as Smooth does.
-		for c := 0; c < st.d; c++ {
-			st.s.pad(st.line(c)[:n+2*r], n)
-		}
-		st.padded = true
-	} else {
-		// The right boundary maps to samples within the last 2r rows.
-		for c := 0; c < st.d; c++ {
-			line := st.line(c)
-			for k := 0; k < r; k++ {
-				v := st.s.p.Cval
-				if st.s.mode != modeConstant {
-					v = line[st.s.extIndex(n+k, n)-st.lo]
-				}
-				line[n+k-st.lo] = v
-			}
-		}
-	}
-	return st.emit(dst, n)
+	return st.step(dst, nil, 0, true)
 }
 
-// line returns channel c's buffer.
-func (st *Stream[T]) line(c int) []float64 {
-	return st.buf[c*st.lineCap : (c+1)*st.lineCap]
+// hline returns channel c's history line.
+func (st *Stream[T]) hline(c int) []float64 {
+	return st.hist[c*2*st.r : (c+1)*2*st.r]
 }
 
-// padLeft fills the r boundary values before the first sample. Once more
-// than r rows are known they do not depend on the sequence's length.
-func (st *Stream[T]) padLeft() {
-	r, n := st.r, st.count
-	for c := 0; c < st.d; c++ {
-		line := st.line(c)
-		for k := 0; k < r; k++ {
-			line[k] = st.s.outside(line[r:r+n], k-r)
-		}
-	}
-	st.padded = true
-}
-
-// reserve makes room for k more rows and the r right-boundary values:
-// it drops the rows no output needs any more, then grows the lines.
-func (st *Stream[T]) reserve(k int) {
-	need := st.count + k + st.r - st.lo
-	if need <= st.lineCap {
-		return
-	}
-	keep := st.lo
-	if st.emitted > 0 {
-		keep = st.emitted - st.r
-	}
-	live := st.count - keep
-	shift := keep - st.lo
-	need -= shift
-	if need <= st.lineCap {
-		for c := 0; c < st.d; c++ {
-			line := st.line(c)
-			copy(line, line[shift:shift+live])
-		}
-		st.lo = keep
-		return
-	}
-	lineCap := max(need, 4*st.r+16, st.lineCap+st.lineCap/2)
-	buf := make([]float64, st.d*lineCap)
-	for c := 0; c < st.d && st.lineCap > 0; c++ {
-		copy(buf[c*lineCap:], st.line(c)[shift:shift+live])
-	}
-	st.buf, st.lineCap, st.lo = buf, lineCap, keep
-}
-
-// emit filters the outputs [emitted, end), whose extended windows are all
-// in the buffer, and appends them to dst.
-func (st *Stream[T]) emit(dst []T, end int) []T {
-	q := end - st.emitted
-	if q <= 0 {
-		return dst
-	}
+// step appends the k rows of src (none when closing) to the history and
+// returns every output they complete (all the rest when closing), 8
+// channels at a time: each channel's extended line is its history, the
+// new samples and, when closing, the right boundary.
+func (st *Stream[T]) step(dst, src []T, k int, closing bool) []T {
 	d, r := st.d, st.r
+	n := st.count + k // rows pushed after this step
+	end := n - r      // outputs complete after this step
+	if closing {
+		end = n
+	}
+	q := end - st.emitted
+	hlen := st.count - st.lo
+	m := hlen + k
+	if closing {
+		m += r
+	}
+	p0 := st.emitted - r - st.lo // line position of the first output's window
+	keep := end - r - st.lo      // line position of the next history
 	start := len(dst)
 	dst = growLen(dst, q*d)
 	rows := dst[start:]
-	p0 := st.emitted - r - st.lo // line position of output emitted's window
 	sc := &st.sc
-	if d == 1 {
-		ext := st.buf[p0 : p0+q+2*r]
-		if o, ok := any(rows).([]float64); ok {
-			st.s.filterLine(sc, o, ext, q)
-		} else {
-			sc.out = grow(sc.out, q)
-			st.s.filterLine(sc, sc.out, ext, q)
-			for i, v := range sc.out {
-				rows[i] = T(v)
-			}
-		}
-		st.emitted = end
-		return dst
-	}
 	lines := min(chanTile, d)
+	sc.tile = grow(sc.tile, lines*m)
 	sc.out = grow(sc.out, lines*q)
 	for c0 := 0; c0 < d; c0 += chanTile {
 		w := min(chanTile, d-c0)
 		for c := 0; c < w; c++ {
-			ext := st.line(c0 + c)[p0 : p0+q+2*r]
-			st.s.filterLine(sc, sc.out[c*q:(c+1)*q], ext, q)
+			copy(sc.tile[c*m:], st.hline(c0 + c)[:hlen])
 		}
-		if w == chanTile {
-			scatterTile8(rows, sc.out, q, d, c0)
-			continue
+		if k > 0 {
+			st.gather(sc.tile[hlen:], src, k, c0, w, m)
 		}
-		for i := 0; i < q; i++ {
-			row := rows[i*d+c0 : i*d+c0+w]
-			for c := range row {
-				row[c] = T(sc.out[c*q+i])
+		for c := 0; c < w; c++ {
+			line := sc.tile[c*m : (c+1)*m]
+			st.bound(line, n, closing)
+			st.s.filterLine(sc, sc.out[c*q:(c+1)*q], line[p0:p0+q+2*r], q)
+			if !closing {
+				copy(st.hline(c0+c), line[keep:keep+2*r])
 			}
 		}
+		scatter(rows, sc.out, q, d, c0, w)
 	}
-	st.emitted = end
+	st.padded = true
+	st.count, st.emitted, st.lo = n, end, end-r
 	return dst
+}
+
+// bound fills the boundary values of a channel's extended line: the left
+// ones at the first output (once more than r rows are known they do not
+// depend on the sequence's length), the right ones when closing (from the
+// last 2r rows, or with the whole sequence when it has at most r rows).
+func (st *Stream[T]) bound(line []float64, n int, closing bool) {
+	r := st.r
+	if !st.padded {
+		// Line position 0 is extended index -r.
+		if closing {
+			st.s.pad(line[:n+2*r], n)
+			return
+		}
+		for k := 0; k < r; k++ {
+			line[k] = st.s.outside(line[r:r+n], k-r)
+		}
+	}
+	if !closing {
+		return
+	}
+	for k := 0; k < r; k++ {
+		v := st.s.p.Cval
+		if st.s.mode != modeConstant {
+			v = line[st.s.extIndex(n+k, n)-st.lo]
+		}
+		line[n+k-st.lo] = v
+	}
+}
+
+// gather converts channels c0..c0+w-1 of the k rows of src into the lines
+// tile[c·m:] (c = 0..w-1).
+func (st *Stream[T]) gather(tile []float64, src []T, k, c0, w, m int) {
+	d := st.d
+	if w == chanTile {
+		gatherTile8(tile, src, k, d, c0, m, 0)
+		return
+	}
+	for c := 0; c < w; c++ {
+		line := tile[c*m : c*m+k]
+		for i := range line {
+			line[i] = float64(src[i*d+c0+c])
+		}
+	}
+}
+
+// scatter writes w output lines of length q to channels c0..c0+w-1 of the
+// q×d rows, rounding once to T.
+func scatter[T float32 | float64](rows []T, out []float64, q, d, c0, w int) {
+	if w == chanTile {
+		scatterTile8(rows, out, q, d, c0)
+		return
+	}
+	if d == 1 {
+		for i, v := range out[:q] {
+			rows[i] = T(v)
+		}
+		return
+	}
+	for i := 0; i < q; i++ {
+		row := rows[i*d+c0 : i*d+c0+w]
+		for c := range row {
+			row[c] = T(out[c*q+i])
+		}
+	}
 }
 
 // growLen extends b by n elements, reallocating when its capacity is short.
@@ -297,27 +278,32 @@ func growLen[T any](b []T, n int) []T {
 }
 
 // pushDirect is Push for one float64 channel and a segment longer than 2r:
-// only the 2r rows at each end of the segment go through the buffer, the
-// outputs in between read src in place (as smoothDirect does).
+// only the 2r rows at each end of the segment are copied, the outputs in
+// between read src in place (as smoothDirect does).
 func (st *Stream[T]) pushDirect(dst, src []float64) []float64 {
 	r, k := st.r, len(src)
 	s0 := st.count
 	// Outputs up to s0+r: the history and the first 2r rows of src.
-	st.reserve(2 * r)
-	copy(st.buf[st.count-st.lo:], src[:2*r])
-	st.count += 2 * r
-	if !st.padded {
-		st.padLeft()
-	}
-	dst = any(st.emit(any(dst).([]T), st.count-st.r)).([]float64)
-	// Outputs s0+r .. s0+k-r straight from src.
+	hlen := s0 - st.lo
+	n := s0 + 2*r
+	q := n - r - st.emitted
+	sc := &st.sc
+	sc.tile = grow(sc.tile, hlen+2*r)
+	line := sc.tile
+	copy(line, st.hist[:hlen])
+	copy(line[hlen:], src[:2*r])
+	st.bound(line, n, false)
+	p0 := st.emitted - r - st.lo
 	at := len(dst)
-	dst = growLen(dst, k-2*r)
-	st.s.filterLine(&st.sc, dst[at:], src, k-2*r)
+	dst = growLen(dst, q+k-2*r)
+	st.s.filterLine(sc, dst[at:at+q], line[p0:p0+q+2*r], q)
+	// Outputs s0+r .. s0+k-r straight from src.
+	st.s.filterLine(sc, dst[at+q:], src, k-2*r)
 	// Keep the last 2r rows as the history of the next push.
+	copy(st.hist, src[k-2*r:])
+	st.padded = true
 	st.count = s0 + k
 	st.emitted = st.count - r
 	st.lo = st.count - 2*r
-	copy(st.buf, src[k-2*r:])
 	return dst
 }

@@ -399,8 +399,8 @@ func TestStreamMemoryIndependentOfLength(t *testing.T) {
 	if allocs != 0 {
 		t.Errorf("Push allocates %v times per segment", allocs)
 	}
-	if maxCap := d * (seg + 3*s.Radius() + 16) * 3 / 2; len(st.buf) > maxCap {
-		t.Errorf("stream holds %d values after %d rows, want at most %d", len(st.buf), 204*seg, maxCap)
+	if got, bound := st.HeldBytes(), StreamBytes(s.Radius(), d, seg); got > bound {
+		t.Errorf("stream holds %d bytes after %d rows, want at most %d", got, 204*seg, bound)
 	}
 
 	sa := NewStreamAt[float64, int64](mustSmoother(t, SmoothParams{Bandwidth: 5, Truncate: 4}), d, 0)
