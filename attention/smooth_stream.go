@@ -105,16 +105,7 @@ func (st *Stream[T]) Push(dst, src []T) []T {
 		return dst
 	}
 	if st.at != nil {
-		st.ts = grow(st.ts, k)
-		for i := range st.ts {
-			st.ts[i] = int64(st.count + i)
-		}
-		st.count += k
-		out, err := st.at.Push(dst, src, st.ts)
-		if err != nil {
-			panic("attention: positions are ascending: " + err.Error())
-		}
-		return out
+		return st.pushAt(dst, src, k)
 	}
 	if d == 1 && k > 2*st.r {
 		if src64, ok := any(src).([]float64); ok {
@@ -133,6 +124,21 @@ func (st *Stream[T]) Push(dst, src []T) []T {
 		return dst
 	}
 	return st.step(dst, src, k, false)
+}
+
+// pushAt is Push on a Bandwidth smoother: the rows' positions are their
+// times.
+func (st *Stream[T]) pushAt(dst, src []T, k int) []T {
+	st.ts = grow(st.ts, k)
+	for i := range st.ts {
+		st.ts[i] = int64(st.count + i)
+	}
+	st.count += k
+	out, err := st.at.Push(dst, src, st.ts)
+	if err != nil {
+		panic("attention: positions are ascending: " + err.Error())
+	}
+	return out
 }
 
 // Close appends the remaining output rows to dst, returns the extended
