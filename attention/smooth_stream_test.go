@@ -437,7 +437,7 @@ func mustSmoother(t testing.TB, p SmoothParams) *Smoother {
 // StreamBytes.
 func TestStreamBytesBound(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 6))
-	for iter := 0; iter < 200; iter++ {
+	for iter := 0; iter < 60; iter++ {
 		p := SmoothParams{Sigma: 0.5 + rng.Float64()*15, Truncate: 4, Radius: -1}
 		if rng.IntN(2) == 0 {
 			p.NaN = "interpolate"
@@ -448,7 +448,7 @@ func TestStreamBytesBound(t *testing.T) {
 		st, _ := s.NewStream32(d)
 		x := to32(randomSeries(rng, seg, d, 3))
 		var out []float32
-		for range 1 + rng.IntN(20) {
+		for range 1 + rng.IntN(8) {
 			k := rng.IntN(seg + 1)
 			out = st.Push(out[:0], x[:k*d])
 		}
