@@ -36,13 +36,14 @@ type Stream[T float32 | float64] struct {
 	ts []int64             // positions of the segment being pushed (at != nil)
 
 	// hist holds, per channel, the extended line [lo, count): the 2r
-	// samples later outputs need (or, before the first output, the r
-	// boundary slots and the count <= r samples so far).
-	hist    []float64 // d lines of 2r
-	lo      int       // extended index at hist position 0
-	count   int       // rows pushed
-	emitted int       // rows returned
-	padded  bool      // the left boundary is filled (from the first output on)
+	// samples later outputs need (before the first output, lo = 0: the
+	// count <= r samples so far).
+	hist    []float64 // d lines of histLen (up to 2r, grown as rows come)
+	histLen int
+	lo      int  // extended index at hist position 0
+	count   int  // rows pushed
+	emitted int  // rows returned
+	padded  bool // the left boundary is filled (from the first output on)
 	sc      scratch
 }
 
@@ -71,7 +72,6 @@ func newStream[T float32 | float64](s *Smoother, d int) (*Stream[T], error) {
 		st.at = newStreamAt[T, int64](s, d, 0)
 		st.r = 0
 	}
-	st.hist = make([]float64, d*2*st.r)
 	st.Reset()
 	return st, nil
 }
@@ -83,7 +83,7 @@ func (st *Stream[T]) Lag() int { return st.r }
 
 // Reset makes the stream ready for a new sequence, keeping its buffers.
 func (st *Stream[T]) Reset() {
-	st.lo, st.count, st.emitted, st.padded = -st.r, 0, 0, false
+	st.lo, st.count, st.emitted, st.padded = 0, 0, 0, false
 	if st.at != nil {
 		st.at.Reset()
 	}
@@ -114,6 +114,7 @@ func (st *Stream[T]) Push(dst, src []T) []T {
 	}
 	if st.count+k <= st.r {
 		// No output yet: keep the rows after the r boundary slots.
+		st.growHist(st.count + k - st.lo)
 		for c := 0; c < d; c++ {
 			line := st.hline(c)[st.count-st.lo:]
 			for i := 0; i < k; i++ {
@@ -156,7 +157,21 @@ func (st *Stream[T]) Close(dst []T) []T {
 
 // hline returns channel c's history line.
 func (st *Stream[T]) hline(c int) []float64 {
-	return st.hist[c*2*st.r : (c+1)*2*st.r]
+	return st.hist[c*st.histLen : (c+1)*st.histLen]
+}
+
+// growHist makes the history lines at least l long (at most 2r): a short
+// sequence with a large radius holds only its rows.
+func (st *Stream[T]) growHist(l int) {
+	if l <= st.histLen {
+		return
+	}
+	l = min(2*st.r, max(l, 2*st.histLen))
+	hist := make([]float64, st.d*l)
+	for c := 0; c < st.d; c++ {
+		copy(hist[c*l:], st.hline(c))
+	}
+	st.hist, st.histLen = hist, l
 }
 
 // step appends the k rows of src (none when closing) to the history and
@@ -171,13 +186,18 @@ func (st *Stream[T]) step(dst, src []T, k int, closing bool) []T {
 		end = n
 	}
 	q := end - st.emitted
+	ll := st.lineLo()
+	off := st.lo - ll // line position of the history
 	hlen := st.count - st.lo
-	m := hlen + k
+	m := off + hlen + k
 	if closing {
 		m += r
 	}
-	p0 := st.emitted - r - st.lo // line position of the first output's window
-	keep := end - r - st.lo      // line position of the next history
+	p0 := st.emitted - r - ll // line position of the first output's window
+	keep := end - r - ll      // line position of the next history
+	if !closing {
+		st.growHist(2 * r)
+	}
 	start := len(dst)
 	dst = growLen(dst, q*d)
 	rows := dst[start:]
@@ -188,14 +208,14 @@ func (st *Stream[T]) step(dst, src []T, k int, closing bool) []T {
 	for c0 := 0; c0 < d; c0 += chanTile {
 		w := min(chanTile, d-c0)
 		for c := 0; c < w; c++ {
-			copy(sc.tile[c*m:], st.hline(c0 + c)[:hlen])
+			copy(sc.tile[c*m+off:], st.hline(c0 + c)[:hlen])
 		}
 		if k > 0 {
-			st.gather(sc.tile[hlen:], src, k, c0, w, m)
+			st.gather(sc.tile[off+hlen:], src, k, c0, w, m)
 		}
 		for c := 0; c < w; c++ {
 			line := sc.tile[c*m : (c+1)*m]
-			st.bound(line, n, closing)
+			st.bound(line, n, closing, ll)
 			st.s.filterLine(sc, sc.out[c*q:(c+1)*q], line[p0:p0+q+2*r], q)
 			if !closing {
 				copy(st.hline(c0+c), line[keep:keep+2*r])
@@ -208,11 +228,22 @@ func (st *Stream[T]) step(dst, src []T, k int, closing bool) []T {
 	return dst
 }
 
-// bound fills the boundary values of a channel's extended line: the left
-// ones at the first output (once more than r rows are known they do not
-// depend on the sequence's length), the right ones when closing (from the
-// last 2r rows, or with the whole sequence when it has at most r rows).
-func (st *Stream[T]) bound(line []float64, n int, closing bool) {
+// lineLo returns the extended index at position 0 of the lines step
+// builds: the history's first, or -r before the first output (the left
+// boundary's slots).
+func (st *Stream[T]) lineLo() int {
+	if st.padded {
+		return st.lo
+	}
+	return -st.r
+}
+
+// bound fills the boundary values of a channel's extended line (position 0
+// is extended index ll): the left ones at the first output (once more than
+// r rows are known they do not depend on the sequence's length), the right
+// ones when closing (from the last 2r rows, or with the whole sequence when
+// it has at most r rows).
+func (st *Stream[T]) bound(line []float64, n int, closing bool, ll int) {
 	r := st.r
 	if !st.padded {
 		// Line position 0 is extended index -r.
@@ -230,9 +261,9 @@ func (st *Stream[T]) bound(line []float64, n int, closing bool) {
 	for k := 0; k < r; k++ {
 		v := st.s.p.Cval
 		if st.s.mode != modeConstant {
-			v = line[st.s.extIndex(n+k, n)-st.lo]
+			v = line[st.s.extIndex(n+k, n)-ll]
 		}
-		line[n+k-st.lo] = v
+		line[n+k-ll] = v
 	}
 }
 
@@ -290,16 +321,19 @@ func (st *Stream[T]) pushDirect(dst, src []float64) []float64 {
 	r, k := st.r, len(src)
 	s0 := st.count
 	// Outputs up to s0+r: the history and the first 2r rows of src.
+	st.growHist(2 * r)
+	ll := st.lineLo()
+	off := st.lo - ll
 	hlen := s0 - st.lo
 	n := s0 + 2*r
 	q := n - r - st.emitted
 	sc := &st.sc
-	sc.tile = grow(sc.tile, hlen+2*r)
-	line := sc.tile
-	copy(line, st.hist[:hlen])
-	copy(line[hlen:], src[:2*r])
-	st.bound(line, n, false)
-	p0 := st.emitted - r - st.lo
+	sc.tile = grow(sc.tile, off+hlen+2*r)
+	line := sc.tile[:off+hlen+2*r]
+	copy(line[off:], st.hist[:hlen])
+	copy(line[off+hlen:], src[:2*r])
+	st.bound(line, n, false, ll)
+	p0 := st.emitted - r - ll
 	at := len(dst)
 	dst = growLen(dst, q+k-2*r)
 	st.s.filterLine(sc, dst[at:at+q], line[p0:p0+q+2*r], q)

@@ -458,3 +458,23 @@ func TestStreamBytesBound(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamShortSequenceLargeRadius: before its first output a stream
+// holds only the rows pushed, not 2·radius rows per channel, and a short
+// sequence still smooths as the whole call does.
+func TestStreamShortSequenceLargeRadius(t *testing.T) {
+	s := mustSmoother(t, SmoothParams{Sigma: 3000, Radius: 1 << 14, Mode: "mirror"})
+	const d, n = 32, 6
+	x := randomSeries(rand.New(rand.NewPCG(3, 3)), n, d, 0)
+	st, _ := s.NewStream64(d)
+	var out []float64
+	for i := 0; i < n; i++ {
+		out = st.Push(out, x[i*d:(i+1)*d])
+	}
+	if got := st.HeldBytes(); got > 8*d*2*n {
+		t.Errorf("holds %d bytes for %d rows of %d channels at radius %d", got, n, d, s.Radius())
+	}
+	want := make([]float64, n*d)
+	s.Smooth64(want, x, n, d)
+	sameBits64(t, "short sequence", st.Close(out), want)
+}
