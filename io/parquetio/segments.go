@@ -3,9 +3,9 @@ package parquetio
 import (
 	"bytes"
 	"encoding/binary"
-	"math"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"unsafe"
 
