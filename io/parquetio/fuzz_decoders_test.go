@@ -289,6 +289,10 @@ func TestWriteFuzzCorpus(t *testing.T) {
 			}
 		}
 	}
+	for _, s := range valuePageSeeds(t) {
+		corpus["FuzzValuePage"] = append(corpus["FuzzValuePage"], fmt.Sprintf("bool(%v)\nuint8(%d)\nuint8(%d)\nuint8(%d)\nuint16(%d)\nuint16(%d)\nuint16(%d)\n[]byte(%q)\n[]byte(%q)",
+			s.v2, s.layout, s.width, s.enc, s.nv, s.repLen, s.defLen, s.dict, s.data))
+	}
 	for _, s := range thriftSeeds(t) {
 		corpus["FuzzThrift"] = append(corpus["FuzzThrift"], fmt.Sprintf("[]byte(%q)", s))
 	}
