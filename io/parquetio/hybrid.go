@@ -61,8 +61,11 @@ func decodeHybrid[T uint8 | uint32](dst []T, b []byte, bitWidth, n int) ([]T, er
 		start := len(dst)
 		dst = dst[:start+cnt]
 		fill := dst[start:]
-		for i := range fill {
-			fill[i] = T(v)
+		if len(fill) > 0 {
+			fill[0] = T(v)
+			for k := 1; k < len(fill); k *= 2 {
+				copy(fill[k:], fill[:k])
+			}
 		}
 	}
 	return dst, nil
@@ -81,6 +84,18 @@ func unpackBits[T uint8 | uint32](dst []T, src []byte, bitWidth, take int, mask 
 	dst = dst[:start+take]
 	out := dst[start:]
 	i := 0
+	if o8, ok := any(out).([]uint8); ok && bitWidth <= 2 {
+		i = unpackSmall(o8, src, bitWidth, take)
+	}
+	if bitWidth <= 8 { // a group of 8 values is bitWidth bytes: one load
+		for ; i+8 <= take && i/8*bitWidth+8 <= len(src); i += 8 {
+			x := binary.LittleEndian.Uint64(src[i/8*bitWidth:])
+			o := out[i : i+8 : i+8]
+			for k := range o {
+				o[k] = T(x >> (k * bitWidth) & mask)
+			}
+		}
+	}
 	// while 8 bytes can be loaded from the value's first byte
 	for ; i < take; i++ {
 		bit := i * bitWidth
@@ -99,4 +114,35 @@ func unpackBits[T uint8 | uint32](dst []T, src []byte, bitWidth, take int, mask 
 		out[i] = T(binary.LittleEndian.Uint64(tail[:]) >> (bit & 7) & mask)
 	}
 	return dst
+}
+
+// spread1 and spread2 map a byte of 1-bit and 2-bit values to the 8 and 4
+// values it holds, one per byte, little-endian.
+var spread1, spread2 = func() (t1 [256]uint64, t2 [256]uint32) {
+	for b := range 256 {
+		for k := 0; k < 8; k++ {
+			t1[b] |= uint64(b>>k&1) << (8 * k)
+		}
+		for k := 0; k < 4; k++ {
+			t2[b] |= uint32(b>>(2*k)&3) << (8 * k)
+		}
+	}
+	return
+}()
+
+// unpackSmall unpacks whole groups of 1- or 2-bit levels by table and
+// returns how many values it unpacked.
+func unpackSmall(out, src []byte, bitWidth, take int) int {
+	groups := min(take/8, len(src)/bitWidth)
+	if bitWidth == 1 {
+		for g := 0; g < groups; g++ {
+			binary.LittleEndian.PutUint64(out[g*8:], spread1[src[g]])
+		}
+	} else {
+		for g := 0; g < groups; g++ {
+			binary.LittleEndian.PutUint32(out[g*8:], spread2[src[2*g]])
+			binary.LittleEndian.PutUint32(out[g*8+4:], spread2[src[2*g+1]])
+		}
+	}
+	return groups * 8
 }

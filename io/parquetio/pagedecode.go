@@ -196,7 +196,10 @@ func (d *pageDecoder) decode(no int, p *pageLoc, data []byte, out *valuePage) er
 // decodeLevels decodes exactly n levels of at most max from an RLE /
 // bit-packed hybrid run sequence, after checking with scanRuns that its
 // runs claim no more than n values (so parquet-go, reading the chunk
-// later, cannot be made to allocate a huge run either).
+// later, cannot be made to allocate a huge run either). A level above max
+// that fits the bit width is not looked for: walkLevels takes a
+// definition level above max for a value, which the page's value count
+// then contradicts, and a repetition level above max as max.
 func decodeLevels(dst, b []byte, max, n int) ([]byte, error) {
 	w := bits.Len(uint(max))
 	if err := scanRuns(b, w, int64(n)); err != nil {
@@ -205,11 +208,6 @@ func decodeLevels(dst, b []byte, max, n int) ([]byte, error) {
 	dst, err := decodeHybrid(dst, b, w, n)
 	if err != nil {
 		return nil, err
-	}
-	for _, l := range dst {
-		if int(l) > max {
-			return nil, fmt.Errorf("level %d above the maximum %d", l, max)
-		}
 	}
 	return dst, nil
 }
