@@ -85,7 +85,7 @@ func (f *File) NewSegmentReader(rg int, spec ReadSpec) (s *SegmentReader, err er
 	if s.dec.elemSize <= 0 {
 		return nil, fmt.Errorf("reading %s: column %q: FIXED_LEN_BYTE_ARRAY of %d bytes: %w", f.path, m.info.Name, m.flbaLen, parquet.ErrCorrupted)
 	}
-	s.src = newSerialPages(f, s.codec, s.pages)
+	s.src = newPageSource(f, s.codec, s.pages, spec)
 	return s, nil
 }
 

@@ -56,6 +56,14 @@ type ReadSpec struct {
 	// buffers) while the rest of the row group is read. It is not called
 	// for a row group without vectors.
 	OnD func(d int)
+	// ReadAhead bounds the bytes (compressed and decompressed) of the pages
+	// read and decompressed ahead of the one being decoded, so that they
+	// are ready when a segment needs them. 0 means 8 MiB; a negative value
+	// reads each page when it is needed, on the caller's goroutine.
+	ReadAhead int64
+	// Workers is how many goroutines read and decompress pages ahead
+	// (0: GOMAXPROCS). Results are the same whatever ReadAhead and Workers.
+	Workers int
 }
 
 // ValueChunk holds the values of one row group's value column.
