@@ -28,9 +28,9 @@ var errPageSize = errors.New("page size mismatch")
 // that is corrupt, or decompresses to more or fewer than size bytes, is an
 // error wrapping parquet.ErrCorrupted.
 //
-// It is the one place pages are decompressed: readDirect, the
-// pass-through verification, recompression and (through boundedCodec)
-// parquet-go's page reader all call it.
+// It is the one place pages are decompressed: the value page reader
+// (fetchPage), the pass-through verification, recompression and (through
+// boundedCodec) parquet-go's page reader all call it.
 func decompressPage(codec format.CompressionCodec, dst, src []byte, size int) ([]byte, error) {
 	out, err := decompressInto(codec, dst, src, size, true)
 	if err != nil {
