@@ -172,3 +172,54 @@ func TestPageReaderRejectsCorruptRuns(t *testing.T) {
 		})
 	}
 }
+
+// TestPageReaderChecksCRC: a page whose CRC-32 does not match its bytes
+// (a data page v1 or v2, or the dictionary page) is a CorruptError naming
+// the file, column and page, with every codec and encoding.
+func TestPageReaderChecksCRC(t *testing.T) {
+	rows := make([]rowScalarF32, 300)
+	for i := range rows {
+		rows[i] = rowScalarF32{ID: "a", Pos: int64(i), Value: float32(i % 17)}
+	}
+	cases := []struct {
+		name  string
+		opts  []parquet.WriterOption
+		which format.PageType
+	}{
+		{"v1 plain zstd", []parquet.WriterOption{parquet.DataPageVersion(1), parquet.Compression(&parquet.Zstd)}, format.DataPage},
+		{"v2 bss gzip", []parquet.WriterOption{parquet.Compression(&parquet.Gzip), parquet.DefaultEncodingFor(parquet.Float, &parquet.ByteStreamSplit)}, format.DataPageV2},
+		{"v1 dictionary page snappy", []parquet.WriterOption{parquet.DataPageVersion(1), parquet.Compression(&parquet.Snappy),
+			parquet.DefaultEncodingFor(parquet.Float, &parquet.RLEDictionary)}, format.DictionaryPage},
+		{"v2 dictionary data page lz4", []parquet.WriterOption{parquet.Compression(&parquet.Lz4Raw),
+			parquet.DefaultEncodingFor(parquet.Float, &parquet.RLEDictionary)}, format.DataPageV2},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			in := writeFile(t, dir, "in.parquet", rows, c.opts...)
+			bad := filepath.Join(dir, "crc.parquet")
+			changed := 0
+			rewritePages(t, in, bad, func(col string, _ int, h *format.PageHeader, body []byte) []byte {
+				if col == "value" && h.Type == c.which && h.CRC != 0 {
+					h.CRC++
+					changed++
+				}
+				return body
+			})
+			if changed == 0 {
+				t.Fatalf("no %s page with a CRC in the value column", c.which)
+			}
+			f, err := Open(bad)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			_, err = f.ReadValues(0, ReadSpec{Column: "value"}, nil)
+			var ce *CorruptError
+			if !errors.As(err, &ce) || !strings.Contains(err.Error(), "CRC-32") || !strings.Contains(err.Error(), `column "value": page `) ||
+				!strings.Contains(err.Error(), bad) {
+				t.Fatalf("got %v, want a CorruptError about the CRC naming the file, column and page", err)
+			}
+		})
+	}
+}
