@@ -161,12 +161,12 @@ func zstdInto(dst, src []byte) (int, error) {
 // streamReader is a pooled decompressing reader (gzip, brotli).
 type streamReader interface {
 	io.Reader
-	reset(src *bytes.Reader) error
+	reset(src io.Reader) error
 }
 
 type gzipStream struct{ *gzip.Reader }
 
-func (g *gzipStream) reset(src *bytes.Reader) error {
+func (g *gzipStream) reset(src io.Reader) error {
 	if g.Reader == nil {
 		z, err := gzip.NewReader(src)
 		g.Reader = z
@@ -177,7 +177,7 @@ func (g *gzipStream) reset(src *bytes.Reader) error {
 
 type brotliStream struct{ *brotli.Reader }
 
-func (b *brotliStream) reset(src *bytes.Reader) error {
+func (b *brotliStream) reset(src io.Reader) error {
 	if b.Reader == nil {
 		b.Reader = brotli.NewReader(src)
 		return nil
@@ -189,7 +189,7 @@ func (b *brotliStream) reset(src *bytes.Reader) error {
 // for reading the first bytes of a page.
 type zstdStreamDec struct{ *zstd.Decoder }
 
-func (z *zstdStreamDec) reset(src *bytes.Reader) error {
+func (z *zstdStreamDec) reset(src io.Reader) error {
 	if z.Decoder == nil {
 		d, err := zstd.NewReader(src, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(maxZstdWindow))
 		z.Decoder = d

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // decodeHybrid decodes exactly n values of bitWidth bits (at most 32)
@@ -19,56 +20,99 @@ func decodeHybrid[T uint8 | uint32](dst []T, b []byte, bitWidth, n int) ([]T, er
 	if cap(dst) < n {
 		dst = make([]T, 0, n)
 	}
-	dst = dst[:0]
-	mask := uint64(1)<<bitWidth - 1
-	for len(dst) < n {
-		if len(b) == 0 {
-			return nil, fmt.Errorf("%d of %d values", len(dst), n)
-		}
-		h, k := binary.Uvarint(b)
-		if k <= 0 {
-			return nil, errors.New("bad run header")
-		}
-		b = b[k:]
-		left := n - len(dst)
-		if h&1 == 1 { // bit-packed: h>>1 groups of 8 values, bitWidth bytes each
-			groups := h >> 1
-			if groups > uint64(len(b)) || groups*uint64(bitWidth) > uint64(len(b)) {
-				return nil, fmt.Errorf("a bit-packed run of %d groups in %d bytes", groups, len(b))
+	h := hybridReader[T]{b: b, w: bitWidth}
+	return h.read(dst[:0], n)
+}
+
+// hybridReader decodes an RLE / bit-packed hybrid run sequence a piece at
+// a time (a streamed page's levels, window by window).
+type hybridReader[T uint8 | uint32] struct {
+	b      []byte // the runs not yet started
+	w      int    // bit width, at most 32
+	rle    int    // values left in the current run-length run
+	val    T      // its value
+	packed []byte // the current bit-packed run
+	pi, pn int    // its next value and its value count
+}
+
+// read appends exactly n more values to dst, or fails.
+func (h *hybridReader[T]) read(dst []T, n int) ([]T, error) {
+	mask := uint64(1)<<h.w - 1
+	want := len(dst) + n
+	dst = slices.Grow(dst, n)
+	for len(dst) < want {
+		left := want - len(dst)
+		switch {
+		case h.rle > 0:
+			k := min(h.rle, left)
+			start := len(dst)
+			dst = dst[:start+k]
+			fill := dst[start:]
+			fill[0] = h.val
+			for c := 1; c < len(fill); c *= 2 {
+				copy(fill[c:], fill[:c])
 			}
-			nb := int(groups) * bitWidth
-			take := min(int(groups)*8, left)
-			dst = unpackBits(dst, b[:nb], bitWidth, take, mask)
-			b = b[nb:]
-			continue
-		}
-		vb := (bitWidth + 7) / 8
-		if vb > len(b) {
-			return nil, errors.New("a run without its value")
-		}
-		var v uint64
-		for i := vb - 1; i >= 0; i-- {
-			v = v<<8 | uint64(b[i])
-		}
-		b = b[vb:]
-		if v > mask {
-			return nil, fmt.Errorf("run value %d wider than %d bits", v, bitWidth)
-		}
-		cnt := left
-		if h>>1 < uint64(left) {
-			cnt = int(h >> 1)
-		}
-		start := len(dst)
-		dst = dst[:start+cnt]
-		fill := dst[start:]
-		if len(fill) > 0 {
-			fill[0] = T(v)
-			for k := 1; k < len(fill); k *= 2 {
-				copy(fill[k:], fill[:k])
+			h.rle -= k
+		case h.pi < h.pn:
+			k := min(h.pn-h.pi, left)
+			for ; k > 0 && h.pi%8 != 0; k-- { // to a group boundary
+				dst = append(dst, T(bitsAt(h.packed, h.pi*h.w)&mask))
+				h.pi++
+			}
+			if k > 0 {
+				dst = unpackBits(dst, h.packed[h.pi/8*h.w:], h.w, k, mask)
+				h.pi += k
+			}
+		default:
+			if err := h.header(mask); err != nil {
+				return nil, fmt.Errorf("%w after %d of %d values", err, len(dst)-(want-n), n)
 			}
 		}
 	}
 	return dst, nil
+}
+
+// header starts the next run.
+func (h *hybridReader[T]) header(mask uint64) error {
+	if len(h.b) == 0 {
+		return errors.New("runs end")
+	}
+	v, k := binary.Uvarint(h.b)
+	if k <= 0 {
+		return errors.New("bad run header")
+	}
+	h.b = h.b[k:]
+	if v&1 == 1 { // bit-packed: v>>1 groups of 8 values, w bytes each
+		groups := v >> 1
+		if groups > uint64(len(h.b)) || groups*uint64(h.w) > uint64(len(h.b)) {
+			return fmt.Errorf("a bit-packed run of %d groups in %d bytes", groups, len(h.b))
+		}
+		nb := int(groups) * h.w
+		h.packed, h.b = h.b[:nb], h.b[nb:]
+		h.pi, h.pn = 0, int(groups)*8
+		return nil
+	}
+	vb := (h.w + 7) / 8
+	if vb > len(h.b) {
+		return errors.New("a run without its value")
+	}
+	var x uint64
+	for i := vb - 1; i >= 0; i-- {
+		x = x<<8 | uint64(h.b[i])
+	}
+	h.b = h.b[vb:]
+	if x > mask {
+		return fmt.Errorf("run value %d wider than %d bits", x, h.w)
+	}
+	h.rle, h.val = int(min(v>>1, 1<<40)), T(x)
+	return nil
+}
+
+// bitsAt returns the 64 bits of src from bit off on (zeros past its end).
+func bitsAt(src []byte, off int) uint64 {
+	var tail [8]byte
+	copy(tail[:], src[off>>3:])
+	return binary.LittleEndian.Uint64(tail[:]) >> (off & 7)
 }
 
 // unpackBits appends the first take values of bitWidth bits packed

@@ -55,3 +55,35 @@ func TestDecodeHybridMatchesParquetGo(t *testing.T) {
 		}
 	}
 }
+
+// TestHybridReaderInPieces: reading runs in pieces of random sizes (not
+// multiples of 8, so pieces end inside bit-packed groups and runs) gives
+// the values decodeHybrid gives at once.
+func TestHybridReaderInPieces(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, w := range []int{1, 2, 3, 5, 8} {
+		levels := make([]byte, 5000)
+		for i := range levels {
+			if rng.IntN(4) == 0 {
+				levels[i] = byte(rng.IntN(1 << w))
+			} else if i > 0 {
+				levels[i] = levels[i-1]
+			}
+		}
+		enc, err := (&rle.Encoding{BitWidth: w}).EncodeLevels(nil, levels)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := hybridReader[uint8]{b: enc, w: w}
+		var got []byte
+		for len(got) < len(levels) {
+			k := min(rng.IntN(40)+1, len(levels)-len(got))
+			if got, err = h.read(got, k); err != nil {
+				t.Fatalf("w=%d after %d: %v", w, len(got), err)
+			}
+		}
+		if !slices.Equal(got, levels) {
+			t.Fatalf("w=%d: pieces differ from the levels", w)
+		}
+	}
+}
