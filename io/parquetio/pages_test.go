@@ -131,45 +131,49 @@ func TestPageReaderRejectsCorruptRuns(t *testing.T) {
 			return append(append([]byte(nil), body[:4+n]...), 3, 100, 7) // a run of 50 indexes 7
 		}, "dictionary index 7 out of range [0, 3)"},
 	}
+	defer func(old int64) { streamPageBytes = old }(streamPageBytes)
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			dir := t.TempDir()
-			in := writeFile(t, dir, "in.parquet", rows, c.opts...)
-			out := filepath.Join(dir, "bad.parquet")
-			rewritePages(t, in, out, func(col string, _ int, h *format.PageHeader, body []byte) []byte {
-				if col != "value" || h.Type != format.DataPage {
-					return body
-				}
-				plain, err := decompressPage(format.Zstd, nil, body, int(h.UncompressedPageSize))
+		for _, limit := range []int64{8 << 20, 0} { // pages read whole, then PLAIN pages streamed
+			streamPageBytes = limit
+			t.Run(fmt.Sprintf("%s/stream=%v", c.name, limit == 0), func(t *testing.T) {
+				dir := t.TempDir()
+				in := writeFile(t, dir, "in.parquet", rows, c.opts...)
+				out := filepath.Join(dir, "bad.parquet")
+				rewritePages(t, in, out, func(col string, _ int, h *format.PageHeader, body []byte) []byte {
+					if col != "value" || h.Type != format.DataPage {
+						return body
+					}
+					plain, err := decompressPage(format.Zstd, nil, body, int(h.UncompressedPageSize))
+					if err != nil {
+						t.Fatal(err)
+					}
+					nb := c.edit(plain)
+					h.UncompressedPageSize = int32(len(nb))
+					enc, err := parquet.LookupCompressionCodec(format.Zstd).Encode(nil, nb)
+					if err != nil {
+						t.Fatal(err)
+					}
+					h.CompressedPageSize = int32(len(enc))
+					h.CRC = 0
+					return enc
+				})
+				f, err := Open(out)
 				if err != nil {
 					t.Fatal(err)
 				}
-				nb := c.edit(plain)
-				h.UncompressedPageSize = int32(len(nb))
-				enc, err := parquet.LookupCompressionCodec(format.Zstd).Encode(nil, nb)
-				if err != nil {
-					t.Fatal(err)
+				defer f.Close()
+				var rerr error
+				n := allocated(func() { _, rerr = f.ReadValues(0, ReadSpec{Column: "value"}, nil) })
+				var ce *CorruptError
+				if !errors.As(rerr, &ce) || !strings.Contains(rerr.Error(), c.want) ||
+					!strings.Contains(rerr.Error(), `row group 0, column "value": page `) || !strings.Contains(rerr.Error(), out) {
+					t.Fatalf("got %v, want a CorruptError naming the file, row group, column and page: %s", rerr, c.want)
 				}
-				h.CompressedPageSize = int32(len(enc))
-				h.CRC = 0
-				return enc
+				if n > 8<<20 {
+					t.Errorf("allocated %d bytes", n)
+				}
 			})
-			f, err := Open(out)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			var rerr error
-			n := allocated(func() { _, rerr = f.ReadValues(0, ReadSpec{Column: "value"}, nil) })
-			var ce *CorruptError
-			if !errors.As(rerr, &ce) || !strings.Contains(rerr.Error(), c.want) ||
-				!strings.Contains(rerr.Error(), `row group 0, column "value": page `) || !strings.Contains(rerr.Error(), out) {
-				t.Fatalf("got %v, want a CorruptError naming the file, row group, column and page: %s", rerr, c.want)
-			}
-			if n > 8<<20 {
-				t.Errorf("allocated %d bytes", n)
-			}
-		})
+		}
 	}
 }
 
@@ -193,33 +197,37 @@ func TestPageReaderChecksCRC(t *testing.T) {
 		{"v2 dictionary data page lz4", []parquet.WriterOption{parquet.Compression(&parquet.Lz4Raw),
 			parquet.DefaultEncodingFor(parquet.Float, &parquet.RLEDictionary)}, format.DataPageV2},
 	}
+	defer func(old int64) { streamPageBytes = old }(streamPageBytes)
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			dir := t.TempDir()
-			in := writeFile(t, dir, "in.parquet", rows, c.opts...)
-			bad := filepath.Join(dir, "crc.parquet")
-			changed := 0
-			rewritePages(t, in, bad, func(col string, _ int, h *format.PageHeader, body []byte) []byte {
-				if col == "value" && h.Type == c.which && h.CRC != 0 {
-					h.CRC++
-					changed++
+		for _, limit := range []int64{8 << 20, 0} { // pages read whole, then PLAIN pages streamed
+			streamPageBytes = limit
+			t.Run(fmt.Sprintf("%s/stream=%v", c.name, limit == 0), func(t *testing.T) {
+				dir := t.TempDir()
+				in := writeFile(t, dir, "in.parquet", rows, c.opts...)
+				bad := filepath.Join(dir, "crc.parquet")
+				changed := 0
+				rewritePages(t, in, bad, func(col string, _ int, h *format.PageHeader, body []byte) []byte {
+					if col == "value" && h.Type == c.which && h.CRC != 0 {
+						h.CRC++
+						changed++
+					}
+					return body
+				})
+				if changed == 0 {
+					t.Fatalf("no %s page with a CRC in the value column", c.which)
 				}
-				return body
+				f, err := Open(bad)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Close()
+				_, err = f.ReadValues(0, ReadSpec{Column: "value"}, nil)
+				var ce *CorruptError
+				if !errors.As(err, &ce) || !strings.Contains(err.Error(), "CRC-32") || !strings.Contains(err.Error(), `column "value": page `) ||
+					!strings.Contains(err.Error(), bad) {
+					t.Fatalf("got %v, want a CorruptError about the CRC naming the file, column and page", err)
+				}
 			})
-			if changed == 0 {
-				t.Fatalf("no %s page with a CRC in the value column", c.which)
-			}
-			f, err := Open(bad)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			_, err = f.ReadValues(0, ReadSpec{Column: "value"}, nil)
-			var ce *CorruptError
-			if !errors.As(err, &ce) || !strings.Contains(err.Error(), "CRC-32") || !strings.Contains(err.Error(), `column "value": page `) ||
-				!strings.Contains(err.Error(), bad) {
-				t.Fatalf("got %v, want a CorruptError about the CRC naming the file, column and page", err)
-			}
-		})
+		}
 	}
 }

@@ -18,7 +18,8 @@ var minAheadBytes int64 = 256 << 10
 
 // newPageSource returns the reader of a chunk's pages for spec: pages
 // read and decompressed ahead by workers, or on demand.
-func newPageSource(f *File, codec format.CompressionCodec, pages []pageLoc, spec ReadSpec) pageSource {
+// Streamed pages are left to the reader.
+func newPageSource(f *File, codec format.CompressionCodec, pages []pageLoc, streamed []bool, spec ReadSpec) pageSource {
 	budget := spec.ReadAhead
 	if budget == 0 {
 		budget = defaultReadAhead
@@ -28,13 +29,17 @@ func newPageSource(f *File, codec format.CompressionCodec, pages []pageLoc, spec
 		workers = runtime.GOMAXPROCS(0)
 	}
 	var total int64
-	for _, p := range pages {
-		total += int64(p.comp)
+	whole := 0
+	for i, p := range pages {
+		if !streamed[i] {
+			total += int64(p.comp)
+			whole++
+		}
 	}
-	if budget < 0 || total < minAheadBytes || len(pages) < 2 {
+	if budget < 0 || total < minAheadBytes || whole < 2 {
 		return newSerialPages(f, codec, pages)
 	}
-	return newAheadPages(f, codec, pages, budget, workers)
+	return newAheadPages(f, codec, pages, streamed, budget, workers)
 }
 
 // aheadPages reads and decompresses a chunk's pages in page order on up
@@ -42,11 +47,13 @@ func newPageSource(f *File, codec format.CompressionCodec, pages []pageLoc, spec
 // of pages are issued and not yet given back (a page larger than the
 // budget goes alone). The consumer takes them in order with get.
 type aheadPages struct {
-	f      *File
-	codec  format.CompressionCodec
-	pages  []pageLoc
-	slots  []aheadSlot
-	budget int64
+	f     *File
+	codec format.CompressionCodec
+	pages []pageLoc
+	// streamed pages are read by the consumer itself (pageStream)
+	streamed []bool
+	slots    []aheadSlot
+	budget   int64
 
 	mu       sync.Mutex
 	cond     *sync.Cond
@@ -69,8 +76,8 @@ type aheadSlot struct {
 // aheadBufs pools the page buffers of all readers.
 var aheadBufs = sync.Pool{New: func() any { return new(pageBufs) }}
 
-func newAheadPages(f *File, codec format.CompressionCodec, pages []pageLoc, budget int64, workers int) *aheadPages {
-	a := &aheadPages{f: f, codec: codec, pages: pages, slots: make([]aheadSlot, len(pages)), budget: budget, jobs: make(chan int, workers)}
+func newAheadPages(f *File, codec format.CompressionCodec, pages []pageLoc, streamed []bool, budget int64, workers int) *aheadPages {
+	a := &aheadPages{f: f, codec: codec, pages: pages, streamed: streamed, slots: make([]aheadSlot, len(pages)), budget: budget, jobs: make(chan int, workers)}
 	a.cond = sync.NewCond(&a.mu)
 	for i := range a.slots {
 		a.slots[i].done = make(chan struct{})
@@ -89,8 +96,8 @@ func (a *aheadPages) issue() {
 	defer a.wg.Done()
 	defer close(a.jobs)
 	for i := range a.pages {
-		if t := a.pages[i].typ; t != format.DataPage && t != format.DataPageV2 && t != format.DictionaryPage {
-			a.slots[i].cost = 0 // an index page: not read
+		if t := a.pages[i].typ; a.streamed[i] || (t != format.DataPage && t != format.DataPageV2 && t != format.DictionaryPage) {
+			a.slots[i].cost = 0 // a streamed or index page: not read here
 			close(a.slots[i].done)
 			continue
 		}

@@ -29,7 +29,11 @@ type SegmentReader struct {
 	next  int       // next page of pages to load
 	cur   valuePage // the page being taken, when have
 	have  bool
-	per   int // floats per stored value
+	// streamed marks the pages read as streams (streamable); stream is
+	// the one being read.
+	streamed []bool
+	stream   *pageStream
+	per      int // floats per stored value
 	// slotDef is the definition level from which a level takes a slab
 	// slot (a value, or a null read as NaN).
 	slotDef int
@@ -85,7 +89,11 @@ func (f *File) NewSegmentReader(rg int, spec ReadSpec) (s *SegmentReader, err er
 	if s.dec.elemSize <= 0 {
 		return nil, fmt.Errorf("reading %s: column %q: FIXED_LEN_BYTE_ARRAY of %d bytes: %w", f.path, m.info.Name, m.flbaLen, parquet.ErrCorrupted)
 	}
-	s.src = newPageSource(f, s.codec, s.pages, spec)
+	s.streamed = make([]bool, len(s.pages))
+	for i := range s.pages {
+		s.streamed[i] = streamable(&s.pages[i], s.codec)
+	}
+	s.src = newPageSource(f, s.codec, s.pages, s.streamed, spec)
 	return s, nil
 }
 
@@ -173,12 +181,31 @@ func (s *SegmentReader) start(maxValues int, reuse *Floats) {
 // load decodes the chunk's next data page (reading the dictionary page
 // on the way); it returns false at the end of the chunk.
 func (s *SegmentReader) load() (bool, error) {
+	if st := s.stream; st != nil {
+		if st.left > 0 {
+			return true, s.window()
+		}
+		s.stream = nil
+		err := s.dec.finish(st)
+		st.close()
+		if err != nil {
+			return false, err
+		}
+	}
 	for s.next < len(s.pages) {
 		i := s.next
 		s.next++
 		p := &s.pages[i]
 		if p.typ != format.DataPage && p.typ != format.DataPageV2 && p.typ != format.DictionaryPage {
 			continue // an index page
+		}
+		if s.streamed[i] {
+			st, err := s.dec.openStream(i, p, s.codec)
+			if err != nil {
+				return false, err
+			}
+			s.stream = st
+			return true, s.window()
 		}
 		data, release, err := s.src.get(i)
 		if err != nil {
@@ -204,6 +231,15 @@ func (s *SegmentReader) load() (bool, error) {
 		return true, nil
 	}
 	return false, nil
+}
+
+// window decodes the next window of the page being streamed.
+func (s *SegmentReader) window() error {
+	if err := s.dec.window(s.stream, &s.cur); err != nil {
+		return err
+	}
+	s.have = true
+	return nil
 }
 
 // take moves the current page's levels and values onto the segment, up
@@ -372,6 +408,10 @@ func (s *SegmentReader) release() {
 	if s.have {
 		s.cur.release()
 		s.cur, s.have = valuePage{}, false
+	}
+	if s.stream != nil {
+		s.stream.close()
+		s.stream = nil
 	}
 	if s.src != nil {
 		s.src.close()
