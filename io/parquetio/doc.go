@@ -34,7 +34,10 @@
 // start the next segment. While a segment is consumed, up to
 // ReadSpec.ReadAhead bytes of the following pages are read and
 // decompressed by ReadSpec.Workers goroutines, in page order, into pooled
-// buffers; the results do not depend on either.
+// buffers; the results do not depend on either. A large PLAIN page (DuckDB
+// writes a whole column chunk as one page) is streamed: read and
+// decompressed as segments need it, so a segment holds a window of it, not
+// the page; its CRC is checked at its end.
 //
 // float16 values (FIXED_LEN_BYTE_ARRAY(2) with the FLOAT16 logical type,
 // Elem Float16) are read in every shape into float32 slabs (ValueChunk.Type
