@@ -122,7 +122,8 @@ func fuzzPageFile(t pageTemplate, col string, page int, plain []byte) ([]byte, b
 // FuzzPage: every codec and encoding the reader decodes, with the
 // uncompressed content of one page fuzzed (levels, dictionary indexes,
 // PLAIN, BYTE_STREAM_SPLIT and DELTA_* values): reading and verifying
-// the file may fail, never panic or allocate without bound.
+// the file may fail, never panic or allocate without bound, whether the
+// value pages are read whole or streamed.
 func FuzzPage(f *testing.F) {
 	for ti := range pageTemplates() {
 		for ci := range fuzzColumns {
@@ -140,6 +141,9 @@ func FuzzPage(f *testing.F) {
 		if !ok {
 			return
 		}
+		exerciseBytes(t, b)
+		defer func(old int64) { streamPageBytes = old }(streamPageBytes)
+		streamPageBytes = 0 // again with every PLAIN page streamed
 		exerciseBytes(t, b)
 	})
 }
