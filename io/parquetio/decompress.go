@@ -28,9 +28,9 @@ var errPageSize = errors.New("page size mismatch")
 // that is corrupt, or decompresses to more or fewer than size bytes, is an
 // error wrapping parquet.ErrCorrupted.
 //
-// It is the one place pages are decompressed: readDirect, the
-// pass-through verification, recompression and (through boundedCodec)
-// parquet-go's page reader all call it.
+// It is the one place pages are decompressed: the value page reader
+// (fetchPage), the pass-through verification, recompression and (through
+// boundedCodec) parquet-go's page reader all call it.
 func decompressPage(codec format.CompressionCodec, dst, src []byte, size int) ([]byte, error) {
 	out, err := decompressInto(codec, dst, src, size, true)
 	if err != nil {
@@ -161,12 +161,12 @@ func zstdInto(dst, src []byte) (int, error) {
 // streamReader is a pooled decompressing reader (gzip, brotli).
 type streamReader interface {
 	io.Reader
-	reset(src *bytes.Reader) error
+	reset(src io.Reader) error
 }
 
 type gzipStream struct{ *gzip.Reader }
 
-func (g *gzipStream) reset(src *bytes.Reader) error {
+func (g *gzipStream) reset(src io.Reader) error {
 	if g.Reader == nil {
 		z, err := gzip.NewReader(src)
 		g.Reader = z
@@ -177,7 +177,7 @@ func (g *gzipStream) reset(src *bytes.Reader) error {
 
 type brotliStream struct{ *brotli.Reader }
 
-func (b *brotliStream) reset(src *bytes.Reader) error {
+func (b *brotliStream) reset(src io.Reader) error {
 	if b.Reader == nil {
 		b.Reader = brotli.NewReader(src)
 		return nil
@@ -189,7 +189,7 @@ func (b *brotliStream) reset(src *bytes.Reader) error {
 // for reading the first bytes of a page.
 type zstdStreamDec struct{ *zstd.Decoder }
 
-func (z *zstdStreamDec) reset(src *bytes.Reader) error {
+func (z *zstdStreamDec) reset(src io.Reader) error {
 	if z.Decoder == nil {
 		d, err := zstd.NewReader(src, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(maxZstdWindow))
 		z.Decoder = d

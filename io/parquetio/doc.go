@@ -11,17 +11,33 @@
 // FIXED_LEN_BYTE_ARRAY of 4·d bytes holding little-endian float32s) and
 // fixed size.
 //
-// ReadValues reads one row group of the value column through parquet-go's
-// page API (never the generic row reader, which silently misreads list
-// layouts it does not expect): each page is copied once into a flat slab,
-// the slab is reused across row groups and files via the reuse argument,
-// and pages are released right after the copy. It handles PLAIN,
-// dictionary and BYTE_STREAM_SPLIT pages, data pages v1 and v2, rows that
+// ReadValues reads one row group of the value column with this package's
+// page reader (never parquet-go's generic row reader, which silently
+// misreads list layouts it does not expect, nor its page decoding): each
+// page is read once, its CRC checked, decompressed once and decoded in the
+// same pass, its level and dictionary-index runs checked against its value
+// count, and its values copied into a flat slab, which is reused across
+// row groups and files via the reuse argument. It handles PLAIN,
+// dictionary (PLAIN_DICTIONARY, RLE_DICTIONARY) and BYTE_STREAM_SPLIT
+// pages, data pages v1 and v2, every codec decompressPage reads, rows that
 // span pages, required and optional fields. The result is a ValueChunk:
 //
 //	Nesting 0 (long layout):   one element per row; Values is Rows x D.
 //	Nesting 1 (nested layout): one sequence per row; Offsets[r]..Offsets[r+1]
 //	                           are row r's elements, Values is Elems() x D.
+//
+// NewSegmentReader reads the same column in segments of whole rows:
+// SegmentReader.Next(maxValues, reuse) returns at least one row and ends
+// at the first row boundary at or after maxValues floats, so a row group of
+// any size is read in bounded memory; ReadValues is one Next(0, reuse). A
+// page crossing a segment boundary is decoded once and its remaining rows
+// start the next segment. While a segment is consumed, up to
+// ReadSpec.ReadAhead bytes of the following pages are read and
+// decompressed by ReadSpec.Workers goroutines, in page order, into pooled
+// buffers; the results do not depend on either. A large PLAIN page (DuckDB
+// writes a whole column chunk as one page) is streamed: read and
+// decompressed as segments need it, so a segment holds a window of it, not
+// the page; its CRC is checked at its end.
 //
 // float16 values (FIXED_LEN_BYTE_ARRAY(2) with the FLOAT16 logical type,
 // Elem Float16) are read in every shape into float32 slabs (ValueChunk.Type
@@ -45,8 +61,9 @@
 // and every page header are walked by a Thrift length check, their enums
 // checked, every page header checked against the file, the chunk and
 // OpenOptions.MemoryLimit, and the level and dictionary-index runs of
-// every data page checked against its value count, so a corrupt file
-// cannot make it allocate gigabytes. Pages are decompressed by
+// every data page checked against its value count (by the page reader as
+// it decodes a value column's pages; by a scan before parquet-go decodes a
+// key column's), so a corrupt file cannot make it allocate gigabytes. Pages are decompressed by
 // decompressPage (every codec, LZ4_RAW included), never past the size
 // their header declares; parquet-go's codec table is patched to use it
 // (codecs.go). ARROW:schema is verified before arrow-go decodes it; a bad

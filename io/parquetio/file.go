@@ -195,10 +195,10 @@ type File struct {
 	f16       map[int]bool // leaves annotated FLOAT16 (see float16Leaves)
 
 	checkedMu sync.Mutex
-	checked   map[int]bool // column chunks whose page headers were validated
+	checked   map[int]bool // column chunks whose page headers and runs were validated
 	regular   map[int]regularChunk
-	direct    map[int][]pageLoc // chunks readDirect can read, with their pages
-	bufs      [][]byte          // page buffers free for readDirect (under checkedMu)
+	pages     map[int][]pageLoc // column chunks whose page headers were validated, with their pages
+	bufs      []pageBufs        // page buffers free for the next page reader (under checkedMu)
 }
 
 // regularChunk records that ReadValues found a value column chunk with

@@ -122,7 +122,8 @@ func fuzzPageFile(t pageTemplate, col string, page int, plain []byte) ([]byte, b
 // FuzzPage: every codec and encoding the reader decodes, with the
 // uncompressed content of one page fuzzed (levels, dictionary indexes,
 // PLAIN, BYTE_STREAM_SPLIT and DELTA_* values): reading and verifying
-// the file may fail, never panic or allocate without bound.
+// the file may fail, never panic or allocate without bound, whether the
+// value pages are read whole or streamed.
 func FuzzPage(f *testing.F) {
 	for ti := range pageTemplates() {
 		for ci := range fuzzColumns {
@@ -140,6 +141,9 @@ func FuzzPage(f *testing.F) {
 		if !ok {
 			return
 		}
+		exerciseBytes(t, b)
+		defer func(old int64) { streamPageBytes = old }(streamPageBytes)
+		streamPageBytes = 0 // again with every PLAIN page streamed
 		exerciseBytes(t, b)
 	})
 }
@@ -288,6 +292,10 @@ func TestWriteFuzzCorpus(t *testing.T) {
 				corpus["FuzzPage"] = append(corpus["FuzzPage"], fmt.Sprintf("uint8(%d)\nuint8(%d)\nuint8(0)\n[]byte(%q)", ti, ci, plain))
 			}
 		}
+	}
+	for _, s := range valuePageSeeds(t) {
+		corpus["FuzzValuePage"] = append(corpus["FuzzValuePage"], fmt.Sprintf("bool(%v)\nuint8(%d)\nuint8(%d)\nuint8(%d)\nuint16(%d)\nuint16(%d)\nuint16(%d)\n[]byte(%q)\n[]byte(%q)",
+			s.v2, s.layout, s.width, s.enc, s.nv, s.repLen, s.defLen, s.dict, s.data))
 	}
 	for _, s := range thriftSeeds(t) {
 		corpus["FuzzThrift"] = append(corpus["FuzzThrift"], fmt.Sprintf("[]byte(%q)", s))

@@ -50,25 +50,64 @@ func (f *File) checkChunk(rg, leaf int) error {
 	if done {
 		return nil
 	}
-	pages, err := f.validateChunk(rg, leaf)
+	pages, err := f.validateChunk(rg, leaf, scanPages)
 	if err != nil {
 		return asInput(err)
 	}
 	f.checkedMu.Lock()
 	f.checked[key] = true
-	if directPages(pages) {
-		if f.direct == nil {
-			f.direct = map[int][]pageLoc{}
-		}
-		f.direct[key] = pages
-	}
+	f.keepPages(key, pages)
 	f.checkedMu.Unlock()
 	return nil
 }
 
+// chunkPages validates the page headers of a column chunk that this
+// package's page reader decodes, and returns its pages. Their level and
+// dictionary-index runs are checked as the reader decodes them (it calls
+// runsChecked when it has read the whole chunk), so no page is
+// decompressed here.
+func (f *File) chunkPages(rg, leaf int) ([]pageLoc, error) {
+	key := rg*f.numLeaf + leaf
+	f.checkedMu.Lock()
+	pages, ok := f.pages[key]
+	f.checkedMu.Unlock()
+	if ok {
+		return pages, nil
+	}
+	pages, err := f.validateChunk(rg, leaf, false)
+	if err != nil {
+		return nil, asInput(err)
+	}
+	f.checkedMu.Lock()
+	f.keepPages(key, pages)
+	f.checkedMu.Unlock()
+	return pages, nil
+}
+
+// keepPages records a validated chunk's pages (under checkedMu).
+func (f *File) keepPages(key int, pages []pageLoc) {
+	if f.pages == nil {
+		f.pages = map[int][]pageLoc{}
+	}
+	if pages == nil {
+		pages = []pageLoc{}
+	}
+	f.pages[key] = pages
+}
+
+// runsChecked records that every page of a chunk whose headers
+// chunkPages validated was decoded with its runs checked: parquet-go may
+// read it without another scan.
+func (f *File) runsChecked(rg, leaf int) {
+	f.checkedMu.Lock()
+	f.checked[rg*f.numLeaf+leaf] = true
+	f.checkedMu.Unlock()
+}
+
 // validateChunk checks every page header of a column chunk and returns
-// where the pages are.
-func (f *File) validateChunk(rg, leaf int) ([]pageLoc, error) {
+// where the pages are. With scan, the level and dictionary-index runs of
+// its data pages are checked too (pageScanner), for parquet-go's decoder.
+func (f *File) validateChunk(rg, leaf int, scan bool) ([]pageLoc, error) {
 	md := f.pf.Metadata()
 	col := f.pf.Schema().Columns()[leaf]
 	corrupt := func(format string, args ...any) error {
@@ -93,9 +132,9 @@ func (f *File) validateChunk(rg, leaf int) ([]pageLoc, error) {
 	if cm.NumValues < 0 {
 		return nil, corrupt("negative value count %d", cm.NumValues)
 	}
-	scan := &pageScanner{f: f, codec: cm.Codec}
+	scanner := &pageScanner{f: f, codec: cm.Codec}
 	if lc, ok := f.pf.Schema().Lookup(col...); ok {
-		scan.maxRep, scan.maxDef = lc.MaxRepetitionLevel, lc.MaxDefinitionLevel
+		scanner.maxRep, scanner.maxDef = lc.MaxRepetitionLevel, lc.MaxDefinitionLevel
 	}
 	proto := new(thrift.CompactProtocol)
 	buf := make([]byte, initialHeaderRead)
@@ -176,8 +215,8 @@ func (f *File) validateChunk(rg, leaf int) ([]pageLoc, error) {
 		if nv < -1 || nv > (uncomp+1024)*maxValuesPerByte {
 			return nil, corrupt("page at offset %d: implausible value count %d for %d bytes", pos, nv, uncomp)
 		}
-		if scanPages && scan.needed(&h) {
-			if err := scan.scan(&h, pos+hlen); err != nil {
+		if scan && scanner.needed(&h) {
+			if err := scanner.scan(&h, pos+hlen); err != nil {
 				return nil, corrupt("page at offset %d: %v", pos, err)
 			}
 		}

@@ -56,6 +56,14 @@ type ReadSpec struct {
 	// buffers) while the rest of the row group is read. It is not called
 	// for a row group without vectors.
 	OnD func(d int)
+	// ReadAhead bounds the bytes (compressed and decompressed) of the pages
+	// read and decompressed ahead of the one being decoded, so that they
+	// are ready when a segment needs them. 0 means 8 MiB; a negative value
+	// reads each page when it is needed, on the caller's goroutine.
+	ReadAhead int64
+	// Workers is how many goroutines read and decompress pages ahead
+	// (0: GOMAXPROCS). Results are the same whatever ReadAhead and Workers.
+	Workers int
 }
 
 // ValueChunk holds the values of one row group's value column.
@@ -165,7 +173,8 @@ type valueReader struct {
 	f64 []float64
 
 	nulls   int64
-	rows    int64 // rows started
+	rows    int64 // rows started (in the row group)
+	segRows int64 // rows started before the current segment
 	curLen  int   // values in the current vector
 	inVec   bool
 	elems   int64
@@ -258,22 +267,24 @@ func (f *File) slabLen(rg int, m *colMeta) int {
 // (possibly grown) slab, so a caller reading row group after row group (and
 // file after file) touches fresh memory only once; the returned chunk
 // aliases that storage until the next call with the same reuse. reuse may
-// be nil. Bad input gives a *DataError.
-func (f *File) ReadValues(rg int, spec ReadSpec, reuse *Floats) (chunk ValueChunk, err error) {
-	defer func() { err = asInput(err) }()
-	if err := f.checkRowGroup(rg); err != nil {
-		return ValueChunk{}, err
-	}
-	m, err := f.lookup(spec.Column)
+// be nil. Bad input gives a *DataError or *CorruptError. It is one
+// SegmentReader.Next(0, reuse).
+func (f *File) ReadValues(rg int, spec ReadSpec, reuse *Floats) (ValueChunk, error) {
+	s, err := f.NewSegmentReader(rg, spec)
 	if err != nil {
 		return ValueChunk{}, err
 	}
-	defer func() {
-		if rec := recover(); rec != nil {
-			chunk = ValueChunk{}
-			err = f.decoderPanic(rg, spec.Column)
-		}
-	}()
+	defer s.Close()
+	chunk, err := s.Next(0, reuse)
+	if err == io.EOF { // a row group without rows
+		return s.empty(reuse), nil
+	}
+	return chunk, err
+}
+
+// newValueReader checks spec against column m and prepares to read its
+// chunk of row group rg; it calls spec.OnD if d is known from the schema.
+func (f *File) newValueReader(rg int, m *colMeta, spec ReadSpec) (*valueReader, error) {
 	r := &valueReader{f: f, m: m, rg: rg, firstRow: f.firstRow[rg], nesting: spec.Nesting, d: spec.D}
 	colErr := func(expected, found string) error {
 		return &DataError{File: f.path, RowGroup: -1, Row: -1, Column: m.info.Name, Expected: expected, Found: found}
@@ -290,19 +301,19 @@ func (f *File) ReadValues(rg int, spec ReadSpec, reuse *Floats) (chunk ValueChun
 		case m.info.ListFlavor == "flba":
 			r.typ = Float32
 		default:
-			return ValueChunk{}, colErr(floatValues, m.info.PhysicalType)
+			return nil, colErr(floatValues, m.info.PhysicalType)
 		}
 	default:
-		return ValueChunk{}, colErr(floatValues, m.info.PhysicalType)
+		return nil, colErr(floatValues, m.info.PhysicalType)
 	}
 	if !m.info.Elem.IsFloat() {
-		return ValueChunk{}, colErr(floatValues, m.info.PhysicalType+" ("+m.info.Elem.String()+")")
+		return nil, colErr(floatValues, m.info.PhysicalType+" ("+m.info.Elem.String()+")")
 	}
 	if r.d == 0 && m.info.FixedSize > 0 && m.info.Kind != Scalar {
 		r.d = m.info.FixedSize
 	}
 	if r.d < 0 {
-		return ValueChunk{}, fmt.Errorf("reading %s: column %q: invalid d %d", f.path, m.info.Name, r.d)
+		return nil, fmt.Errorf("reading %s: column %q: invalid d %d", f.path, m.info.Name, r.d)
 	}
 	var mode int
 	switch {
@@ -312,18 +323,18 @@ func (f *File) ReadValues(rg int, spec ReadSpec, reuse *Floats) (chunk ValueChun
 			r.d = 1
 		}
 		if r.d != 1 {
-			return ValueChunk{}, colErr(r.vecDesc(r.d)+" per row", "a scalar "+m.info.Elem.String()+" column")
+			return nil, colErr(r.vecDesc(r.d)+" per row", "a scalar "+m.info.Elem.String()+" column")
 		}
 	case spec.Nesting == 0 && m.info.Kind == List && m.info.ListFlavor == "flba":
 		mode = modeFLBA
 		if m.flbaLen%4 != 0 || m.flbaLen == 0 {
-			return ValueChunk{}, colErr("FIXED_LEN_BYTE_ARRAY of 4*d bytes (packed float32 vectors)", fmt.Sprintf("a length of %d bytes, not a multiple of 4", m.flbaLen))
+			return nil, colErr("FIXED_LEN_BYTE_ARRAY of 4*d bytes (packed float32 vectors)", fmt.Sprintf("a length of %d bytes, not a multiple of 4", m.flbaLen))
 		}
 		if r.d == 0 {
 			r.d = m.flbaLen / 4
 		}
 		if r.d != m.flbaLen/4 {
-			return ValueChunk{}, colErr(r.vecDesc(r.d), fmt.Sprintf("FIXED_LEN_BYTE_ARRAY(%d) holding %d float32 values", m.flbaLen, m.flbaLen/4))
+			return nil, colErr(r.vecDesc(r.d), fmt.Sprintf("FIXED_LEN_BYTE_ARRAY(%d) holding %d float32 values", m.flbaLen, m.flbaLen/4))
 		}
 	case spec.Nesting == 0 && m.info.Kind == List:
 		mode = modeVector
@@ -333,36 +344,19 @@ func (f *File) ReadValues(rg int, spec ReadSpec, reuse *Floats) (chunk ValueChun
 			r.d = 1
 		}
 		if r.d != 1 {
-			return ValueChunk{}, colErr("a list of vectors of "+fmt.Sprint(r.d)+" values per row", "a list of scalars")
+			return nil, colErr("a list of vectors of "+fmt.Sprint(r.d)+" values per row", "a list of scalars")
 		}
 	case spec.Nesting == 1 && m.info.Kind == ListOfList:
 		mode = modeSeq
 	case spec.Nesting == 0:
-		return ValueChunk{}, colErr("a scalar or vector (list) column", m.info.Kind.String()+" of "+m.info.Elem.String())
+		return nil, colErr("a scalar or vector (list) column", m.info.Kind.String()+" of "+m.info.Elem.String())
 	case spec.Nesting == 1:
-		return ValueChunk{}, colErr("a list or list<list> column (one sequence per row)", m.info.Kind.String()+" of "+m.info.Elem.String())
+		return nil, colErr("a list or list<list> column (one sequence per row)", m.info.Kind.String()+" of "+m.info.Elem.String())
 	default:
-		return ValueChunk{}, fmt.Errorf("reading %s: column %q: invalid nesting %d", f.path, m.info.Name, spec.Nesting)
-	}
-	if mode == modeSeries || mode == modeSeq {
-		r.offsets = make([]int64, 1, min(f.RowGroupRows(rg), 1<<20)+1)
+		return nil, fmt.Errorf("reading %s: column %q: invalid nesting %d", f.path, m.info.Name, spec.Nesting)
 	}
 	r.onD = spec.OnD
 	r.announceD()
-
-	if err := f.checkChunks(rg, m.info.Leaf); err != nil {
-		return ValueChunk{}, err
-	}
-	cc := f.pf.RowGroups()[rg].ColumnChunks()[m.info.Leaf]
-	est := f.slabLen(rg, m) // pre-size the slab from the chunk's value count
-	if reuse != nil {
-		r.f32, r.f64 = reuse.F32[:0], reuse.F64[:0]
-	}
-	if r.typ != Float64 {
-		r.f32 = slices.Grow(r.f32, est)
-	} else {
-		r.f64 = slices.Grow(r.f64, est)
-	}
 
 	r.spec, r.mode = spec, mode
 	if len(m.repDefs) > 0 { // definition levels of the repeated nodes
@@ -371,60 +365,7 @@ func (f *File) ReadValues(rg int, spec ReadSpec, reuse *Floats) (chunk ValueChun
 	if len(m.repDefs) > 1 {
 		r.defB = m.repDefs[1]
 	}
-
-	codec := f.pf.Metadata().RowGroups[rg].Columns[m.info.Leaf].MetaData.Codec
-	direct, err := f.readDirect(r, codec)
-	if err != nil {
-		return ValueChunk{}, err
-	}
-	if !direct {
-		if err := r.readPages(cc); err != nil {
-			return ValueChunk{}, err
-		}
-	}
-	switch mode {
-	case modeVector, modeSeq:
-		if err := r.endVec(); err != nil {
-			return ValueChunk{}, err
-		}
-	case modeScalar, modeFLBA:
-		r.elems = r.rows
-	}
-	if r.offsets != nil && r.rows > 0 {
-		r.offsets = append(r.offsets, r.elems)
-	}
-	if want := f.RowGroupRows(rg); r.rows != want {
-		return ValueChunk{}, fmt.Errorf("reading %s: row group %d, column %q: found %d rows, the row group has %d: %w",
-			f.path, rg, m.info.Name, r.rows, want, parquet.ErrCorrupted)
-	}
-	if r.d == 0 { // no vectors at all (empty row group or all-empty sequences)
-		r.d = spec.D
-		if r.d == 0 {
-			r.d = m.info.FixedSize
-		}
-	}
-	switch {
-	case mode == modeVector && r.rows > 0:
-		f.noteRegular(rg, m.info.Leaf, regularChunk{rows: r.rows, d: r.d, levelsPerRow: r.d})
-	case (mode == modeScalar || mode == modeFLBA) && r.nulls == 0:
-		f.noteRegular(rg, m.info.Leaf, regularChunk{rows: r.rows, d: r.d, levelsPerRow: 1})
-	}
-	chunk = ValueChunk{RowGroup: rg, FirstRow: r.firstRow, Rows: int(r.rows), D: r.d, Offsets: r.offsets, Type: r.typ.SlabType(), Nulls: r.nulls}
-	if r.typ != Float64 {
-		chunk.Values.F32 = r.f32
-		if reuse != nil {
-			reuse.F32 = r.f32
-		}
-	} else {
-		chunk.Values.F64 = r.f64
-		if reuse != nil {
-			reuse.F64 = r.f64
-		}
-	}
-	if r.offsets == nil && r.rows == 0 {
-		chunk.D = r.d
-	}
-	return chunk, nil
+	return r, nil
 }
 
 func levelAt(levels []byte, i int) int {
@@ -689,7 +630,7 @@ func (r *valueReader) walkLevels(pageNo, n int, reps, defs []byte) error {
 				d = int(defs[i])
 			}
 			if rl == 0 {
-				if r.rows > 0 {
+				if r.rows > r.segRows {
 					r.offsets = append(r.offsets, r.elems)
 				}
 				r.rows++
@@ -728,7 +669,7 @@ func (r *valueReader) walkLevels(pageNo, n int, reps, defs []byte) error {
 				if err = r.endVec(); err != nil {
 					break
 				}
-				if r.rows > 0 {
+				if r.rows > r.segRows {
 					r.offsets = append(r.offsets, r.elems)
 				}
 				r.rows++

@@ -1,0 +1,232 @@
+package parquetio
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"io"
+	"math/bits"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
+)
+
+// streamPageBytes: a PLAIN data page larger than this once decompressed
+// is streamed (pageStream) rather than read whole. DuckDB writes a whole
+// column chunk as one page (103 MB for 65,536 x 384 float32), so without
+// this a segment would hold that page, compressed and decompressed, and
+// its levels. Tests lower it.
+var streamPageBytes int64 = 8 << 20
+
+// streamWindow is how many levels of a streamed page are decoded at a
+// time.
+const streamWindow = 1 << 16
+
+// streamable reports whether page p is read as a stream: a large PLAIN
+// data page whose codec has a streaming decoder (zstd, gzip, brotli) or
+// none. Snappy and LZ4_RAW pages are single blocks, decompressed whole.
+func streamable(p *pageLoc, codec format.CompressionCodec) bool {
+	if (p.typ != format.DataPage && p.typ != format.DataPageV2) || p.enc != format.Plain || int64(p.uncomp) <= streamPageBytes {
+		return false
+	}
+	if codec == format.Uncompressed || (p.v2 && !p.compressed) {
+		return true
+	}
+	return codec == format.Zstd || codec == format.Gzip || codec == format.Brotli
+}
+
+// pageStream is a large PLAIN data page read a window of levels at a
+// time: its compressed bytes are read and decompressed as the windows
+// need them (once each), its encoded levels are kept (they are small
+// beside the values) and decoded window by window, and its values are read
+// for each window's defined levels. Its CRC and sizes are checked when the
+// last window has been read.
+type pageStream struct {
+	no         int
+	reps, defs hybridReader[uint8]
+	left       int       // levels not yet decoded
+	r          io.Reader // the page's content (v1) or values (v2), decompressed
+	read, want int64     // bytes read from r, and its size from the header
+	raw        io.Reader // the compressed bytes (through the CRC)
+	crc        hash.Hash32
+	crcWant    uint32
+	put        func() // gives the decompressor back
+}
+
+// openStream starts reading page no (p) of the decoder's chunk as a
+// stream.
+func (d *pageDecoder) openStream(no int, p *pageLoc, codec format.CompressionCodec) (*pageStream, error) {
+	st := &pageStream{no: no, left: int(p.numValues), put: func() {}}
+	st.raw = io.NewSectionReader(d.f.osf, p.body, int64(p.comp))
+	if p.crc != 0 {
+		st.crc, st.crcWant = crc32.NewIEEE(), uint32(p.crc)
+		st.raw = io.TeeReader(st.raw, st.crc)
+	}
+	var repB, defB []byte
+	st.want = int64(p.uncomp)
+	if p.v2 {
+		lv := make([]byte, int(p.repLen)+int(p.defLen))
+		if _, err := io.ReadFull(st.raw, lv); err != nil {
+			return nil, d.streamErr(no, "levels", err)
+		}
+		repB, defB = lv[:p.repLen], lv[p.repLen:]
+		st.want -= int64(len(lv))
+		if st.want < 0 {
+			return nil, d.corrupt(no, "%d bytes of levels in a page of %d", len(lv), p.uncomp)
+		}
+	}
+	st.r = st.raw
+	if codec != format.Uncompressed && (!p.v2 || p.compressed) {
+		var sr streamReader
+		switch codec {
+		case format.Zstd:
+			sr, st.put = zstdStream()
+		case format.Gzip:
+			sr, st.put = gzipReader()
+		default:
+			sr, st.put = brotliReader()
+		}
+		if err := sr.reset(st.raw); err != nil {
+			st.close()
+			return nil, d.streamErr(no, "the page", corruptPage(codec, err))
+		}
+		st.r = sr
+	}
+	if !p.v2 {
+		for _, lv := range []struct {
+			max int
+			enc format.Encoding
+			dir string
+			dst *[]byte
+		}{{d.maxRep, p.repEnc, "repetition", &repB}, {d.maxDef, p.defEnc, "definition", &defB}} {
+			if lv.max == 0 {
+				continue
+			}
+			if lv.enc != format.RLE {
+				st.close()
+				return nil, d.corrupt(no, "%s levels encoded %s: only RLE is read", lv.dir, lv.enc)
+			}
+			var n4 [4]byte
+			if err := st.readFull(n4[:]); err != nil {
+				st.close()
+				return nil, d.streamErr(no, lv.dir+" levels", err)
+			}
+			n := int64(binary.LittleEndian.Uint32(n4[:]))
+			if n > st.want-st.read {
+				st.close()
+				return nil, d.corrupt(no, "%s levels: %d bytes, %d left in the page", lv.dir, n, st.want-st.read)
+			}
+			*lv.dst = make([]byte, n)
+			if err := st.readFull(*lv.dst); err != nil {
+				st.close()
+				return nil, d.streamErr(no, lv.dir+" levels", err)
+			}
+		}
+	}
+	for _, lv := range []struct {
+		max int
+		b   []byte
+		h   *hybridReader[uint8]
+		dir string
+	}{{d.maxRep, repB, &st.reps, "repetition"}, {d.maxDef, defB, &st.defs, "definition"}} {
+		if lv.max == 0 {
+			continue
+		}
+		w := bits.Len(uint(lv.max))
+		if err := scanRuns(lv.b, w, int64(st.left)); err != nil {
+			st.close()
+			return nil, d.corrupt(no, "%s levels: %v", lv.dir, err)
+		}
+		*lv.h = hybridReader[uint8]{b: lv.b, w: w}
+	}
+	return st, nil
+}
+
+// readFull reads len(b) bytes of the page's content.
+func (st *pageStream) readFull(b []byte) error {
+	if int64(len(b)) > st.want-st.read {
+		return fmt.Errorf("%d bytes past the page's %d: %w", int64(len(b))-(st.want-st.read), st.want, parquet.ErrCorrupted)
+	}
+	n, err := io.ReadFull(st.r, b)
+	st.read += int64(n)
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return fmt.Errorf("%w: the page ends after %d of %d bytes: %w", errPageSize, st.read, st.want, parquet.ErrCorrupted)
+	}
+	return err
+}
+
+func (d *pageDecoder) streamErr(no int, what string, err error) error {
+	if isFileSystem(err) {
+		return fmt.Errorf("reading %s: row group %d, column %q: page %d: %w", d.f.path, d.rg, d.col, no, err)
+	}
+	if !errors.Is(err, parquet.ErrCorrupted) {
+		err = fmt.Errorf("%w: %w", err, parquet.ErrCorrupted)
+	}
+	return fmt.Errorf("reading %s: row group %d, column %q: page %d: %s: %w", d.f.path, d.rg, d.col, no, what, err)
+}
+
+// window decodes the stream's next levels (streamWindow at most) and
+// reads their values into out.
+func (d *pageDecoder) window(st *pageStream, out *valuePage) error {
+	k := min(streamWindow, st.left)
+	*out = valuePage{no: st.no, nl: k, release: func() {}}
+	var err error
+	nn := k
+	if d.maxRep > 0 {
+		if d.reps, err = st.reps.read(d.reps[:0], k); err != nil {
+			return d.corrupt(st.no, "repetition levels: %v", err)
+		}
+		out.reps = d.reps
+	}
+	if d.maxDef > 0 {
+		if d.defs, err = st.defs.read(d.defs[:0], k); err != nil {
+			return d.corrupt(st.no, "definition levels: %v", err)
+		}
+		out.defs = d.defs
+		nn = bytes.Count(d.defs, []byte{byte(d.maxDef)})
+	}
+	size := nn * d.elemSize
+	if cap(d.vals) < size {
+		d.vals = make([]byte, size)
+	}
+	out.vals = d.vals[:size]
+	if err := st.readFull(out.vals); err != nil {
+		return d.streamErr(st.no, "values", err)
+	}
+	st.left -= k
+	return nil
+}
+
+// finish checks, after the last window, that the page held nothing more
+// than its levels' values, and its CRC.
+func (d *pageDecoder) finish(st *pageStream) error {
+	if st.read != st.want {
+		return d.corrupt(st.no, "the levels' values end after %d of the page's %d bytes", st.read, st.want)
+	}
+	var one [1]byte
+	if n, err := io.ReadFull(st.r, one[:]); n > 0 {
+		return d.corrupt(st.no, "%v: more than %d bytes", errPageSize, st.want)
+	} else if err != io.EOF {
+		return d.streamErr(st.no, "the page's end", err)
+	}
+	if st.crc != nil {
+		if _, err := io.Copy(io.Discard, st.raw); err != nil {
+			return d.streamErr(st.no, "the page's end", err)
+		}
+		if got := st.crc.Sum32(); got != st.crcWant {
+			return d.corrupt(st.no, "CRC-32 %08x, the header says %08x", got, st.crcWant)
+		}
+	}
+	return nil
+}
+
+// close gives the decompressor back.
+func (st *pageStream) close() {
+	if st.put != nil {
+		st.put()
+		st.put = nil
+	}
+}
