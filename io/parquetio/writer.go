@@ -64,7 +64,8 @@ type Writer struct {
 var rowPath = false
 
 // codecOf maps a compression name to a parquet-go codec (a new one per
-// writer for zstd, which keeps its encoder).
+// writer for zstd, which counts the writer's raw pages; its encoders are
+// the process's, see zstdEncoders).
 func codecOf(name string) (compress.Codec, error) {
 	switch strings.ToLower(name) {
 	case "", "zstd":
