@@ -42,7 +42,10 @@
 //     complete. The shard manifest is then rewritten at the first commit
 //     and at most once a second (Options.flushEvery), and once more when
 //     the run ends however it ends, so a killed run's committed outputs
-//     stay on record.
+//     stay on record. Before each manifest write the output directories
+//     renamed into since the last one are synced (storage.SyncDirs; the
+//     default store syncs each output file before its rename and each
+//     directory only then), so a manifest lists only durable outputs.
 //  5. Processes units on an errgroup: min(Workers, units to process)
 //     files at a time; the Processor parallelizes inside a file with
 //     Ordered, using ResourcesFrom(ctx) (Workers and the Budget of

@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"sync"
 	"time"
+
+	"github.com/contextualize/contextualize/io/storage"
 )
 
 // journal keeps this shard's manifest (_shards/I-of-N.json) up to date
@@ -72,6 +74,11 @@ func (j *journal) write(ctx context.Context, complete bool) error {
 }
 
 func (j *journal) writeLocked(ctx context.Context, complete bool) error {
+	// The manifest records committed outputs: their names must be durable
+	// first (local outputs leave their directory syncs to this moment).
+	if err := storage.SyncDirs(context.WithoutCancel(ctx), j.opt.Store); err != nil {
+		return fmt.Errorf("writing %s: %w", j.path, err)
+	}
 	ins, outs, _ := split(append([]manifestEntry(nil), j.entries...))
 	sm := ShardManifest{
 		Format: ShardFormat, Version: j.opt.Version, Command: j.opt.Command, Parameters: j.params,

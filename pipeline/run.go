@@ -74,9 +74,12 @@ type Options struct {
 
 	OutDir string     // -o; required
 	FS     storage.FS // nil: storage.Default; the filesystem Store writes through when Store is nil
-	// Store, nil: storage.NewRouter(storage.NewLocal(FS)) (local paths
-	// through FS, URLs to object storage). Inputs, outputs, manifests, locks
-	// and temp files all go through it.
+	// Store, nil: storage.NewRouter(storage.NewBatchLocal(FS, OutDir))
+	// (local paths through FS, each output directory synced once before
+	// the manifests record its files; URLs to object storage). Inputs,
+	// outputs, manifests, locks and temp files all go through it. A Store
+	// that implements storage.DirSyncer has SyncDirs called before every
+	// manifest write.
 	Store storage.Storage
 	// SideOutputs, optional, names the other files written for a unit
 	// (attention weights), whose stale temp files the run also removes.
@@ -121,7 +124,7 @@ func (o *Options) defaults() error {
 		o.FS = storage.Default
 	}
 	if o.Store == nil {
-		o.Store = storage.NewRouter(storage.NewLocal(o.FS))
+		o.Store = storage.NewRouter(storage.NewBatchLocal(o.FS, o.OutDir))
 	}
 	if o.flushEvery <= 0 {
 		o.flushEvery = time.Second

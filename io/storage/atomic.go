@@ -17,9 +17,10 @@ type AtomicFile struct {
 	path    string
 	tmp     string
 	n       int64
-	kicked  int64 // bytes whose writeback was started (see startWriteback)
-	done    bool  // committed or aborted
-	written bool  // renamed into place
+	kicked  int64     // bytes whose writeback was started (see startWriteback)
+	done    bool      // committed or aborted
+	written bool      // renamed into place
+	dirs    *dirBatch // when set, Commit leaves the directory sync to it
 }
 
 // CreateAtomic creates the parent directories of path and a temp file next
@@ -116,8 +117,9 @@ func (a *AtomicFile) Write(p []byte) (int, error) {
 const writebackChunk = 8 << 20
 
 // Commit syncs and closes the temp file, renames it onto the final path and
-// syncs the directory. On an error before the rename the temp file is
-// removed. Calling Commit twice, or after Abort, is an error.
+// syncs the directory (or, for a file of a NewBatchLocal, records the
+// directory for its SyncDirs). On an error before the rename the temp file
+// is removed. Calling Commit twice, or after Abort, is an error.
 func (a *AtomicFile) Commit() error {
 	if a.done {
 		return &fs.PathError{Op: "commit", Path: a.path, Err: fs.ErrClosed}
@@ -137,6 +139,10 @@ func (a *AtomicFile) Commit() error {
 		return err
 	}
 	a.written = true
+	if a.dirs != nil {
+		a.dirs.add(filepath.Dir(a.path))
+		return nil
+	}
 	if err := a.fs.SyncDir(filepath.Dir(a.path)); err != nil {
 		return fmt.Errorf("%s is in place but its directory could not be synced: %w", a.path, err)
 	}

@@ -42,6 +42,13 @@
 //
 // is the intended use.
 //
+// A NewBatchLocal (the pipeline's store) defers the last step: Commit
+// records the directory instead of syncing it, and SyncDirs later syncs
+// each recorded directory once (with the parents of new directories up to
+// the batch root), deepest first. Callers call it before recording the
+// outputs anywhere; until then a crash may lose a committed name, but never
+// leaves one pointing at a partial file.
+//
 // A process killed between create and rename leaves its temp file behind.
 // CleanTemps removes the temp files of given target paths, in the targets'
 // own directories only, after taking each file's flock: a file whose

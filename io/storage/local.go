@@ -15,7 +15,10 @@ import (
 // Local is the Storage of the local filesystem. Writes, removals, listings
 // and locks go through an FS, so tests can watch and fail each of them
 // (FaultFS); inputs are read with os.File.ReadAt.
-type Local struct{ fs FS }
+type Local struct {
+	fs   FS
+	dirs *dirBatch // nil: each Commit syncs its directory (see NewBatchLocal)
+}
 
 // NewLocal returns the local Storage over fsys (nil: the OS).
 func NewLocal(fsys FS) *Local {
@@ -108,9 +111,26 @@ func (l *Local) List(_ context.Context, dir string) ([]Entry, error) {
 	return out, nil
 }
 
-// Create starts an AtomicFile.
+// Create starts an AtomicFile (whose Commit leaves its directory sync to
+// SyncDirs when l was made by NewBatchLocal).
 func (l *Local) Create(_ context.Context, name string) (Writer, error) {
-	return CreateAtomic(l.fs, name)
+	f, err := CreateAtomic(l.fs, name)
+	if err != nil {
+		return nil, err
+	}
+	if l.dirs != nil {
+		f.dirs = l.dirs
+	}
+	return f, nil
+}
+
+// SyncDirs syncs the directories that commits renamed files into since the
+// last call (nothing unless l was made by NewBatchLocal).
+func (l *Local) SyncDirs(ctx context.Context) error {
+	if l.dirs == nil {
+		return nil
+	}
+	return l.dirs.sync(ctx)
 }
 
 // ReadFile reads name whole.

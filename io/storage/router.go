@@ -76,5 +76,9 @@ func (r *Router) CleanTemps(ctx context.Context, targets []string, keep func(str
 	return r.Local.CleanTemps(ctx, local, keep)
 }
 
+// SyncDirs syncs the local directories committed into (see DirSyncer);
+// object storage has none.
+func (r *Router) SyncDirs(ctx context.Context) error { return SyncDirs(ctx, r.Local) }
+
 // Resolve resolves name where it lives.
 func (r *Router) Resolve(name string) (string, error) { return r.pick(name).Resolve(name) }
