@@ -48,9 +48,10 @@
 //     directory only then), so a manifest lists only durable outputs.
 //  5. Processes units on an errgroup: min(Workers, units to process)
 //     files computing at a time, and up to commitsPerWorker more per
-//     worker waiting for their commit (fsync, rename) meanwhile; the Processor parallelizes inside a file with
-//     Ordered, using ResourcesFrom(ctx) (Workers and the Budget of
-//     MemoryLimit bytes, shared by all files). The input's identity is
+//     worker waiting for their commit (fsync, rename) meanwhile; the
+//     Processor parallelizes inside a file with Ordered, using
+//     ResourcesFrom(ctx) (Workers and the Budget of MemoryLimit bytes,
+//     shared by all files). The input's identity is
 //     taken before it is read. Each output is written through
 //     opt.Store.Create and committed only when Process returns nil; on any
 //     error the temp file is removed, so no partial file is ever visible.
