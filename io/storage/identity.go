@@ -67,6 +67,9 @@ func IdentifyName(ctx context.Context, s Storage, name string) (Identity, error)
 	return Identify(r)
 }
 
+// footerReadMax is the largest footer read in one piece by FooterHash.
+const footerReadMax = 64 << 10
+
 // footerTailMax is how much of the end of a file that is not valid Parquet
 // is hashed instead of a footer.
 const footerTailMax = 4096
@@ -88,7 +91,18 @@ func FooterHash(r io.ReaderAt, size int64) (string, error) {
 		}
 	}
 	h := sha256.New()
-	if _, err := io.Copy(h, io.NewSectionReader(r, start, size-start)); err != nil {
+	if n := size - start; n <= footerReadMax {
+		// Most footers: one read into a buffer of their size, instead of
+		// io.Copy's 32 KiB buffer and a second read for EOF per input.
+		buf := make([]byte, n)
+		if got, err := r.ReadAt(buf, start); got < len(buf) {
+			if err == nil || err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return "", fmt.Errorf("reading the footer: %w", err)
+		}
+		h.Write(buf)
+	} else if _, err := io.Copy(h, io.NewSectionReader(r, start, n)); err != nil {
 		return "", fmt.Errorf("reading the footer: %w", err)
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
