@@ -24,8 +24,13 @@ const (
 
 // checkChunks validates the page headers of the given leaf columns of row
 // group rg before parquet-go reads them (all leaves when leaves is nil).
-// The result is cached per column chunk.
+// The result is cached per column chunk. It starts every read of named
+// column chunks, so it also hints them to an object-storage input
+// (prefetch).
 func (f *File) checkChunks(rg int, leaves ...int) error {
+	if leaves != nil {
+		f.prefetch(rg, leaves...)
+	}
 	if leaves == nil {
 		for i := 0; i < f.numLeaf; i++ {
 			if err := f.checkChunk(rg, i); err != nil {

@@ -238,6 +238,7 @@ func (w *Writer) WriteRowGroup(rg int, vals ValueChunk) (err error) {
 			err = &CorruptError{Err: fmt.Errorf("writing output of %s: row group %d: %w", in.path, rg, errDecoder)}
 		}
 	}()
+	in.prefetch(rg, w.readLeaves()...)
 	if err := in.checkChunks(rg); err != nil {
 		return err
 	}

@@ -42,20 +42,32 @@ const maxSmallFile = 256 << 20
 
 func parse(name string) (blobstore.Location, error) { return blobstore.Parse(name) }
 
+// blobReader reads an object with ranged GETs pinned to the version seen
+// at Open, through a readAhead: the ranges a Prefetch hints are fetched
+// in a few large GETs, in parallel; any other read is one GET.
 type blobReader struct {
-	*blobstore.Object
+	*readAhead
+	obj  *blobstore.Object
 	info Info
 }
 
 func (r *blobReader) Info() Info { return r.info }
 
+// Close cancels the fetches in flight, waits for them and drops every
+// buffer.
+func (r *blobReader) Close() error {
+	r.readAhead.close()
+	return r.obj.Close()
+}
+
 func blobInfo(loc blobstore.Location, a blobstore.Attrs) Info {
 	return Info{Name: loc.String(), Size: a.Size, ModTime: a.ModTime, ETag: a.Version()}
 }
 
-// Open opens the object for ranged reads (one ranged GET per ReadAt,
-// pinned to the version seen now). Info.ETag is its version token
-// (generation or ETag).
+// Open opens the object for ranged reads pinned to the version seen now:
+// one ranged GET per ReadAt, except in the ranges a Prefetch hints, which
+// are read ahead in large parallel GETs (the Reader is a Prefetcher).
+// Info.ETag is its version token (generation or ETag).
 func (b *Blob) Open(ctx context.Context, name string) (Reader, error) {
 	loc, err := parse(name)
 	if err != nil {
@@ -65,7 +77,8 @@ func (b *Blob) Open(ctx context.Context, name string) (Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &blobReader{Object: obj, info: blobInfo(loc, obj.Attrs())}, nil
+	ra := newReadAhead(ctx, obj.Size(), obj.ReadAtContext)
+	return &blobReader{readAhead: ra, obj: obj, info: blobInfo(loc, obj.Attrs())}, nil
 }
 
 // Stat describes the object at name; a prefix with objects below it is a

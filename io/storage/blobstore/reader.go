@@ -61,7 +61,10 @@ func (o *Object) Close() error { return nil }
 
 // ReadAt reads len(p) bytes at off with one ranged GET. Like any
 // io.ReaderAt it returns io.EOF with n < len(p) when the object ends first.
-func (o *Object) ReadAt(p []byte, off int64) (int, error) {
+func (o *Object) ReadAt(p []byte, off int64) (int, error) { return o.ReadAtContext(o.ctx, p, off) }
+
+// ReadAtContext is ReadAt bounded by ctx instead of Open's context.
+func (o *Object) ReadAtContext(ctx context.Context, p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, &Error{Op: "reading", URL: o.loc.String(), Err: fmt.Errorf("negative offset %d", off)}
 	}
@@ -78,7 +81,7 @@ func (o *Object) ReadAt(p []byte, off int64) (int, error) {
 	if want == 0 {
 		return 0, nil
 	}
-	r, err := o.b.NewRangeReader(o.ctx, o.loc.Key, off, want, &blob.ReaderOptions{BeforeRead: o.pin})
+	r, err := o.b.NewRangeReader(ctx, o.loc.Key, off, want, &blob.ReaderOptions{BeforeRead: o.pin})
 	if err != nil {
 		return 0, o.readErr(off, want, err)
 	}

@@ -1,0 +1,420 @@
+package storage
+
+import (
+	"context"
+	"io"
+	"os"
+	"sort"
+	"sync"
+	"sync/atomic"
+)
+
+// Range is Len bytes of a file starting at Off.
+type Range struct{ Off, Len int64 }
+
+// Prefetcher is a Reader that can fetch ahead of its reader: object
+// storage, where every ReadAt would otherwise be one ranged GET. A Parquet
+// reader calls Prefetch with the column chunks it is about to read; the
+// Reader then fetches them in a few large ranged GETs, several at a time,
+// and serves ReadAt from those buffers. It is only a hint: reads outside
+// the ranges, or beyond what was fetched, are still served.
+type Prefetcher interface {
+	// Prefetch says the caller will read ranges next, each from its start
+	// onwards. window bounds the bytes held or in flight for read-ahead
+	// in the whole process (all open readers together).
+	Prefetch(ranges []Range, window int64)
+}
+
+// Read-ahead tuning: ranges closer than aheadGap are fetched together;
+// fetches are parts of at most maxPartSize bytes (less for a small
+// window); a reader has at most aheadGets read-ahead fetches in flight; it
+// remembers the read positions of its aheadStreams last hinted ranges.
+const (
+	aheadGap     = 1 << 20
+	maxPartSize  = 4 << 20
+	minPartSize  = 256 << 10
+	aheadGets    = 4
+	aheadStreams = 32
+)
+
+// aheadPool is the process-wide state of every readAhead: one lock, the
+// bytes held or in flight (at most limit for read-ahead; a read that waits
+// for its own bytes may exceed it by a part), and the parts holding them.
+var aheadPool struct {
+	mu    sync.Mutex
+	limit int64
+	used  int64
+	tick  int64
+	held  map[*part]struct{}
+}
+
+// readAhead serves ReadAt of a remote object from parts fetched ahead of
+// the reader along the ranges hinted by Prefetch; anything else is fetched
+// as asked, one ranged read per ReadAt. Parts a reader has passed are
+// dropped first when the window needs room; Close drops all of them and
+// waits for the fetches in flight, which it cancels.
+type readAhead struct {
+	fetch  func(ctx context.Context, p []byte, off int64) (int, error)
+	size   int64
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	gets   atomic.Int64
+
+	// under aheadPool.mu:
+	parts   []*part   // sorted by off, disjoint
+	streams []*stream // most recently read first
+	flying  int       // read-ahead fetches in flight
+	closed  bool
+}
+
+// stream is one hinted range and where its reader is in it.
+type stream struct{ lo, hi, pos int64 }
+
+// part is a range fetched (or to be fetched) in one ranged read.
+type part struct {
+	r      *readAhead
+	off, n int64
+	buf    []byte        // the bytes, once fetched
+	wait   chan struct{} // closed when the fetch in flight ends; nil if none
+	err    error         // the last fetch's error, for the next reader
+	ahead  bool          // fetched as read-ahead (counts in flying)
+	pins   int           // readers copying from buf
+	used   int64         // aheadPool.tick of its last read
+}
+
+func (p *part) end() int64 { return p.off + p.n }
+
+func newReadAhead(ctx context.Context, size int64, fetch func(context.Context, []byte, int64) (int, error)) *readAhead {
+	ctx, cancel := context.WithCancel(ctx)
+	return &readAhead{fetch: fetch, size: size, ctx: ctx, cancel: cancel}
+}
+
+// Gets is the number of ranged reads made so far.
+func (r *readAhead) Gets() int64 { return r.gets.Load() }
+
+func (r *readAhead) get(p []byte, off int64) (int, error) {
+	r.gets.Add(1)
+	return r.fetch(r.ctx, p, off)
+}
+
+func partSize(limit int64) int64 {
+	return min(maxPartSize, max(minPartSize, limit/8))
+}
+
+// Prefetch implements Prefetcher.
+func (r *readAhead) Prefetch(ranges []Range, window int64) {
+	var rs []Range
+	for _, g := range ranges {
+		lo, hi := max(g.Off, 0), min(g.Off+g.Len, r.size)
+		if lo < hi {
+			rs = append(rs, Range{lo, hi - lo})
+		}
+	}
+	if len(rs) == 0 || window <= 0 {
+		return
+	}
+	aheadPool.mu.Lock()
+	defer aheadPool.mu.Unlock()
+	if r.closed {
+		return
+	}
+	aheadPool.limit = max(aheadPool.limit, window)
+	ps := partSize(aheadPool.limit)
+	spans := append([]Range(nil), rs...)
+	sort.Slice(spans, func(i, j int) bool { return spans[i].Off < spans[j].Off })
+	merged := spans[:1]
+	for _, s := range spans[1:] {
+		last := &merged[len(merged)-1]
+		if s.Off <= last.Off+last.Len+aheadGap {
+			last.Len = max(last.Len, s.Off+s.Len-last.Off)
+			continue
+		}
+		merged = append(merged, s)
+	}
+	for _, s := range merged {
+		r.cover(s.Off, s.Off+s.Len, ps)
+	}
+	for i := len(rs) - 1; i >= 0; i-- {
+		r.hint(rs[i].Off, rs[i].Off+rs[i].Len)
+	}
+	for _, g := range rs {
+		s := r.streamAt(g.Off)
+		r.readAhead(s, r.partIndex(g.Off))
+	}
+}
+
+// cover adds parts for the bytes of [lo, hi) no part covers yet.
+func (r *readAhead) cover(lo, hi, ps int64) {
+	var add []*part
+	i := sort.Search(len(r.parts), func(i int) bool { return r.parts[i].end() > lo })
+	for pos := lo; pos < hi; {
+		holeEnd := hi
+		if i < len(r.parts) && r.parts[i].off <= pos {
+			pos = r.parts[i].end()
+			i++
+			continue
+		}
+		if i < len(r.parts) {
+			holeEnd = min(hi, r.parts[i].off)
+		}
+		// parts of equal size, none above ps
+		k := (holeEnd - pos + ps - 1) / ps
+		for j := int64(0); j < k; j++ {
+			a := pos + (holeEnd-pos)*j/k
+			b := pos + (holeEnd-pos)*(j+1)/k
+			add = append(add, &part{r: r, off: a, n: b - a})
+		}
+		pos = holeEnd
+	}
+	if len(add) > 0 {
+		r.parts = append(r.parts, add...)
+		sort.Slice(r.parts, func(i, j int) bool { return r.parts[i].off < r.parts[j].off })
+	}
+}
+
+// hint makes [lo, hi) the most recent stream, read from its start.
+func (r *readAhead) hint(lo, hi int64) {
+	for i, s := range r.streams {
+		if s.lo == lo && s.hi == hi {
+			copy(r.streams[1:i+1], r.streams[:i])
+			r.streams[0], s.pos = s, lo
+			return
+		}
+	}
+	r.streams = append([]*stream{{lo: lo, hi: hi, pos: lo}}, r.streams...)
+	if len(r.streams) > aheadStreams {
+		r.streams = r.streams[:aheadStreams]
+	}
+}
+
+// streamAt returns the most recent stream holding off, moved to the front.
+func (r *readAhead) streamAt(off int64) *stream {
+	for i, s := range r.streams {
+		if s.lo <= off && off < s.hi {
+			copy(r.streams[1:i+1], r.streams[:i])
+			r.streams[0] = s
+			return s
+		}
+	}
+	return nil
+}
+
+// partIndex is the index of the part holding off, or -1.
+func (r *readAhead) partIndex(off int64) int {
+	i := sort.Search(len(r.parts), func(i int) bool { return r.parts[i].end() > off })
+	if i < len(r.parts) && r.parts[i].off <= off {
+		return i
+	}
+	return -1
+}
+
+// readAhead starts fetching the parts of s from index i on, up to half
+// the window ahead of the reader and aheadGets fetches in flight.
+func (r *readAhead) readAhead(s *stream, i int) {
+	if s == nil || i < 0 {
+		return
+	}
+	depth := max(aheadPool.limit/2, partSize(aheadPool.limit))
+	var ahead int64
+	for ; i < len(r.parts) && r.parts[i].off < s.hi && ahead < depth; i++ {
+		p := r.parts[i]
+		ahead += p.n
+		if p.buf != nil || p.wait != nil {
+			continue
+		}
+		if r.flying >= aheadGets || !r.start(p, false) {
+			return
+		}
+	}
+}
+
+// start fetches p in the background once the window has room for it;
+// a demanded part (a reader waits for it) is fetched even without room.
+func (r *readAhead) start(p *part, demanded bool) bool {
+	if !reserve(p.n, demanded) {
+		return false
+	}
+	p.err = nil
+	p.wait = make(chan struct{})
+	p.ahead = !demanded
+	if p.ahead {
+		r.flying++
+	}
+	aheadPool.held[p] = struct{}{}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		buf := make([]byte, p.n)
+		n, err := r.get(buf, p.off)
+		if err == io.EOF && int64(n) == p.n {
+			err = nil
+		}
+		aheadPool.mu.Lock()
+		defer aheadPool.mu.Unlock()
+		if p.ahead {
+			r.flying--
+		}
+		switch {
+		case r.closed:
+			release(p)
+		case err != nil:
+			p.err = err
+			release(p)
+		default:
+			p.buf = buf
+		}
+		close(p.wait)
+		p.wait = nil
+	}()
+	return true
+}
+
+// reserve takes n bytes of the window, dropping parts readers are done
+// with (then, for a demanded part, any part not being read) to make room.
+func reserve(n int64, demanded bool) bool {
+	if aheadPool.held == nil {
+		aheadPool.held = map[*part]struct{}{}
+	}
+	for aheadPool.used+n > aheadPool.limit {
+		v := victim(demanded)
+		if v == nil {
+			if !demanded {
+				return false
+			}
+			break
+		}
+		release(v)
+	}
+	aheadPool.used += n
+	return true
+}
+
+// victim picks the least recently read fetched part that no reader is in:
+// one every stream has passed, or (any) for a demanded part.
+func victim(any bool) *part {
+	var best *part
+	bestDone := false
+	for p := range aheadPool.held {
+		if p.buf == nil || p.pins > 0 {
+			continue
+		}
+		done, inside := p.state()
+		if inside || !done && !any {
+			continue
+		}
+		if best == nil || done && !bestDone || done == bestDone && p.used < best.used {
+			best, bestDone = p, done
+		}
+	}
+	return best
+}
+
+// state says whether every stream over p has read past it (done), and
+// whether a reader is inside p.
+func (p *part) state() (done, inside bool) {
+	done = true
+	for _, s := range p.r.streams {
+		if s.hi <= p.off || s.lo >= p.end() {
+			continue
+		}
+		if s.pos < p.end() {
+			done = false
+		}
+		if p.off <= s.pos && s.pos < p.end() {
+			inside = true
+		}
+	}
+	return done, inside
+}
+
+func release(p *part) {
+	if _, ok := aheadPool.held[p]; ok {
+		delete(aheadPool.held, p)
+		aheadPool.used -= p.n
+	}
+	p.buf = nil
+}
+
+// ReadAt reads from the fetched parts, waiting for those in flight;
+// bytes outside every hinted range are read directly.
+func (r *readAhead) ReadAt(b []byte, off int64) (int, error) {
+	if off < 0 {
+		return r.get(b, off) // the fetcher's error
+	}
+	n := 0
+	for n < len(b) {
+		cur := off + int64(n)
+		if cur >= r.size {
+			return n, io.EOF
+		}
+		aheadPool.mu.Lock()
+		if r.closed {
+			aheadPool.mu.Unlock()
+			return n, os.ErrClosed
+		}
+		i := r.partIndex(cur)
+		if i < 0 {
+			end := off + int64(len(b))
+			if j := sort.Search(len(r.parts), func(j int) bool { return r.parts[j].off > cur }); j < len(r.parts) {
+				end = min(end, r.parts[j].off)
+			}
+			aheadPool.mu.Unlock()
+			m, err := r.get(b[n:n+int(end-cur)], cur)
+			n += m
+			if err != nil {
+				return n, err
+			}
+			continue
+		}
+		p := r.parts[i]
+		if p.err != nil {
+			err := p.err
+			p.err = nil
+			aheadPool.mu.Unlock()
+			return n, err
+		}
+		s := r.streamAt(cur)
+		if s != nil {
+			s.pos = cur
+		}
+		if p.buf == nil && p.wait == nil {
+			r.start(p, true)
+		}
+		r.readAhead(s, i+1)
+		if w := p.wait; w != nil {
+			aheadPool.mu.Unlock()
+			<-w
+			continue
+		}
+		aheadPool.tick++
+		p.used = aheadPool.tick
+		p.pins++
+		buf := p.buf
+		aheadPool.mu.Unlock()
+		c := copy(b[n:], buf[cur-p.off:])
+		aheadPool.mu.Lock()
+		p.pins--
+		if s != nil {
+			s.pos = cur + int64(c)
+		}
+		aheadPool.mu.Unlock()
+		n += c
+	}
+	return n, nil
+}
+
+// close drops every part, cancels the fetches in flight and waits for
+// them.
+func (r *readAhead) close() {
+	aheadPool.mu.Lock()
+	r.closed = true
+	for _, p := range r.parts {
+		if p.wait == nil {
+			release(p)
+		}
+	}
+	aheadPool.mu.Unlock()
+	r.cancel()
+	r.wg.Wait()
+}
