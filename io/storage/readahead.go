@@ -46,6 +46,11 @@ var aheadPool struct {
 	used  int64
 	tick  int64
 	held  map[*part]struct{}
+	// free are buffers of dropped parts, reused by the next fetches (no
+	// garbage for the collector to catch up with); they and the held
+	// bytes stay within limit.
+	free [][]byte
+	idle int64 // bytes in free
 }
 
 // readAhead serves ReadAt of a remote object from parts fetched ahead of
@@ -242,10 +247,10 @@ func (r *readAhead) start(p *part, demanded bool) bool {
 		r.flying++
 	}
 	aheadPool.held[p] = struct{}{}
+	buf := allocBuf(p.n)
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		buf := make([]byte, p.n)
 		n, err := r.get(buf, p.off)
 		if err == io.EOF && int64(n) == p.n {
 			err = nil
@@ -255,14 +260,13 @@ func (r *readAhead) start(p *part, demanded bool) bool {
 		if p.ahead {
 			r.flying--
 		}
+		p.buf = buf
 		switch {
 		case r.closed:
 			release(p)
 		case err != nil:
 			p.err = err
 			release(p)
-		default:
-			p.buf = buf
 		}
 		close(p.wait)
 		p.wait = nil
@@ -328,12 +332,43 @@ func (p *part) state() (done, inside bool) {
 	return done, inside
 }
 
+// release drops p's bytes, keeping its buffer for reuse unless a reader
+// is still copying from it.
 func release(p *part) {
 	if _, ok := aheadPool.held[p]; ok {
 		delete(aheadPool.held, p)
 		aheadPool.used -= p.n
 	}
+	switch b := p.buf; {
+	case b == nil, p.pins > 0: // a reader still copies (Close during ReadAt): left as it is
+	case aheadPool.used+aheadPool.idle+int64(cap(b)) <= aheadPool.limit:
+		aheadPool.free = append(aheadPool.free, b[:cap(b)])
+		aheadPool.idle += int64(cap(b))
+	default:
+		freeBuf(b)
+	}
 	p.buf = nil
+}
+
+// allocBuf returns a buffer of n bytes, a free one if one is large
+// enough but not twice as large (dropping free ones the window has no
+// room left for).
+func allocBuf(n int64) []byte {
+	for i := len(aheadPool.free) - 1; i >= 0; i-- {
+		b := aheadPool.free[i]
+		if int64(len(b)) < n || int64(len(b)) > 2*n {
+			continue
+		}
+		aheadPool.free = append(aheadPool.free[:i], aheadPool.free[i+1:]...)
+		aheadPool.idle -= int64(len(b))
+		return b[:n]
+	}
+	for len(aheadPool.free) > 0 && aheadPool.used+aheadPool.idle > aheadPool.limit {
+		aheadPool.idle -= int64(len(aheadPool.free[0]))
+		freeBuf(aheadPool.free[0])
+		aheadPool.free = aheadPool.free[1:]
+	}
+	return newBuf(n)
 }
 
 // ReadAt reads from the fetched parts, waiting for those in flight;
