@@ -481,6 +481,38 @@ func TestObjstoreAttendWeightsAndAttentionOutput(t *testing.T) {
 	if !bytes.Equal(b.get("aw/tokens.parquet"), mustRead(t, filepath.Join(ref, "aw", "tokens.parquet"))) {
 		t.Error("aw/tokens.parquet (attention weights) differs from the run on paths")
 	}
+	// plot weights reads the attention weights from S3 (twice: sequences,
+	// then grids) in a few GETs and draws what it draws from the local
+	// file (the input's name aside).
+	query, counter := proxyS3(t, b.query)
+	awURL := "s3://" + b.name + "/aw/tokens.parquet?" + query
+	svg := filepath.Join(t.TempDir(), "w.svg")
+	if r := runCLI(t, nil, "plot", "weights", "-o", svg, awURL); r.code != 0 {
+		t.Fatalf("plot weights %s: exit %d: %s", awURL, r.code, r.stderr)
+	}
+	refSVG := filepath.Join(ref, "w.svg")
+	refAW := filepath.Join(ref, "aw", "tokens.parquet")
+	if r := runCLI(t, nil, "plot", "weights", "-o", refSVG, refAW); r.code != 0 {
+		t.Fatalf("plot weights %s: exit %d: %s", refAW, r.code, r.stderr)
+	}
+	unnamed := func(b []byte, name string) string {
+		s := strings.ReplaceAll(string(b), strings.ReplaceAll(name, "&", "&amp;"), "INPUT")
+		return strings.ReplaceAll(s, name, "INPUT")
+	}
+	if unnamed(mustRead(t, svg), awURL) != unnamed(mustRead(t, refSVG), refAW) {
+		t.Error("plot weights of the S3 object differs from the plot of the local file")
+	}
+	gets, _ := counter.of(b.name, "aw/tokens.parquet")
+	awSize := len(mustRead(t, refAW))
+	_, chunks, _ := pageStats(t, refAW)
+	rowGroups := chunks / 5
+	t.Logf("plot weights: %d GETs for a %d-byte object of %d row groups (54 without read-ahead)", gets, awSize, rowGroups)
+	// Per pass: the footer (3 GETs at most), then per row group its
+	// chunks in one coalesced part, plus one per 2 MiB.
+	if limit := 2 * (3 + rowGroups + awSize>>21); gets > limit {
+		t.Errorf("plot weights made %d GETs of a %d-byte object, want at most %d", gets, awSize, limit)
+	}
+
 	// inspect reads a weights file's header from a URL (its query is no
 	// extension).
 	r := runCLI(t, nil, "inspect", b.url("w/mha.safetensors"))
