@@ -18,18 +18,22 @@ func (f *File) prefetch(rg int, leaves ...int) {
 	if !ok || rg < 0 || rg >= len(md.RowGroups) {
 		return
 	}
-	cols := md.RowGroups[rg].Columns
-	ranges := make([]storage.Range, 0, len(leaves))
-	for _, l := range leaves {
-		if l < 0 || l >= len(cols) {
-			continue
+	// Row groups are read in order: the same chunks of the next one are
+	// fetched behind these, so that its first reads do not wait.
+	ranges := make([]storage.Range, 0, 2*len(leaves))
+	for g := rg; g <= rg+1 && g < len(md.RowGroups); g++ {
+		cols := md.RowGroups[g].Columns
+		for _, l := range leaves {
+			if l < 0 || l >= len(cols) {
+				continue
+			}
+			cm := &cols[l].MetaData
+			start := cm.DataPageOffset
+			if cm.DictionaryPageOffset > 0 && cm.DictionaryPageOffset < start {
+				start = cm.DictionaryPageOffset
+			}
+			ranges = append(ranges, storage.Range{Off: start, Len: cm.TotalCompressedSize})
 		}
-		cm := &cols[l].MetaData
-		start := cm.DataPageOffset
-		if cm.DictionaryPageOffset > 0 && cm.DictionaryPageOffset < start {
-			start = cm.DictionaryPageOffset
-		}
-		ranges = append(ranges, storage.Range{Off: start, Len: cm.TotalCompressedSize})
 	}
 	window := int64(maxReadAhead)
 	if f.pageLimit > 0 {

@@ -64,8 +64,8 @@ start() { # name port command...
 
 install_go versitygw "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
 install_go fake-gcs-server "github.com/fsouza/fake-gcs-server@$FAKE_GCS_VERSION"
-if [ ! -x "$here/node_modules/.bin/azurite-blob" ]; then
-  log "npm ci (Azurite)"
+if [ ! -x "$here/node_modules/.bin/azurite-blob" ] || [ ! -d "$here/node_modules/@duckdb/node-api" ]; then
+  log "npm ci (Azurite, and DuckDB for the large test input: bigfile.mjs)"
   (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
