@@ -28,13 +28,14 @@ type Prefetcher interface {
 // Read-ahead tuning: ranges closer than aheadGap are fetched together;
 // fetches are parts of at most maxPartSize bytes (less for a small
 // window); a reader has at most aheadGets read-ahead fetches in flight; it
-// remembers the read positions of its aheadStreams last hinted ranges.
+// remembers the read positions of its aheadStreams last hinted ranges (or
+// of twice the ranges of the last hint, if more).
 const (
 	aheadGap     = 1 << 20
 	maxPartSize  = 4 << 20
 	minPartSize  = 256 << 10
 	aheadGets    = 4
-	aheadStreams = 32
+	aheadStreams = 64
 )
 
 // aheadPool is the process-wide state of every readAhead: one lock, the
@@ -137,11 +138,15 @@ func (r *readAhead) Prefetch(ranges []Range, window int64) {
 		}
 		merged = append(merged, s)
 	}
-	for _, s := range merged {
-		r.cover(s.Off, s.Off+s.Len, ps)
-	}
 	for i := len(rs) - 1; i >= 0; i-- {
 		r.hint(rs[i].Off, rs[i].Off+rs[i].Len)
+	}
+	if len(r.streams) > max(aheadStreams, 2*len(rs)) {
+		r.streams = r.streams[:max(aheadStreams, 2*len(rs))]
+	}
+	r.prune()
+	for _, s := range merged {
+		r.cover(s.Off, s.Off+s.Len, ps)
 	}
 	for _, g := range rs {
 		s := r.streamAt(g.Off)
@@ -188,9 +193,27 @@ func (r *readAhead) hint(lo, hi int64) {
 		}
 	}
 	r.streams = append([]*stream{{lo: lo, hi: hi, pos: lo}}, r.streams...)
-	if len(r.streams) > aheadStreams {
-		r.streams = r.streams[:aheadStreams]
+}
+
+// prune forgets the parts that hold nothing and that no remembered
+// stream covers, so that a reader of a file of many row groups keeps a
+// short list.
+func (r *readAhead) prune() {
+	kept := r.parts[:0]
+	for _, p := range r.parts {
+		covered := false
+		for _, s := range r.streams {
+			if s.lo < p.end() && p.off < s.hi {
+				covered = true
+				break
+			}
+		}
+		if covered || p.buf != nil || p.wait != nil {
+			kept = append(kept, p)
+		}
 	}
+	clear(r.parts[len(kept):])
+	r.parts = kept
 }
 
 // streamAt returns the most recent stream holding off, moved to the front.

@@ -49,10 +49,7 @@ func (o *object) fetch(ctx context.Context, p []byte, off int64) (int, error) {
 
 func newObject(n int) *object {
 	o := &object{data: make([]byte, n)}
-	rng := rand.New(rand.NewPCG(1, 2))
-	for i := range o.data {
-		o.data[i] = byte(rng.Uint32())
-	}
+	rand.NewChaCha8([32]byte{1, 2}).Read(o.data)
 	return o
 }
 
@@ -236,4 +233,28 @@ func TestReadAheadCloseCancels(t *testing.T) {
 		t.Errorf("%d goroutines after close, %d before", n, base)
 	}
 	fresh(t)
+}
+
+// A reader of many row groups remembers a bounded number of parts.
+func TestReadAheadForgetsOldParts(t *testing.T) {
+	fresh(t)
+	const chunks, chunk, window = 1000, 4 << 10, 256 << 10
+	o := newObject(chunks * 3 * chunk)
+	r := newReadAhead(context.Background(), int64(len(o.data)), o.fetch)
+	defer r.close()
+	for c := 0; c < chunks; c++ {
+		lo := int64(c * 3 * chunk)
+		r.Prefetch([]Range{{Off: lo, Len: chunk}}, window)
+		readAll(t, r, lo, lo+chunk, 1<<10, o.data)
+	}
+	aheadPool.mu.Lock()
+	parts, streams := len(r.parts), len(r.streams)
+	aheadPool.mu.Unlock()
+	// the covered ones, and the ones still held in the window
+	if parts > aheadStreams+window/chunk+1 || streams > aheadStreams {
+		t.Errorf("%d parts and %d streams remembered after %d chunks", parts, streams, chunks)
+	}
+	if got := r.Gets(); got != chunks {
+		t.Errorf("%d ranged reads for %d chunks, want one each", got, chunks)
+	}
 }
