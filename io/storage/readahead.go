@@ -38,22 +38,6 @@ const (
 	aheadStreams = 64
 )
 
-// aheadPool is the process-wide state of every readAhead: one lock, the
-// bytes held or in flight (at most limit for read-ahead; a read that waits
-// for its own bytes may exceed it by a part), and the parts holding them.
-var aheadPool struct {
-	mu    sync.Mutex
-	limit int64
-	used  int64
-	tick  int64
-	held  map[*part]struct{}
-	// free are buffers of dropped parts, reused by the next fetches (no
-	// garbage for the collector to catch up with); they and the held
-	// bytes stay within limit.
-	free [][]byte
-	idle int64 // bytes in free
-}
-
 // readAhead serves ReadAt of a remote object from parts fetched ahead of
 // the reader along the ranges hinted by Prefetch; anything else is fetched
 // as asked, one ranged read per ReadAt. Parts a reader has passed are
@@ -295,103 +279,6 @@ func (r *readAhead) start(p *part, demanded bool) bool {
 		p.wait = nil
 	}()
 	return true
-}
-
-// reserve takes n bytes of the window, dropping parts readers are done
-// with (then, for a demanded part, any part not being read) to make room.
-func reserve(n int64, demanded bool) bool {
-	if aheadPool.held == nil {
-		aheadPool.held = map[*part]struct{}{}
-	}
-	for aheadPool.used+n > aheadPool.limit {
-		v := victim(demanded)
-		if v == nil {
-			if !demanded {
-				return false
-			}
-			break
-		}
-		release(v)
-	}
-	aheadPool.used += n
-	return true
-}
-
-// victim picks the least recently read fetched part that no reader is in:
-// one every stream has passed, or (any) for a demanded part.
-func victim(any bool) *part {
-	var best *part
-	bestDone := false
-	for p := range aheadPool.held {
-		if p.buf == nil || p.pins > 0 {
-			continue
-		}
-		done, inside := p.state()
-		if inside || !done && !any {
-			continue
-		}
-		if best == nil || done && !bestDone || done == bestDone && p.used < best.used {
-			best, bestDone = p, done
-		}
-	}
-	return best
-}
-
-// state says whether every stream over p has read past it (done), and
-// whether a reader is inside p.
-func (p *part) state() (done, inside bool) {
-	done = true
-	for _, s := range p.r.streams {
-		if s.hi <= p.off || s.lo >= p.end() {
-			continue
-		}
-		if s.pos < p.end() {
-			done = false
-		}
-		if p.off <= s.pos && s.pos < p.end() {
-			inside = true
-		}
-	}
-	return done, inside
-}
-
-// release drops p's bytes, keeping its buffer for reuse unless a reader
-// is still copying from it.
-func release(p *part) {
-	if _, ok := aheadPool.held[p]; ok {
-		delete(aheadPool.held, p)
-		aheadPool.used -= p.n
-	}
-	switch b := p.buf; {
-	case b == nil, p.pins > 0: // a reader still copies (Close during ReadAt): left as it is
-	case aheadPool.used+aheadPool.idle+int64(cap(b)) <= aheadPool.limit:
-		aheadPool.free = append(aheadPool.free, b[:cap(b)])
-		aheadPool.idle += int64(cap(b))
-	default:
-		freeBuf(b)
-	}
-	p.buf = nil
-}
-
-// allocBuf returns a buffer of n bytes, a free one if one is large
-// enough but not twice as large (dropping free ones the window has no
-// room left for).
-func allocBuf(n int64) []byte {
-	for i := len(aheadPool.free) - 1; i >= 0; i-- {
-		b := aheadPool.free[i]
-		if int64(len(b)) < n || int64(len(b)) > 2*n {
-			continue
-		}
-		aheadPool.free = append(aheadPool.free[:i], aheadPool.free[i+1:]...)
-		aheadPool.idle -= int64(len(b))
-		return b[:n]
-	}
-	for len(aheadPool.free) > 0 && aheadPool.used+aheadPool.idle > aheadPool.limit {
-		aheadPool.idle -= int64(len(aheadPool.free[0]))
-		freeBuf(aheadPool.free[0])
-		aheadPool.free = aheadPool.free[1:]
-	}
-	return newBuf(n)
 }
 
 // ReadAt reads from the fetched parts, waiting for those in flight;
