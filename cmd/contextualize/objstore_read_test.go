@@ -120,8 +120,8 @@ func pageStats(t *testing.T, path string) (pages, chunks int, largest int64) {
 // TestObjstoreReadsAreFewRangedGETs smooths a 45 MB DuckDB file (4M rows,
 // 33 row groups, 99 column chunks) read from S3 under --memory-limit
 // 64MiB: the run makes a few large ranged GETs (about one per column
-// chunk plus one per 2 MiB part of the 16 MiB read-ahead window: about
-// 100 measured), not one per page header and page body read (728 before
+// chunk plus one per 1 MiB part of the 8 MiB read-ahead window: 118-122
+// measured), not one per page header and page body read (728 before
 // the read-ahead, 107 MB for the 45 MB object); it reads each byte about
 // once, writes what a run on the local file writes, and its peak RSS
 // stays within the limit + 64 MiB + the largest page.
@@ -154,9 +154,9 @@ func TestObjstoreReadsAreFewRangedGETs(t *testing.T) {
 			t.Logf("%d-byte input, %d row groups' %d column chunks, %d pages: %d GETs, %d bytes; peak RSS %d MiB (largest page %d KiB)",
 				size, chunks/3, chunks, pages, gets, got, rss>>20, largest>>10)
 			// Footer (2-3 GETs), then per chunk read: its parts of at most
-			// 2 MiB (a 16 MiB window), a chunk read twice (validation, then
+			// 1 MiB (an 8 MiB window), a chunk read twice (validation, then
 			// decoding) refetched at most once.
-			if limit := 2*(chunks+int(size>>21)) + 8; gets > limit {
+			if limit := 2*(chunks+int(size>>20)) + 8; gets > limit {
 				t.Errorf("%d GETs, want at most %d (O(chunks + size/part)); the file has %d pages", gets, limit, pages)
 			}
 			// Each byte about once: chunks are read twice (validation,

@@ -59,17 +59,18 @@ func victim(any bool) *part {
 }
 
 // state says whether every stream over p has read past it (done), and
-// whether a reader is inside p.
+// whether a reader is inside p (a stream hinted but not read yet is not
+// in it: its parts may make room for a read that waits).
 func (p *part) state() (done, inside bool) {
 	done = true
 	for _, s := range p.r.streams {
-		if s.hi <= p.off || s.lo >= p.end() {
-			continue
+		if s.hi <= p.off || s.lo >= p.end() || s.pos >= s.hi {
+			continue // not over p, or read to its end
 		}
 		if s.pos < p.end() {
 			done = false
 		}
-		if p.off <= s.pos && s.pos < p.end() {
+		if s.pos > s.lo && p.off <= s.pos && s.pos < p.end() { // a reader is in it
 			inside = true
 		}
 	}
