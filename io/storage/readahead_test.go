@@ -258,3 +258,33 @@ func TestReadAheadForgetsOldParts(t *testing.T) {
 		t.Errorf("%d ranged reads for %d chunks, want one each", got, chunks)
 	}
 }
+
+// Row group after row group of small chunks, each hinted with the same
+// chunk of the next row group (as parquetio does) and read to its end:
+// chunks that end inside a shared part do not keep it, and the window
+// holds.
+func TestReadAheadRowGroupsStayInWindow(t *testing.T) {
+	fresh(t)
+	const rgs, chunk, window = 60, 100 << 10, 1 << 20
+	o := newObject(rgs * 3 * chunk)
+	r := newReadAhead(context.Background(), int64(len(o.data)), o.fetch)
+	defer r.close()
+	at := func(rg, c int) Range { return Range{Off: int64((rg*3 + c) * chunk), Len: chunk} }
+	for rg := 0; rg < rgs; rg++ {
+		for c := 0; c < 3; c++ {
+			hint := []Range{at(rg, c)}
+			if rg+1 < rgs {
+				hint = append(hint, at(rg+1, c))
+			}
+			r.Prefetch(hint, window)
+			g := at(rg, c)
+			readAll(t, r, g.Off, g.Off+g.Len, 8<<10, o.data)
+		}
+	}
+	if part := partSize(window); o.held > window+part {
+		t.Errorf("held %d bytes at once, more than the window %d and a part", o.held, window)
+	}
+	if got := r.Gets(); got > int64(len(o.data))/(chunk/2) {
+		t.Errorf("%d ranged reads for %d chunks", got, rgs*3)
+	}
+}
