@@ -70,8 +70,10 @@ func (f *File) checkChunk(rg, leaf int) error {
 // package's page reader decodes, and returns its pages. Their level and
 // dictionary-index runs are checked as the reader decodes them (it calls
 // runsChecked when it has read the whole chunk), so no page is
-// decompressed here.
+// decompressed here. Like checkChunks it starts a read of the chunk, so
+// it hints it to an object-storage input (prefetch).
 func (f *File) chunkPages(rg, leaf int) ([]pageLoc, error) {
+	f.prefetch(rg, leaf)
 	key := rg*f.numLeaf + leaf
 	f.checkedMu.Lock()
 	pages, ok := f.pages[key]
