@@ -111,6 +111,19 @@ func (f *File) runsChecked(rg, leaf int) {
 	f.checkedMu.Unlock()
 }
 
+// rowsFit reports whether a page of nv values that compress below
+// maxValuesPerByte is still plausible: in a column that is not repeated each
+// value is a row, so a page may hold as many values as its row group has
+// rows (a sorted id's dictionary indexes are a few RLE runs: DuckDB wrote 4M
+// of them in an 810-byte page), as long as one byte and one float64 per
+// value fit the memory limit parquet-go's decoder allocates them from.
+func (f *File) rowsFit(rg, maxRep int, nv int64) bool {
+	if maxRep > 0 || nv > f.RowGroupRows(rg) {
+		return false
+	}
+	return f.pageLimit <= 0 || nv*9 <= f.pageLimit
+}
+
 // validateChunk checks every page header of a column chunk and returns
 // where the pages are. With scan, the level and dictionary-index runs of
 // its data pages are checked too (pageScanner), for parquet-go's decoder.
@@ -219,7 +232,7 @@ func (f *File) validateChunk(rg, leaf int, scan bool) ([]pageLoc, error) {
 		case h.DictionaryPageHeader.Valid:
 			nv = int64(h.DictionaryPageHeader.V.NumValues)
 		}
-		if nv < -1 || nv > (uncomp+1024)*maxValuesPerByte {
+		if nv < -1 || (nv > (uncomp+1024)*maxValuesPerByte && !f.rowsFit(rg, scanner.maxRep, nv)) {
 			return nil, corrupt("page at offset %d: implausible value count %d for %d bytes", pos, nv, uncomp)
 		}
 		if scan && scanner.needed(&h) {
