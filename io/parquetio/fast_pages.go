@@ -92,26 +92,42 @@ func (w *Writer) beginPages(rg int) (*valuePages, error) {
 
 // choose decides, at the first segment, whether the levels are known
 // without reading the input's pages: a required flat column (one value per
-// row, no levels), or a chunk ReadValues saw with every level defined.
-func (vp *valuePages) choose(seg ValueChunk) {
+// row, no levels); one vector per row (a list of d > 1 floats, or a
+// FIXED_LEN_BYTE_ARRAY vector), where the reader refuses null vectors,
+// nulls inside vectors and ragged ones, so every row is d defined levels;
+// or a chunk the reader saw with every level defined. Otherwise the
+// input's pages are read for their levels (nulls and empty lists).
+func (vp *valuePages) choose(seg ValueChunk) error {
 	vp.chosen = true
 	w, in := vp.w, vp.w.in
-	if w.m.maxDef == 0 && w.fast.maxRep == 0 {
+	switch reg, ok := in.regularOf(vp.rg, w.inLeaf); {
+	case w.m.maxDef == 0 && w.fast.maxRep == 0:
 		vp.uniform, vp.lpr = true, 1
-	} else if reg, ok := in.regularOf(vp.rg, w.inLeaf); ok && !noRegular && seg.Offsets == nil && seg.D == reg.d && reg.rows == vp.wantRows {
+	case noRegular:
+	case seg.Offsets == nil && w.m.packed() && seg.Rows > 0:
+		vp.uniform, vp.lpr = true, 1
+	case seg.Offsets == nil && w.fast.maxRep == 1 && seg.D > 1 && seg.Rows > 0:
+		vp.uniform, vp.lpr = true, seg.D
+	case ok && seg.Offsets == nil && seg.D == reg.d && reg.rows == vp.wantRows:
 		vp.uniform, vp.lpr = true, reg.levelsPerRow
 	}
 	if vp.uniform {
 		vp.rowsPerPg = pageRows(vp.pageFloats, vp.lpr*vp.per, vp.lpr)
-		return
+		return nil
+	}
+	if err := in.checkChunk(vp.rg, w.inLeaf); err != nil { // before parquet-go reads it
+		return err
 	}
 	vp.pages = in.pf.RowGroups()[vp.rg].ColumnChunks()[w.inLeaf].Pages()
+	return nil
 }
 
 // add encodes the rows of seg, the next rows of the row group.
 func (vp *valuePages) add(seg ValueChunk) error {
 	if !vp.chosen {
-		vp.choose(seg)
+		if err := vp.choose(seg); err != nil {
+			return err
+		}
 	}
 	vp.seg, vp.total, vp.k = seg, seg.Values.Len(), 0
 	vp.slab = slabBytes(seg.Values)
@@ -495,7 +511,9 @@ func (vp *valuePages) flush() error {
 func (vp *valuePages) finish() (format.ColumnChunk, error) {
 	defer vp.close()
 	if !vp.chosen {
-		vp.choose(ValueChunk{})
+		if err := vp.choose(ValueChunk{}); err != nil {
+			return format.ColumnChunk{}, err
+		}
 	}
 	if !vp.uniform {
 		for vp.li == vp.ln && !vp.eof {

@@ -213,7 +213,9 @@ func (r *run) segmentSlab(i int) *parquetio.Floats {
 	}
 	n := r.file.SlabLen(i, r.det.Value.Name) - r.segFloatsRead
 	if r.segFloats > 0 {
-		n = min(n, r.segFloats+max(r.d, r.det.Value.FixedSize, 1))
+		// the reader wants room for a segment that ends past segFloats at
+		// a row boundary (it grows its slab to segFloats + 1/8 + 1024)
+		n = min(n, r.segFloats+r.segFloats/8+1024+max(r.d, r.det.Value.FixedSize, 1))
 	}
 	f := getSlab(r.det.Value.Elem.SlabType(), max(n, 0))
 	return &f
