@@ -96,6 +96,15 @@ func sameSegmented(t *testing.T, path string, spec ReadSpec, seed uint64) {
 			streamPath = stream
 			whole := rewrite(t, path, spec, o, inPlace2x1)
 			want, _ := os.ReadFile(whole)
+			if !noRegular { // levels known from the values or read from the input: the same bytes
+				noRegular = true
+				levels, _ := os.ReadFile(rewrite(t, path, spec, o, inPlace2x1))
+				noRegular = false
+				if !bytes.Equal(levels, want) {
+					streamPath = false
+					t.Fatalf("%+v (stream writer %v): the output bytes differ when the levels are read from the input", o, stream)
+				}
+			}
 			for _, maxSeg := range []int{1, 50, 700} {
 				rng := rand.New(rand.NewPCG(seed, uint64(maxSeg)))
 				got, _ := os.ReadFile(rewriteSegments(t, path, spec, o, rng, maxSeg))

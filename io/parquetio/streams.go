@@ -151,9 +151,67 @@ type genStream struct {
 	k       int // next slab index
 	row     int // rows started
 	out     []parquet.Value
+	// levels known without the input's pages (see valuePages.choose):
+	// every row is lpr defined levels; rowsLeft rows are still to come
+	chosen   bool
+	known    bool
+	lpr      int
+	rowsLeft int64
+	lvBuf    [2][]byte
+}
+
+// knownLevels generates the next rows' levels when they are known.
+func (s *genStream) knownLevels() {
+	rows := int(min(s.rowsLeft, 4096))
+	s.rowsLeft -= int64(rows)
+	if rows == 0 {
+		s.eof = true
+		return
+	}
+	n := rows * s.lpr
+	reps, defs := s.lvBuf[0][:0], s.lvBuf[1][:0]
+	if s.w.m.leaf.MaxRepetitionLevel() > 0 {
+		for range rows {
+			reps = append(reps, 0)
+			for j := 1; j < s.lpr; j++ {
+				reps = append(reps, 1)
+			}
+		}
+	}
+	if s.w.m.maxDef > 0 {
+		for range n {
+			defs = append(defs, byte(s.w.m.maxDef))
+		}
+	}
+	s.lvBuf = [2][]byte{reps, defs}
+	s.reps, s.defs, s.i, s.n = reps, defs, 0, n
+}
+
+// chooseLevels decides, at the first segment, whether the levels are
+// known without the input's pages (as valuePages.choose does).
+func (s *genStream) chooseLevels(seg ValueChunk, rows int64) {
+	s.chosen = true
+	m := s.w.m
+	maxRep := m.leaf.MaxRepetitionLevel()
+	switch {
+	case m.maxDef == 0 && maxRep == 0:
+		s.known, s.lpr = true, 1
+	case noRegular || seg.Offsets != nil || seg.Rows == 0:
+	case m.packed():
+		s.known, s.lpr = true, 1
+	case maxRep == 1 && seg.D > 1:
+		s.known, s.lpr = true, seg.D
+	}
+	s.rowsLeft = rows
 }
 
 func (s *genStream) fill() error {
+	if s.known {
+		if s.i == s.n && !s.eof {
+			s.knownLevels()
+		}
+		return nil
+	}
 	for s.i == s.n && !s.eof {
 		if s.page != nil {
 			parquet.Release(s.page)
@@ -348,6 +406,9 @@ func (w *Writer) openStreams(g *openGroup) {
 // segment ends, so its pages do not depend on the segments either.
 func (w *Writer) writeStreamRows(g *openGroup, vals ValueChunk) error {
 	cws := w.pw.ColumnWriters()
+	if !g.gen.chosen {
+		g.gen.chooseLevels(vals, g.want)
+	}
 	if err := g.gen.setSegment(vals, w.flbaBytes(vals)); err != nil {
 		return w.streamError(g, w.outLeaf, err)
 	}
