@@ -2,6 +2,7 @@ package job
 
 import (
 	"fmt"
+	"log/slog"
 	"strconv"
 
 	"github.com/contextualize/contextualize/io/parquetio"
@@ -214,9 +215,10 @@ func (r *run) assemble(s *seq) {
 		}
 		return
 	}
-	// A sequence spanning row groups is gathered into one copy (not charged
+	// A sequence spanning segments is gathered into one copy (not charged
 	// to the budget: the sequence must be held whole whatever the limit).
 	typ := s.parts[0].rg.g.chunk.Type
+	r.heldWhole(s, typ)
 	s.in, s.gathered = r.slab(typ, s.n*d), true
 	s.out = s.in
 	if !r.inPlace() {
@@ -244,6 +246,22 @@ func (r *run) assemble(s *seq) {
 			s.order = append(s.order, p.rg.g.order[p.lo:p.hi]...)
 		}
 	}
+}
+
+// heldWhole warns when a gathered sequence (its copy, and a separate
+// output copy unless computing in place) is larger than the budget: the
+// segments it spans and the copy are held at once, beyond --memory-limit.
+func (r *run) heldWhole(s *seq, typ parquetio.ElemType) {
+	size := r.spec.Budget.Size()
+	bytes := int64(s.n) * int64(max(r.d, 1)) * elemSize(typ)
+	if !r.inPlace() {
+		bytes *= 2
+	}
+	if size == 0 || bytes <= size {
+		return
+	}
+	slog.Warn("a sequence is larger than --memory-limit: it is held whole and memory will exceed the limit",
+		"file", r.file.Path(), "sequence", s.key, "elements", s.n, "bytes", bytes, "limit", size)
 }
 
 // releaseGathered gives a gathered sequence's pooled copies back once its
