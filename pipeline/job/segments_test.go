@@ -12,6 +12,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/contextualize/contextualize/io/parquetio"
 	"github.com/contextualize/contextualize/pipeline"
 	"github.com/contextualize/contextualize/schemas"
 )
@@ -154,7 +155,8 @@ func randomFile(t *testing.T, rng *rand.Rand, dir string, trial int) (string, st
 
 // TestSegmentsMatchWholeRowGroups: reading and writing in segments of any
 // size, with any number of workers, with or without an observer (which
-// makes results go to separate slabs), gives the bytes that whole row
+// makes results go to separate slabs), with output row groups following
+// the input's or cut by --row-group-rows, gives the bytes that whole row
 // groups give, and gives every slab and byte of budget back.
 func TestSegmentsMatchWholeRowGroups(t *testing.T) {
 	trials := 30
@@ -164,6 +166,10 @@ func TestSegmentsMatchWholeRowGroups(t *testing.T) {
 	for trial := range trials {
 		rng := rand.New(rand.NewPCG(uint64(trial), 11))
 		in, col := randomFile(t, rng, t.TempDir(), trial)
+		var cut int // --row-group-rows in every other trial: the row writer, slabs not pooled
+		if trial%2 == 1 {
+			cut = 1 + rng.IntN(300)
+		}
 		run := func(segFloats, workers int, observe bool) []byte {
 			budget := pipeline.NewBudget(1 << 30)
 			spec := &Spec{
@@ -173,6 +179,7 @@ func TestSegmentsMatchWholeRowGroups(t *testing.T) {
 				Budget:        budget,
 				SegmentElems:  1 + rng.IntN(50),
 				SegmentFloats: segFloats,
+				Writer:        parquetio.WriterOptions{RowGroupRows: cut},
 			}
 			var seen int
 			if observe {
@@ -194,7 +201,7 @@ func TestSegmentsMatchWholeRowGroups(t *testing.T) {
 		for _, seg := range []int{1, 1 + rng.IntN(16), 1 + rng.IntN(400)} {
 			workers, observe := 1+rng.IntN(3), rng.IntN(2) == 0
 			if got := run(seg, workers, observe); !bytes.Equal(got, want) {
-				t.Fatalf("trial %d (%s), segments of %d floats, %d workers, observer %v: output differs from whole row groups", trial, col, seg, workers, observe)
+				t.Fatalf("trial %d (%s), segments of %d floats, %d workers, observer %v, --row-group-rows %d: output differs from whole row groups", trial, col, seg, workers, observe, cut)
 			}
 		}
 	}
