@@ -41,7 +41,9 @@ type rgKeys struct {
 // segmentFloats is the most floats a segment holds: what keeps the
 // segments in flight (2 per worker queued in pipeline.Ordered, the one
 // being read, and the one an open sequence holds) within the budget, with
-// separate output slabs counted. 0 (no budget): whole row groups.
+// separate output slabs counted, the room segmentSlab leaves the reader,
+// and the order values of two row groups (the one being read, the one
+// being written) set aside. 0 (no budget): whole row groups.
 func (r *run) segmentFloats() int {
 	if r.spec.SegmentFloats > 0 {
 		return r.spec.SegmentFloats
@@ -50,18 +52,30 @@ func (r *run) segmentFloats() int {
 	if size == 0 {
 		return 0
 	}
+	if r.det.Layout == schemas.Long && r.det.Order != nil {
+		var rows int64
+		for i := range r.file.NumRowGroups() {
+			rows = max(rows, r.file.RowGroupRows(i))
+		}
+		size = max(size-2*8*rows, size/4) // beyond that the keys alone exceed the budget
+	}
 	slabs := int64(2)
 	if r.inPlace() {
 		slabs = 1
 	}
 	inFlight := int64(2*max(r.spec.Workers, 1) + 2)
 	es := elemSize(r.det.Value.Elem.SlabType())
-	return int(max(size/(slabs*es*inFlight), minSegmentFloats))
+	per := size/(slabs*es*inFlight) - slabSlack - int64(max(r.d, r.det.Value.FixedSize, 1))
+	return int(max(per*8/9, minSegmentFloats)) // segmentSlab adds 1/8
 }
 
+// slabSlack is the floats segmentSlab adds beyond a segment's 9/8.
+const slabSlack = 1024
+
 // minSegmentFloats keeps segments from becoming so small that their
-// overhead shows (1 MiB of float32).
-const minSegmentFloats = 1 << 18
+// overhead shows (256 KiB of float32). Budgets under about 2.5 MiB per
+// worker make segments of this size, and then more than the budget.
+const minSegmentFloats = 1 << 16
 
 // openRowGroup starts reading row group i: its segment reader, and its key
 // columns on another goroutine.
@@ -215,7 +229,7 @@ func (r *run) segmentSlab(i int) *parquetio.Floats {
 	if r.segFloats > 0 {
 		// the reader wants room for a segment that ends past segFloats at
 		// a row boundary (it grows its slab to segFloats + 1/8 + 1024)
-		n = min(n, r.segFloats+r.segFloats/8+1024+max(r.d, r.det.Value.FixedSize, 1))
+		n = min(n, r.segFloats+r.segFloats/8+slabSlack+max(r.d, r.det.Value.FixedSize, 1))
 	}
 	f := getSlab(r.det.Value.Elem.SlabType(), max(n, 0))
 	return &f

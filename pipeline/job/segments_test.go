@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
@@ -211,3 +212,58 @@ type countObserver struct{ n *int }
 
 func (o countObserver) Sequence(string, []float64, int, int) error { *o.n++; return nil }
 func (o countObserver) Finish(bool) error                          { return nil }
+
+// slabSampler is a Computer (copy) that records the most pooled slab
+// bytes in use at any of its calls: what the job holds in flight.
+type slabSampler struct {
+	mu   sync.Mutex
+	peak int64
+}
+
+func (s *slabSampler) sample() {
+	slabs.Lock()
+	used := slabs.used
+	slabs.Unlock()
+	s.mu.Lock()
+	s.peak = max(s.peak, used)
+	s.mu.Unlock()
+}
+
+func (s *slabSampler) Compute32(dst, src []float32, n, d int, _ []int64) { s.sample(); copy(dst, src) }
+func (s *slabSampler) Compute64(dst, src []float64, n, d int, _ []int64) { s.sample(); copy(dst, src) }
+
+// TestOneRowGroupStaysWithinBudget: a file written as one row group twice
+// the budget is held in flight a segment at a time: the pooled slabs in
+// use (values, order keys, gathered sequences) never exceed the budget
+// (the reader's own buffers aside).
+func TestOneRowGroupStaysWithinBudget(t *testing.T) {
+	const rows, d, budget = 250_000, 16, 8 << 20
+	rng := rand.New(rand.NewPCG(3, 4))
+	var in []vecRow
+	for i := range rows {
+		v := make([]float32, d)
+		for j := range v {
+			v[j] = float32(rng.NormFloat64())
+		}
+		in = append(in, vecRow{int64(i / 100), int64(i % 100), v})
+	}
+	path := filepath.Join(t.TempDir(), "one.parquet")
+	writeRandom(t, path, in, rows, 1<<20)
+	for _, workers := range []int{1, 2, 4} {
+		probe := &slabSampler{}
+		spec := &Spec{
+			Schema:  schemas.Options{DefaultColumns: []string{"embedding"}},
+			Bind:    func(schemas.Detected, int) (Computer, error) { return probe, nil },
+			Workers: workers,
+			Budget:  pipeline.NewBudget(budget),
+		}
+		var buf bytes.Buffer
+		if _, err := spec.Process(context.Background(), pipeline.Unit{Input: path}, &buf); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%d workers: peak %d KiB of value slabs in use, budget %d KiB, row group %d KiB", workers, probe.peak>>10, budget>>10, rows*d*4>>10)
+		if probe.peak == 0 || probe.peak > budget {
+			t.Fatalf("%d workers: peak %d bytes of value slabs in use, want (0, %d]", workers, probe.peak, budget)
+		}
+	}
+}
