@@ -22,11 +22,6 @@ import (
 // 64 MiB + the largest page. DuckDB cuts its list pages at ~100 MB, so the
 // limit is 128MiB: a page larger than the limit is refused as bad input
 // (SPEC v2), which rules out 64MiB for this file.
-//
-// The bound holds once the value column is read page by page. While
-// io/parquetio/segments_shim.go stands in for that reader (it reads the row
-// group whole, then hands it out in segments), the test measures and logs
-// the peaks and skips instead of failing.
 func TestOneRowGroupPeakRSS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("DuckDB writes a 140 MB input")
@@ -35,7 +30,6 @@ func TestOneRowGroupPeakRSS(t *testing.T) {
 	page := largestPage(t, in, "embedding")
 	const limit = 128 << 20
 	bound := int64(limit + 64<<20 + page)
-	_, shim := os.Stat(filepath.Join("..", "..", "io", "parquetio", "segments_shim.go"))
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -54,13 +48,9 @@ func TestOneRowGroupPeakRSS(t *testing.T) {
 				t.Fatalf("%d outputs", n)
 			}
 			t.Logf("peak RSS %d MiB; bound %d MiB (limit 128 MiB + 64 MiB + largest page %d MiB)", rss>>20, bound>>20, page>>20)
-			if rss <= bound {
-				return
+			if rss > bound {
+				t.Fatalf("peak RSS %d MiB, want <= %d MiB", rss>>20, bound>>20)
 			}
-			if shim == nil {
-				t.Skipf("peak RSS %d MiB > %d MiB: the stand-in segment reader still reads the row group whole", rss>>20, bound>>20)
-			}
-			t.Fatalf("peak RSS %d MiB, want <= %d MiB", rss>>20, bound>>20)
 		})
 	}
 }
