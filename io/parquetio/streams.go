@@ -12,8 +12,11 @@ import (
 // number of rows at a time, so that output row groups can be cut anywhere
 // (WriterOptions.RowGroupRows) while still writing column by column.
 type colStream interface {
-	// write writes the next n rows to cw and returns how many it found.
+	// write adds the next n rows and returns how many it found; whole
+	// batches go to cw, the rest stays for flushTail or the next write.
 	write(cw *parquet.ColumnWriter, n int64) (int64, error)
+	// flushTail writes the rows still held to cw.
+	flushTail(cw *parquet.ColumnWriter) error
 	// done reports whether the column has no values left.
 	done() (bool, error)
 	close()
@@ -103,13 +106,17 @@ func (s *copyStream) write(cw *parquet.ColumnWriter, n int64) (int64, error) {
 		s.out = append(s.out, v)
 		s.pos++
 	}
+	return rows, nil
+}
+
+func (s *copyStream) flushTail(cw *parquet.ColumnWriter) error {
 	if len(s.out) > 0 {
 		if _, err := cw.WriteRowValues(s.out); err != nil {
-			return rows, err
+			return err
 		}
 	}
 	s.out, s.last = s.out[:0], 0
-	return rows, nil
+	return nil
 }
 
 func (s *copyStream) done() (bool, error) {
@@ -144,9 +151,67 @@ type genStream struct {
 	k       int // next slab index
 	row     int // rows started
 	out     []parquet.Value
+	// levels known without the input's pages (see valuePages.choose):
+	// every row is lpr defined levels; rowsLeft rows are still to come
+	chosen   bool
+	known    bool
+	lpr      int
+	rowsLeft int64
+	lvBuf    [2][]byte
+}
+
+// knownLevels generates the next rows' levels when they are known.
+func (s *genStream) knownLevels() {
+	rows := int(min(s.rowsLeft, 4096))
+	s.rowsLeft -= int64(rows)
+	if rows == 0 {
+		s.eof = true
+		return
+	}
+	n := rows * s.lpr
+	reps, defs := s.lvBuf[0][:0], s.lvBuf[1][:0]
+	if s.w.m.leaf.MaxRepetitionLevel() > 0 {
+		for range rows {
+			reps = append(reps, 0)
+			for j := 1; j < s.lpr; j++ {
+				reps = append(reps, 1)
+			}
+		}
+	}
+	if s.w.m.maxDef > 0 {
+		for range n {
+			defs = append(defs, byte(s.w.m.maxDef))
+		}
+	}
+	s.lvBuf = [2][]byte{reps, defs}
+	s.reps, s.defs, s.i, s.n = reps, defs, 0, n
+}
+
+// chooseLevels decides, at the first segment, whether the levels are
+// known without the input's pages (as valuePages.choose does).
+func (s *genStream) chooseLevels(seg ValueChunk, rows int64) {
+	s.chosen = true
+	m := s.w.m
+	maxRep := m.leaf.MaxRepetitionLevel()
+	switch {
+	case m.maxDef == 0 && maxRep == 0:
+		s.known, s.lpr = true, 1
+	case noRegular || seg.Offsets != nil || seg.Rows == 0:
+	case m.packed():
+		s.known, s.lpr = true, 1
+	case maxRep == 1 && seg.D > 1:
+		s.known, s.lpr = true, seg.D
+	}
+	s.rowsLeft = rows
 }
 
 func (s *genStream) fill() error {
+	if s.known {
+		if s.i == s.n && !s.eof {
+			s.knownLevels()
+		}
+		return nil
+	}
 	for s.i == s.n && !s.eof {
 		if s.page != nil {
 			parquet.Release(s.page)
@@ -246,13 +311,44 @@ func (s *genStream) write(cw *parquet.ColumnWriter, n int64) (int64, error) {
 		}
 		s.out = append(s.out, nv)
 	}
+	return rows, nil
+}
+
+func (s *genStream) flushTail(cw *parquet.ColumnWriter) error {
 	if len(s.out) > 0 {
 		if _, err := cw.WriteRowValues(s.out); err != nil {
-			return rows, err
+			return err
 		}
 	}
 	s.out = s.out[:0]
-	return rows, nil
+	return nil
+}
+
+// setSegment makes vals (raw: its bytes for a FIXED_LEN_BYTE_ARRAY
+// column) the values of the next rows, once the previous segment's are all
+// used.
+func (s *genStream) setSegment(vals ValueChunk, raw []byte) error {
+	if s.k != s.vals.Values.Len() {
+		return fmt.Errorf("the values hold %d floats, the column has %d", s.vals.Values.Len(), s.k)
+	}
+	s.vals, s.raw, s.k, s.row = vals, raw, 0, 0
+	s.per = 1
+	if s.w.m.packed() {
+		s.per = s.w.m.flbaLen / 4
+	}
+	return nil
+}
+
+// detach copies the FIXED_LEN_BYTE_ARRAY values still held for the next
+// batch off the segment's storage, which the caller may reuse once
+// WriteSegment returns (float values are held by value).
+func (s *genStream) detach() {
+	if s.raw == nil {
+		return
+	}
+	for i := range s.out {
+		s.out[i] = s.out[i].Clone()
+	}
 }
 
 func (s *genStream) done() (bool, error) {
@@ -273,15 +369,12 @@ func (s *genStream) close() {
 	s.pages.Close()
 }
 
-// writeStreams writes input row group rg column by column, cutting output
-// row groups every RowGroupRows rows (counted across input row groups), or
-// at the end of the input row group when RowGroupRows is 0.
-func (w *Writer) writeStreams(rg int, vals ValueChunk, raw []byte, per int) error {
+// openStreams starts writing input row group g.rg column by column.
+func (w *Writer) openStreams(g *openGroup) {
 	in := w.in
 	cws := w.pw.ColumnWriters()
-	want := in.RowGroupRows(rg)
 	replace := w.opts.OutputColumn == ""
-	chunks := in.pf.RowGroups()[rg].ColumnChunks()
+	chunks := in.pf.RowGroups()[g.rg].ColumnChunks()
 	if len(w.vbufs) < len(cws) {
 		w.vbufs = make([][]parquet.Value, len(cws))
 		w.outs = make([][]parquet.Value, len(cws))
@@ -289,79 +382,110 @@ func (w *Writer) writeStreams(rg int, vals ValueChunk, raw []byte, per int) erro
 			w.vbufs[i] = make([]parquet.Value, 512)
 		}
 	}
-	streams := make([]colStream, len(cws))
-	names := make([]string, len(cws))
+	g.streams = make([]colStream, len(cws))
+	g.names = make([]string, len(cws))
 	for leaf := range cws {
 		gen := (replace && leaf == w.inLeaf) || (!replace && leaf == w.outLeaf)
 		if gen {
-			streams[leaf] = &genStream{w: w, pages: chunks[w.inLeaf].Pages(), outLeaf: leaf, vals: vals, raw: raw, per: per, out: w.outs[leaf][:0]}
-			names[leaf] = w.m.info.Name
-			if !replace {
-				names[leaf] = w.opts.OutputColumn
-			}
+			g.gen = &genStream{w: w, pages: chunks[w.inLeaf].Pages(), outLeaf: leaf, out: w.outs[leaf][:0]}
+			g.streams[leaf] = g.gen
+			g.names[leaf] = w.valueName()
 		} else {
 			cs := newCopyStream(chunks[leaf], w.vbufs[leaf])
 			cs.out = w.outs[leaf][:0]
-			streams[leaf] = cs
-			names[leaf] = fmt.Sprint(in.pf.Schema().Columns()[leaf])
+			g.streams[leaf] = cs
+			g.names[leaf] = fmt.Sprint(in.pf.Schema().Columns()[leaf])
 		}
 	}
+}
+
+// writeStreamRows writes the rows of vals, the next of row group g, column
+// by column, cutting output row groups every RowGroupRows rows (counted
+// across input row groups). Values go to parquet-go in batches cut only at
+// output row groups, input row group ends and input pages, never at
+// segment ends, so its pages do not depend on the segments either.
+func (w *Writer) writeStreamRows(g *openGroup, vals ValueChunk) error {
+	cws := w.pw.ColumnWriters()
+	if !g.gen.chosen {
+		g.gen.chooseLevels(vals, g.want)
+	}
+	if err := g.gen.setSegment(vals, w.flbaBytes(vals)); err != nil {
+		return w.streamError(g, w.outLeaf, err)
+	}
+	for remaining := int64(vals.Rows); remaining > 0; {
+		n := remaining
+		if w.opts.RowGroupRows > 0 {
+			n = min(n, int64(w.opts.RowGroupRows)-w.pending)
+		}
+		cut := w.opts.RowGroupRows > 0 && w.pending+n == int64(w.opts.RowGroupRows)
+		for leaf, s := range g.streams {
+			got, err := s.write(cws[leaf], n)
+			if err == nil && got != n {
+				err = fmt.Errorf("%d rows, the row group has %d: %w", g.rows+int64(vals.Rows)-remaining+got, g.want, parquet.ErrCorrupted)
+			}
+			if err == nil && cut {
+				err = s.flushTail(cws[leaf])
+			}
+			if err != nil {
+				return w.streamError(g, leaf, err)
+			}
+		}
+		remaining -= n
+		w.pending += n
+		if cut {
+			if err := w.pw.Flush(); err != nil {
+				return fmt.Errorf("writing output of %s: row group %d: %w", w.in.path, g.rg, err)
+			}
+			w.pending = 0
+		}
+	}
+	g.gen.detach()
+	return nil
+}
+
+// streamError names the file, row group and output column a stream failed in.
+func (w *Writer) streamError(g *openGroup, leaf int, err error) error {
+	return fmt.Errorf("writing output of %s: row group %d, column %q: %w", w.in.path, g.rg, g.names[leaf], err)
+}
+
+// endStreams finishes row group g: the batches still held are written and
+// every column must be exhausted.
+func (w *Writer) endStreams(g *openGroup) error {
+	in := w.in
+	cws := w.pw.ColumnWriters()
 	defer func() {
-		for leaf, s := range streams {
+		for leaf, s := range g.streams {
 			switch s := s.(type) { // keep the grown write buffers for the next row group
 			case *copyStream:
 				w.outs[leaf] = s.out[:0]
 			case *genStream:
 				w.outs[leaf] = s.out[:0]
 			}
-			s.close()
 		}
+		g.close()
 	}()
 	fail := func(leaf int, err error) error {
-		return fmt.Errorf("writing output of %s: row group %d, column %q: %w", in.path, rg, names[leaf], err)
+		return fmt.Errorf("writing output of %s: row group %d, column %q: %w", in.path, g.rg, g.names[leaf], err)
 	}
-	for remaining := want; remaining > 0 || want == 0; {
-		n := remaining
-		if w.opts.RowGroupRows > 0 {
-			n = min(n, int64(w.opts.RowGroupRows)-w.pending)
+	for leaf, s := range g.streams {
+		if err := s.flushTail(cws[leaf]); err != nil {
+			return fail(leaf, err)
 		}
-		for leaf, s := range streams {
-			got, err := s.write(cws[leaf], n)
-			if err != nil {
-				return fail(leaf, err)
-			}
-			if got != n {
-				return fail(leaf, fmt.Errorf("%d rows, the row group has %d: %w", want-remaining+got, want, parquet.ErrCorrupted))
-			}
-		}
-		remaining -= n
-		w.pending += n
-		if w.opts.RowGroupRows > 0 && w.pending == int64(w.opts.RowGroupRows) {
-			if err := w.pw.Flush(); err != nil {
-				return fmt.Errorf("writing output of %s: row group %d: %w", in.path, rg, err)
-			}
-			w.pending = 0
-		}
-		if remaining == 0 {
-			break
-		}
-	}
-	for leaf, s := range streams {
 		done, err := s.done()
 		if err != nil {
 			return fail(leaf, err)
 		}
 		if !done {
-			return fail(leaf, fmt.Errorf("more rows than the row group's %d: %w", want, parquet.ErrCorrupted))
+			return fail(leaf, fmt.Errorf("more rows than the row group's %d: %w", g.want, parquet.ErrCorrupted))
 		}
 	}
 	if w.opts.RowGroupRows == 0 {
 		if err := w.pw.Flush(); err != nil {
-			return fmt.Errorf("writing output of %s: row group %d: %w", in.path, rg, err)
+			return fmt.Errorf("writing output of %s: row group %d: %w", in.path, g.rg, err)
 		}
 		w.pending = 0
 	}
-	w.rowsDone += want
+	w.rowsDone += g.want
 	return nil
 }
 

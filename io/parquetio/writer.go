@@ -8,7 +8,6 @@ import (
 	"math"
 	"reflect"
 	"strings"
-	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
@@ -52,6 +51,7 @@ type Writer struct {
 	buf      []parquet.Row
 	closed   bool
 	rowsDone int64
+	open     *openGroup        // the row group between BeginRowGroup and EndRowGroup
 	vbufs    [][]parquet.Value // per output column: read buffers of the column streams
 	outs     [][]parquet.Value // per output column: write buffers
 	pending  int64             // rows in the current output row group (RowGroupRows > 0)
@@ -210,43 +210,32 @@ func (w *Writer) WriteRowGroup(rg int, vals ValueChunk) (err error) {
 	if int64(vals.Rows) != wantRows {
 		return fmt.Errorf("writing output of %s: row group %d has %d rows, the values have %d", in.path, rg, wantRows, vals.Rows)
 	}
-	f32, f64 := vals.Values.F32, vals.Values.F64
-	flba := w.m.packed()
-	switch {
-	case (w.m.kind == parquet.Float || w.m.kind == parquet.FixedLenByteArray) && (vals.Type == Float64 || (f64 != nil && f32 == nil)):
-		return fmt.Errorf("writing output of %s: column %q holds float32, the values are float64", in.path, w.m.info.Name)
-	case w.m.kind == parquet.Double && (vals.Type == Float32 || (f32 != nil && f64 == nil)):
-		return fmt.Errorf("writing output of %s: column %q holds float64, the values are float32", in.path, w.m.info.Name)
+	if !rowPath {
+		if err := w.BeginRowGroup(rg); err != nil {
+			return err
+		}
+		if err := w.WriteSegment(vals); err != nil {
+			w.open.close()
+			w.open = nil
+			return err
+		}
+		return w.EndRowGroup()
 	}
-	if err := w.checkFloat16Range(rg, vals); err != nil {
+	if err := w.checkValues(rg, vals); err != nil {
 		return err
 	}
+	f32, f64 := vals.Values.F32, vals.Values.F64
+	flba := w.m.packed()
 	total := vals.Values.Len()
 	per := 1
-	var raw []byte
+	raw := w.flbaBytes(vals)
 	if flba {
 		per = w.m.flbaLen / 4
-		if per == 0 || vals.D != per {
-			return fmt.Errorf("writing output of %s: column %q holds vectors of %d float32, the values have d=%d", in.path, w.m.info.Name, per, vals.D)
-		}
-		if total > 0 {
-			raw = unsafe.Slice((*byte)(unsafe.Pointer(&f32[0])), total*4)
-		}
 	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = &CorruptError{Err: fmt.Errorf("writing output of %s: row group %d: %w", in.path, rg, errDecoder)}
-		}
-	}()
+	defer w.recoverWrite(rg, &err)
 	in.prefetch(rg, w.readLeaves()...)
 	if err := in.checkChunks(rg); err != nil {
 		return err
-	}
-	if w.fast != nil {
-		return w.writeFast(rg, vals, raw, per)
-	}
-	if !rowPath {
-		return w.writeStreams(rg, vals, raw, per)
 	}
 	rows := in.pf.RowGroups()[rg].Rows()
 	defer rows.Close()
@@ -352,6 +341,11 @@ func (w *Writer) Close() error {
 		return nil
 	}
 	w.closed = true
+	if g := w.open; g != nil {
+		g.close()
+		w.open = nil
+		return fmt.Errorf("writing output of %s: closing: row group %d was begun and not ended", w.in.path, g.rg)
+	}
 	if w.fast != nil {
 		if err := w.closeFast(); err != nil {
 			return fmt.Errorf("writing output of %s: closing: %w", w.in.path, err)

@@ -2,6 +2,7 @@ package job
 
 import (
 	"fmt"
+	"log/slog"
 	"strconv"
 
 	"github.com/contextualize/contextualize/io/parquetio"
@@ -10,18 +11,22 @@ import (
 
 var sprintf = fmt.Sprintf
 
-// rgState is a row group in flight: its input values and the slab its
-// results go to. It is written once the last sequence touching it is done.
+// rgState is a segment in flight (rows of one row group, see segments.go):
+// its input values and the slab its results go to. It is written once the
+// last sequence touching it is done.
 type rgState struct {
-	g         *rowGroup
-	out       parquetio.Floats
-	outPooled bool  // out is a separate slab from the pool
-	charge    int64 // bytes reserved from the budget for it
-	slot      bool  // holds a read-ahead slot
+	g           *rowGroup // the segment's rows
+	out         parquetio.Floats
+	outPooled   bool  // out is a separate slab from the pool
+	charge      int64 // bytes reserved from the budget for it
+	slot        bool  // holds a read-ahead slot
+	ord         int   // its place among the file's segments
+	first, last bool  // the first or last segment of its row group
+	keys        *rgKeys
 }
 
-// part is the piece of a sequence inside one row group: elements [lo, hi),
-// ending before row endRow of the row group.
+// part is the piece of a sequence inside one segment: elements [lo, hi),
+// ending before row endRow of the segment.
 type part struct {
 	rg     *rgState
 	lo, hi int
@@ -48,13 +53,15 @@ type item struct {
 	elems  int
 }
 
-// addRowGroup reads row group i and turns its rows into sequences: the
-// first may continue the sequence still open from the previous row group;
-// the last stays open until the next row group shows whether it goes on.
-func (r *run) addRowGroup(i int) error {
+// addSegment reads the next segment of the current row group and turns
+// its rows into sequences: the first may continue the sequence still open
+// from the previous segment; the last stays open until the next segment
+// shows whether it goes on.
+func (r *run) addSegment() error {
 	charge, slot := r.pendingCharge, r.pendingSlot
 	r.pendingCharge, r.pendingSlot = 0, false
-	g, err := r.readRowGroup(i)
+	lo := r.segRow
+	g, err := r.readSegment()
 	if err != nil {
 		r.spec.Budget.Release(charge)
 		if slot {
@@ -63,12 +70,20 @@ func (r *run) addRowGroup(i int) error {
 		return err
 	}
 	d := max(r.d, 1)
-	st := &rgState{g: g, charge: charge, slot: slot}
+	st := &rgState{g: g, slot: slot, ord: r.ord, keys: r.keys,
+		first: lo == 0, last: int64(r.segRow) >= r.file.RowGroupRows(g.index)}
+	r.ord++
+	r.segFloatsRead += g.chunk.Values.Len()
 	if r.inPlace() {
 		st.out = g.chunk.Values // results overwrite the inputs
 	} else {
 		st.out, st.outPooled = r.slab(g.chunk.Type, g.chunk.Elems()*d), r.pooled()
 	}
+	floats := g.chunk.Values.Len()
+	if !r.inPlace() {
+		floats += st.out.Len()
+	}
+	st.charge = r.settle(charge, int64(floats)*elemSize(g.chunk.Type))
 	r.unwritten = append(r.unwritten, st)
 	r.liveMu.Lock()
 	if r.live == nil {
@@ -76,6 +91,9 @@ func (r *run) addRowGroup(i int) error {
 	}
 	r.live[st] = struct{}{}
 	r.liveMu.Unlock()
+	if st.last {
+		r.closeRowGroup()
+	}
 	if r.d > 0 {
 		if err := r.bindOnce(); err != nil {
 			return err
@@ -152,7 +170,7 @@ func (r *run) closeSeq(s *seq) {
 	last := s.parts[len(s.parts)-1]
 	for len(r.unwritten) > 0 {
 		st := r.unwritten[0]
-		done := st.g.index < last.rg.g.index || (st == last.rg && last.endRow == st.g.rows())
+		done := st.ord < last.rg.ord || (st == last.rg && last.endRow == st.g.rows())
 		if !done {
 			break
 		}
@@ -197,9 +215,10 @@ func (r *run) assemble(s *seq) {
 		}
 		return
 	}
-	// A sequence spanning row groups is gathered into one copy (not charged
+	// A sequence spanning segments is gathered into one copy (not charged
 	// to the budget: the sequence must be held whole whatever the limit).
 	typ := s.parts[0].rg.g.chunk.Type
+	r.heldWhole(s, typ)
 	s.in, s.gathered = r.slab(typ, s.n*d), true
 	s.out = s.in
 	if !r.inPlace() {
@@ -227,6 +246,22 @@ func (r *run) assemble(s *seq) {
 			s.order = append(s.order, p.rg.g.order[p.lo:p.hi]...)
 		}
 	}
+}
+
+// heldWhole warns when a gathered sequence (its copy, and a separate
+// output copy unless computing in place) is larger than the budget: the
+// segments it spans and the copy are held at once, beyond --memory-limit.
+func (r *run) heldWhole(s *seq, typ parquetio.ElemType) {
+	size := r.spec.Budget.Size()
+	bytes := int64(s.n) * int64(max(r.d, 1)) * elemSize(typ)
+	if !r.inPlace() {
+		bytes *= 2
+	}
+	if size == 0 || bytes <= size {
+		return
+	}
+	slog.Warn("a sequence is larger than --memory-limit: it is held whole and memory will exceed the limit",
+		"file", r.file.Path(), "sequence", s.key, "elements", s.n, "bytes", bytes, "limit", size)
 }
 
 // releaseGathered gives a gathered sequence's pooled copies back once its

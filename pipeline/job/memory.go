@@ -5,14 +5,14 @@ import (
 	"runtime/debug"
 
 	"github.com/contextualize/contextualize/io/parquetio"
-	"github.com/contextualize/contextualize/schemas"
 )
 
-// reserve charges the budget for row group i (its input and output slabs)
-// before it is read, so the reader stops while the budget is spent. When
-// the sequence still open needs this row group to finish, waiting could
-// deadlock (the row groups we hold wait for it): then it takes what is
-// free now, or overdraws, since the sequence must be held whole anyway.
+// reserve charges the budget for the next segment of row group i (its
+// input and output slabs) before it is read, so the reader stops while the
+// budget is spent. When the sequence still open needs this segment to
+// finish, waiting could deadlock (the segments we hold wait for it): then
+// it takes what is free now, or overdraws, since the sequence must be held
+// whole anyway. settle then matches the charge to what was read.
 func (r *run) reserve(i int) error {
 	if err := r.readAhead(); err != nil {
 		return err
@@ -38,11 +38,30 @@ func (r *run) reserve(i int) error {
 	return nil
 }
 
-// readAhead waits until fewer than workers+1 row groups are in flight, so
-// the reader stays just ahead of the writer and written row groups' slabs
+// settle makes a segment's charge (reserved before it was read) its bytes
+// as read: the rest is given back, or more is taken if free (a row longer
+// than a segment). It returns the new charge, never above the budget.
+func (r *run) settle(charge, bytes int64) int64 {
+	b := r.spec.Budget
+	if b.Size() == 0 {
+		return 0
+	}
+	bytes = min(bytes, b.Size())
+	switch {
+	case bytes < charge:
+		b.Release(charge - bytes)
+		return bytes
+	case bytes > charge && b.TryAcquire(bytes-charge):
+		return bytes
+	}
+	return charge
+}
+
+// readAhead waits until fewer than workers+1 segments are in flight, so
+// the reader stays just ahead of the writer and written segments' slabs
 // are recycled instead of fresh memory being touched (12 us per 4 KiB page
 // on this VM). Like the budget, it never waits while the open sequence
-// needs the next row group.
+// needs the next segment.
 func (r *run) readAhead() error {
 	if r.ahead == nil {
 		r.ahead = make(chan struct{}, max(r.spec.Workers, 1)+1)
@@ -64,23 +83,23 @@ func (r *run) readAhead() error {
 	}
 }
 
-// estimate is the bytes row group i will hold in flight: its values, and
-// a separate output slab unless the job computes in place. 0 when d is not
-// known yet (the first row group of a file whose schema does not fix it),
-// for the nested layout, or without a budget.
+// estimate is the bytes the next segment of row group i will hold in
+// flight: its values (at most segFloats, and what is left of the column
+// chunk), and a separate output slab unless the job computes in place. 0
+// without a budget.
 func (r *run) estimate(i int) int64 {
-	if r.d == 0 || r.spec.Budget.Size() == 0 {
+	if r.spec.Budget.Size() == 0 {
 		return 0
 	}
-	rows := r.file.RowGroupRows(i)
-	if r.det.Layout != schemas.Long {
-		return 0 // elements per row are not known before reading
+	floats := int64(r.file.SlabLen(i, r.det.Value.Name) - r.segFloatsRead)
+	if r.segFloats > 0 {
+		floats = min(floats, int64(r.segFloats))
 	}
 	slabs := int64(2)
 	if r.inPlace() {
 		slabs = 1
 	}
-	return slabs * rows * int64(r.d) * elemSize(r.det.Value.Elem.SlabType())
+	return slabs * max(floats, 0) * elemSize(r.det.Value.Elem.SlabType())
 }
 
 // inPlace reports whether results overwrite the input slab: always, unless
@@ -88,11 +107,14 @@ func (r *run) estimate(i int) int64 {
 // accept dst == src (attention.MHA and attention.Smoother do).
 func (r *run) inPlace() bool { return r.observer == nil }
 
-// written recycles a written row group's slabs, then releases its
-// read-ahead slot and budget: in that order, so the reader woken by the
-// release finds the slabs.
+// written recycles a written segment's slabs (and its row group's keys
+// after its last segment), then releases its read-ahead slot and budget:
+// in that order, so the reader woken by the release finds the slabs.
 func (r *run) written(st *rgState) {
 	r.releaseState(st)
+	if st.last {
+		r.releaseKeysOf(st.keys)
+	}
 	r.liveMu.Lock()
 	delete(r.live, st)
 	r.liveMu.Unlock()
@@ -131,14 +153,21 @@ func (r *run) release(g *rowGroup) {
 // writer may hold values of a row group after it returns.
 func (r *run) pooled() bool { return r.spec.Writer.RowGroupRows == 0 }
 
-// releaseUnwritten returns the budget and storage of row groups never
+// releaseUnwritten returns the budget and storage of segments never
 // written: after an error or cancellation, those still open or queued in
-// items that were never emitted. Every goroutine has stopped by then.
+// items that were never emitted, with their row groups' keys and the
+// segment reader. Every goroutine has stopped by then.
 func (r *run) releaseUnwritten() {
 	for st := range r.live {
 		r.spec.Budget.Release(st.charge)
 		st.charge = 0
 		r.releaseState(st)
+		r.releaseKeysOf(st.keys)
+	}
+	r.releaseKeysOf(r.keys)
+	if r.sr != nil {
+		r.sr.Close()
+		r.sr = nil
 	}
 	for s := range r.liveSeqs {
 		r.releaseGathered(s)

@@ -44,6 +44,14 @@ type run struct {
 	bindErr       error
 	pendingSlot   bool         // readAhead took a slot for the row group about to be read
 	idRuns        *idRunsCache // the ids' runs, read while checking contiguity
+	// the row group being read in segments (see segments.go)
+	sr            *parquetio.SegmentReader
+	keys          *rgKeys
+	keysPending   bool // keys are still being read
+	segRow        int  // rows of the row group read
+	segFloatsRead int  // floats of the row group read
+	segFloats     int  // the most floats of a segment (0: whole row groups)
+	ord           int  // segments read so far in the file
 }
 
 const defaultSegmentElems = 1 << 16
@@ -53,11 +61,12 @@ func (r *run) execute(ctx context.Context) error {
 	r.d = r.det.D
 	r.closed = map[string]int64{}
 	r.cur = &item{}
+	r.segFloats = r.segmentFloats()
 	r.ctx, r.cancel = context.WithCancel(ctx)
 	defer r.cancel()
 	defer r.releaseUnwritten()
 	workers := max(r.spec.Workers, 1)
-	// The budget is charged per row group by reserve, not per item.
+	// The budget is charged per segment by reserve, not per item.
 	return pipeline.Ordered(r.ctx, workers, nil, r.next, r.cancelOnError(r.work), r.cancelOnError(r.emit))
 }
 
@@ -80,31 +89,35 @@ func (r *run) target() int {
 	return max(defaultSegmentElems/max(r.d, 1), 1)
 }
 
-// next returns the next work item, reading row groups until one is ready.
+// next returns the next work item, reading segments until one is ready.
 func (r *run) next() (*item, int64, bool, error) {
 	for len(r.queue) == 0 {
-		if r.rg >= r.file.NumRowGroups() {
-			if r.cur == nil {
-				return nil, 0, false, nil
+		if r.sr == nil {
+			if r.rg >= r.file.NumRowGroups() {
+				if r.cur == nil {
+					return nil, 0, false, nil
+				}
+				r.finish()
+				r.cur = nil
+				continue
 			}
-			r.finish()
-			r.cur = nil
-			continue
+			if err := r.openRowGroup(r.rg); err != nil {
+				return nil, 0, false, err
+			}
 		}
 		if err := r.reserve(r.rg); err != nil {
 			return nil, 0, false, err
 		}
-		if err := r.addRowGroup(r.rg); err != nil {
+		if err := r.addSegment(); err != nil {
 			return nil, 0, false, err
 		}
-		r.rg++
-		// Nothing read waits in r.cur: every row group we hold is either
+		// Nothing read waits in r.cur: every segment we hold is either
 		// behind an item handed to the workers or part of the open sequence.
 		r.flushItem()
 	}
 	it := r.queue[0]
 	r.queue = r.queue[1:]
-	return it, 0, true, nil // the budget is charged per row group by reserve
+	return it, 0, true, nil // the budget is charged per segment by reserve
 }
 
 // startBind makes the computer for width d on another goroutine, so that
@@ -238,15 +251,34 @@ func (r *run) emit(pit **item) error {
 	}
 	r.sequences += int64(len(it.seqs))
 	for _, st := range it.writes {
-		out := st.g.chunk
-		out.Values = st.out
-		if err := r.writer.WriteRowGroup(st.g.index, out); err != nil {
+		if err := r.write(st); err != nil {
 			return err
 		}
 		r.written(st)
 		if r.tracker != nil {
 			r.tracker.AddRows(int64(st.g.rows()))
 		}
+	}
+	return nil
+}
+
+// write hands a segment's results to the writer: its row group begun
+// before its first segment and ended after its last.
+func (r *run) write(st *rgState) error {
+	if st.first {
+		if err := r.writer.BeginRowGroup(st.g.index); err != nil {
+			return err
+		}
+	}
+	if st.g.rows() > 0 {
+		out := st.g.chunk
+		out.Values = st.out
+		if err := r.writer.WriteSegment(out); err != nil {
+			return err
+		}
+	}
+	if st.last {
+		return r.writer.EndRowGroup()
 	}
 	return nil
 }

@@ -76,6 +76,10 @@ type Spec struct {
 	// SegmentElems is the target number of elements per work item; 0 means
 	// a default that keeps items near a few MB.
 	SegmentElems int
+	// SegmentFloats, when > 0, is the most floats of a segment, the unit
+	// in which row groups are read and written (a row longer than that is
+	// a segment alone); 0 derives it from the budget and the workers.
+	SegmentFloats int
 	// only, set by Collect, picks the sequences to compute and observe.
 	only func(key string, n int) bool
 	// TempDir is where files whose sequences are interleaved spill when

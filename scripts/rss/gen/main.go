@@ -6,6 +6,7 @@
 // size) depends only on the flags.
 //
 //	go run ./scripts/rss/gen -rows 1400000 -d 384 -o /tmp/big.parquet
+//	go run ./scripts/rss/gen -largest-page in.parquet -column embedding
 package main
 
 import (
@@ -32,7 +33,16 @@ func main() {
 	comp := flag.String("compression", "none", "none or snappy")
 	seed := flag.Uint64("seed", 1, "random seed")
 	out := flag.String("o", "", "output file (required)")
+	page := flag.String("largest-page", "", "print the largest page of -column in this `FILE` (MiB, rounded up) instead of writing")
+	column := flag.String("column", "embedding", "the column whose pages -largest-page measures")
 	flag.Parse()
+	if *page != "" {
+		if err := largestPage(*page, *column); err != nil {
+			fmt.Fprintln(os.Stderr, "gen:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *out == "" || *rows <= 0 || *d <= 0 || *seqLen <= 0 || *rgRows <= 0 {
 		flag.Usage()
 		os.Exit(2)

@@ -1,0 +1,118 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
+)
+
+// TestOneRowGroupPeakRSS runs smooth and attend on 100,000 x 384 float32
+// rows that DuckDB wrote as ONE row group (ROW_GROUP_SIZE 1000000, 147 MiB
+// of floats) and checks SPEC v2's bound: peak RSS <= --memory-limit +
+// 64 MiB + the largest page. DuckDB cuts its list pages at ~100 MB, so the
+// limit is 128MiB: a page larger than the limit is refused as bad input
+// (SPEC v2), which rules out 64MiB for this file.
+func TestOneRowGroupPeakRSS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("DuckDB writes a 140 MB input")
+	}
+	in := duckDBOneRowGroup(t, 100_000, 384, 256)
+	page := largestPage(t, in, "embedding")
+	const limit = 128 << 20
+	bound := int64(limit + 64<<20 + page)
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"smooth", []string{"smooth", "--sigma", "1"}},
+		{"attend", []string{"attend", "--weights", "identity", "--heads", "4"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := t.TempDir()
+			args := append(tc.args, "--memory-limit", "128MiB", "--workers", "2", "--progress", "never", "-o", out, in)
+			msg, rss, err := runMeasured(t, nil, args...)
+			if err != nil {
+				t.Fatalf("%v: %s", err, msg)
+			}
+			if n := len(outputs(t, out)); n != 1 {
+				t.Fatalf("%d outputs", n)
+			}
+			t.Logf("peak RSS %d MiB; bound %d MiB (limit 128 MiB + 64 MiB + largest page %d MiB)", rss>>20, bound>>20, page>>20)
+			if rss > bound {
+				t.Fatalf("peak RSS %d MiB, want <= %d MiB", rss>>20, bound>>20)
+			}
+		})
+	}
+}
+
+// duckDBOneRowGroup has DuckDB (scripts/interop, npm ci) write rows x d
+// float32 in sequences of seqLen rows as one row group.
+func duckDBOneRowGroup(t *testing.T, rows, d, seqLen int) string {
+	t.Helper()
+	script := filepath.Join("..", "..", "scripts", "interop", "one_row_group.mjs")
+	if _, err := os.Stat(filepath.Join("..", "..", "scripts", "interop", "node_modules", "@duckdb", "node-api")); err != nil {
+		t.Fatalf("DuckDB for Node is not installed: run (cd scripts/interop && npm ci) first (%v)", err)
+	}
+	path := filepath.Join(t.TempDir(), "duckdb_one_row_group.parquet")
+	cmd := exec.Command("node", script, path, strconv.Itoa(rows), strconv.Itoa(d), strconv.Itoa(seqLen))
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("writing the input with DuckDB: %v: %s", err, msg)
+	} else if !strings.Contains(string(msg), "row groups: 1") {
+		t.Fatalf("DuckDB did not write one row group: %s", msg)
+	}
+	return path
+}
+
+// largestPage is the largest uncompressed page of column's chunks, read
+// from the page headers.
+func largestPage(t *testing.T, path, column string) int64 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	pf, err := parquet.OpenFile(f, st.Size(), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var largest int64
+	var proto thrift.CompactProtocol
+	for _, rg := range pf.Metadata().RowGroups {
+		for _, cc := range rg.Columns {
+			md := cc.MetaData
+			if len(md.PathInSchema) == 0 || md.PathInSchema[0] != column {
+				continue
+			}
+			start := md.DataPageOffset
+			if md.DictionaryPageOffset > 0 && md.DictionaryPageOffset < start {
+				start = md.DictionaryPageOffset
+			}
+			b := make([]byte, md.TotalCompressedSize)
+			if _, err := f.ReadAt(b, start); err != nil {
+				t.Fatal(err)
+			}
+			for pos := 0; pos < len(b); {
+				var h format.PageHeader
+				r := bytes.NewReader(b[pos:])
+				if err := thrift.NewDecoder(proto.NewReader(r)).Decode(&h); err != nil {
+					t.Fatalf("page header at %d: %v", start+int64(pos), err)
+				}
+				largest = max(largest, int64(h.UncompressedPageSize))
+				pos += len(b) - pos - r.Len() + int(h.CompressedPageSize)
+			}
+		}
+	}
+	return largest
+}

@@ -1,0 +1,295 @@
+package job
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/contextualize/contextualize/io/parquetio"
+	"github.com/contextualize/contextualize/schemas"
+)
+
+// The streaming path reads each row group's value column in segments of
+// whole rows, at most segFloats floats each (a row longer than that is a
+// segment alone), so that what a file holds in flight does not grow with
+// its row groups. A segment is the unit of reading, memory and writing:
+// its sequences go to the workers as soon as it is read, a sequence that
+// spans segments (or row groups) is gathered, and the writer encodes its
+// rows page by page (Writer.WriteSegment) once its last sequence is done.
+// The key columns (ids, order, nested times) are small beside the values:
+// they are read per row group, while its first segment is read, and each
+// segment takes its slice of them.
+
+// rgKeys are the key columns of the row group being read.
+type rgKeys struct {
+	index   int
+	long    longKeys // long layout: ids as runs, order values
+	rowKeys []string // nested layout: the id of each row (nil: numbered)
+	times   []int64  // nested layout with --bandwidth: every element's time
+	offs    []int64  // and each row's first time
+	// read by a goroutine while the first segment is read
+	eg  errgroup.Group
+	err error
+	// released: the pooled order values went back (after the row group's
+	// last segment was written, or when the run stopped)
+	released bool
+}
+
+// segmentFloats is the most floats a segment holds: what keeps the
+// segments in flight (2 per worker queued in pipeline.Ordered, the one
+// being read, and the one an open sequence holds) within the budget, with
+// separate output slabs counted, the room segmentSlab leaves the reader,
+// and the order values of two row groups (the one being read, the one
+// being written) set aside. 0 (no budget): whole row groups.
+func (r *run) segmentFloats() int {
+	if r.spec.SegmentFloats > 0 {
+		return r.spec.SegmentFloats
+	}
+	size := r.spec.Budget.Size()
+	if size == 0 {
+		return 0
+	}
+	if r.det.Layout == schemas.Long && r.det.Order != nil {
+		var rows int64
+		for i := range r.file.NumRowGroups() {
+			rows = max(rows, r.file.RowGroupRows(i))
+		}
+		size = max(size-2*8*rows, size/4) // beyond that the keys alone exceed the budget
+	}
+	slabs := int64(2)
+	if r.inPlace() {
+		slabs = 1
+	}
+	inFlight := int64(2*max(r.spec.Workers, 1) + 2)
+	es := elemSize(r.det.Value.Elem.SlabType())
+	per := size/(slabs*es*inFlight) - slabSlack - int64(max(r.d, r.det.Value.FixedSize, 1))
+	return int(max(per*8/9, minSegmentFloats)) // segmentSlab adds 1/8
+}
+
+// slabSlack is the floats segmentSlab adds beyond a segment's 9/8.
+const slabSlack = 1024
+
+// minSegmentFloats keeps segments from becoming so small that their
+// overhead shows (256 KiB of float32). Budgets under about 2.5 MiB per
+// worker make segments of this size, and then more than the budget.
+const minSegmentFloats = 1 << 16
+
+// openRowGroup starts reading row group i: its segment reader, and its key
+// columns on another goroutine.
+func (r *run) openRowGroup(i int) error {
+	spec := parquetio.ReadSpec{Column: r.det.Value.Name, Nesting: r.det.Nesting(), D: r.d}
+	if r.binding == nil {
+		spec.OnD = r.startBind
+	}
+	sr, err := r.file.NewSegmentReader(i, spec)
+	if err != nil {
+		return err
+	}
+	k := &rgKeys{index: i}
+	k.long.bad.row = -1
+	if r.det.Layout == schemas.Long {
+		k.eg.Go(func() error { return r.readLongKeys(i, &k.long) })
+	} else {
+		k.eg.Go(func() error { return r.readNestedKeys(k) })
+	}
+	r.sr, r.keys, r.segRow, r.segFloatsRead = sr, k, 0, 0
+	r.keysPending = true
+	return nil
+}
+
+// closeRowGroup ends the reading of the current row group.
+func (r *run) closeRowGroup() {
+	if r.sr != nil {
+		r.sr.Close()
+	}
+	r.sr, r.keys = nil, nil
+	r.rg++
+}
+
+// waitKeys waits for the current row group's key columns.
+func (r *run) waitKeys() error {
+	if r.keysPending {
+		r.keysPending = false
+		r.keys.err = r.keys.eg.Wait()
+	}
+	return r.keys.err
+}
+
+// releaseKeysOf gives back a row group's pooled key storage once.
+func (r *run) releaseKeysOf(k *rgKeys) {
+	if k == nil || k.released {
+		return
+	}
+	k.eg.Wait() // a run stopped while they were read
+	k.released = true
+	r.releaseKeys(&k.long)
+}
+
+// readNestedKeys reads the nested layout's row ids (when someone observes
+// sequences by key) and times (for --bandwidth).
+func (r *run) readNestedKeys(k *rgKeys) error {
+	rows := int(r.file.RowGroupRows(k.index))
+	if r.det.Sequence != nil && r.observer != nil && rows > 0 {
+		a, err := r.file.ReadColumn(k.index, r.det.Sequence.Name)
+		if err != nil {
+			return err
+		}
+		k.rowKeys = make([]string, a.Len())
+		first := r.file.RowGroupFirstRow(k.index)
+		for row := range k.rowKeys {
+			key, ok := idText(a, row, *r.det.Sequence)
+			if !ok {
+				key = strconv.FormatInt(first+int64(row), 10)
+			}
+			k.rowKeys[row] = key
+		}
+		a.Release()
+	}
+	if r.det.Time != nil && r.spec.NeedsTime {
+		vals, offs, err := r.file.ReadListInt64(k.index, r.det.Time.Name)
+		if err != nil {
+			return err
+		}
+		k.times, k.offs = vals, offs
+	}
+	return nil
+}
+
+// readSegment reads the next segment of the current row group (a row
+// group without rows gives one empty segment, so that its output row group
+// is written too). The segment
+// is a rowGroup holding the segment's rows: index is the row group,
+// chunk.FirstRow the file row of its first row, and its key slices are
+// the segment's.
+func (r *run) readSegment() (*rowGroup, error) {
+	i := r.keys.index
+	rows := int(r.file.RowGroupRows(i))
+	g := &rowGroup{index: i}
+	slab := r.segmentSlab(i)
+	var pooled parquetio.Floats // the slab as taken: Next may grow *slab
+	if slab != nil {
+		pooled = *slab
+	}
+	chunk, err := r.sr.Next(r.segFloats, slab)
+	switch {
+	case errors.Is(err, io.EOF) && rows == 0:
+		chunk, err = parquetio.ValueChunk{RowGroup: i, FirstRow: r.file.RowGroupFirstRow(i), D: r.d,
+			Type: r.det.Value.Elem.SlabType()}, nil
+		if r.det.Layout == schemas.Nested {
+			chunk.Offsets = []int64{0}
+		}
+	case errors.Is(err, io.EOF) || (err == nil && chunk.Rows == 0):
+		err = &parquetio.CorruptError{Err: fmt.Errorf("reading %s: row group %d, column %q: %d rows, the row group has %d",
+			r.file.Path(), i, r.det.Value.Name, r.segRow, rows)}
+	}
+	g.pooledValues = slab != nil && err == nil && sameSlab(pooled, chunk.Values)
+	if slab != nil && !g.pooledValues {
+		putSlab(pooled) // unused, or outgrown (a row longer than the segment)
+	}
+	keyErr := r.waitKeys()
+	if err != nil {
+		if keyErr == nil {
+			r.nameSequence(i, err, &r.keys.long)
+		}
+		return nil, err
+	}
+	g.chunk = chunk
+	lo := r.segRow
+	r.segRow += chunk.Rows
+	if r.d == 0 && chunk.Elems() > 0 {
+		r.d = chunk.D
+	}
+	if keyErr != nil {
+		r.release(g)
+		return nil, keyErr
+	}
+	if r.det.Layout == schemas.Nested {
+		err = r.nestedSegmentKeys(g, lo)
+	} else {
+		err = r.longSegmentKeys(g, lo)
+	}
+	if err != nil {
+		r.release(g)
+		return nil, err
+	}
+	return g, nil
+}
+
+// segmentSlab returns the pooled slab the next segment of row group i is
+// read into: room for the floats the segment may hold (nil when slabs are
+// not pooled).
+func (r *run) segmentSlab(i int) *parquetio.Floats {
+	if !r.pooled() {
+		return nil
+	}
+	n := r.file.SlabLen(i, r.det.Value.Name) - r.segFloatsRead
+	if r.segFloats > 0 {
+		// the reader wants room for a segment that ends past segFloats at
+		// a row boundary (it grows its slab to segFloats + 1/8 + 1024)
+		n = min(n, r.segFloats+r.segFloats/8+slabSlack+max(r.d, r.det.Value.FixedSize, 1))
+	}
+	f := getSlab(r.det.Value.Elem.SlabType(), max(n, 0))
+	return &f
+}
+
+// longSegmentKeys gives segment g (rows lo.. of its row group) its slices
+// of the row group's id runs and order values, or the error of a bad order
+// value among its rows.
+func (r *run) longSegmentKeys(g *rowGroup, lo int) error {
+	k := &r.keys.long
+	hi := lo + g.rows()
+	if k.bad.row >= lo && k.bad.row < hi {
+		err := r.dataError(g, k.bad.row-lo, r.det.Order.Name, r.orderWant(), k.bad.found)
+		err.Sequence = runKey(k.starts, k.keys, k.bad.row)
+		return err
+	}
+	if k.order != nil {
+		g.order = k.order[lo:hi]
+	}
+	if g.rows() == 0 {
+		return nil
+	}
+	// the runs that overlap [lo, hi), their starts made relative to lo
+	j := 0
+	for j+1 < len(k.starts) && k.starts[j+1] <= lo {
+		j++
+	}
+	for ; j < len(k.starts) && k.starts[j] < hi; j++ {
+		g.starts = append(g.starts, max(k.starts[j], lo)-lo)
+		g.keys = append(g.keys, k.keys[j])
+	}
+	return nil
+}
+
+// nestedSegmentKeys gives segment g (rows lo.. of its row group) its row
+// ids and times, checking that every row has one time per element.
+func (r *run) nestedSegmentKeys(g *rowGroup, lo int) error {
+	k := r.keys
+	hi := lo + g.rows()
+	if k.rowKeys != nil {
+		g.keys = k.rowKeys[lo:hi]
+	}
+	if k.offs == nil {
+		return nil
+	}
+	col := r.det.Time.Name
+	for row := 0; row < g.rows(); row++ {
+		n, m := k.offs[lo+row+1]-k.offs[lo+row], g.chunk.Offsets[row+1]-g.chunk.Offsets[row]
+		if n != m {
+			return r.nestedError(g, row, col, sprintf("%d times, one per value of %q", m, r.det.Value.Name), sprintf("%d", n))
+		}
+	}
+	vals := k.times[k.offs[lo]:k.offs[hi]]
+	if bad, found := timeKeys(vals, *r.det.Time, r.spec.NeedsTime); bad >= 0 {
+		row := 0
+		for int64(bad) >= g.chunk.Offsets[row+1] {
+			row++
+		}
+		return r.nestedError(g, row, col, sprintf("a time at index %d of the list", int64(bad)-g.chunk.Offsets[row]), found)
+	}
+	g.order = vals
+	return nil
+}
