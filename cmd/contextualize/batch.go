@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"time"
 
 	"github.com/contextualize/contextualize/io/parquetio"
@@ -267,12 +266,14 @@ func readFingerprint(path string) (string, error) {
 // the Go runtime, the binary, the writer's page buffers and zstd history.
 const goMemoryHeadroom = 64 << 20
 
-// setGoMemoryLimit makes the garbage collector work to keep the heap near
-// the data budget (otherwise it lets the heap grow to twice the live data),
-// unless GOMEMLIMIT says otherwise.
+// setGoMemoryLimit bounds the process to the data budget plus the
+// headroom: the garbage collector works to keep the heap within what the
+// off-heap slabs and the binary's resident pages leave of it (otherwise
+// it lets the heap grow to twice the live data), unless GOMEMLIMIT says
+// otherwise.
 func setGoMemoryLimit(limit int64) {
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(limit + goMemoryHeadroom)
+		job.SetProcessMemoryLimit(limit + goMemoryHeadroom)
 	}
 }
 

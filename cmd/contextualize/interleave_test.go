@@ -227,14 +227,10 @@ func TestInterleavedSpillBounds(t *testing.T) {
 			t.Fatalf("%v: %s", err, stderr)
 		}
 		t.Logf("peak RSS %d MiB", rss>>20)
-		// Issue 12 asks for < 128 MiB (the limit + 64 MiB). Measured from a
-		// launcher, today's peak is 119-150 MiB: the Go heap (id garbage)
-		// grows to the heap limit, which is set to the whole --memory-limit,
-		// while the off-heap partition slabs are charged to that limit too.
-		// Until the heap limit leaves room for the slabs, this guards against
-		// regressions at the limit + 128 MiB.
-		if rss >= 192<<20 {
-			t.Fatalf("peak RSS %d MiB, want < 192 MiB (and < 128 MiB once the heap limit leaves room for slabs)", rss>>20)
+		// Issue 12 asks for < 128 MiB (the limit + 64 MiB), binary
+		// included: its resident pages are ~48 MiB of it on Linux 6.x.
+		if rss >= 128<<20 {
+			t.Fatalf("peak RSS %d MiB, want < 128 MiB (--memory-limit 64MiB + 64 MiB)", rss>>20)
 		}
 		if !strings.Contains(string(stderr), "temp_bytes_peak") {
 			t.Fatalf("the run did not spill (or did not report it): %s", stderr)
@@ -276,8 +272,8 @@ func TestInterleavedSpillBounds(t *testing.T) {
 
 	t.Run("write fault", func(t *testing.T) {
 		tmp, out := t.TempDir(), t.TempDir()
-		// 8 MiB per file: the spill partitions (16 MB each) hit it first.
-		sh := "ulimit -f 8192 && exec \"$0\" \"$@\""
+		// 4 MiB per file: the spill partitions (8 MB each) hit it first.
+		sh := "ulimit -f 4096 && exec \"$0\" \"$@\""
 		cmd := exec.Command("/bin/sh", append([]string{"-c", sh, binary}, args(tmp, out)...)...)
 		cmd.Env = cleanEnv()
 		b, err := cmd.CombinedOutput()

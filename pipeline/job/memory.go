@@ -2,7 +2,6 @@ package job
 
 import (
 	"log/slog"
-	"runtime/debug"
 
 	"github.com/contextualize/contextualize/io/parquetio"
 )
@@ -210,9 +209,7 @@ func (r *run) oversized(i int, n int64) {
 	slog.Warn("a row group is larger than --memory-limit: it is processed alone and memory will exceed the limit",
 		"file", r.file.Path(), "row_group", i, "bytes_in_flight", n, "limit", r.spec.Budget.Size(),
 		"hint", "rewrite the input with smaller row groups, or raise --memory-limit")
-	if cur := debug.SetMemoryLimit(-1); cur < 2*n+oversizeHeadroom {
-		debug.SetMemoryLimit(2*n + oversizeHeadroom)
-	}
+	raiseHeapLimit(2*n + oversizeHeadroom)
 }
 
 // oversizeHeadroom is the runtime and writer memory beyond the row group.

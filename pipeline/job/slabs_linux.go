@@ -67,6 +67,7 @@ func mapped(m, b []byte, words int) []float64 {
 	}
 	mappings.m[&s[:1][0]] = m
 	mappings.Unlock()
+	offHeapMapped(int64(len(m)))
 	return s
 }
 
@@ -83,6 +84,7 @@ func freeSlab(s []float64) {
 	mappings.Unlock()
 	if ok {
 		_ = unix.Munmap(m)
+		offHeapMapped(-int64(len(m)))
 	}
 }
 

@@ -132,6 +132,7 @@ func (s *Spec) process(ctx context.Context, u pipeline.Unit, w io.Writer) (pipel
 			return pipeline.Result{}, err
 		}
 	}
+	retuneHeapLimit()
 	grouping, runs, err := needsGrouping(f, det, s.Workers)
 	if err == nil {
 		r.idRuns = runs

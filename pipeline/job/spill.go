@@ -145,10 +145,11 @@ func SpillBytes(rows int64, d int, es int64) int64 {
 }
 
 // partitions is how many partitions keep each one's processing (its
-// records, results and sequences: about twice the records) within half
-// the budget.
+// records, results and sequences: about twice the records) within a
+// quarter of the budget: the rest is for the collector's garbage, which
+// shares the bound (at half the budget, a 64 MiB run's heap reached 70 MiB).
 func partitions(recordBytes, budget int64) int {
-	p := (4*recordBytes + budget - 1) / max(budget, 1)
+	p := (8*recordBytes + budget - 1) / max(budget, 1)
 	return int(min(max(p, 2), maxPartitions))
 }
 
@@ -187,11 +188,18 @@ func (g *grouper) spilled(first *rowGroup, need int64) (err error) {
 	if err := r.bindOnce(); err != nil {
 		return err
 	}
+	var buf partitionBuffers
+	var most int64
+	for _, sf := range sp.parts {
+		most = max(most, sf.size)
+	}
+	buf.store = make([]uint64, (most+7)/8) // the largest, so that no other is allocated
 	for p := range np {
-		if err := g.partition(sp, p, typ, rec); err != nil {
+		if err := g.partition(sp, p, typ, rec, &buf); err != nil {
 			return err
 		}
 	}
+	buf = partitionBuffers{}
 	if err := g.writeBack(sp, typ); err != nil {
 		return err
 	}
@@ -247,9 +255,27 @@ func (g *grouper) distribute(sp *spill, first *rowGroup, rec int) error {
 	return sp.flush(sp.route)
 }
 
+// partitionBuffers is the storage partitions are processed in, reused
+// from one to the next (fresh storage per partition was most of the
+// garbage the collector had to keep within the memory limit).
+type partitionBuffers struct {
+	store []uint64 // the records, 8-byte aligned
+	res   []uint64 // the results
+	start []int32  // by local sequence index: its first record in recs, then the end
+	recs  []int32  // records grouped by sequence, in record order
+}
+
+// grow returns b's first n 8-byte words, reallocated when too short.
+func grow(b []uint64, n int64) []uint64 {
+	if int64(cap(b)) < n {
+		return make([]uint64, n)
+	}
+	return b[:n]
+}
+
 // partition computes the sequences of partition p and writes their
 // results, in record order, to its result file.
-func (g *grouper) partition(sp *spill, p int, typ parquetio.ElemType, rec int) error {
+func (g *grouper) partition(sp *spill, p int, typ parquetio.ElemType, rec int, buf *partitionBuffers) error {
 	r := g.r
 	if err := r.ctx.Err(); err != nil {
 		return err
@@ -257,31 +283,55 @@ func (g *grouper) partition(sp *spill, p int, typ parquetio.ElemType, rec int) e
 	sf := sp.parts[p]
 	d := max(r.d, 1)
 	es := int(elemSize(typ))
-	words := (sf.size + 7) / 8 // 8-byte aligned storage
-	store := make([]uint64, words)
+	np := len(sp.parts)
+	buf.store = grow(buf.store, (sf.size+7)/8)
 	var data []byte
-	if words > 0 {
-		data = unsafe.Slice((*byte)(unsafe.Pointer(&store[0])), sf.size)
+	if len(buf.store) > 0 {
+		data = unsafe.Slice((*byte)(unsafe.Pointer(&buf.store[0])), sf.size)
 	}
 	if _, err := sf.f.ReadAt(data, 0); err != nil && err != io.EOF {
 		return sp.ioError("reading a spill file", err)
 	}
 	sp.drop(sf)
 	n := len(data) / rec
-	// Records of each sequence, in input order.
-	local := map[int32][]int32{}
-	var ids []int32
-	for k := range n {
-		id := int32(binary.NativeEndian.Uint32(data[k*rec+16:]))
-		if _, ok := local[id]; !ok {
-			ids = append(ids, id)
-		}
-		local[id] = append(local[id], int32(k))
+	// Records of each sequence, in input order: a counting sort by the
+	// sequence's local index (partition p holds sequences p, p+np, ...).
+	locals := (len(g.keys)-p+np-1)/np + 1
+	if cap(buf.start) < locals+1 {
+		buf.start = make([]int32, locals+1)
 	}
-	res := make([]byte, n*d*es)
+	start := buf.start[:locals+1]
+	clear(start)
+	recID := func(k int) int32 { return int32(binary.NativeEndian.Uint32(data[k*rec+16:])) }
+	for k := range n {
+		start[int(recID(k))/np+1]++
+	}
+	var ids []int32
+	for l := range locals {
+		if start[l+1] > 0 {
+			ids = append(ids, int32(l*np+p))
+		}
+		start[l+1] += start[l]
+	}
+	if cap(buf.recs) < n {
+		buf.recs = make([]int32, n)
+	}
+	recs := buf.recs[:n]
+	fill := append([]int32(nil), start[:locals]...)
+	for k := range n {
+		l := int(recID(k)) / np
+		recs[fill[l]] = int32(k)
+		fill[l]++
+	}
+	of := func(id int32) []int32 { l := int(id) / np; return recs[start[l]:start[l+1]] }
+	buf.res = grow(buf.res, (int64(n*d*es)+7)/8)
+	var res []byte
+	if len(buf.res) > 0 {
+		res = unsafe.Slice((*byte)(unsafe.Pointer(&buf.res[0])), n*d*es)
+	}
 	err := g.runSequences(ids, func(id int32, s *seq) {
 		g.newSeqBuffers(s, typ, r.det.Order != nil)
-		recs := local[id]
+		recs := of(id)
 		if typ == parquetio.Float32 {
 			fromRecords(s.in.F32, data, recs, rec, d)
 		} else {
@@ -294,9 +344,9 @@ func (g *grouper) partition(sp *spill, p int, typ parquetio.ElemType, rec int) e
 		}
 	}, func(id int32, s *seq) {
 		if typ == parquetio.Float32 {
-			toResults(bytesFloats(res, typ, n*d).F32, s.out.F32, local[id], d)
+			toResults(bytesFloats(res, typ, n*d).F32, s.out.F32, of(id), d)
 		} else {
-			toResults(bytesFloats(res, typ, n*d).F64, s.out.F64, local[id], d)
+			toResults(bytesFloats(res, typ, n*d).F64, s.out.F64, of(id), d)
 		}
 	})
 	if err != nil {

@@ -1,0 +1,96 @@
+package job
+
+import (
+	"runtime/debug"
+	"sync"
+)
+
+// The process's memory is bounded as a whole: --memory-limit plus a
+// headroom for the runtime, the binary and the writer. The Go runtime's
+// soft limit (debug.SetMemoryLimit) covers only the memory the runtime
+// maps itself; two things it cannot see share the bound:
+//
+//   - the value slabs mapped outside the heap (slabs_linux.go), charged to
+//     the budget like the heap-held data of the grouped path;
+//   - the binary's resident pages (file-backed, about 48 MiB of the text
+//     and tables of this binary on Linux 6.x, which maps page-cache folios
+//     whole).
+//
+// Left at the whole bound, the heap could grow to it while the slabs and
+// the binary's pages came on top: an interleaved 200 x 20,000 file spilling
+// under a 64 MiB limit peaked at 119-150 MiB RSS, the heap alone at 75 MiB
+// (twice its live data: the soft limit never bound it). So the runtime's
+// limit is what the bound leaves once the slabs mapped and the resident
+// file pages are taken out, and it is set again whenever a slab is mapped
+// or unmapped and when a file starts.
+var processLimit struct {
+	sync.Mutex
+	total   int64 // the whole process's bound; 0: not governed (GOMEMLIMIT or never set)
+	offHeap int64 // bytes of slabs mapped outside the Go heap
+	floor   int64 // the least the runtime gets (raised for an oversized row group)
+	set     int64 // the runtime's limit as last set
+}
+
+// minHeapLimit is the least the Go runtime's limit is set to, however
+// little the bound leaves: below it the collector would run without pause.
+const minHeapLimit = 16 << 20
+
+// SetProcessMemoryLimit bounds the whole process's memory to total bytes:
+// the Go runtime's soft limit is kept at what the off-heap slabs and the
+// binary's resident pages leave of it. total <= 0 leaves the runtime's
+// limit alone (for example when GOMEMLIMIT sets it).
+func SetProcessMemoryLimit(total int64) {
+	processLimit.Lock()
+	defer processLimit.Unlock()
+	processLimit.total = max(total, 0)
+	retuneLocked()
+}
+
+// offHeapMapped records that bytes of slab memory were mapped (or, when
+// negative, unmapped) outside the Go heap, and leaves the runtime the rest.
+func offHeapMapped(bytes int64) {
+	processLimit.Lock()
+	defer processLimit.Unlock()
+	processLimit.offHeap += bytes
+	retuneLocked()
+}
+
+// retuneHeapLimit sets the runtime's limit again (the binary's resident
+// pages grow as more of its code runs): at the start of every file.
+func retuneHeapLimit() {
+	processLimit.Lock()
+	defer processLimit.Unlock()
+	retuneLocked()
+}
+
+// raiseHeapLimit makes the runtime's limit at least n bytes, whatever the
+// bound: an oversized row group is held whole, and a heap held above the
+// soft limit makes the collector run without pause.
+func raiseHeapLimit(n int64) {
+	processLimit.Lock()
+	defer processLimit.Unlock()
+	processLimit.floor = max(processLimit.floor, n)
+	if processLimit.total == 0 {
+		if cur := debug.SetMemoryLimit(-1); cur < n {
+			debug.SetMemoryLimit(n)
+		}
+		return
+	}
+	retuneLocked()
+}
+
+// retuneLocked sets the runtime's limit from the bound; processLimit is
+// locked.
+func retuneLocked() {
+	p := &processLimit
+	if p.total == 0 {
+		return
+	}
+	n := p.total - p.offHeap - residentFileBytes()
+	n = max(n, minHeapLimit, p.floor)
+	if n == p.set {
+		return
+	}
+	p.set = n
+	debug.SetMemoryLimit(n)
+}
