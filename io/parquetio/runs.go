@@ -20,7 +20,9 @@ import (
 //
 // Dictionary-encoded pages are compared by dictionary index, other pages on
 // their raw bytes or integers: values are turned into strings only at run
-// starts, so ReadRuns allocates per run, not per row.
+// starts, and each distinct id only once per call (a dictionary entry once
+// per dictionary), so that ids which change on every row (series
+// interleaved in time order) cost a string per distinct id, not per row.
 func (f *File) ReadRuns(rg int, name string) (starts []int, keys []string, err error) {
 	defer func() { err = asInput(err) }()
 	if err := f.checkRowGroup(rg); err != nil {
@@ -59,19 +61,24 @@ func (f *File) ReadRuns(rg int, name string) (starts []int, keys []string, err e
 		prevI  int64
 		haveP  bool
 		keyBuf []byte // the current key's bytes (strings)
+		in     interner
 	)
-	// newRun records a run starting at row r.
-	addStr := func(r int, v []byte) {
+	// addStr and addInt record a run starting at row r.
+	addStr := func(r int, v []byte, k string) {
 		starts = append(starts, r)
-		keys = append(keys, string(v))
+		keys = append(keys, k)
 		keyBuf = append(keyBuf[:0], v...)
 		prevS, haveP = keyBuf, true
 	}
-	addInt := func(r int, v int64) {
+	addInt := func(r int, v int64, k string) {
 		starts = append(starts, r)
-		keys = append(keys, strconv.FormatInt(v, 10))
+		keys = append(keys, k)
 		prevI, haveP = v, true
 	}
+	// A column chunk has one dictionary: by index, its entries' keys, made
+	// when first seen.
+	var dictKeys []string
+	var dictMade []bool
 	for {
 		p, err := pages.ReadPage()
 		if err == io.EOF {
@@ -100,6 +107,19 @@ func (f *File) ReadRuns(rg int, name string) (starts []int, keys []string, err e
 			idx := data.Int32()
 			got = len(idx)
 			dv := dict.Page().Data()
+			if n := dict.Len(); dictKeys == nil || len(dictKeys) != n {
+				dictKeys, dictMade = make([]string, n), make([]bool, n)
+			}
+			// dictKey is the key of entry ix (in range), made once.
+			dictKey := func(ix int32, make func() string) string {
+				if ix >= 0 && int(ix) < len(dictKeys) {
+					if !dictMade[ix] {
+						dictKeys[ix], dictMade[ix] = make(), true
+					}
+					return dictKeys[ix]
+				}
+				return make()
+			}
 			var lookupS func(i int32) ([]byte, bool)
 			var lookupI func(i int32) (int64, bool)
 			switch dv.Kind() {
@@ -144,7 +164,7 @@ func (f *File) ReadRuns(rg int, name string) (starts []int, keys []string, err e
 						return nil, nil, corrupt(fmt.Sprintf("dictionary index %d out of range", ix))
 					}
 					if !haveP || !bytes.Equal(v, prevS) {
-						addStr(row+i, v)
+						addStr(row+i, v, dictKey(ix, func() string { return in.bytes(v) }))
 					}
 				} else {
 					v, ok := lookupI(ix)
@@ -153,7 +173,7 @@ func (f *File) ReadRuns(rg int, name string) (starts []int, keys []string, err e
 						return nil, nil, corrupt(fmt.Sprintf("dictionary index %d out of range", ix))
 					}
 					if !haveP || v != prevI {
-						addInt(row+i, v)
+						addInt(row+i, v, dictKey(ix, func() string { return in.int(v) }))
 					}
 				}
 			}
@@ -167,7 +187,7 @@ func (f *File) ReadRuns(rg int, name string) (starts []int, keys []string, err e
 				for i := 0; i < got; i++ {
 					v := b[off[i]:off[i+1]]
 					if !haveP || !bytes.Equal(v, prevS) {
-						addStr(row+i, v)
+						addStr(row+i, v, in.bytes(v))
 					}
 				}
 			case encoding.Int32:
@@ -175,7 +195,7 @@ func (f *File) ReadRuns(rg int, name string) (starts []int, keys []string, err e
 				got = len(vs)
 				for i, v := range vs {
 					if !haveP || int64(v) != prevI {
-						addInt(row+i, int64(v))
+						addInt(row+i, int64(v), in.int(int64(v)))
 					}
 				}
 			case encoding.Int64:
@@ -183,7 +203,7 @@ func (f *File) ReadRuns(rg int, name string) (starts []int, keys []string, err e
 				got = len(vs)
 				for i, v := range vs {
 					if !haveP || v != prevI {
-						addInt(row+i, v)
+						addInt(row+i, v, in.int(v))
 					}
 				}
 			default:
@@ -201,6 +221,39 @@ func (f *File) ReadRuns(rg int, name string) (starts []int, keys []string, err e
 		return nil, nil, fmt.Errorf("reading %s: row group %d, column %q: found %d values, the row group has %d rows: %w", f.path, rg, name, row, rows, parquet.ErrCorrupted)
 	}
 	return starts, keys, nil
+}
+
+// interner makes each distinct id's string once: looking a []byte up as
+// a map key does not allocate.
+type interner struct {
+	strs map[string]string
+	ints map[int64]string
+}
+
+// bytes is v as a string, the same string for equal bytes.
+func (in *interner) bytes(v []byte) string {
+	if k, ok := in.strs[string(v)]; ok {
+		return k
+	}
+	if in.strs == nil {
+		in.strs = map[string]string{}
+	}
+	k := string(v)
+	in.strs[k] = k
+	return k
+}
+
+// int is v in base 10, the same string for equal values.
+func (in *interner) int(v int64) string {
+	if k, ok := in.ints[v]; ok {
+		return k
+	}
+	if in.ints == nil {
+		in.ints = map[int64]string{}
+	}
+	k := strconv.FormatInt(v, 10)
+	in.ints[v] = k
+	return k
 }
 
 // readRunsArrow is ReadRuns for the other key types, through ReadColumn.

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -243,5 +244,51 @@ func TestReadColumnPages(t *testing.T) {
 			}
 		}
 		f.Close()
+	}
+}
+
+// TestReadRunsInterleaved: ids that change on every row (series stored in
+// time order) give a run per row, and each distinct id's key is made once:
+// equal keys share their bytes, in plain and dictionary pages.
+func TestReadRunsInterleaved(t *testing.T) {
+	var rows []runsRow
+	for i := range 2000 {
+		g := i % 5
+		s := fmt.Sprint("series-", g)
+		x := int64(g)
+		rows = append(rows, runsRow{S: s, SO: &s, I32: int32(g), I64: int64(g) << 33, IO: &x, B: []byte(s), E: []float32{1}})
+	}
+	for vname, vopts := range map[string][]parquet.WriterOption{
+		"plain": {parquet.MaxRowsPerRowGroup(700), parquet.PageBufferSize(256)},
+		"dict": {parquet.DefaultEncodingFor(parquet.ByteArray, &parquet.RLEDictionary),
+			parquet.DefaultEncodingFor(parquet.Int32, &parquet.RLEDictionary), parquet.DefaultEncodingFor(parquet.Int64, &parquet.RLEDictionary),
+			parquet.PageBufferSize(200), parquet.MaxRowsPerRowGroup(700)},
+	} {
+		t.Run(vname, func(t *testing.T) {
+			path := writeFile(t, t.TempDir(), "r.parquet", rows, vopts...)
+			f, err := Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			for _, c := range []string{"s", "so", "i32", "i64", "io", "b"} {
+				checkRuns(t, f, c)
+				starts, keys, err := f.ReadRuns(1, c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(starts) != 700 {
+					t.Fatalf("column %q: %d runs, want one per row (700)", c, len(starts))
+				}
+				made := map[string]*byte{}
+				for _, k := range keys {
+					p := unsafe.StringData(k)
+					if q, ok := made[k]; ok && q != p {
+						t.Fatalf("column %q: key %q made more than once", c, k)
+					}
+					made[k] = p
+				}
+			}
+		})
 	}
 }

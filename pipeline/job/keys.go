@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -46,7 +47,8 @@ func ratherRuns(c parquetio.ColumnInfo) bool {
 // idRuns finds where the id changes in a column read by ReadColumn: the
 // rows where runs start and their ids. nullRow is the first null id (-1
 // without), at which it stops. Values are compared as they are stored and
-// turned into text only where a run starts.
+// turned into text only where a run starts, each distinct value once (see
+// idTexts).
 func idRuns(a arrow.Array, c parquetio.ColumnInfo) (starts []int, keys []string, nullRow int) {
 	same := sameAs(a)
 	if c.Elem == parquetio.Decimal && a.DataType().ID() == arrow.BINARY {
@@ -55,6 +57,7 @@ func idRuns(a arrow.Array, c parquetio.ColumnInfo) (starts []int, keys []string,
 			return signedBig(a.(*array.Binary).Value(i)).Cmp(signedBig(a.(*array.Binary).Value(j))) == 0
 		}
 	}
+	texts := idTexts{a: a, c: c}
 	for row := 0; row < a.Len(); row++ {
 		if a.IsNull(row) {
 			return starts, keys, row
@@ -62,7 +65,7 @@ func idRuns(a arrow.Array, c parquetio.ColumnInfo) (starts []int, keys []string,
 		if row > 0 && same(row-1, row) {
 			continue
 		}
-		k, _ := idText(a, row, c)
+		k := texts.text(row)
 		starts = append(starts, row)
 		keys = append(keys, k)
 	}
@@ -92,6 +95,72 @@ func sameAs(a arrow.Array) func(i, j int) bool {
 		return func(i, j int) bool { return v.Value(i) == v.Value(j) }
 	}
 	return func(i, j int) bool { return a.ValueStr(i) == a.ValueStr(j) }
+}
+
+// idTexts gives the canonical text of a's (non-null) ids, made once per
+// distinct stored value: ids that change on every row (series interleaved
+// in time order) would otherwise cost a formatted string per row (a UUID's
+// hex, a timestamp's layout).
+type idTexts struct {
+	a       arrow.Array
+	c       parquetio.ColumnInfo
+	byNum   map[uint64]string
+	byBytes map[string]string
+}
+
+// text is the canonical text of row i's id.
+func (t *idTexts) text(i int) string {
+	var num uint64
+	var raw []byte
+	switch v := t.a.(type) {
+	case *array.Int32:
+		num = uint64(v.Value(i))
+	case *array.Int64:
+		num = uint64(v.Value(i))
+	case *array.Uint32:
+		num = uint64(v.Value(i))
+	case *array.Uint64:
+		num = v.Value(i)
+	case *array.Date32:
+		num = uint64(v.Value(i))
+	case *array.Timestamp:
+		num = uint64(v.Value(i))
+	case *array.FixedSizeBinary:
+		raw = v.Value(i)
+	case *array.Binary:
+		raw = v.Value(i)
+	case *array.String:
+		return t.bytes(v.Value(i), i) // the lookup does not copy
+	default:
+		k, _ := idText(t.a, i, t.c)
+		return k
+	}
+	if raw != nil {
+		return t.bytes(unsafe.String(unsafe.SliceData(raw), len(raw)), i)
+	}
+	if k, ok := t.byNum[num]; ok {
+		return k
+	}
+	if t.byNum == nil {
+		t.byNum = map[uint64]string{}
+	}
+	k, _ := idText(t.a, i, t.c)
+	t.byNum[num] = k
+	return k
+}
+
+// bytes is the text of row i, whose stored value is raw (which may alias
+// the array: it is copied when kept).
+func (t *idTexts) bytes(raw string, i int) string {
+	if k, ok := t.byBytes[raw]; ok {
+		return k
+	}
+	if t.byBytes == nil {
+		t.byBytes = map[string]string{}
+	}
+	k, _ := idText(t.a, i, t.c)
+	t.byBytes[strings.Clone(raw)] = k
+	return k
 }
 
 // idText is the id of row i as canonical text; ok is false for a null.

@@ -4,6 +4,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -145,5 +146,44 @@ func TestOrderKeys(t *testing.T) {
 	defer ua.Release()
 	if keys, bad := orderKeys(ua, false, nil); bad.row != -1 || keys[0] != 4000000000 || keys[1] != 1 {
 		t.Errorf("uint32 keys %v", keys)
+	}
+}
+
+// TestIDRunsInterleaved: ids that change on every row give a run per row,
+// with the canonical text made once per distinct id (equal keys share
+// their bytes), for UUIDs, unsigned integers and timestamps.
+func TestIDRunsInterleaved(t *testing.T) {
+	fb := array.NewFixedSizeBinaryBuilder(memory.DefaultAllocator, &arrow.FixedSizeBinaryType{ByteWidth: 16})
+	ub := array.NewUint64Builder(memory.DefaultAllocator)
+	tb := array.NewTimestampBuilder(memory.DefaultAllocator, &arrow.TimestampType{Unit: arrow.Microsecond})
+	for i := range 300 {
+		g := i % 3
+		u := make([]byte, 16)
+		u[15] = byte(g)
+		fb.Append(u)
+		ub.Append(uint64(g) << 62)
+		tb.Append(arrow.Timestamp(g * 1_000_000))
+	}
+	for _, tc := range []struct {
+		a    arrow.Array
+		c    parquetio.ColumnInfo
+		want string // the key of id 1
+	}{
+		{fb.NewArray(), parquetio.ColumnInfo{Elem: parquetio.UUID}, "00000000-0000-0000-0000-000000000001"},
+		{ub.NewArray(), parquetio.ColumnInfo{Elem: parquetio.Uint64}, "4611686018427387904"},
+		{tb.NewArray(), parquetio.ColumnInfo{Elem: parquetio.Timestamp, TimeUnit: "us", UTC: true}, "1970-01-01T00:00:01Z"},
+	} {
+		starts, keys, null := idRuns(tc.a, tc.c)
+		tc.a.Release()
+		if null != -1 || len(starts) != 300 || keys[1] != tc.want || keys[4] != tc.want {
+			t.Fatalf("%v: %d runs, keys %q, null %d", tc.c.Elem, len(starts), keys[:6], null)
+		}
+		made := map[string]*byte{}
+		for _, k := range keys {
+			if p, ok := made[k]; ok && p != unsafe.StringData(k) {
+				t.Fatalf("%v: key %q made more than once", tc.c.Elem, k)
+			}
+			made[k] = unsafe.StringData(k)
+		}
 	}
 }
