@@ -63,14 +63,29 @@ func (f *File) ReadRuns(rg int, name string) (starts []int, keys []string, err e
 		keyBuf []byte // the current key's bytes (strings)
 		in     interner
 	)
+	// room makes room for a run at row r: when runs are short (ids that
+	// change on every row) the slices are sized for the whole row group
+	// at once, not grown by doubling (most of reading such ids was copying
+	// the grown slices).
+	room := func(r int) {
+		if len(starts) < cap(starts) {
+			return
+		}
+		want := int64(len(starts)+1) * rows / int64(r+1) // at this rate
+		want = min(rows, max(want+want/4, 2*int64(len(starts)), 8))
+		starts = append(make([]int, 0, want), starts...)
+		keys = append(make([]string, 0, want), keys...)
+	}
 	// addStr and addInt record a run starting at row r.
 	addStr := func(r int, v []byte, k string) {
+		room(r)
 		starts = append(starts, r)
 		keys = append(keys, k)
 		keyBuf = append(keyBuf[:0], v...)
 		prevS, haveP = keyBuf, true
 	}
 	addInt := func(r int, v int64, k string) {
+		room(r)
 		starts = append(starts, r)
 		keys = append(keys, k)
 		prevI, haveP = v, true
