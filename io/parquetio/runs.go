@@ -71,8 +71,12 @@ func (f *File) ReadRuns(rg int, name string) (starts []int, keys []string, err e
 		if len(starts) < cap(starts) {
 			return
 		}
-		want := int64(len(starts)+1) * rows / int64(r+1) // at this rate
-		want = min(rows, max(want+want/4, 2*int64(len(starts)), 8))
+		want := max(2*int64(len(starts)), 8)
+		if r >= 1024 { // enough rows seen to go by their rate
+			rate := int64(len(starts)+1) * rows / int64(r+1)
+			want = max(want, rate+rate/4)
+		}
+		want = min(want, rows)
 		starts = append(make([]int, 0, want), starts...)
 		keys = append(make([]string, 0, want), keys...)
 	}

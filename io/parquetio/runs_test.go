@@ -247,6 +247,29 @@ func TestReadColumnPages(t *testing.T) {
 	}
 }
 
+// TestReadRunsSized: long runs keep ReadRuns' slices small (a file's
+// runs are held for the whole file while its contiguity is checked).
+func TestReadRunsSized(t *testing.T) {
+	var rows []runsRow
+	for i := range 20_000 {
+		s := fmt.Sprint("k", i/2000)
+		rows = append(rows, runsRow{S: s, SO: &s, B: []byte(s), E: []float32{1}})
+	}
+	path := writeFile(t, t.TempDir(), "r.parquet", rows, parquet.PageBufferSize(1024))
+	f, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	starts, keys, err := f.ReadRuns(0, "s")
+	if err != nil || len(starts) != 10 {
+		t.Fatalf("%d runs, %v", len(starts), err)
+	}
+	if cap(starts) > 16 || cap(keys) > 16 {
+		t.Fatalf("10 runs of 20,000 rows held in room for %d and %d", cap(starts), cap(keys))
+	}
+}
+
 // TestReadRunsInterleaved: ids that change on every row (series stored in
 // time order) give a run per row, and each distinct id's key is made once:
 // equal keys share their bytes, in plain and dictionary pages.
