@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"math"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sync/errgroup"
 
@@ -32,6 +33,7 @@ type grouper struct {
 	first  []int64          // file row of each row group, then NumRows
 	metas  []parquetio.ValueChunk
 	charge int64
+	byAddr [addrSlots]addrSlot // see rowIDs
 }
 
 // groupedRowBytes is what holding one row of width d (elements of es
@@ -170,15 +172,48 @@ func (g *grouper) index(key string) int32 {
 	return id
 }
 
+// addrSlots is the size of the table of recent keys by address.
+const addrSlots = 1024
+
+// addrSlot is an entry of that table.
+type addrSlot struct {
+	p  *byte
+	n  int
+	id int32
+}
+
+// indexOf is index(key), first looked up by key's address.
+func (g *grouper) indexOf(key string) int32 {
+	if len(key) == 0 {
+		return g.index(key)
+	}
+	p := unsafe.StringData(key)
+	e := &g.byAddr[(uintptr(unsafe.Pointer(p))>>4)%addrSlots]
+	if e.p == p && e.n == len(key) {
+		return e.id
+	}
+	id := g.index(key)
+	*e = addrSlot{p, len(key), id}
+	return id
+}
+
 // rowIDs calls fn for each run of rg's rows [lo, hi) with its sequence
 // index, counting the rows of each sequence.
+//
+// Interleaved ids make a run of every row, and looking each one's key up
+// by its text was a tenth of a spilling run. Reading a row group gives
+// equal ids the same string (ReadIDRuns interns them), so a small table
+// keyed by the string's address finds most indexes without hashing the
+// text. It is cleared per row group: another row group's strings may
+// reuse the addresses of freed ones.
 func (g *grouper) rowIDs(rg *rowGroup, fn func(lo, hi int, id int32)) {
+	clear(g.byAddr[:])
 	for k, start := range rg.starts {
 		end := rg.rows()
 		if k+1 < len(rg.starts) {
 			end = rg.starts[k+1]
 		}
-		id := g.index(rg.keys[k])
+		id := g.indexOf(rg.keys[k])
 		g.counts[id] += end - start
 		fn(start, end, id)
 	}
