@@ -62,6 +62,7 @@ func (f *File) ReadRuns(rg int, name string) (starts []int, keys []string, err e
 		haveP  bool
 		keyBuf []byte // the current key's bytes (strings)
 		in     interner
+		rep    repeated // the current key repeated (see sameRun)
 	)
 	// room makes room for a run at row r: when runs are short (ids that
 	// change on every row) the slices are sized for the whole row group
@@ -203,11 +204,16 @@ func (f *File) ReadRuns(rg int, name string) (starts []int, keys []string, err e
 				if len(off) > 0 {
 					got = len(off) - 1
 				}
-				for i := 0; i < got; i++ {
-					v := b[off[i]:off[i+1]]
-					if !haveP || !bytes.Equal(v, prevS) {
-						addStr(row+i, v, in.bytes(v))
+				for i := 0; i < got; {
+					if haveP {
+						if j := sameRun(b, off, i, got, prevS, &rep); j > i {
+							i = j
+							continue
+						}
 					}
+					v := b[off[i]:off[i+1]]
+					addStr(row+i, v, in.bytes(v))
+					i++
 				}
 			case encoding.Int32:
 				vs := data.Int32()
@@ -240,6 +246,39 @@ func (f *File) ReadRuns(rg int, name string) (starts []int, keys []string, err e
 		return nil, nil, fmt.Errorf("reading %s: row group %d, column %q: found %d values, the row group has %d rows: %w", f.path, rg, name, row, rows, parquet.ErrCorrupted)
 	}
 	return starts, keys, nil
+}
+
+// repeated is a key and a block of it repeated.
+type repeated struct{ key, block []byte }
+
+// sameRun is the first of values [i, n) of a plain byte-array page (bytes
+// b, offsets off) that differs from key: i when value i does. A long run
+// of one key is compared in blocks against key repeated (kept in rep)
+// instead of value by value, which on a 10M-row file of contiguous ids was
+// half of reading them.
+func sameRun(b []byte, off []uint32, i, n int, key []byte, rep *repeated) int {
+	l := uint32(len(key))
+	j := i
+	for j < n && off[j+1]-off[j] == l {
+		j++
+	}
+	if l == 0 || j == i {
+		return j // empty keys: equal lengths are equal values
+	}
+	if !bytes.Equal(rep.key, key) {
+		rep.key = append(rep.key[:0], key...)
+		rep.block = bytes.Repeat(key, max(4096/len(key), 1))
+	}
+	per := len(rep.block) / len(key) // values per block
+	for k := i; k < j; k += per {
+		m := min(per, j-k)
+		if !bytes.Equal(b[off[k]:off[k+m]], rep.block[:m*len(key)]) {
+			for ; k < j && bytes.Equal(b[off[k]:off[k+1]], key); k++ {
+			}
+			return k
+		}
+	}
+	return j
 }
 
 // interner makes each distinct id's string once: looking a []byte up as

@@ -315,3 +315,46 @@ func TestReadRunsInterleaved(t *testing.T) {
 		})
 	}
 }
+
+// TestSameRun: the block comparison of a run finds the first differing
+// value wherever it is, whatever key was repeated before.
+func TestSameRun(t *testing.T) {
+	page := func(vals ...string) ([]byte, []uint32) {
+		var b []byte
+		off := []uint32{0}
+		for _, v := range vals {
+			b = append(b, v...)
+			off = append(off, uint32(len(b)))
+		}
+		return b, off
+	}
+	many := func(v string, n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = v
+		}
+		return out
+	}
+	long := many("ab", 5000)
+	long[4321] = "ac" // same length, differs past the first block
+	var rep repeated
+	for _, tc := range []struct {
+		vals []string
+		i    int
+		key  string
+		want int
+	}{
+		{long, 0, "ab", 4321},
+		{long, 4322, "ab", 5000},
+		{many("aba", 3000), 0, "aba", 3000}, // rep held "ab" repeated
+		{append(many("aba", 10), "abaa"), 0, "aba", 10},
+		{append(many("", 7), "x"), 2, "", 7},
+		{[]string{"k1", "k2"}, 0, "k1", 1},
+		{[]string{"k1", "k2"}, 1, "k1", 1},
+	} {
+		b, off := page(tc.vals...)
+		if got := sameRun(b, off, tc.i, len(tc.vals), []byte(tc.key), &rep); got != tc.want {
+			t.Errorf("key %q from %d: %d, want %d", tc.key, tc.i, got, tc.want)
+		}
+	}
+}
