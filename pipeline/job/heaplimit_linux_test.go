@@ -1,0 +1,58 @@
+package job
+
+import (
+	"runtime/debug"
+	"testing"
+)
+
+// TestProcessMemoryLimit: the Go runtime's limit is the process bound less
+// the slabs mapped outside the heap and the resident file pages, follows
+// slabs as they are mapped and unmapped (newSlab and freeSlab), never goes
+// below minHeapLimit or an oversized row group's floor, and is left alone
+// when no bound is set.
+func TestProcessMemoryLimit(t *testing.T) {
+	prev := debug.SetMemoryLimit(-1)
+	defer func() {
+		processLimit.Lock()
+		processLimit.total, processLimit.floor, processLimit.set = 0, 0, 0
+		processLimit.Unlock()
+		debug.SetMemoryLimit(prev)
+	}()
+	const total = 1 << 30
+	SetProcessMemoryLimit(total)
+	base := debug.SetMemoryLimit(-1)
+	file := residentFileBytes()
+	if base > total || base < total-file-processLimit.offHeap-(8<<20) {
+		t.Fatalf("runtime limit %d, want about %d - %d resident file bytes - %d off heap", base, total, file, processLimit.offHeap)
+	}
+
+	s := newSlab(4 << 20) // 32 MiB
+	mapped := debug.SetMemoryLimit(-1)
+	if d := base - mapped; d < 32<<20 || d > 40<<20 {
+		t.Errorf("mapping a 32 MiB slab lowered the runtime limit by %d", d)
+	}
+	freeSlab(s)
+	if got := debug.SetMemoryLimit(-1); got < base-(4<<20) || got > base+(4<<20) {
+		t.Errorf("after unmapping it the runtime limit is %d, was %d", got, base)
+	}
+
+	SetProcessMemoryLimit(1 << 20) // less than the binary's pages
+	if got := debug.SetMemoryLimit(-1); got != minHeapLimit {
+		t.Errorf("a tiny bound gives %d, want the floor %d", got, minHeapLimit)
+	}
+	raiseHeapLimit(300 << 20)
+	if got := debug.SetMemoryLimit(-1); got != 300<<20 {
+		t.Errorf("an oversized row group gives %d, want %d", got, 300<<20)
+	}
+
+	processLimit.Lock()
+	processLimit.total, processLimit.floor = 0, 0
+	processLimit.Unlock()
+	debug.SetMemoryLimit(123 << 20)
+	SetProcessMemoryLimit(0)
+	offHeapMapped(1 << 20)
+	offHeapMapped(-1 << 20)
+	if got := debug.SetMemoryLimit(-1); got != 123<<20 {
+		t.Errorf("without a bound the runtime limit moved to %d", got)
+	}
+}
