@@ -152,7 +152,7 @@ func (f *File) validateChunk(rg, leaf int, scan bool) ([]pageLoc, error) {
 	if cm.NumValues < 0 {
 		return nil, corrupt("negative value count %d", cm.NumValues)
 	}
-	scanner := &pageScanner{f: f, codec: cm.Codec}
+	scanner := &pageScanner{f: f, codec: cm.Codec, typ: cm.Type}
 	if lc, ok := f.pf.Schema().Lookup(col...); ok {
 		scanner.maxRep, scanner.maxDef = lc.MaxRepetitionLevel, lc.MaxDefinitionLevel
 	}

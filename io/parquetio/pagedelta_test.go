@@ -1,0 +1,164 @@
+package parquetio
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding/delta"
+	"github.com/parquet-go/parquet-go/format"
+)
+
+// rowKeys has the two key columns: a string and an int64.
+type rowKeys struct {
+	ID  string `parquet:"sequence_id"`
+	Pos int64  `parquet:"position"`
+}
+
+// dbp is a DELTA_BINARY_PACKED header followed by blocks.
+func dbp(blockSize, miniBlocks, total uint64, first int64, blocks ...[]byte) []byte {
+	b := binary.AppendUvarint(nil, blockSize)
+	b = binary.AppendUvarint(b, miniBlocks)
+	b = binary.AppendUvarint(b, total)
+	b = binary.AppendVarint(b, first)
+	for _, blk := range blocks {
+		b = append(b, blk...)
+	}
+	return b
+}
+
+// block is a DELTA_BINARY_PACKED block of minDelta and bit widths with
+// their miniblocks (32 values each) of zeros.
+func block(minDelta int64, widths ...byte) []byte {
+	b := append(binary.AppendVarint(nil, minDelta), widths...)
+	for _, w := range widths {
+		b = append(b, make([]byte, 32*int(w)/8)...)
+	}
+	return b
+}
+
+// constDBP encodes n int32 values, the first v, each the previous plus
+// step, as parquet-go does.
+func constDBP(n int, v, step int32) []byte {
+	vals := make([]int32, n)
+	for i := range vals {
+		vals[i] = v + int32(i)*step
+	}
+	b, err := new(delta.BinaryPackedEncoding).EncodeInt32(nil, vals)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// TestDeltaBomb: a key column page whose DELTA_* headers claim more than
+// the page holds (the value count of a DELTA_BINARY_PACKED header, its
+// block layout and bit widths, byte array lengths past the page, prefixes
+// longer than the previous value, values that decode to gigabytes) is
+// corrupt input, refused before parquet-go's decoder allocates what it
+// claims (it asked for 340 MB for a page of 64 keys), with little memory,
+// in data pages v1 and v2.
+func TestDeltaBomb(t *testing.T) {
+	const rows = 50
+	huge := uint64(1 << 24) // 64 MB of int32 lengths, 128 MB of int64
+	const grow = 40000      // values each one byte longer than the last: 800 MB
+	cases := []struct {
+		name, col string
+		enc       format.Encoding
+		rows      int // in the file (50 when 0), one page
+		body      []byte
+		want      string
+	}{
+		{"value count", "position", format.DeltaBinaryPacked, 0, dbp(128, 4, huge, 0, block(1, 0, 0, 0, 0)), "header: 16777216 values, expected at most the page's 50"},
+		{"block size not a multiple of 128", "position", format.DeltaBinaryPacked, 0, dbp(100, 4, rows, 0, block(1, 0, 0, 0, 0)), "block size 100, expected a multiple of 128"},
+		{"block size too large", "position", format.DeltaBinaryPacked, 0, dbp(1<<20, 4, rows, 0, block(1, 0, 0, 0, 0)), "block size 1048576"},
+		{"miniblocks not dividing the block", "position", format.DeltaBinaryPacked, 0, dbp(128, 3, rows, 0, block(1, 0, 0, 0)), "3 miniblocks in a block of 128"},
+		{"miniblocks of 16 values", "position", format.DeltaBinaryPacked, 0, dbp(128, 8, rows, 0, block(1, 0, 0, 0, 0, 0, 0, 0, 0)), "8 miniblocks in a block of 128"},
+		{"bit width 65", "position", format.DeltaBinaryPacked, 0, dbp(128, 4, rows, 0, append(binary.AppendVarint(nil, 0), 65, 0, 0, 0)), "bit width 65, expected at most 64"},
+		{"values missing", "position", format.DeltaBinaryPacked, 0, dbp(128, 4, rows, 0), "ends 49 values short"},
+		{"length count", "sequence_id", format.DeltaLengthByteArray, 0, append(dbp(128, 4, huge, 2, block(0, 0, 0, 0, 0)), "s0"...), "header: 16777216 values"},
+		{"lengths past the page", "sequence_id", format.DeltaLengthByteArray, 0, append(constDBP(rows, 1<<20, 0), "s0"...), "values of 52428800 bytes in total, expected at most the 2 bytes left"},
+		{"negative length", "sequence_id", format.DeltaLengthByteArray, 0, append(constDBP(rows, 2, -1), "s0"...), "a negative length"},
+		{"length bit width 33", "sequence_id", format.DeltaLengthByteArray, 0, append(dbp(128, 4, rows, 2, append(binary.AppendVarint(nil, 0), 33, 0, 0, 0)), "s0"...), "bit width 33, expected at most 32"},
+		{"prefix and suffix counts", "sequence_id", format.DeltaByteArray, 0, append(append(constDBP(rows, 0, 0), constDBP(rows-1, 2, 0)...), "s0"...), "50 prefix lengths, expected one per suffix (49)"},
+		{"prefix past the previous value", "sequence_id", format.DeltaByteArray, 0, append(append(constDBP(rows, 3, 0), constDBP(rows, 2, 0)...), "s0"...), "value 0: prefix 3 and suffix 2 bytes after a value of 0"},
+		{"prefixes decoding to 800 MB", "sequence_id", format.DeltaByteArray, grow,
+			append(append(constDBP(grow, 0, 1), constDBP(grow, 1, 0)...), bytes.Repeat([]byte("k"), grow)...),
+			"values decode to 800340000 bytes, expected at most"},
+	}
+	for _, version := range []int{1, 2} {
+		for _, c := range cases {
+			t.Run(fmt.Sprintf("v%d/%s", version, c.name), func(t *testing.T) {
+				dir := t.TempDir()
+				nrows := rows
+				if c.rows > 0 {
+					nrows = c.rows
+				}
+				keys := make([]rowKeys, nrows)
+				for i := range keys {
+					keys[i] = rowKeys{ID: fmt.Sprint("s", i/16), Pos: int64(i)}
+				}
+				enc := map[format.Encoding]parquet.WriterOption{
+					format.DeltaBinaryPacked:    parquet.DefaultEncodingFor(parquet.Int64, &parquet.DeltaBinaryPacked),
+					format.DeltaLengthByteArray: parquet.DefaultEncodingFor(parquet.ByteArray, &parquet.DeltaLengthByteArray),
+					format.DeltaByteArray:       parquet.DefaultEncodingFor(parquet.ByteArray, &parquet.DeltaByteArray),
+				}[c.enc]
+				in := writeFile(t, dir, "in.parquet", keys, parquet.Compression(&parquet.Uncompressed), parquet.DataPageVersion(version), parquet.PageBufferSize(64<<20), enc)
+				out := filepath.Join(dir, "bomb.parquet")
+				replaced := false
+				rewritePages(t, in, out, func(col string, _ int, h *format.PageHeader, body []byte) []byte {
+					if col != c.col || replaced || (h.Type != format.DataPage && h.Type != format.DataPageV2) {
+						return body
+					}
+					got := h.DataPageHeader.V.Encoding
+					if h.DataPageHeaderV2.Valid {
+						got = h.DataPageHeaderV2.V.Encoding
+					}
+					if got != c.enc {
+						t.Fatalf("the writer encoded %s %s, want %s", col, got, c.enc)
+					}
+					replaced = true
+					h.UncompressedPageSize = int32(len(c.body))
+					return c.body
+				})
+				if !replaced {
+					t.Fatal("no page replaced")
+				}
+				f, err := Open(out)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Close()
+				var rerr error
+				n := allocated(func() {
+					if c.col == "position" {
+						_, _, _, rerr = f.ReadInt64s(0, c.col, nil)
+					} else {
+						_, _, rerr = f.ReadRuns(0, c.col)
+					}
+				})
+				var ce *CorruptError
+				if !errors.As(rerr, &ce) || !strings.Contains(rerr.Error(), c.want) || !strings.Contains(rerr.Error(), `column "`+c.col+`"`) ||
+					!strings.Contains(rerr.Error(), "row group 0") || !strings.Contains(rerr.Error(), "page at offset") {
+					t.Fatalf("got %v, want a CorruptError naming the column, row group and page: %q", rerr, c.want)
+				}
+				if n > 8<<20 {
+					t.Errorf("allocated %d bytes", n)
+				}
+				f2, err := Open(out)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f2.Close()
+				if _, err := f2.ReadColumn(0, c.col); !errors.As(err, &ce) {
+					t.Errorf("ReadColumn: got %v, want a CorruptError", err)
+				}
+			})
+		}
+	}
+}
