@@ -5,10 +5,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/encoding/delta"
 	"github.com/parquet-go/parquet-go/format"
@@ -161,4 +163,100 @@ func TestDeltaBomb(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestDeltaRealWriters: the DELTA_* key columns real writers make pass the
+// check page by page and read as they do unchecked: DuckDB (PARQUET_VERSION
+// V2: DELTA_BINARY_PACKED INT64 and INT32 keys, DELTA_LENGTH_BYTE_ARRAY
+// strings, every codec) and parquet-go (DELTA_LENGTH_BYTE_ARRAY by default,
+// DELTA_BYTE_ARRAY and DELTA_BINARY_PACKED when asked, every codec).
+func TestDeltaRealWriters(t *testing.T) {
+	dir := t.TempDir()
+	var paths []string
+	for _, codec := range []string{"uncompressed", "snappy", "gzip", "zstd", "lz4", "brotli"} {
+		paths = append(paths, filepath.Join("..", "..", "testdata", "pages", "duckdb_"+codec+"_v2.parquet"))
+	}
+	for _, name := range []string{"long_f32_list_v2.parquet", "parquetgo_legacy_f32.parquet", "parquetgo_list_f32_multipage.parquet"} {
+		paths = append(paths, filepath.Join(interopDir, name))
+	}
+	for i, tpl := range pageTemplates() {
+		if strings.HasPrefix(tpl.name, "delta") {
+			p := filepath.Join(dir, fmt.Sprintf("t%d.parquet", i))
+			if err := os.WriteFile(p, tpl.file, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			paths = append(paths, p)
+		}
+	}
+	seen := map[format.Encoding]int{}
+	for _, path := range paths {
+		f, err := Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		md := f.pf.Metadata()
+		for rg := range md.RowGroups {
+			for leaf := range md.RowGroups[rg].Columns {
+				cm := &md.RowGroups[rg].Columns[leaf].MetaData
+				pages, err := f.validateChunk(rg, leaf, true)
+				if err != nil {
+					t.Fatalf("%s: %v", path, err)
+				}
+				for i := range pages {
+					p := &pages[i]
+					if !isDelta(p.enc) || p.typ == format.DictionaryPage {
+						continue
+					}
+					var b pageBufs
+					data, err := f.fetchPage(p, cm.Codec, &b)
+					if err != nil {
+						t.Fatal(err)
+					}
+					vals := data[p.repLen+p.defLen:]
+					if !p.v2 { // levels, each after its length
+						lc, _ := f.pf.Schema().Lookup(cm.PathInSchema...)
+						for _, max := range []int{lc.MaxRepetitionLevel, lc.MaxDefinitionLevel} {
+							if max > 0 {
+								vals = vals[4+binary.LittleEndian.Uint32(vals):]
+							}
+						}
+					}
+					if err := checkDelta(p.enc, cm.Type, vals, int64(p.numValues), int(p.uncomp)); err != nil {
+						t.Errorf("%s: %s page %d: %v", path, cm.PathInSchema, i, err)
+					}
+					seen[p.enc]++
+				}
+				if !isDeltaChunk(cm) {
+					continue
+				}
+				col := strings.Join(cm.PathInSchema, ".")
+				checked, err := f.ReadColumn(rg, col)
+				if err != nil {
+					t.Fatalf("%s: %s: %v", path, col, err)
+				}
+				scanPages = false
+				unchecked, err := f.ReadColumn(rg, col)
+				scanPages = true
+				if err != nil || !array.Equal(checked, unchecked) {
+					t.Errorf("%s: %s reads differently checked (%v)", path, col, err)
+				}
+			}
+		}
+		f.Close()
+	}
+	for _, enc := range []format.Encoding{format.DeltaBinaryPacked, format.DeltaLengthByteArray, format.DeltaByteArray} {
+		if seen[enc] == 0 {
+			t.Errorf("no %s page checked", enc)
+		}
+	}
+	t.Logf("DELTA pages checked: %v", seen)
+}
+
+func isDeltaChunk(cm *format.ColumnMetaData) bool {
+	for _, e := range cm.Encoding {
+		if isDelta(e) {
+			return true
+		}
+	}
+	return false
 }
