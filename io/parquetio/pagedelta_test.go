@@ -146,7 +146,7 @@ func TestDeltaBomb(t *testing.T) {
 				})
 				var ce *CorruptError
 				if !errors.As(rerr, &ce) || !strings.Contains(rerr.Error(), c.want) || !strings.Contains(rerr.Error(), `column "`+c.col+`"`) ||
-					!strings.Contains(rerr.Error(), "row group 0") || !strings.Contains(rerr.Error(), "page at offset") {
+					!strings.Contains(rerr.Error(), "row group 0") || !strings.Contains(rerr.Error(), "page 0 (at offset") {
 					t.Fatalf("got %v, want a CorruptError naming the column, row group and page: %q", rerr, c.want)
 				}
 				if n > 8<<20 {

@@ -237,7 +237,7 @@ func (f *File) validateChunk(rg, leaf int, scan bool) ([]pageLoc, error) {
 		}
 		if scan && scanner.needed(&h) {
 			if err := scanner.scan(&h, pos+hlen); err != nil {
-				return nil, corrupt("page at offset %d: %v", pos, err)
+				return nil, corrupt("page %d (at offset %d): %v", len(pages), pos, err)
 			}
 		}
 		pages = append(pages, locate(&h, pos+hlen))
