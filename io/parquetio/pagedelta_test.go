@@ -260,3 +260,46 @@ func isDeltaChunk(cm *format.ColumnMetaData) bool {
 	}
 	return false
 }
+
+// TestDeltaDictionaryPage: parquet-go decodes a dictionary page with the
+// encoding its header names, so a key column's dictionary page encoded
+// DELTA_LENGTH_BYTE_ARRAY (whose lengths header claims 16 million values)
+// is refused as corrupt before it is decoded: dictionaries are PLAIN.
+func TestDeltaDictionaryPage(t *testing.T) {
+	dir := t.TempDir()
+	keys := make([]rowKeys, 50)
+	for i := range keys {
+		keys[i] = rowKeys{ID: fmt.Sprint("s", i/16), Pos: int64(i)}
+	}
+	in := writeFile(t, dir, "in.parquet", keys, parquet.Compression(&parquet.Uncompressed),
+		parquet.DefaultEncodingFor(parquet.ByteArray, &parquet.RLEDictionary))
+	out := filepath.Join(dir, "bomb.parquet")
+	bomb := append(dbp(128, 4, 1<<24, 2, block(0, 0, 0, 0, 0)), "s0"...)
+	replaced := false
+	rewritePages(t, in, out, func(col string, _ int, h *format.PageHeader, body []byte) []byte {
+		if col != "sequence_id" || h.Type != format.DictionaryPage {
+			return body
+		}
+		replaced = true
+		h.DictionaryPageHeader.V.Encoding = format.DeltaLengthByteArray
+		h.UncompressedPageSize = int32(len(bomb))
+		return bomb
+	})
+	if !replaced {
+		t.Fatal("no dictionary page")
+	}
+	f, err := Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var rerr error
+	n := allocated(func() { _, _, rerr = f.ReadRuns(0, "sequence_id") })
+	var ce *CorruptError
+	if !errors.As(rerr, &ce) || !strings.Contains(rerr.Error(), "dictionary page encoded DELTA_LENGTH_BYTE_ARRAY, expected PLAIN") {
+		t.Fatalf("got %v, want a CorruptError about the dictionary page's encoding", rerr)
+	}
+	if n > 8<<20 {
+		t.Errorf("allocated %d bytes", n)
+	}
+}

@@ -235,6 +235,13 @@ func (f *File) validateChunk(rg, leaf int, scan bool) ([]pageLoc, error) {
 		if nv < -1 || (nv > (uncomp+1024)*maxValuesPerByte && !f.rowsFit(rg, scanner.maxRep, nv)) {
 			return nil, corrupt("page at offset %d: implausible value count %d for %d bytes", pos, nv, uncomp)
 		}
+		if scan && h.DictionaryPageHeader.Valid {
+			// parquet-go decodes a dictionary page with the encoding it
+			// names: a DELTA_* one would allocate what its headers claim.
+			if e := h.DictionaryPageHeader.V.Encoding; e != format.Plain && e != format.PlainDictionary {
+				return nil, corrupt("page %d (at offset %d): dictionary page encoded %s, expected PLAIN", len(pages), pos, e)
+			}
+		}
 		if scan && scanner.needed(&h) {
 			if err := scanner.scan(&h, pos+hlen); err != nil {
 				return nil, corrupt("page %d (at offset %d): %v", len(pages), pos, err)
