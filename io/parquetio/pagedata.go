@@ -111,7 +111,7 @@ func (s *pageScanner) scan(h *format.PageHeader, off int64) error {
 		return fmt.Errorf("values: %w", err)
 	}
 	if isDelta(v.Encoding) {
-		return checkDelta(v.Encoding, s.typ, rest[:n], nv, size)
+		return checkDelta(v.Encoding, s.typ, rest[:n], nv, size, s.f.pageLimit)
 	}
 	return scanIndexes(rest[:n], nv)
 }
@@ -184,7 +184,7 @@ func (s *pageScanner) scanV2(h *format.PageHeader, body []byte) error {
 		s.plain = vals[:0]
 	}
 	if isDelta(v.Encoding) {
-		return checkDelta(v.Encoding, s.typ, vals, nv-int64(v.NumNulls), int(h.UncompressedPageSize))
+		return checkDelta(v.Encoding, s.typ, vals, nv-int64(v.NumNulls), int(h.UncompressedPageSize), s.f.pageLimit)
 	}
 	return scanIndexes(vals, nv-int64(v.NumNulls))
 }

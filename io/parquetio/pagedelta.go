@@ -29,8 +29,9 @@ func isDelta(e format.Encoding) bool {
 
 // checkDelta checks the values section b of a page of pageSize
 // (uncompressed) bytes, encoded enc, holding at most nv values of the
-// physical type typ.
-func checkDelta(enc format.Encoding, typ format.Type, b []byte, nv int64, pageSize int) error {
+// physical type typ. A page that decodes to more than memLimit bytes
+// (when positive) gives a *deltaTooLarge.
+func checkDelta(enc format.Encoding, typ format.Type, b []byte, nv int64, pageSize int, memLimit int64) error {
 	var decoded int64
 	switch enc {
 	case format.DeltaBinaryPacked:
@@ -72,7 +73,20 @@ func checkDelta(enc format.Encoding, typ format.Type, b []byte, nv int64, pageSi
 	if limit := min(int64(pageSize)*maxDeltaExpansion+deltaSlack, maxPageBytes); decoded > limit {
 		return fmt.Errorf("%s values decode to %d bytes, expected at most %d for a page of %d bytes", enc, decoded, limit, pageSize)
 	}
+	if memLimit > 0 && decoded > memLimit {
+		return &deltaTooLarge{enc: enc, decoded: decoded}
+	}
 	return nil
+}
+
+// deltaTooLarge: a DELTA_* page that decodes to more than --memory-limit.
+type deltaTooLarge struct {
+	enc     format.Encoding
+	decoded int64
+}
+
+func (e *deltaTooLarge) Error() string {
+	return fmt.Sprintf("%s values decoding to %d bytes", e.enc, e.decoded)
 }
 
 // checkPrefixed checks DELTA_BYTE_ARRAY values: prefix lengths, suffix

@@ -221,7 +221,7 @@ func TestDeltaRealWriters(t *testing.T) {
 							}
 						}
 					}
-					if err := checkDelta(p.enc, cm.Type, vals, int64(p.numValues), int(p.uncomp)); err != nil {
+					if err := checkDelta(p.enc, cm.Type, vals, int64(p.numValues), int(p.uncomp), 0); err != nil {
 						t.Errorf("%s: %s page %d: %v", path, cm.PathInSchema, i, err)
 					}
 					seen[p.enc]++
@@ -301,5 +301,37 @@ func TestDeltaDictionaryPage(t *testing.T) {
 	}
 	if n > 8<<20 {
 		t.Errorf("allocated %d bytes", n)
+	}
+}
+
+// TestDeltaMemoryLimit: a DELTA_BYTE_ARRAY page of 5000 copies of one
+// 200-byte key (a few hundred bytes stored, 1 MB decoded) reads, unless
+// it decodes to more than --memory-limit: then it is a DataError saying so.
+func TestDeltaMemoryLimit(t *testing.T) {
+	dir := t.TempDir()
+	keys := make([]rowKeys, 5000)
+	id := strings.Repeat("k", 200)
+	for i := range keys {
+		keys[i] = rowKeys{ID: id, Pos: int64(i)}
+	}
+	path := writeFile(t, dir, "in.parquet", keys, parquet.Compression(&parquet.Uncompressed), parquet.PageBufferSize(64<<20),
+		parquet.DefaultEncodingFor(parquet.ByteArray, &parquet.DeltaByteArray))
+	for _, tt := range []struct {
+		limit int64
+		ok    bool
+	}{{0, true}, {4 << 20, true}, {256 << 10, false}} {
+		f, err := OpenWith(path, OpenOptions{MemoryLimit: tt.limit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		starts, _, err := f.ReadRuns(0, "sequence_id")
+		f.Close()
+		var de *DataError
+		switch {
+		case tt.ok && (err != nil || len(starts) != 1):
+			t.Errorf("limit %d: %d runs, %v; want one run", tt.limit, len(starts), err)
+		case !tt.ok && (!errors.As(err, &de) || !strings.Contains(err.Error(), "once decoded") || !strings.Contains(err.Error(), "DELTA_BYTE_ARRAY values decoding to 1040000 bytes")):
+			t.Errorf("limit %d: got %v, want a DataError about the page's decoded size", tt.limit, err)
+		}
 	}
 }

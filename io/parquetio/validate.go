@@ -244,6 +244,12 @@ func (f *File) validateChunk(rg, leaf int, scan bool) ([]pageLoc, error) {
 		}
 		if scan && scanner.needed(&h) {
 			if err := scanner.scan(&h, pos+hlen); err != nil {
+				var big *deltaTooLarge
+				if errors.As(err, &big) {
+					return nil, &DataError{File: f.path, RowGroup: rg, Row: -1, Column: strings.Join(col, "."),
+						Expected: fmt.Sprintf("pages that fit in --memory-limit (%d bytes) once decoded", f.pageLimit),
+						Found:    fmt.Sprintf("page %d (at offset %d): %v", len(pages), pos, big)}
+				}
 				return nil, corrupt("page %d (at offset %d): %v", len(pages), pos, err)
 			}
 		}
