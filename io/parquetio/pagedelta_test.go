@@ -335,3 +335,29 @@ func TestDeltaMemoryLimit(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkKeyPageScan measures the DELTA_* check on reading a key
+// column: ReadRuns of parquet-go's DELTA_LENGTH_BYTE_ARRAY sequence ids
+// (zstd, 1M rows in 123 row groups) on a fresh File, checked and not.
+// The check decompresses each page a second time and decodes its lengths.
+func BenchmarkKeyPageScan(b *testing.B) {
+	path := benchSeries(b)
+	for _, on := range []bool{false, true} {
+		b.Run(fmt.Sprintf("scan=%v", on), func(b *testing.B) {
+			defer func(old bool) { scanPages = old }(scanPages)
+			scanPages = on
+			for i := 0; i < b.N; i++ {
+				f, err := Open(path) // chunks are checked once per File
+				if err != nil {
+					b.Fatal(err)
+				}
+				for rg := 0; rg < f.NumRowGroups(); rg++ {
+					if _, _, err := f.ReadRuns(rg, "series_id"); err != nil {
+						b.Fatal(err)
+					}
+				}
+				f.Close()
+			}
+		})
+	}
+}
