@@ -90,7 +90,7 @@ func TestCorruptInputIsBadInput(t *testing.T) {
 func TestPageAboveMemoryLimitExits3(t *testing.T) {
 	samples := sampleDir(t)
 	type row struct {
-		ID    string  `parquet:"series_id"`
+		ID    string  `parquet:"series_id,dict"` // a small page, whole (TestKeyPageDecodingAboveMemoryLimitExits3)
 		Pos   int64   `parquet:"position"`
 		Value float64 `parquet:"value"`
 	}
@@ -124,6 +124,50 @@ func TestPageAboveMemoryLimitExits3(t *testing.T) {
 		t.Fatalf("exit %d, want 3: %s", r.code, r.stderr)
 	}
 	for _, s := range []string{"big_page.parquet", "row group 0", `column "`, "1048576", "declares"} {
+		if !strings.Contains(r.stderr, s) {
+			t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
+		}
+	}
+	if got := visibleFiles(t, out); len(got) != 1 || got[0] != "sensors.parquet" {
+		t.Errorf("outputs %v, want sensors.parquet only", got)
+	}
+}
+
+// TestKeyPageDecodingAboveMemoryLimitExits3: a DELTA_BYTE_ARRAY key page
+// of 32768 copies of one 64-byte key stores a few hundred bytes and
+// decodes to 2 MiB: above --memory-limit, the file fails alone (exit 3)
+// saying so, and the other input is written.
+func TestKeyPageDecodingAboveMemoryLimitExits3(t *testing.T) {
+	samples := sampleDir(t)
+	type row struct {
+		ID    string  `parquet:"series_id"`
+		Pos   int64   `parquet:"position"`
+		Value float64 `parquet:"value"`
+	}
+	rows := make([]row, 1<<15)
+	for i := range rows {
+		rows[i] = row{ID: strings.Repeat("k", 64), Pos: int64(i), Value: float64(i)}
+	}
+	in := filepath.Join(t.TempDir(), "long_keys.parquet")
+	f, err := os.Create(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := parquet.NewGenericWriter[row](f, parquet.PageBufferSize(4<<20), parquet.Compression(&parquet.Zstd),
+		parquet.DefaultEncodingFor(parquet.ByteArray, &parquet.DeltaByteArray), parquet.DefaultEncodingFor(parquet.Int64, &parquet.DeltaBinaryPacked))
+	if _, err := w.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	out := t.TempDir()
+	r := runCLI(t, nil, "smooth", "--sigma", "2", "--memory-limit", "1MiB", "--workers", "1", "-o", out, in, filepath.Join(samples, "sensors.parquet"))
+	if r.code != 3 {
+		t.Fatalf("exit %d, want 3: %s", r.code, r.stderr)
+	}
+	for _, s := range []string{"long_keys.parquet", "row group 0", `column "series_id"`, "1048576", "once decoded", "DELTA_BYTE_ARRAY values decoding to"} {
 		if !strings.Contains(r.stderr, s) {
 			t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
 		}

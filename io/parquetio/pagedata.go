@@ -17,28 +17,33 @@ var scanPages = true
 
 // pageScanner checks the run-length encoded parts of a column chunk's
 // data pages before parquet-go decodes them: repetition and definition
-// levels, and dictionary indexes. parquet-go's RLE decoder appends every
-// run as read, so one changed varint (a run of 4 billion in a page of 32
-// values) made it ask for 16 GB and die. A page whose runs add up to more
-// values than its header declares is corrupt.
+// levels, dictionary indexes, and DELTA_* values (pagedelta.go).
+// parquet-go's RLE decoder appends every run as read, so one changed
+// varint (a run of 4 billion in a page of 32 values) made it ask for
+// 16 GB and die. A page whose runs add up to more values than its header
+// declares is corrupt.
 type pageScanner struct {
 	f              *File
 	codec          format.CompressionCodec
 	maxRep, maxDef int
-	body, plain    []byte // reused buffers
-	whole          []byte // a page decompressed whole (keeps its buffer alive)
+	typ            format.Type // the column's physical type
+	body, plain    []byte      // reused buffers
+	whole          []byte      // a page decompressed whole (keeps its buffer alive)
 }
 
 // needed reports whether a page with this header has runs to check:
-// levels, or dictionary indexes.
+// levels, dictionary indexes, or DELTA_* values (pagedelta.go).
 func (s *pageScanner) needed(h *format.PageHeader) bool {
+	var enc format.Encoding
 	switch {
 	case h.DataPageHeader.Valid:
-		return s.maxRep > 0 || s.maxDef > 0 || isDictIndexes(h.DataPageHeader.V.Encoding)
+		enc = h.DataPageHeader.V.Encoding
 	case h.DataPageHeaderV2.Valid:
-		return s.maxRep > 0 || s.maxDef > 0 || isDictIndexes(h.DataPageHeaderV2.V.Encoding)
+		enc = h.DataPageHeaderV2.V.Encoding
+	default:
+		return false
 	}
-	return false
+	return s.maxRep > 0 || s.maxDef > 0 || isDictIndexes(enc) || isDelta(enc)
 }
 
 func isDictIndexes(e format.Encoding) bool {
@@ -97,13 +102,16 @@ func (s *pageScanner) scan(h *format.PageHeader, off int64) error {
 			return fmt.Errorf("%s levels: %w", lv.dir, err)
 		}
 	}
-	if !isDictIndexes(v.Encoding) {
+	if !isDictIndexes(v.Encoding) && !isDelta(v.Encoding) {
 		return nil
 	}
 	rest := s.buf(size - read)
 	n, err := io.ReadFull(r, rest)
 	if err != nil && err != io.ErrUnexpectedEOF {
-		return fmt.Errorf("dictionary indexes: %w", err)
+		return fmt.Errorf("values: %w", err)
+	}
+	if isDelta(v.Encoding) {
+		return checkDelta(v.Encoding, s.typ, rest[:n], nv, size, s.f.pageLimit)
 	}
 	return scanIndexes(rest[:n], nv)
 }
@@ -164,7 +172,7 @@ func (s *pageScanner) scanV2(h *format.PageHeader, body []byte) error {
 			return fmt.Errorf("definition levels: %w", err)
 		}
 	}
-	if !isDictIndexes(v.Encoding) {
+	if !isDictIndexes(v.Encoding) && !isDelta(v.Encoding) {
 		return nil
 	}
 	vals := body[rl+dl:]
@@ -174,6 +182,9 @@ func (s *pageScanner) scanV2(h *format.PageHeader, body []byte) error {
 			return err
 		}
 		s.plain = vals[:0]
+	}
+	if isDelta(v.Encoding) {
+		return checkDelta(v.Encoding, s.typ, vals, nv-int64(v.NumNulls), int(h.UncompressedPageSize), s.f.pageLimit)
 	}
 	return scanIndexes(vals, nv-int64(v.NumNulls))
 }

@@ -152,7 +152,7 @@ func (f *File) validateChunk(rg, leaf int, scan bool) ([]pageLoc, error) {
 	if cm.NumValues < 0 {
 		return nil, corrupt("negative value count %d", cm.NumValues)
 	}
-	scanner := &pageScanner{f: f, codec: cm.Codec}
+	scanner := &pageScanner{f: f, codec: cm.Codec, typ: cm.Type}
 	if lc, ok := f.pf.Schema().Lookup(col...); ok {
 		scanner.maxRep, scanner.maxDef = lc.MaxRepetitionLevel, lc.MaxDefinitionLevel
 	}
@@ -235,9 +235,22 @@ func (f *File) validateChunk(rg, leaf int, scan bool) ([]pageLoc, error) {
 		if nv < -1 || (nv > (uncomp+1024)*maxValuesPerByte && !f.rowsFit(rg, scanner.maxRep, nv)) {
 			return nil, corrupt("page at offset %d: implausible value count %d for %d bytes", pos, nv, uncomp)
 		}
+		if scan && h.DictionaryPageHeader.Valid {
+			// parquet-go decodes a dictionary page with the encoding it
+			// names: a DELTA_* one would allocate what its headers claim.
+			if e := h.DictionaryPageHeader.V.Encoding; e != format.Plain && e != format.PlainDictionary {
+				return nil, corrupt("page %d (at offset %d): dictionary page encoded %s, expected PLAIN", len(pages), pos, e)
+			}
+		}
 		if scan && scanner.needed(&h) {
 			if err := scanner.scan(&h, pos+hlen); err != nil {
-				return nil, corrupt("page at offset %d: %v", pos, err)
+				var big *deltaTooLarge
+				if errors.As(err, &big) {
+					return nil, &DataError{File: f.path, RowGroup: rg, Row: -1, Column: strings.Join(col, "."),
+						Expected: fmt.Sprintf("pages that fit in --memory-limit (%d bytes) once decoded", f.pageLimit),
+						Found:    fmt.Sprintf("page %d (at offset %d): %v", len(pages), pos, big)}
+				}
+				return nil, corrupt("page %d (at offset %d): %v", len(pages), pos, err)
 			}
 		}
 		pages = append(pages, locate(&h, pos+hlen))
