@@ -42,7 +42,9 @@ type seq struct {
 	in, out  parquetio.Floats
 	order    []int64
 	gathered bool
-	skip     bool // not computed: Collect does not want it
+	skip     bool       // not computed: Collect does not want it
+	stream   *seqStream // computed in segments (longseq.go); parts holds the last
+	warned   bool       // told why it is gathered although long
 }
 
 // item is a work unit: whole sequences, and the row groups that become
@@ -51,6 +53,7 @@ type item struct {
 	seqs   []*seq
 	writes []*rgState
 	elems  int
+	push   *streamPush // instead of seqs: a part of a streaming sequence
 }
 
 // addSegment reads the next segment of the current row group and turns
@@ -127,6 +130,10 @@ func (r *run) longSequences(st *rgState) error {
 		}
 		p := part{st, start, end, end}
 		if k == 0 && r.open != nil && r.open.key == g.keys[0] {
+			if r.open.stream != nil {
+				r.pushPart(r.open, p)
+				continue
+			}
 			r.open.parts = append(r.open.parts, p)
 			continue
 		}
@@ -137,6 +144,9 @@ func (r *run) longSequences(st *rgState) error {
 			return err
 		}
 		r.open = &seq{key: g.keys[k], parts: []part{p}}
+		if err := r.maybeStream(r.open, st, k); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -159,6 +169,10 @@ func (r *run) opened(g *rowGroup, row int, key string) error {
 // closeSeq finishes a sequence, adds it to the current item with the row
 // groups it completes, and queues the item once it is big enough.
 func (r *run) closeSeq(s *seq) {
+	if s.stream != nil {
+		r.closeStream(s)
+		return
+	}
 	r.open = nil
 	r.assemble(s)
 	if r.spec.only != nil {
@@ -185,7 +199,7 @@ func (r *run) closeSeq(s *seq) {
 // flushItem queues the current item and starts a new one.
 func (r *run) flushItem() {
 	if len(r.cur.seqs) > 0 || len(r.cur.writes) > 0 {
-		r.queue = append(r.queue, r.cur)
+		r.queueItem(r.cur)
 	}
 	r.cur = &item{}
 }
@@ -257,7 +271,7 @@ func (r *run) heldWhole(s *seq, typ parquetio.ElemType) {
 	if !r.inPlace() {
 		bytes *= 2
 	}
-	if size == 0 || bytes <= size {
+	if size == 0 || bytes <= size || s.warned {
 		return
 	}
 	slog.Warn("a sequence is larger than --memory-limit: it is held whole and memory will exceed the limit",

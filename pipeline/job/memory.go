@@ -31,6 +31,10 @@ func (r *run) reserve(i int) error {
 		r.pendingCharge = n
 		return nil
 	}
+	if r.streamOpen() {
+		r.pendingCharge = r.acquireIdle(n)
+		return r.ctx.Err()
+	}
 	if r.spec.Budget.TryAcquire(n) {
 		r.pendingCharge = n
 	}
@@ -64,6 +68,16 @@ func (r *run) settle(charge, bytes int64) int64 {
 func (r *run) readAhead() error {
 	if r.ahead == nil {
 		r.ahead = make(chan struct{}, max(r.spec.Workers, 1)+1)
+	}
+	if r.streamOpen() {
+		ctx, done := r.idleContext()
+		defer done()
+		select {
+		case r.ahead <- struct{}{}:
+			r.pendingSlot = true
+		case <-ctx.Done():
+		}
+		return r.ctx.Err()
 	}
 	if r.open != nil {
 		select {
@@ -170,6 +184,9 @@ func (r *run) releaseUnwritten() {
 	}
 	for s := range r.liveSeqs {
 		r.releaseGathered(s)
+	}
+	for ss := range r.liveStreams {
+		r.releaseStream(ss)
 	}
 	r.live, r.unwritten = nil, nil
 	r.spec.Budget.Release(r.pendingCharge)

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/contextualize/contextualize/io/parquetio"
 	"github.com/contextualize/contextualize/pipeline"
@@ -52,6 +53,10 @@ type run struct {
 	segFloatsRead int  // floats of the row group read
 	segFloats     int  // the most floats of a segment (0: whole row groups)
 	ord           int  // segments read so far in the file
+	// streaming sequences (see longseq.go)
+	liveStreams map[*seqStream]struct{} // started and not released
+	inflight    atomic.Int64            // items handed out and not emitted
+	idleCancel  context.CancelFunc      // wakes a reader waiting with nothing in flight
 }
 
 const defaultSegmentElems = 1 << 16
@@ -117,6 +122,7 @@ func (r *run) next() (*item, int64, bool, error) {
 	}
 	it := r.queue[0]
 	r.queue = r.queue[1:]
+	r.inflight.Add(1)
 	return it, 0, true, nil // the budget is charged per segment by reserve
 }
 
@@ -163,6 +169,9 @@ func (r *run) bindOnce() error {
 
 // work computes the sequences of one item.
 func (r *run) work(it **item) error {
+	if (*it).push != nil {
+		return r.pushStream((*it).push)
+	}
 	for _, s := range (*it).seqs {
 		r.compute(s)
 	}
@@ -240,6 +249,10 @@ func scatter[T float32 | float64](dst, src []T, perm []int, d int) {
 // observer and writes the row groups this item completes.
 func (r *run) emit(pit **item) error {
 	it := *pit
+	defer r.emitted()
+	if it.push != nil {
+		return r.emitPush(it)
+	}
 	d := max(r.d, 1)
 	for _, s := range it.seqs {
 		s.scatter(d)

@@ -80,6 +80,12 @@ type Spec struct {
 	// in which row groups are read and written (a row longer than that is
 	// a segment alone); 0 derives it from the budget and the workers.
 	SegmentFloats int
+	// StreamFloats, when > 0, is the size (n×d floats) from which a
+	// sequence that spans segments streams through a StreamComputer
+	// instead of being gathered (longseq.go); 0: 4 Mi floats, or less so
+	// that a gathered sequence never takes more than a quarter of the
+	// budget.
+	StreamFloats int
 	// only, set by Collect, picks the sequences to compute and observe.
 	only func(key string, n int) bool
 	// TempDir is where files whose sequences are interleaved spill when
