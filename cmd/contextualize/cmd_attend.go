@@ -97,7 +97,7 @@ func attendRun(c *cli.Command) (batchRun, *weightSource, error) {
 		if err != nil {
 			return nil, &schemas.Error{File: det.File, Column: det.Value.Name, Expected: ws.expect(), Found: fmt.Sprintf("vectors of d=%d (%v)", d, err)}
 		}
-		return attender{m}, nil
+		return attender{m, mp.Window}, nil
 	}
 	br := batchRun{command: "attend", params: params, defaults: []string{"embedding"}, bind: bind, heldBytes: ws.heldBytes(),
 		valueChecks: []valueTypeCheck{ws.checkPrecision}}
@@ -242,8 +242,12 @@ func (ws *weightSource) forD(d int) (*attention.MHA, error) {
 	return m, nil
 }
 
-// attender adapts an attention.MHA to job.Computer.
-type attender struct{ m *attention.MHA }
+// attender adapts an attention.MHA to job.Computer (and, with a window,
+// job.StreamComputer: streams.go).
+type attender struct {
+	m      *attention.MHA
+	window int // --window, -1: none
+}
 
 func (a attender) Compute32(dst, src []float32, n, d int, _ []int64) { a.m.Forward32(dst, src, n) }
 func (a attender) Compute64(dst, src []float64, n, d int, _ []int64) { a.m.Forward64(dst, src, n) }

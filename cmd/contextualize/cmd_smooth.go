@@ -80,7 +80,7 @@ func smoothBatch(c *cli.Command) (batchRun, error) {
 			if _, err := smoothMemory(shared.Radius(), d, flag).check(limit, workers); err != nil {
 				return nil, pipeline.InputError(fmt.Errorf("%s: vectors of d=%d: %w", det.File, d, err))
 			}
-			return smoother{shared}, nil
+			return smoother{s: shared}, nil
 		}
 		h, err := schemas.Bandwidth(det, bw.duration > 0, bw.duration.Nanoseconds(), c.String("bandwidth"))
 		if err != nil {
@@ -95,7 +95,7 @@ func smoothBatch(c *cli.Command) (batchRun, error) {
 		if timesAreFloats(det) {
 			return floatTimeSmoother{s}, nil
 		}
-		return smoother{s}, nil
+		return smoother{s: s, timed: true}, nil
 	}
 	br := batchRun{command: "smooth", params: params, defaults: []string{"value", "embedding"}, bind: bind, needsTime: bw.set}
 	if !bw.set {
@@ -105,8 +105,12 @@ func smoothBatch(c *cli.Command) (batchRun, error) {
 	return br, nil
 }
 
-// smoother adapts an attention.Smoother to job.Computer.
-type smoother struct{ s *attention.Smoother }
+// smoother adapts an attention.Smoother to job.Computer (and
+// job.StreamComputer, streams.go); timed: --bandwidth, at the order values.
+type smoother struct {
+	s     *attention.Smoother
+	timed bool
+}
 
 func (s smoother) Compute32(dst, src []float32, n, d int, t []int64) {
 	if t != nil {

@@ -155,10 +155,7 @@ func (r *run) maybeStream(s *seq, st *rgState, k int) error {
 		if err != nil {
 			why = err.Error()
 		} else {
-			seg := r.segFloats / r.d
-			if seg <= 0 {
-				seg = n
-			}
+			seg := min(streamPushRows, n)
 			ss.charge = r.acquireIdle(sc.StreamBytes(n, r.d, seg, maxRows, es) + int64(seg*r.d*es))
 		}
 	}
@@ -168,6 +165,7 @@ func (r *run) maybeStream(s *seq, st *rgState, k int) error {
 			"file", r.file.Path(), "sequence", s.key, "elements", n, "bytes", int64(n)*int64(r.d)*elemSize(g.chunk.Type), "reason", why)
 		return nil
 	}
+	slog.Debug("a long sequence streams", "file", r.file.Path(), "sequence", s.key, "elements", n, "stream_bytes", ss.charge)
 	s.stream = ss
 	r.liveMu.Lock()
 	if r.liveStreams == nil {
@@ -295,24 +293,18 @@ func (r *run) pushStream(p *streamPush) (err error) {
 	if !p.close && r.spec.NeedsTime && p.part.rg.g.order != nil {
 		t = p.part.rg.g.order[p.part.lo:p.part.hi]
 	}
-	if ss.s32 != nil {
-		out := ss.out.F32[:0]
-		if p.close {
-			out = ss.s32.Close(out)
-		} else if out, err = ss.s32.Push(out, p.part.rg.g.chunk.Values.F32[p.part.lo*d:p.part.hi*d], t); err != nil {
-			return fmt.Errorf("computing sequence %q in segments: %w", ss.key, err)
-		}
-		ss.out = parquetio.Floats{F32: out}
-	} else {
-		out := ss.out.F64[:0]
-		if p.close {
-			out = ss.s64.Close(out)
-		} else if out, err = ss.s64.Push(out, p.part.rg.g.chunk.Values.F64[p.part.lo*d:p.part.hi*d], t); err != nil {
-			return fmt.Errorf("computing sequence %q in segments: %w", ss.key, err)
-		}
-		ss.out = parquetio.Floats{F64: out}
+	if p.close {
+		err = ss.push(parquetio.Floats{}, nil, true)
 	}
-	if err := ss.place(); err != nil {
+	for lo := p.part.lo; lo < p.part.hi && err == nil; lo += streamPushRows {
+		hi := min(lo+streamPushRows, p.part.hi)
+		var tt []int64
+		if t != nil {
+			tt = t[lo-p.part.lo : hi-p.part.lo]
+		}
+		err = ss.push(sliceFloats(p.part.rg.g.chunk.Values, lo*d, hi*d), tt, false)
+	}
+	if err != nil {
 		return err
 	}
 	if p.close && (ss.outRows != ss.n || len(ss.targets) > 0) {
@@ -321,6 +313,34 @@ func (r *run) pushStream(p *streamPush) (err error) {
 	p.outAfter = ss.outRows
 	ss.failed = false
 	return nil
+}
+
+// streamPushRows is the most elements pushed at once: a stream's scratch
+// grows with its pushes (a smoothing stream holds the extended lines of 8
+// channels of a push), so that a part is pushed in pieces of at most this
+// many rows (the results do not depend on the split).
+var streamPushRows = 8192
+
+// push pushes src (or closes the stream) and places the results.
+func (ss *seqStream) push(src parquetio.Floats, t []int64, close bool) (err error) {
+	if ss.s32 != nil {
+		out := ss.out.F32[:0]
+		if close {
+			out = ss.s32.Close(out)
+		} else if out, err = ss.s32.Push(out, src.F32, t); err != nil {
+			return fmt.Errorf("computing sequence %q in segments: %w", ss.key, err)
+		}
+		ss.out = parquetio.Floats{F32: out}
+	} else {
+		out := ss.out.F64[:0]
+		if close {
+			out = ss.s64.Close(out)
+		} else if out, err = ss.s64.Push(out, src.F64, t); err != nil {
+			return fmt.Errorf("computing sequence %q in segments: %w", ss.key, err)
+		}
+		ss.out = parquetio.Floats{F64: out}
+	}
+	return ss.place()
 }
 
 // place copies the results of the last push into the output slabs of the

@@ -194,7 +194,9 @@ func TestLongSequencesStreamAsGathered(t *testing.T) {
 			if rng.IntN(2) == 0 {
 				budget = int64(8 * seg * (2 + rng.IntN(6))) // a few segments: the reader waits, or overdraws
 			}
+			streamPushRows = []int{8192, 1 + rng.IntN(300)}[rng.IntN(2)] // pushes split below a part
 			got, n := run(400, seg, workers, budget)
+			streamPushRows = 8192
 			if !bytes.Equal(got, want) {
 				t.Fatalf("trial %d (%+v), segments of %d floats, %d workers, budget %d: output differs from gathering", trial, p, seg, workers, budget)
 			}
