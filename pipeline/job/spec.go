@@ -83,8 +83,7 @@ type Spec struct {
 	// StreamFloats, when > 0, is the size (n×d floats) from which a
 	// sequence that spans segments streams through a StreamComputer
 	// instead of being gathered (longseq.go); 0: 4 Mi floats, or less so
-	// that a gathered sequence never takes more than a quarter of the
-	// budget.
+	// that a gathered copy never takes more than 1/16 of the budget.
 	StreamFloats int
 	// only, set by Collect, picks the sequences to compute and observe.
 	only func(key string, n int) bool

@@ -23,6 +23,11 @@
 #    against SPEC v2's bound: LIMIT + ALLOWANCE + the file's largest page
 #    (DuckDB cuts list pages at ~100 MB, so LIMIT must exceed that: a page
 #    larger than --memory-limit is refused as bad input);
+#    then smooth --sigma 5 --memory-limit LONG_LIMIT (default 64MiB) on ONE
+#    series of LONG_SERIES_ROWS float64 values (default 20,000,000) that
+#    DuckDB writes with its default row groups (scripts/interop/
+#    long_series.mjs): the series streams, checked against LONG_LIMIT +
+#    ALLOWANCE + the largest page;
 # 4. prints peak RSS and wall time of each and fails (exit 1) when a peak
 #    RSS exceeds LIMIT + ALLOWANCE.
 #
@@ -41,7 +46,7 @@
 # Environment: SRC (source tree to build; default this repository), ROWS,
 # D, SEQ_LEN, ROW_GROUP_ROWS, COMPRESSION (none|snappy), ATTEND_ROWS (0:
 # skip the straddling runs), BIG_RG_ROWS (0: skip), DUCKDB_ROWS (0: skip; default
-# 200000), MEMORY_LIMIT (default 256MiB), ALLOWANCE_MIB,
+# 200000), LONG_SERIES_ROWS (0: skip), LONG_LIMIT, MEMORY_LIMIT (default 256MiB), ALLOWANCE_MIB,
 # WORKDIR (default: a new dir under /tmp, removed at the end unless
 # KEEP=1), EXTRA_ARGS (more flags for every run, e.g. "--workers 8").
 set -euo pipefail
@@ -54,6 +59,8 @@ COMPRESSION=${COMPRESSION:-none}
 ATTEND_ROWS=${ATTEND_ROWS:-200000}
 BIG_RG_ROWS=${BIG_RG_ROWS:-400000}
 DUCKDB_ROWS=${DUCKDB_ROWS:-200000}
+LONG_SERIES_ROWS=${LONG_SERIES_ROWS:-20000000}
+LONG_LIMIT=${LONG_LIMIT:-64MiB}
 MEMORY_LIMIT=${MEMORY_LIMIT:-256MiB}
 ALLOWANCE_MIB=${ALLOWANCE_MIB:-64}
 EXTRA_ARGS=${EXTRA_ARGS:-}
@@ -81,7 +88,7 @@ mkdir -p "$work/bin"
 bin=$work/bin/contextualize
 
 avail_kib=$(df -Pk "$work" | awk 'NR==2 {print $4}')
-need_kib=$(( (ROWS + ATTEND_ROWS + BIG_RG_ROWS + DUCKDB_ROWS) * D * 4 * 2 / 1024 + 1024 * 1024 ))
+need_kib=$(( (ROWS + ATTEND_ROWS + BIG_RG_ROWS + DUCKDB_ROWS) * D * 4 * 2 / 1024 + LONG_SERIES_ROWS * 20 / 1024 + 1024 * 1024 ))
 if (( avail_kib < need_kib )); then
 	echo "not enough disk in $work: $((avail_kib / 1024)) MiB free, need about $((need_kib / 1024)) MiB" >&2
 	exit 1
@@ -172,6 +179,18 @@ if (( DUCKDB_ROWS > 0 )); then
 	BOUND_MIB=$(( limit_mib + ALLOWANCE_MIB + page_mib )) BOUND_WHY="limit + allowance + largest page, SPEC v2" measure smooth-duckdb-one-row-group "$duck" smooth --sigma 1
 	BOUND_MIB=$(( limit_mib + ALLOWANCE_MIB + page_mib )) BOUND_WHY="limit + allowance + largest page, SPEC v2" measure attend-duckdb-one-row-group "$duck" attend --weights identity --heads 4
 	rm -f "$duck"
+fi
+
+if (( LONG_SERIES_ROWS > 0 )); then
+	long=$work/in/long-series.parquet
+	echo "== DuckDB writes ONE series of $LONG_SERIES_ROWS float64 values (default row groups)"
+	node "$root/scripts/interop/long_series.mjs" "$long" "$LONG_SERIES_ROWS" 1 1
+	page_mib=$("$work/bin/gen" -largest-page "$long" -column value)
+	long_mib=${LONG_LIMIT%MiB}
+	echo "   $(( $(stat -c %s "$long") / 1048576 )) MiB, largest page $page_mib MiB"
+	limit_mib=$long_mib MEMORY_LIMIT=$LONG_LIMIT BOUND_MIB=$(( long_mib + ALLOWANCE_MIB + page_mib )) BOUND_WHY="$LONG_LIMIT + allowance + largest page, SPEC v2; the series streams" \
+		measure smooth-long-series "$long" smooth --sigma 5
+	rm -f "$long"
 fi
 
 if (( failed )); then
