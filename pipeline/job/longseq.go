@@ -43,6 +43,8 @@ type seqStream struct {
 	out     parquetio.Floats
 	outRows int
 	failed  bool
+	peak    int // Exceeded before the close
+	over    bool
 	// emit side
 	pending []pendingWrite
 }
@@ -324,6 +326,9 @@ var streamPushRows = 8192
 
 // push pushes src (or closes the stream) and places the results.
 func (ss *seqStream) push(src parquetio.Floats, t []int64, close bool) (err error) {
+	if close { // Close resets what Exceeded reports
+		ss.peak, ss.over = ss.exceeded()
+	}
 	if ss.s32 != nil {
 		out := ss.out.F32[:0]
 		if close {
@@ -388,7 +393,7 @@ func (r *run) emitPush(it *item) error {
 		return nil
 	}
 	r.sequences++
-	if peak, over := ss.exceeded(); over {
+	if peak, over := ss.peak, ss.over; over {
 		slog.Warn("a sequence's --bandwidth window held more elements than --memory-limit allows: memory exceeded the limit while it streamed",
 			"file", r.file.Path(), "sequence", ss.key, "elements", ss.n, "window_elements", peak,
 			"bytes", int64(peak)*int64(ss.d)*8)

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -195,8 +198,18 @@ func TestLongSequencesStreamAsGathered(t *testing.T) {
 				budget = int64(8 * seg * (2 + rng.IntN(6))) // a few segments: the reader waits, or overdraws
 			}
 			streamPushRows = []int{8192, 1 + rng.IntN(300)}[rng.IntN(2)] // pushes split below a part
+			var log bytes.Buffer
+			defer slog.SetDefault(slog.Default())
+			slog.SetDefault(slog.New(slog.NewTextHandler(&log, nil)))
 			got, n := run(400, seg, workers, budget)
+			slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, nil)))
 			streamPushRows = 8192
+			// a --bandwidth window of more rows than a quarter of the
+			// budget holds keeps streaming, with a warning
+			window := int(4*p.Bandwidth) + 1 // positions step by 1 or 2
+			if dense := timed && budget < 1<<30 && window > int(budget/4/24); dense != strings.Contains(log.String(), "window held more elements") {
+				t.Fatalf("trial %d, budget %d, window %d rows: dense %v, log: %s", trial, budget, window, dense, log.String())
+			}
 			if !bytes.Equal(got, want) {
 				t.Fatalf("trial %d (%+v), segments of %d floats, %d workers, budget %d: output differs from gathering", trial, p, seg, workers, budget)
 			}
