@@ -117,6 +117,7 @@ func (r *run) nestedSequences(st *rgState) {
 			key = g.keys[row]
 		}
 		lo, hi := int(g.chunk.Offsets[row]), int(g.chunk.Offsets[row+1])
+		r.bigRow(g, key, hi-lo)
 		r.closeSeq(&seq{key: key, parts: []part{{st, lo, hi, row + 1}}})
 	}
 }

@@ -486,3 +486,18 @@ func (r *run) streamOpen() bool { return r.open != nil && r.open.stream != nil }
 func (r *run) rowInGroup(g *rowGroup, row int) int {
 	return int(g.chunk.FirstRow-r.file.RowGroupFirstRow(g.index)) + row
 }
+
+// bigRow warns when a nested row (one sequence, read whole as a segment of
+// its own) of n elements is larger than the budget.
+func (r *run) bigRow(g *rowGroup, key string, n int) {
+	size := r.spec.Budget.Size()
+	bytes := int64(n) * int64(max(r.d, 1)) * elemSize(g.chunk.Type)
+	if !r.inPlace() {
+		bytes *= 2
+	}
+	if size == 0 || bytes <= size {
+		return
+	}
+	slog.Warn("a sequence is larger than --memory-limit: its row is read whole and memory will exceed the limit",
+		"file", r.file.Path(), "row_group", g.index, "sequence", key, "elements", n, "bytes", bytes, "limit", size)
+}

@@ -270,3 +270,27 @@ func TestSeqLength(t *testing.T) {
 		t.Fatalf("sequences %v", order)
 	}
 }
+
+// TestBigNestedRowWarns: a nested row (one sequence) larger than the
+// budget is read whole, with a warning naming it (by row number: the
+// nested ids are read only for observers).
+func TestBigNestedRowWarns(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "in.parquet")
+	rows := []nestedRow{{1, make([]float64, 10)}, {2, make([]float64, 2000)}}
+	writeRandom(t, in, rows, 10, 1<<20)
+	var log bytes.Buffer
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(slog.NewTextHandler(&log, nil)))
+	spec := &Spec{
+		Schema:  schemas.Options{DefaultColumns: []string{"value"}},
+		Bind:    func(schemas.Detected, int) (Computer, error) { return copyComputer{}, nil },
+		Workers: 1, Budget: pipeline.NewBudget(4 << 10),
+	}
+	var buf bytes.Buffer
+	if _, err := spec.Process(context.Background(), pipeline.Unit{Input: in}, &buf); err != nil {
+		t.Fatal(err)
+	}
+	if got := log.String(); strings.Count(got, "its row is read whole") != 1 || !strings.Contains(got, "sequence=1 elements=2000") {
+		t.Fatalf("log: %s", got)
+	}
+}
