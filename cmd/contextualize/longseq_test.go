@@ -42,8 +42,9 @@ type longSeriesRow struct {
 }
 
 // goLongSeries writes series of rows in all with parquet-go in row groups
-// of rgRows rows, positions ascending with gaps and repeats, NaNs inside.
-func goLongSeries(t *testing.T, rows, series, rgRows int) string {
+// of rgRows rows, positions ascending with gaps and repeats (or, with
+// swap, two rows of the last series swapped), NaNs inside.
+func goLongSeries(t *testing.T, rows, series, rgRows int, swap bool) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "go_long_series.parquet")
 	f, err := os.Create(path)
@@ -65,7 +66,11 @@ func goLongSeries(t *testing.T, rows, series, rgRows int) string {
 		if rng.IntN(101) == 0 {
 			v = math.NaN()
 		}
-		buf = append(buf, longSeriesRow{"s" + strconv.Itoa(i/per), pos, v})
+		p := pos
+		if swap && i == rows-per/2 {
+			p = pos + 1000 // the next row's position is lower
+		}
+		buf = append(buf, longSeriesRow{"s" + strconv.Itoa(i/per), p, v})
 		if len(buf) == cap(buf) || i == rows-1 {
 			if _, err := w.Write(buf); err != nil {
 				t.Fatal(err)
@@ -134,7 +139,8 @@ func TestLongSequencesStreamAsGathered(t *testing.T) {
 		t.Skip("writes inputs of a few million values")
 	}
 	duck := duckDBLongSeries(t, 900_000, 1, 3, 97)
-	goFile := goLongSeries(t, 700_000, 2, 5_000)
+	goFile := goLongSeries(t, 700_000, 2, 5_000, false)
+	unsorted := goLongSeries(t, 700_000, 2, 5_000, true)
 	vecs := duckDBLongSeries(t, 300_000, 8, 2, 0)
 	wide := duckDBLongSeries(t, 40_000, 32, 2, 0) // 640 Ki floats a series: attention without a window is n²
 	limit := []string{"--memory-limit", "8MiB", "--workers", "2"}
@@ -150,6 +156,7 @@ func TestLongSequencesStreamAsGathered(t *testing.T) {
 		{"mirror", goFile, "value", []string{"smooth", "--sigma", "7", "--mode", "mirror"}, true, ""},
 		{"bandwidth", goFile, "value", []string{"smooth", "--bandwidth", "3"}, true, ""},
 		{"bandwidth duckdb", duck, "value", []string{"smooth", "--bandwidth", "2.5", "--nan", "interpolate"}, true, ""},
+		{"unsorted", unsorted, "value", []string{"smooth", "--sigma", "5"}, true, "its order column is not ascending"},
 		{"wrap", duck, "value", []string{"smooth", "--sigma", "5", "--mode", "wrap"}, false, "mode wrap needs the end"},
 		{"attend window", vecs, "embedding", []string{"attend", "--weights", "random", "--seed", "3", "--heads", "2", "--window", "24"}, true, ""},
 		{"attend causal window", vecs, "embedding", []string{"attend", "--weights", "random", "--seed", "3", "--heads", "4", "--window", "5", "--causal"}, true, ""},
