@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"math/rand/v2"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/contextualize/contextualize/attention"
 	"github.com/contextualize/contextualize/io/parquetio"
@@ -292,5 +294,69 @@ func TestBigNestedRowWarns(t *testing.T) {
 	}
 	if got := log.String(); strings.Count(got, "its row is read whole") != 1 || !strings.Contains(got, "sequence=1 elements=2000") {
 		t.Fatalf("log: %s", got)
+	}
+}
+
+// panicking streams from its third push on.
+type panicking struct {
+	streamSmoother
+	pushes *atomic.Int64
+}
+
+func (c panicking) NewStream64(n, d, maxRows int) (SeqStream[float64], error) {
+	st, err := c.streamSmoother.NewStream64(n, d, maxRows)
+	return panicStream{st, c.pushes}, err
+}
+
+type panicStream struct {
+	SeqStream[float64]
+	pushes *atomic.Int64
+}
+
+func (p panicStream) Push(dst, src []float64, t []int64) ([]float64, error) {
+	if p.pushes.Add(1) >= 3 {
+		panic("a failing stream")
+	}
+	return p.SeqStream.Push(dst, src, t)
+}
+
+// TestFailingStreamStops: a stream that panics mid-sequence fails the file
+// with that error, and the pushes queued after it do not wait forever.
+func TestFailingStreamStops(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	in := filepath.Join(t.TempDir(), "in.parquet")
+	longSeqFile(t, rng, in, 50)
+	s, err := attention.NewSmoother(attention.SmoothParams{Sigma: 2, Truncate: 4, Radius: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for workers := 1; workers <= 3; workers++ {
+		var streams, pushes atomic.Int64
+		spec := &Spec{
+			Schema: schemas.Options{DefaultColumns: []string{"value"}},
+			Bind: func(schemas.Detected, int) (Computer, error) {
+				return panicking{streamSmoother{s, false, &streams}, &pushes}, nil
+			},
+			Workers:       workers,
+			Budget:        pipeline.NewBudget(1 << 20),
+			SegmentFloats: 40,
+			StreamFloats:  100,
+		}
+		done := make(chan error, 1)
+		go func() {
+			_, err := spec.Process(context.Background(), pipeline.Unit{Input: in}, io.Discard)
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), "a failing stream") {
+				t.Fatalf("%d workers: %v", workers, err)
+			}
+		case <-time.After(time.Minute):
+			t.Fatalf("%d workers: the file did not stop", workers)
+		}
+		if n := outstandingSlabs(); n != 0 {
+			t.Fatalf("%d workers: %d pooled slabs not given back", workers, n)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package job
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"sync"
@@ -57,6 +58,8 @@ type run struct {
 	liveStreams map[*seqStream]struct{} // started and not released
 	inflight    atomic.Int64            // items handed out and not emitted
 	idleCancel  context.CancelFunc      // wakes a reader waiting with nothing in flight
+	panicOnce   sync.Once
+	panicErr    error // a worker's or the emitter's panic, which cancelled r.ctx
 }
 
 const defaultSegmentElems = 1 << 16
@@ -72,12 +75,26 @@ func (r *run) execute(ctx context.Context) error {
 	defer r.releaseUnwritten()
 	workers := max(r.spec.Workers, 1)
 	// The budget is charged per segment by reserve, not per item.
-	return pipeline.Ordered(r.ctx, workers, nil, r.next, r.cancelOnError(r.work), r.cancelOnError(r.emit))
+	err := pipeline.Ordered(r.ctx, workers, nil, r.next, r.cancelOnError(r.work), r.cancelOnError(r.emit))
+	if err != nil && r.panicErr != nil {
+		return r.panicErr
+	}
+	return err
 }
 
 // cancelOnError cancels r.ctx when f fails, waking a reserve that waits.
 func (r *run) cancelOnError(f func(**item) error) func(**item) error {
 	return func(it **item) error {
+		defer func() {
+			if rec := recover(); rec != nil {
+				// a push waiting for this one, and a reader waiting for
+				// the budget, must not wait forever; the panic stays the
+				// file's error (execute)
+				r.panicOnce.Do(func() { r.panicErr = fmt.Errorf("panic in worker: %v\n%s", rec, debug.Stack()) })
+				r.cancel()
+				panic(rec)
+			}
+		}()
 		err := f(it)
 		if err != nil {
 			r.cancel()
