@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -119,8 +120,16 @@ func TestConcurrentRunsOneLocation(t *testing.T) {
 		out := t.TempDir()
 		first, stderr := startCLI(t, smoothArgs(out, in)...)
 		waitFor(t, out, 30*time.Second, "temp file", isTempName)
+		// Stopped, the first run keeps its lock however fast it would have
+		// finished (fewer fsyncs made it outrun the second run under load).
+		if err := first.Process.Signal(syscall.SIGSTOP); err != nil {
+			t.Fatal(err)
+		}
 		args := append([]string{"smooth"}, second...)
 		r := runCLI(t, nil, append(args, "--progress", "never", "-o", out, in)...)
+		if err := first.Process.Signal(syscall.SIGCONT); err != nil {
+			t.Fatal(err)
+		}
 		if r.code != 1 || !strings.Contains(r.stderr, fmt.Sprintf("pid %d", first.Process.Pid)) {
 			t.Errorf("second run %v: exit %d, want 1 naming pid %d: %s", second, r.code, first.Process.Pid, r.stderr)
 		}
