@@ -114,6 +114,40 @@ func (d *pageDecoder) dictionary(no int, p *pageLoc, data []byte) error {
 	return nil
 }
 
+// v1Levels reads the level sections that open the body of data page v1
+// no (p): for each level the column has, RLE, a 4-byte length, then that
+// many bytes. read returns the next n bytes of the body (what names them
+// in its error) and left how many bytes the body has not yet given. The
+// in-memory decoder and the page stream share it.
+func (d *pageDecoder) v1Levels(no int, p *pageLoc, read func(n int64, what string) ([]byte, error), left func() int64) (repB, defB []byte, err error) {
+	for _, lv := range []struct {
+		max int
+		enc format.Encoding
+		dir string
+		dst *[]byte
+	}{{d.maxRep, p.repEnc, "repetition", &repB}, {d.maxDef, p.defEnc, "definition", &defB}} {
+		if lv.max == 0 {
+			continue
+		}
+		if lv.enc != format.RLE {
+			return nil, nil, d.corrupt(no, "%s levels encoded %s: only RLE is read", lv.dir, lv.enc)
+		}
+		what := lv.dir + " levels"
+		b, err := read(4, what)
+		if err != nil {
+			return nil, nil, err
+		}
+		n := int64(binary.LittleEndian.Uint32(b))
+		if n > left() {
+			return nil, nil, d.corrupt(no, "%s: %d bytes, %d left in the page", what, n, left())
+		}
+		if *lv.dst, err = read(n, what); err != nil {
+			return nil, nil, err
+		}
+	}
+	return repB, defB, nil
+}
+
 // decode decodes data page no (p), whose uncompressed content is data,
 // into out: its levels, checked against the page's value count, and its
 // non-null values, dictionary indexes checked against the dictionary.
@@ -130,27 +164,17 @@ func (d *pageDecoder) decode(no int, p *pageLoc, data []byte, out *valuePage) er
 		}
 		repB, defB, rest = data[:rl], data[rl:rl+dl], data[rl+dl:]
 	} else {
-		for _, lv := range []struct {
-			max int
-			enc format.Encoding
-			dir string
-			dst *[]byte
-		}{{d.maxRep, p.repEnc, "repetition", &repB}, {d.maxDef, p.defEnc, "definition", &defB}} {
-			if lv.max == 0 {
-				continue
+		read := func(n int64, what string) ([]byte, error) {
+			if n > int64(len(rest)) {
+				return nil, d.corrupt(no, "%s: no length", what)
 			}
-			if lv.enc != format.RLE {
-				return d.corrupt(no, "%s levels encoded %s: only RLE is read", lv.dir, lv.enc)
-			}
-			if len(rest) < 4 {
-				return d.corrupt(no, "%s levels: no length", lv.dir)
-			}
-			n := binary.LittleEndian.Uint32(rest)
-			rest = rest[4:]
-			if uint64(n) > uint64(len(rest)) {
-				return d.corrupt(no, "%s levels: %d bytes, %d left in the page", lv.dir, n, len(rest))
-			}
-			*lv.dst, rest = rest[:n], rest[n:]
+			b := rest[:n]
+			rest = rest[n:]
+			return b, nil
+		}
+		var err error
+		if repB, defB, err = d.v1Levels(no, p, read, func() int64 { return int64(len(rest)) }); err != nil {
+			return err
 		}
 	}
 	var err error

@@ -2,7 +2,6 @@ package parquetio
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash"
@@ -96,34 +95,17 @@ func (d *pageDecoder) openStream(no int, p *pageLoc, codec format.CompressionCod
 		st.r = sr
 	}
 	if !p.v2 {
-		for _, lv := range []struct {
-			max int
-			enc format.Encoding
-			dir string
-			dst *[]byte
-		}{{d.maxRep, p.repEnc, "repetition", &repB}, {d.maxDef, p.defEnc, "definition", &defB}} {
-			if lv.max == 0 {
-				continue
+		read := func(n int64, what string) ([]byte, error) {
+			b := make([]byte, n)
+			if err := st.readFull(b); err != nil {
+				return nil, d.streamErr(no, what, err)
 			}
-			if lv.enc != format.RLE {
-				st.close()
-				return nil, d.corrupt(no, "%s levels encoded %s: only RLE is read", lv.dir, lv.enc)
-			}
-			var n4 [4]byte
-			if err := st.readFull(n4[:]); err != nil {
-				st.close()
-				return nil, d.streamErr(no, lv.dir+" levels", err)
-			}
-			n := int64(binary.LittleEndian.Uint32(n4[:]))
-			if n > st.want-st.read {
-				st.close()
-				return nil, d.corrupt(no, "%s levels: %d bytes, %d left in the page", lv.dir, n, st.want-st.read)
-			}
-			*lv.dst = make([]byte, n)
-			if err := st.readFull(*lv.dst); err != nil {
-				st.close()
-				return nil, d.streamErr(no, lv.dir+" levels", err)
-			}
+			return b, nil
+		}
+		var err error
+		if repB, defB, err = d.v1Levels(no, p, read, func() int64 { return st.want - st.read }); err != nil {
+			st.close()
+			return nil, err
 		}
 	}
 	for _, lv := range []struct {
