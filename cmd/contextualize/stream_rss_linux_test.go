@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,9 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/encoding/thrift"
-	"github.com/parquet-go/parquet-go/format"
+	"github.com/contextualize/contextualize/io/parquetio"
 )
 
 // TestOneRowGroupPeakRSS runs smooth and attend on 100,000 x 384 float32
@@ -74,45 +71,17 @@ func duckDBOneRowGroup(t *testing.T, rows, d, seqLen int) string {
 }
 
 // largestPage is the largest uncompressed page of column's chunks, read
-// from the page headers.
+// from the page headers (parquetio.File.LargestPage).
 func largestPage(t *testing.T, path, column string) int64 {
 	t.Helper()
-	f, err := os.Open(path)
+	f, err := parquetio.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	st, _ := f.Stat()
-	pf, err := parquet.OpenFile(f, st.Size(), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	largest, err := f.LargestPage(column)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var largest int64
-	var proto thrift.CompactProtocol
-	for _, rg := range pf.Metadata().RowGroups {
-		for _, cc := range rg.Columns {
-			md := cc.MetaData
-			if len(md.PathInSchema) == 0 || md.PathInSchema[0] != column {
-				continue
-			}
-			start := md.DataPageOffset
-			if md.DictionaryPageOffset > 0 && md.DictionaryPageOffset < start {
-				start = md.DictionaryPageOffset
-			}
-			b := make([]byte, md.TotalCompressedSize)
-			if _, err := f.ReadAt(b, start); err != nil {
-				t.Fatal(err)
-			}
-			for pos := 0; pos < len(b); {
-				var h format.PageHeader
-				r := bytes.NewReader(b[pos:])
-				if err := thrift.NewDecoder(proto.NewReader(r)).Decode(&h); err != nil {
-					t.Fatalf("page header at %d: %v", start+int64(pos), err)
-				}
-				largest = max(largest, int64(h.UncompressedPageSize))
-				pos += len(b) - pos - r.Len() + int(h.CompressedPageSize)
-			}
-		}
 	}
 	return largest
 }

@@ -258,3 +258,24 @@ func (f *File) validateChunk(rg, leaf int, scan bool) ([]pageLoc, error) {
 	}
 	return pages, nil
 }
+
+// LargestPage returns the largest uncompressed page (dictionary pages
+// included) of a top-level column's chunks, from its validated page headers:
+// SPEC v2's memory bound adds it to --memory-limit.
+func (f *File) LargestPage(column string) (int64, error) {
+	m, err := f.lookup(column)
+	if err != nil {
+		return 0, err
+	}
+	var largest int64
+	for rg := range f.NumRowGroups() {
+		pages, err := f.validateChunk(rg, m.info.Leaf, false)
+		if err != nil {
+			return 0, asInput(err)
+		}
+		for _, p := range pages {
+			largest = max(largest, int64(p.uncomp))
+		}
+	}
+	return largest, nil
+}
