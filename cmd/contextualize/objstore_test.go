@@ -14,7 +14,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,13 +23,11 @@ import (
 	"testing"
 	"time"
 
-	gcs "cloud.google.com/go/storage"
-	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/contextualize/contextualize/io/storage/blobstore"
+	"github.com/contextualize/contextualize/io/storage/blobstore/objstoretest"
 )
 
 // s3Bucket is a fresh bucket on the test server.
@@ -43,21 +40,9 @@ type s3Bucket struct {
 
 func newS3Bucket(t *testing.T) *s3Bucket {
 	t.Helper()
-	query := os.Getenv("OBJSTORE_S3_QUERY")
-	if query == "" {
-		t.Fatal("OBJSTORE_S3_QUERY is not set: run scripts/objstore/start.sh and source the env.sh it writes")
-	}
-	q, _ := url.ParseQuery(query)
-	c := s3.NewFromConfig(aws.Config{
-		Region:      q.Get("region"),
-		Credentials: credentials.NewStaticCredentialsProvider(os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"), ""),
-	}, func(o *s3.Options) {
-		o.BaseEndpoint = aws.String(q.Get("endpoint"))
-		o.UsePathStyle = true
-	})
-	var rnd [5]byte
-	rand.Read(rnd[:])
-	b := &s3Bucket{t: t, name: "ctx-cli-" + hex.EncodeToString(rnd[:]), query: query, client: c}
+	query := objstoretest.S3Query(t)
+	c := objstoretest.S3Client(query)
+	b := &s3Bucket{t: t, name: objstoretest.UniqueName("ctx-cli-"), query: query, client: c}
 	if _, err := c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(b.name)}); err != nil {
 		t.Fatalf("creating bucket %s: %v", b.name, err)
 	}
@@ -365,8 +350,8 @@ func TestObjstoreGCSAndAzure(t *testing.T) {
 		scheme, query string
 		create        func(context.Context, string) error
 	}{
-		{"gs", "", createGCSBucket},
-		{"azblob", azq, createAzureContainer(azq)},
+		{"gs", "", objstoretest.CreateGCSBucket},
+		{"azblob", azq, objstoretest.CreateAzureContainer(azq)},
 	} {
 		t.Run(tc.scheme, func(t *testing.T) {
 			ctx := context.Background()
@@ -423,32 +408,6 @@ func TestObjstoreDeniedCredentialsExit2(t *testing.T) {
 	}
 	if keys := b.keys("out/"); len(keys) != 0 {
 		t.Errorf("objects written: %q", keys)
-	}
-}
-
-func createGCSBucket(ctx context.Context, bucket string) error {
-	c, err := gcs.NewClient(ctx)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	return c.Bucket(bucket).Create(ctx, "test-project", nil)
-}
-
-func createAzureContainer(query string) func(context.Context, string) error {
-	q, _ := url.ParseQuery(query)
-	return func(ctx context.Context, container string) error {
-		account := os.Getenv("AZURE_STORAGE_ACCOUNT")
-		cred, err := azblob.NewSharedKeyCredential(account, os.Getenv("AZURE_STORAGE_KEY"))
-		if err != nil {
-			return err
-		}
-		c, err := azblob.NewClientWithSharedKeyCredential(fmt.Sprintf("http://%s/%s", q.Get("domain"), account), cred, nil)
-		if err != nil {
-			return err
-		}
-		_, err = c.CreateContainer(ctx, container, nil)
-		return err
 	}
 }
 

@@ -9,39 +9,23 @@ package storage
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"net/url"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/contextualize/contextualize/io/storage/blobstore"
+	"github.com/contextualize/contextualize/io/storage/blobstore/objstoretest"
 )
 
 // s3Object puts data at a fresh bucket's key and returns its URL.
 func s3Object(t *testing.T, b *Blob, data []byte) string {
 	t.Helper()
-	query := os.Getenv("OBJSTORE_S3_QUERY")
-	if query == "" {
-		t.Fatal("OBJSTORE_S3_QUERY is not set: run scripts/objstore/start.sh and source the env.sh it writes")
-	}
-	q, _ := url.ParseQuery(query)
-	c := s3.NewFromConfig(aws.Config{
-		Region:      q.Get("region"),
-		Credentials: credentials.NewStaticCredentialsProvider(os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"), ""),
-	}, func(o *s3.Options) {
-		o.BaseEndpoint = aws.String(q.Get("endpoint"))
-		o.UsePathStyle = true
-	})
-	var rnd [5]byte
-	rand.Read(rnd[:])
-	bucket := "ctx-ra-" + hex.EncodeToString(rnd[:])
+	query := objstoretest.S3Query(t)
+	c := objstoretest.S3Client(query)
+	bucket := objstoretest.UniqueName("ctx-ra-")
 	if _, err := c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
 		t.Fatal(err)
 	}

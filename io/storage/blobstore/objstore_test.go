@@ -10,9 +10,6 @@ package blobstore
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -26,11 +23,10 @@ import (
 	"testing"
 	"time"
 
-	"cloud.google.com/go/storage"
-	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/contextualize/contextualize/io/storage/blobstore/objstoretest"
 )
 
 // backend is one server: how to reach it and how to make a bucket on it.
@@ -41,78 +37,20 @@ type backend struct {
 	pinned bool
 }
 
-func env(t *testing.T, name string) string {
-	v := os.Getenv(name)
-	if v == "" {
-		t.Fatalf("%s is not set: run scripts/objstore/start.sh and source the env.sh it writes", name)
-	}
-	return v
-}
-
 func backends(t *testing.T) map[string]backend {
-	s3q := env(t, "OBJSTORE_S3_QUERY")
-	azq := env(t, "OBJSTORE_AZURE_QUERY")
-	env(t, "STORAGE_EMULATOR_HOST")
+	s3q := objstoretest.Env(t, "OBJSTORE_S3_QUERY")
+	azq := objstoretest.Env(t, "OBJSTORE_AZURE_QUERY")
+	objstoretest.Env(t, "STORAGE_EMULATOR_HOST")
 	return map[string]backend{
-		"s3":    {scheme: "s3", query: s3q, create: createS3Bucket(s3q), pinned: true},
-		"gcs":   {scheme: "gs", create: createGCSBucket, pinned: true},
-		"azure": {scheme: "azblob", query: azq, create: createAzureContainer(azq), pinned: true},
+		"s3":    {scheme: "s3", query: s3q, create: objstoretest.CreateS3Bucket(s3q), pinned: true},
+		"gcs":   {scheme: "gs", create: objstoretest.CreateGCSBucket, pinned: true},
+		"azure": {scheme: "azblob", query: azq, create: objstoretest.CreateAzureContainer(azq), pinned: true},
 	}
-}
-
-func s3Client(query string) *s3.Client {
-	q, _ := url.ParseQuery(query)
-	return s3.NewFromConfig(aws.Config{
-		Region:      q.Get("region"),
-		Credentials: credentials.NewStaticCredentialsProvider(os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"), ""),
-	}, func(o *s3.Options) {
-		o.BaseEndpoint = aws.String(q.Get("endpoint"))
-		o.UsePathStyle = true
-	})
-}
-
-func createS3Bucket(query string) func(context.Context, string) error {
-	return func(ctx context.Context, bucket string) error {
-		_, err := s3Client(query).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)})
-		return err
-	}
-}
-
-func createGCSBucket(ctx context.Context, bucket string) error {
-	c, err := storage.NewClient(ctx)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	return c.Bucket(bucket).Create(ctx, "test-project", nil)
-}
-
-func createAzureContainer(query string) func(context.Context, string) error {
-	q, _ := url.ParseQuery(query)
-	return func(ctx context.Context, container string) error {
-		account := os.Getenv("AZURE_STORAGE_ACCOUNT")
-		cred, err := azblob.NewSharedKeyCredential(account, os.Getenv("AZURE_STORAGE_KEY"))
-		if err != nil {
-			return err
-		}
-		c, err := azblob.NewClientWithSharedKeyCredential(fmt.Sprintf("http://%s/%s", q.Get("domain"), account), cred, nil)
-		if err != nil {
-			return err
-		}
-		_, err = c.CreateContainer(ctx, container, nil)
-		return err
-	}
-}
-
-func uniqueName(t *testing.T) string {
-	b := make([]byte, 6)
-	rand.Read(b)
-	return "ctx-" + hex.EncodeToString(b)
 }
 
 func (b backend) newBucket(t *testing.T) Location {
 	t.Helper()
-	name := uniqueName(t)
+	name := objstoretest.UniqueName("ctx-")
 	if err := b.create(context.Background(), name); err != nil {
 		t.Fatalf("creating %s bucket %s: %v", b.scheme, name, err)
 	}
@@ -174,7 +112,7 @@ func TestServers(t *testing.T) {
 // usage error naming the URL and carrying the server's message.
 func testMissingBucket(t *testing.T, store *Store, b backend) {
 	ctx := context.Background()
-	raw := b.scheme + "://no-such-bucket-" + uniqueName(t) + "/in/x.parquet"
+	raw := b.scheme + "://no-such-bucket-" + objstoretest.UniqueName("ctx-") + "/in/x.parquet"
 	if b.query != "" {
 		raw += "?" + b.query
 	}
@@ -262,7 +200,7 @@ func testKilledUpload(t *testing.T, store *Store, b backend) {
 }
 
 func countMultipartUploads(query string, loc Location) (int, error) {
-	out, err := s3Client(query).ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: aws.String(loc.Bucket)})
+	out, err := objstoretest.S3Client(query).ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: aws.String(loc.Bucket)})
 	if err != nil {
 		return 0, err
 	}
