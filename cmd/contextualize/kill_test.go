@@ -15,10 +15,14 @@ import (
 )
 
 // killInputs is the input set of the kill and signal tests: a clean
-// `smooth --sigma 5` over it takes 0.5-1.5 s on 2 cores (idle to busy), in
-// 6 files of 6 row groups each (sequences of 400 rows span row groups), so a kill can land before the first file,
-// inside any file, between commits and around _SUCCESS.
-var killInputs = genSpec{Files: 6, Rows: 8000, D: 32, SeqLen: 400, RowGroupRows: 1500}
+// `smooth --sigma 5` over it takes 0.3-1 s on 2 cores (idle to busy), in
+// 8 files of 27 row groups each (sequences of 400 rows span row groups), so
+// a kill can land before the first file, inside any file, between commits
+// and around _SUCCESS, and a signal sent after the first commit still finds
+// files to interrupt. (With 8,000 rows a file the run took 75 ms once the
+// reader got faster, and a signal after the first commit could arrive when
+// every file was already written.)
+var killInputs = genSpec{Files: 8, Rows: 40000, D: 32, SeqLen: 400, RowGroupRows: 1500}
 
 // smoothArgs are the arguments of the runs the kill and signal tests
 // interrupt (no --overwrite: re-runs must resume by skipping).
