@@ -6,15 +6,10 @@
 //
 // Prints one line per run: "copy_seconds <wall> cpu_seconds <user+system of the whole process,
 // all threads>", then the DuckDB version. @duckdb/node-api
-// comes from scripts/interop (cd scripts/interop && npm ci), resolved from there.
-import { createRequire } from 'node:module';
+// comes from scripts/benchdata (cd scripts/benchdata && npm ci; pinned in package-lock.json).
+import { DuckDBInstance } from '@duckdb/node-api';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const require = createRequire(path.join(here, '..', 'interop', 'package.json'));
-const { DuckDBInstance } = await import(pathToFileURL(require.resolve('@duckdb/node-api')).href);
 
 const [input, outDir, runsArg = '3', threads = '2'] = process.argv.slice(2);
 if (!input || !outDir) {

@@ -3,8 +3,8 @@
 // `COPY ... (FORMAT parquet, PARTITION_BY (day))` and its default settings, one directory
 // day=YYYY-MM-DD/ per day; then, as the reference, reads them all back (hive partitioning)
 // and writes them partitioned again, timed inside one process (instance creation and node
-// start-up excluded). @duckdb/node-api comes from scripts/interop (cd scripts/interop && npm
-// ci), resolved from there.
+// start-up excluded). @duckdb/node-api comes from scripts/benchdata (cd scripts/benchdata && npm
+// ci; pinned in package-lock.json).
 //
 //   node scripts/benchdata/duckdb_partitions.mjs make DIR [days=2000] [series=16] [points=96]
 //   node scripts/benchdata/duckdb_partitions.mjs copy IN OUTDIR [runs=5] [threads=2]
@@ -14,14 +14,9 @@
 // day, values a deterministic sum of sines (one thread, so the files are the same every time).
 // copy: prints one line per run, "copy_seconds <wall> cpu_seconds <user+system of the whole
 // process, all threads>", then the DuckDB version. The output is written with zstd, as ours.
-import { createRequire } from 'node:module';
+import { DuckDBInstance } from '@duckdb/node-api';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const require = createRequire(path.join(here, '..', 'interop', 'package.json'));
-const { DuckDBInstance } = await import(pathToFileURL(require.resolve('@duckdb/node-api')).href);
 
 const q = (s) => `'${s.replaceAll("'", "''")}'`;
 const usage = () => {

@@ -2,6 +2,7 @@
 //
 //	go run ./scripts/benchdata -kind attend -o DIR/attend.parquet [-sequences 256 -length 256 -d 384]
 //	go run ./scripts/benchdata -kind smooth -o DIR/smooth.parquet [-sequences 200 -length 50000]
+//	go run ./scripts/benchdata -layout FILE.parquet
 //
 // attend: long layout, one row per token: sequence_id int64, position int64,
 // embedding list<float32> (3-level LIST, `list` tag), values standard normal
@@ -11,6 +12,8 @@
 // Both: zstd, row groups of -row-group-rows rows (8192 for attend, 122880 for
 // smooth by default), a PCG stream seeded by -seed,
 // so the same flags give the same bytes.
+// -layout prints how any Parquet file is laid out (writer, row groups, codecs,
+// page kinds and largest page per column, schema) and writes nothing.
 package main
 
 import (
@@ -43,7 +46,15 @@ func main() {
 	d := flag.Int("d", 384, "embedding dimension (attend)")
 	seed := flag.Uint64("seed", 1, "PRNG seed")
 	rgRows := flag.Int64("row-group-rows", 0, "rows per row group (default 8192 for attend, 122880 for smooth: DuckDB's default)")
+	layout := flag.String("layout", "", "print the layout of this Parquet file and exit")
 	flag.Parse()
+	if *layout != "" {
+		if err := printLayout(*layout); err != nil {
+			fmt.Fprintln(os.Stderr, "benchdata:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *out == "" {
 		fmt.Fprintln(os.Stderr, "benchdata: -o is required")
 		os.Exit(2)
