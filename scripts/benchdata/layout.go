@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/parquet-go/parquet-go"
@@ -23,7 +25,7 @@ type chunkPages struct {
 // printLayout prints how a Parquet file is laid out: writer, row groups, and
 // for each leaf column its codecs, page kinds and largest page, read from the
 // page headers (scripts/bench prints it for every input it makes).
-func printLayout(path string) error {
+func printLayout(w io.Writer, path string) error {
 	fh, err := os.Open(path)
 	if err != nil {
 		return err
@@ -51,7 +53,7 @@ func printLayout(path string) error {
 			arrow = ", ARROW:schema"
 		}
 	}
-	fmt.Printf("%s: %d bytes, created_by %q%s; %d rows in %d row groups of %d-%d rows\n",
+	fmt.Fprintf(w, "%s: %d bytes, created_by %q%s; %d rows in %d row groups of %d-%d rows\n",
 		path, st.Size(), md.CreatedBy, arrow, md.NumRows, len(md.RowGroups), minRows, maxRows)
 	cols := map[string]*chunkPages{}
 	var order []string
@@ -72,15 +74,12 @@ func printLayout(path string) error {
 	}
 	for _, name := range order {
 		cp := cols[name]
-		var codecs []string
-		for c := range cp.codecs {
-			codecs = append(codecs, c)
-		}
-		fmt.Printf("  %s: %s; %d data pages v1, %d v2, %d dictionary; largest page %.1f MiB uncompressed; %.1f MiB compressed\n",
+		codecs := slices.Sorted(maps.Keys(cp.codecs))
+		fmt.Fprintf(w, "  %s: %s; %d data pages v1, %d v2, %d dictionary; largest page %.1f MiB uncompressed; %.1f MiB compressed\n",
 			name, strings.Join(codecs, ","), cp.v1, cp.v2, cp.dict, float64(cp.largest)/(1<<20), float64(cp.compressed)/(1<<20))
 	}
-	fmt.Print(indent(pf.Schema().String()))
-	return nil
+	_, err = fmt.Fprint(w, indent(pf.Schema().String()))
+	return err
 }
 
 // walk reads the page headers of one column chunk.

@@ -49,7 +49,7 @@ func main() {
 	layout := flag.String("layout", "", "print the layout of this Parquet file and exit")
 	flag.Parse()
 	if *layout != "" {
-		if err := printLayout(*layout); err != nil {
+		if err := printLayout(os.Stdout, *layout); err != nil {
 			fmt.Fprintln(os.Stderr, "benchdata:", err)
 			os.Exit(1)
 		}
