@@ -290,7 +290,10 @@ func (w *pageWalker) header() (*format.PageHeader, int64, error) {
 
 // LargestPage returns the largest uncompressed page (dictionary pages
 // included) of a top-level column's chunks, from its validated page headers:
-// SPEC v2's memory bound adds it to --memory-limit.
+// SPEC v2's memory bound adds it to --memory-limit. It walks every header
+// of the column (an OffsetIndex has page offsets and compressed sizes, not
+// uncompressed ones); runs never call it, only the tests and scripts that
+// check the bound.
 func (f *File) LargestPage(column string) (int64, error) {
 	m, err := f.lookup(column)
 	if err != nil {
