@@ -47,7 +47,7 @@ func valuePageSeeds(t testing.TB) []valuePageSeed {
 			layout uint8
 		}{{"value", 0}, {"embedding", 2}} {
 			c, _ := f.Column(col.name)
-			pages, err := f.chunkPages(0, c.Leaf)
+			pages, err := f.validateChunk(0, c.Leaf, false)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -25,9 +25,18 @@ type pageBufs struct {
 // levels followed by its values. Each page is read once and decompressed
 // once (decompressPage, bounded by the header's size).
 func (f *File) fetchPage(p *pageLoc, codec format.CompressionCodec, b *pageBufs) ([]byte, error) {
-	compressed := codec != format.Uncompressed && (!p.v2 || p.compressed)
+	body, err := f.readPage(p, codec, b)
+	if err != nil {
+		return nil, err
+	}
+	return unpackPage(p, codec, b, body)
+}
+
+// readPage reads page p's stored bytes into b: into b.comp when they
+// need decompressing, else into b.out.
+func (f *File) readPage(p *pageLoc, codec format.CompressionCodec, b *pageBufs) ([]byte, error) {
 	dst := &b.out
-	if compressed {
+	if pageCompressed(p, codec) {
 		dst = &b.comp
 	}
 	if cap(*dst) < int(p.comp) {
@@ -37,10 +46,20 @@ func (f *File) fetchPage(p *pageLoc, codec format.CompressionCodec, b *pageBufs)
 	if _, err := f.osf.ReadAt(body, p.body); err != nil {
 		return nil, err
 	}
+	return body, nil
+}
+
+func pageCompressed(p *pageLoc, codec format.CompressionCodec) bool {
+	return codec != format.Uncompressed && (!p.v2 || p.compressed)
+}
+
+// unpackPage checks the CRC of page p's stored bytes (body, from
+// readPage into b) and returns its uncompressed content, as fetchPage.
+func unpackPage(p *pageLoc, codec format.CompressionCodec, b *pageBufs, body []byte) ([]byte, error) {
 	if p.crc != 0 && crc32.ChecksumIEEE(body) != uint32(p.crc) {
 		return nil, fmt.Errorf("CRC-32 %08x, the header says %08x: %w", crc32.ChecksumIEEE(body), uint32(p.crc), parquet.ErrCorrupted)
 	}
-	if !compressed {
+	if !pageCompressed(p, codec) {
 		if p.comp != p.uncomp {
 			return nil, fmt.Errorf("%d bytes of uncompressed page, the header says %d: %w", p.comp, p.uncomp, parquet.ErrCorrupted)
 		}

@@ -57,8 +57,12 @@ func TestStreamedPagesMatch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, st := range s.streamed {
-				if st {
+			pages, err := s.pages.all()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range pages {
+				if streamable(&pages[i], s.codec) {
 					streams++
 				}
 			}

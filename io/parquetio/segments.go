@@ -23,17 +23,15 @@ type SegmentReader struct {
 	rg    int
 	leaf  int
 	codec format.CompressionCodec
-	pages []pageLoc
+	pages *lazyPages // validated as the reader reaches them
 	src   pageSource
 	dec   pageDecoder
 	next  int       // next page of pages to load
 	cur   valuePage // the page being taken, when have
 	have  bool
-	// streamed marks the pages read as streams (streamable); stream is
-	// the one being read.
-	streamed []bool
-	stream   *pageStream
-	per      int // floats per stored value
+	// stream is the page being read as a stream (streamable)
+	stream *pageStream
+	per    int // floats per stored value
 	// slotDef is the definition level from which a level takes a slab
 	// slot (a value, or a null read as NaN).
 	slotDef int
@@ -89,11 +87,7 @@ func (f *File) NewSegmentReader(rg int, spec ReadSpec) (s *SegmentReader, err er
 	if s.dec.elemSize <= 0 {
 		return nil, fmt.Errorf("reading %s: column %q: FIXED_LEN_BYTE_ARRAY of %d bytes: %w", f.path, m.info.Name, m.flbaLen, parquet.ErrCorrupted)
 	}
-	s.streamed = make([]bool, len(s.pages))
-	for i := range s.pages {
-		s.streamed[i] = streamable(&s.pages[i], s.codec)
-	}
-	s.src = newPageSource(f, s.codec, s.pages, s.streamed, spec)
+	s.src = newPageSource(f, s.codec, s.pages, spec)
 	return s, nil
 }
 
@@ -192,14 +186,21 @@ func (s *SegmentReader) load() (bool, error) {
 			return false, err
 		}
 	}
-	for s.next < len(s.pages) {
+	for {
 		i := s.next
+		loc, ok, err := s.pages.page(i) // its header validated now
+		if err != nil {
+			return false, err
+		}
+		if !ok {
+			return false, nil
+		}
 		s.next++
-		p := &s.pages[i]
+		p := &loc
 		if p.typ != format.DataPage && p.typ != format.DataPageV2 && p.typ != format.DictionaryPage {
 			continue // an index page
 		}
-		if s.streamed[i] {
+		if streamable(p, s.codec) {
 			st, err := s.dec.openStream(i, p, s.codec)
 			if err != nil {
 				return false, err
@@ -207,7 +208,7 @@ func (s *SegmentReader) load() (bool, error) {
 			s.stream = st
 			return true, s.window()
 		}
-		data, release, err := s.src.get(i)
+		data, release, err := s.src.get(i, p)
 		if err != nil {
 			if isFileSystem(err) {
 				return false, fmt.Errorf("reading %s: row group %d, column %q: %w", s.f.path, s.rg, s.r.m.info.Name, err)
@@ -230,7 +231,6 @@ func (s *SegmentReader) load() (bool, error) {
 		s.have = true
 		return true, nil
 	}
-	return false, nil
 }
 
 // window decodes the next window of the page being streamed.
@@ -442,9 +442,9 @@ func (r *valueReader) appendStored(raw []byte) int {
 
 // pageSource hands out a chunk's pages read and decompressed.
 type pageSource interface {
-	// get returns page i's uncompressed content and a function giving its
-	// storage back (called before the next get).
-	get(i int) ([]byte, func(), error)
+	// get returns page i's (p's) uncompressed content and a function
+	// giving its storage back (called before the next get).
+	get(i int, p *pageLoc) ([]byte, func(), error)
 	close()
 }
 
@@ -453,16 +453,15 @@ type pageSource interface {
 type serialPages struct {
 	f     *File
 	codec format.CompressionCodec
-	pages []pageLoc
 	bufs  pageBufs
 }
 
-func newSerialPages(f *File, codec format.CompressionCodec, pages []pageLoc) *serialPages {
-	return &serialPages{f: f, codec: codec, pages: pages, bufs: f.pageBuf()}
+func newSerialPages(f *File, codec format.CompressionCodec) *serialPages {
+	return &serialPages{f: f, codec: codec, bufs: f.pageBuf()}
 }
 
-func (p *serialPages) get(i int) ([]byte, func(), error) {
-	data, err := p.f.fetchPage(&p.pages[i], p.codec, &p.bufs)
+func (p *serialPages) get(_ int, loc *pageLoc) ([]byte, func(), error) {
+	data, err := p.f.fetchPage(loc, p.codec, &p.bufs)
 	return data, func() {}, err
 }
 

@@ -247,7 +247,7 @@ func TestSegmentReaderPageCrossing(t *testing.T) {
 		}
 		first += int64(c.Rows)
 	}
-	if s.next != len(s.pages) {
-		t.Fatalf("%d of %d pages loaded", s.next, len(s.pages))
+	if pages, err := s.pages.all(); err != nil || s.next != len(pages) {
+		t.Fatalf("%d of %d pages loaded (%v)", s.next, len(pages), err)
 	}
 }

@@ -66,31 +66,6 @@ func (f *File) checkChunk(rg, leaf int) error {
 	return nil
 }
 
-// chunkPages validates the page headers of a column chunk that this
-// package's page reader decodes, and returns its pages. Their level and
-// dictionary-index runs are checked as the reader decodes them (it calls
-// runsChecked when it has read the whole chunk), so no page is
-// decompressed here. Like checkChunks it starts a read of the chunk, so
-// it hints it to an object-storage input (prefetch).
-func (f *File) chunkPages(rg, leaf int) ([]pageLoc, error) {
-	f.prefetch(rg, leaf)
-	key := rg*f.numLeaf + leaf
-	f.checkedMu.Lock()
-	pages, ok := f.pages[key]
-	f.checkedMu.Unlock()
-	if ok {
-		return pages, nil
-	}
-	pages, err := f.validateChunk(rg, leaf, false)
-	if err != nil {
-		return nil, asInput(err)
-	}
-	f.checkedMu.Lock()
-	f.keepPages(key, pages)
-	f.checkedMu.Unlock()
-	return pages, nil
-}
-
 // keepPages records a validated chunk's pages (under checkedMu).
 func (f *File) keepPages(key int, pages []pageLoc) {
 	if f.pages == nil {
@@ -128,17 +103,53 @@ func (f *File) rowsFit(rg, maxRep int, nv int64) bool {
 // where the pages are. With scan, the level and dictionary-index runs of
 // its data pages are checked too (pageScanner), for parquet-go's decoder.
 func (f *File) validateChunk(rg, leaf int, scan bool) ([]pageLoc, error) {
+	w, err := f.walkPages(rg, leaf, scan)
+	if err != nil {
+		return nil, err
+	}
+	var pages []pageLoc
+	for {
+		p, ok, err := w.next()
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return pages, nil
+		}
+		pages = append(pages, p)
+	}
+}
+
+// pageWalker validates a column chunk's page headers one at a time, in
+// file order. validateChunk walks them all before parquet-go reads the
+// chunk; the page reader walks them as it reaches its pages (lazyPages),
+// so that each header is read with its page: on object storage a chunk
+// larger than the read-ahead window is then fetched once, not once for
+// its headers and again for its pages.
+type pageWalker struct {
+	f        *File
+	rg       int
+	col      []string
+	pos, end int64 // the next header, and the chunk's end
+	scan     bool
+	scanner  *pageScanner
+	proto    *thrift.CompactProtocol
+	buf      []byte
+	n        int // pages walked
+}
+
+// walkPages checks column chunk (rg, leaf)'s place in the file and
+// returns a walker of its page headers.
+func (f *File) walkPages(rg, leaf int, scan bool) (*pageWalker, error) {
 	md := f.pf.Metadata()
 	col := f.pf.Schema().Columns()[leaf]
-	corrupt := func(format string, args ...any) error {
-		return &CorruptError{Err: fmt.Errorf("reading %s: row group %d, column %q: %s: %w", f.path, rg, strings.Join(col, "."), fmt.Sprintf(format, args...), parquet.ErrCorrupted)}
-	}
+	w := &pageWalker{f: f, rg: rg, col: col, scan: scan}
 	if rg >= len(md.RowGroups) || leaf >= len(md.RowGroups[rg].Columns) {
-		return nil, corrupt("missing column chunk")
+		return nil, w.corrupt("missing column chunk")
 	}
 	cc := &md.RowGroups[rg].Columns[leaf]
 	if cc.FilePath != "" {
-		return nil, corrupt("column chunk in another file (%s) is not supported", cc.FilePath)
+		return nil, w.corrupt("column chunk in another file (%s) is not supported", cc.FilePath)
 	}
 	cm := &cc.MetaData
 	start := cm.DataPageOffset
@@ -147,121 +158,142 @@ func (f *File) validateChunk(rg, leaf int, scan bool) ([]pageLoc, error) {
 	}
 	end := start + cm.TotalCompressedSize
 	if start < 4 || cm.TotalCompressedSize < 0 || end > f.size || end < start {
-		return nil, corrupt("column chunk [%d, %d) outside the file (%d bytes)", start, end, f.size)
+		return nil, w.corrupt("column chunk [%d, %d) outside the file (%d bytes)", start, end, f.size)
 	}
 	if cm.NumValues < 0 {
-		return nil, corrupt("negative value count %d", cm.NumValues)
+		return nil, w.corrupt("negative value count %d", cm.NumValues)
 	}
-	scanner := &pageScanner{f: f, codec: cm.Codec, typ: cm.Type}
+	w.pos, w.end = start, end
+	w.scanner = &pageScanner{f: f, codec: cm.Codec, typ: cm.Type}
 	if lc, ok := f.pf.Schema().Lookup(col...); ok {
-		scanner.maxRep, scanner.maxDef = lc.MaxRepetitionLevel, lc.MaxDefinitionLevel
+		w.scanner.maxRep, w.scanner.maxDef = lc.MaxRepetitionLevel, lc.MaxDefinitionLevel
 	}
-	proto := new(thrift.CompactProtocol)
-	buf := make([]byte, initialHeaderRead)
-	pos := start
-	var pages []pageLoc
-	for pos < end {
-		want := initialHeaderRead
-		var h format.PageHeader
-		var hlen int64
-		for {
-			n := int64(want)
-			if n > end-pos {
-				n = end - pos
+	w.proto = new(thrift.CompactProtocol)
+	return w, nil
+}
+
+func (w *pageWalker) corrupt(format string, args ...any) error {
+	return &CorruptError{Err: fmt.Errorf("reading %s: row group %d, column %q: %s: %w", w.f.path, w.rg, strings.Join(w.col, "."), fmt.Sprintf(format, args...), parquet.ErrCorrupted)}
+}
+
+// next validates the next page header and returns where its page is; ok
+// is false after the chunk's last page.
+func (w *pageWalker) next() (loc pageLoc, ok bool, err error) {
+	f, rg, pos, end := w.f, w.rg, w.pos, w.end
+	if pos >= end {
+		return pageLoc{}, false, nil
+	}
+	h, hlen, err := w.header()
+	if err != nil {
+		return pageLoc{}, false, err
+	}
+	if err := checkPageEnums(h); err != nil {
+		return pageLoc{}, false, w.corrupt("page header at offset %d: %v", pos, err)
+	}
+	comp, uncomp := int64(h.CompressedPageSize), int64(h.UncompressedPageSize)
+	if comp < 0 || uncomp < 0 || comp > end-pos-hlen {
+		return pageLoc{}, false, w.corrupt("page at offset %d: compressed size %d exceeds the column chunk", pos, comp)
+	}
+	if f.pageLimit > 0 && uncomp > f.pageLimit {
+		return pageLoc{}, false, &DataError{File: f.path, RowGroup: rg, Row: -1, Column: strings.Join(w.col, "."),
+			Expected: fmt.Sprintf("pages that fit in --memory-limit (%d bytes) once decompressed", f.pageLimit),
+			Found:    fmt.Sprintf("a page at offset %d whose header declares %d bytes", pos, uncomp)}
+	}
+	if uncomp > maxPageBytes || uncomp > comp*maxExpansion+(1<<20) {
+		return pageLoc{}, false, w.corrupt("page at offset %d: implausible uncompressed size %d for %d compressed bytes", pos, uncomp, comp)
+	}
+	var nv int64 = -1
+	switch {
+	case h.DataPageHeader.Valid:
+		nv = int64(h.DataPageHeader.V.NumValues)
+	case h.DataPageHeaderV2.Valid:
+		v := h.DataPageHeaderV2.V
+		nv = int64(v.NumValues)
+		if v.NumNulls < 0 || v.NumNulls > v.NumValues || v.NumRows < 0 || v.NumRows > v.NumValues ||
+			v.RepetitionLevelsByteLength < 0 || v.DefinitionLevelsByteLength < 0 ||
+			int64(v.RepetitionLevelsByteLength)+int64(v.DefinitionLevelsByteLength) > comp {
+			return pageLoc{}, false, w.corrupt("page at offset %d: inconsistent data page v2 header", pos)
+		}
+	case h.DictionaryPageHeader.Valid:
+		nv = int64(h.DictionaryPageHeader.V.NumValues)
+	}
+	if nv < -1 || (nv > (uncomp+1024)*maxValuesPerByte && !f.rowsFit(rg, w.scanner.maxRep, nv)) {
+		return pageLoc{}, false, w.corrupt("page at offset %d: implausible value count %d for %d bytes", pos, nv, uncomp)
+	}
+	if w.scan && h.DictionaryPageHeader.Valid {
+		// parquet-go decodes a dictionary page with the encoding it
+		// names: a DELTA_* one would allocate what its headers claim.
+		if e := h.DictionaryPageHeader.V.Encoding; e != format.Plain && e != format.PlainDictionary {
+			return pageLoc{}, false, w.corrupt("page %d (at offset %d): dictionary page encoded %s, expected PLAIN", w.n, pos, e)
+		}
+	}
+	if w.scan && w.scanner.needed(h) {
+		if err := w.scanner.scan(h, pos+hlen); err != nil {
+			var big *deltaTooLarge
+			if errors.As(err, &big) {
+				return pageLoc{}, false, &DataError{File: f.path, RowGroup: rg, Row: -1, Column: strings.Join(w.col, "."),
+					Expected: fmt.Sprintf("pages that fit in --memory-limit (%d bytes) once decoded", f.pageLimit),
+					Found:    fmt.Sprintf("page %d (at offset %d): %v", w.n, pos, big)}
 			}
-			if cap(buf) < int(n) {
-				buf = make([]byte, n)
+			return pageLoc{}, false, w.corrupt("page %d (at offset %d): %v", w.n, pos, err)
+		}
+	}
+	w.n++
+	w.pos = pos + hlen + comp
+	return locate(h, pos+hlen), true, nil
+}
+
+// header reads and decodes the page header at w.pos (initialHeaderRead
+// bytes first, more for a larger header, up to maxHeaderBytes) and
+// returns it and its length.
+func (w *pageWalker) header() (*format.PageHeader, int64, error) {
+	pos, end := w.pos, w.end
+	want := initialHeaderRead
+	for {
+		n := int64(want)
+		if n > end-pos {
+			n = end - pos
+		}
+		if cap(w.buf) < int(n) {
+			w.buf = make([]byte, n)
+		}
+		b := w.buf[:n]
+		if _, err := w.f.osf.ReadAt(b, pos); err != nil {
+			return nil, 0, fmt.Errorf("reading %s: row group %d: %w", w.f.path, w.rg, err)
+		}
+		if _, err := checkThrift(b); err != nil {
+			if errors.Is(err, errThriftEOF) && n < end-pos && want < maxHeaderBytes {
+				want *= 16
+				continue
 			}
-			b := buf[:n]
-			if _, err := f.osf.ReadAt(b, pos); err != nil {
-				return nil, fmt.Errorf("reading %s: row group %d: %w", f.path, rg, err)
-			}
-			if _, err := checkThrift(b); err != nil {
-				if errors.Is(err, errThriftEOF) && n < end-pos && want < maxHeaderBytes {
-					want *= 16
-					continue
+			return nil, 0, w.corrupt("page header at offset %d: %v", pos, err)
+		}
+		r := bytes.NewReader(b)
+		h := new(format.PageHeader)
+		err := func() (err error) {
+			defer func() {
+				if rec := recover(); rec != nil {
+					err = errDecoder
 				}
-				return nil, corrupt("page header at offset %d: %v", pos, err)
-			}
-			r := bytes.NewReader(b)
-			h = format.PageHeader{}
-			err := func() (err error) {
-				defer func() {
-					if rec := recover(); rec != nil {
-						err = errDecoder
-					}
-				}()
-				return thrift.NewDecoder(proto.NewReader(r)).Decode(&h)
 			}()
-			if err == nil {
-				hlen = n - int64(r.Len())
-				break
-			}
-			if n == end-pos || want >= maxHeaderBytes {
-				return nil, corrupt("page header at offset %d: %v", pos, err)
-			}
-			want *= 16
+			return thrift.NewDecoder(w.proto.NewReader(r)).Decode(h)
+		}()
+		if err == nil {
+			return h, n - int64(r.Len()), nil
 		}
-		if err := checkPageEnums(&h); err != nil {
-			return nil, corrupt("page header at offset %d: %v", pos, err)
+		if n == end-pos || want >= maxHeaderBytes {
+			return nil, 0, w.corrupt("page header at offset %d: %v", pos, err)
 		}
-		comp, uncomp := int64(h.CompressedPageSize), int64(h.UncompressedPageSize)
-		if comp < 0 || uncomp < 0 || comp > end-pos-hlen {
-			return nil, corrupt("page at offset %d: compressed size %d exceeds the column chunk", pos, comp)
-		}
-		if f.pageLimit > 0 && uncomp > f.pageLimit {
-			return nil, &DataError{File: f.path, RowGroup: rg, Row: -1, Column: strings.Join(col, "."),
-				Expected: fmt.Sprintf("pages that fit in --memory-limit (%d bytes) once decompressed", f.pageLimit),
-				Found:    fmt.Sprintf("a page at offset %d whose header declares %d bytes", pos, uncomp)}
-		}
-		if uncomp > maxPageBytes || uncomp > comp*maxExpansion+(1<<20) {
-			return nil, corrupt("page at offset %d: implausible uncompressed size %d for %d compressed bytes", pos, uncomp, comp)
-		}
-		var nv int64 = -1
-		switch {
-		case h.DataPageHeader.Valid:
-			nv = int64(h.DataPageHeader.V.NumValues)
-		case h.DataPageHeaderV2.Valid:
-			v := h.DataPageHeaderV2.V
-			nv = int64(v.NumValues)
-			if v.NumNulls < 0 || v.NumNulls > v.NumValues || v.NumRows < 0 || v.NumRows > v.NumValues ||
-				v.RepetitionLevelsByteLength < 0 || v.DefinitionLevelsByteLength < 0 ||
-				int64(v.RepetitionLevelsByteLength)+int64(v.DefinitionLevelsByteLength) > comp {
-				return nil, corrupt("page at offset %d: inconsistent data page v2 header", pos)
-			}
-		case h.DictionaryPageHeader.Valid:
-			nv = int64(h.DictionaryPageHeader.V.NumValues)
-		}
-		if nv < -1 || (nv > (uncomp+1024)*maxValuesPerByte && !f.rowsFit(rg, scanner.maxRep, nv)) {
-			return nil, corrupt("page at offset %d: implausible value count %d for %d bytes", pos, nv, uncomp)
-		}
-		if scan && h.DictionaryPageHeader.Valid {
-			// parquet-go decodes a dictionary page with the encoding it
-			// names: a DELTA_* one would allocate what its headers claim.
-			if e := h.DictionaryPageHeader.V.Encoding; e != format.Plain && e != format.PlainDictionary {
-				return nil, corrupt("page %d (at offset %d): dictionary page encoded %s, expected PLAIN", len(pages), pos, e)
-			}
-		}
-		if scan && scanner.needed(&h) {
-			if err := scanner.scan(&h, pos+hlen); err != nil {
-				var big *deltaTooLarge
-				if errors.As(err, &big) {
-					return nil, &DataError{File: f.path, RowGroup: rg, Row: -1, Column: strings.Join(col, "."),
-						Expected: fmt.Sprintf("pages that fit in --memory-limit (%d bytes) once decoded", f.pageLimit),
-						Found:    fmt.Sprintf("page %d (at offset %d): %v", len(pages), pos, big)}
-				}
-				return nil, corrupt("page %d (at offset %d): %v", len(pages), pos, err)
-			}
-		}
-		pages = append(pages, locate(&h, pos+hlen))
-		pos += hlen + comp
+		want *= 16
 	}
-	return pages, nil
 }
 
 // LargestPage returns the largest uncompressed page (dictionary pages
 // included) of a top-level column's chunks, from its validated page headers:
-// SPEC v2's memory bound adds it to --memory-limit.
+// SPEC v2's memory bound adds it to --memory-limit. It walks every header
+// of the column (an OffsetIndex has page offsets and compressed sizes, not
+// uncompressed ones); runs never call it, only the tests and scripts that
+// check the bound.
 func (f *File) LargestPage(column string) (int64, error) {
 	m, err := f.lookup(column)
 	if err != nil {

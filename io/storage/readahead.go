@@ -50,6 +50,7 @@ type readAhead struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	gets   atomic.Int64
+	bytes  atomic.Int64
 
 	// under aheadPool.mu:
 	parts   []*part   // sorted by off, disjoint
@@ -83,9 +84,14 @@ func newReadAhead(ctx context.Context, size int64, fetch func(context.Context, [
 // Gets is the number of ranged reads made so far.
 func (r *readAhead) Gets() int64 { return r.gets.Load() }
 
+// Fetched is the number of bytes the ranged reads returned so far.
+func (r *readAhead) Fetched() int64 { return r.bytes.Load() }
+
 func (r *readAhead) get(p []byte, off int64) (int, error) {
 	r.gets.Add(1)
-	return r.fetch(r.ctx, p, off)
+	n, err := r.fetch(r.ctx, p, off)
+	r.bytes.Add(int64(n))
+	return n, err
 }
 
 func partSize(limit int64) int64 {

@@ -3,15 +3,20 @@ package job
 import (
 	"runtime/debug"
 	"sync"
+
+	"github.com/contextualize/contextualize/io/storage"
 )
 
 // The process's memory is bounded as a whole: --memory-limit plus a
 // headroom for the runtime, the binary and the writer. The Go runtime's
 // soft limit (debug.SetMemoryLimit) covers only the memory the runtime
-// maps itself; two things it cannot see share the bound:
+// maps itself; three things it cannot see share the bound:
 //
 //   - the value slabs mapped outside the heap (slabs_linux.go), charged to
 //     the budget like the heap-held data of the grouped path;
+//   - the read-ahead buffers of inputs in object storage, mapped outside
+//     the heap by io/storage (storage.MappedBytes; up to the read-ahead
+//     window, --memory-limit/8 or 32 MiB);
 //   - the binary's resident pages (file-backed, about 48 MiB of the text
 //     and tables of this binary on Linux 6.x, which maps page-cache folios
 //     whole).
@@ -20,9 +25,10 @@ import (
 // the binary's pages came on top: an interleaved 200 x 20,000 file spilling
 // under a 64 MiB limit peaked at 119-150 MiB RSS, the heap alone at 75 MiB
 // (twice its live data: the soft limit never bound it). So the runtime's
-// limit is what the bound leaves once the slabs mapped and the resident
-// file pages are taken out, and it is set again whenever a slab is mapped
-// or unmapped and when a file starts.
+// limit is what the bound leaves once the slabs and read-ahead buffers
+// mapped and the resident file pages are taken out, and it is set again
+// whenever a slab or a read-ahead buffer is mapped or unmapped and when a
+// file starts.
 var processLimit struct {
 	sync.Mutex
 	total   int64 // the whole process's bound; 0: not governed (GOMEMLIMIT or never set)
@@ -31,13 +37,17 @@ var processLimit struct {
 	set     int64 // the runtime's limit as last set
 }
 
+// io/storage tells of every read-ahead buffer it maps or unmaps (with its
+// lock held; retuneHeapLimit does not call into it).
+func init() { storage.OnMappedChange(retuneHeapLimit) }
+
 // minHeapLimit is the least the Go runtime's limit is set to, however
 // little the bound leaves: below it the collector would run without pause.
 const minHeapLimit = 16 << 20
 
 // SetProcessMemoryLimit bounds the whole process's memory to total bytes:
-// the Go runtime's soft limit is kept at what the off-heap slabs and the
-// binary's resident pages leave of it. total <= 0 leaves the runtime's
+// the Go runtime's soft limit is kept at what the off-heap slabs and
+// read-ahead buffers and the binary's resident pages leave of it. total <= 0 leaves the runtime's
 // limit alone (for example when GOMEMLIMIT sets it).
 func SetProcessMemoryLimit(total int64) {
 	processLimit.Lock()
@@ -86,7 +96,7 @@ func retuneLocked() {
 	if p.total == 0 {
 		return
 	}
-	n := p.total - p.offHeap - residentFileBytes()
+	n := p.total - p.offHeap - storage.MappedBytes() - residentFileBytes()
 	n = max(n, minHeapLimit, p.floor)
 	if n == p.set {
 		return

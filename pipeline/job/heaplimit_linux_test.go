@@ -1,8 +1,14 @@
 package job
 
 import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
 	"runtime/debug"
 	"testing"
+
+	"github.com/contextualize/contextualize/io/storage"
 )
 
 // TestProcessMemoryLimit: the Go runtime's limit is the process bound less
@@ -54,5 +60,55 @@ func TestProcessMemoryLimit(t *testing.T) {
 	offHeapMapped(-1 << 20)
 	if got := debug.SetMemoryLimit(-1); got != 123<<20 {
 		t.Errorf("without a bound the runtime limit moved to %d", got)
+	}
+}
+
+// TestProcessMemoryLimitCountsReadAhead: the read-ahead buffers io/storage
+// maps outside the Go heap for an input in object storage (here a file://
+// URL, read through the same read-ahead) lower the runtime's limit by
+// their size as they are mapped, like the slabs.
+func TestProcessMemoryLimitCountsReadAhead(t *testing.T) {
+	prev := debug.SetMemoryLimit(-1)
+	defer func() {
+		processLimit.Lock()
+		processLimit.total, processLimit.floor, processLimit.set = 0, 0, 0
+		processLimit.Unlock()
+		debug.SetMemoryLimit(prev)
+	}()
+	data := make([]byte, 24<<20)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	path := filepath.Join(t.TempDir(), "obj")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	SetProcessMemoryLimit(1 << 30)
+	base, mapped := debug.SetMemoryLimit(-1), storage.MappedBytes()
+
+	b := storage.NewBlob()
+	defer b.Store().Close()
+	r, err := b.Open(context.Background(), "file://"+filepath.ToSlash(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	r.(storage.Prefetcher).Prefetch([]storage.Range{{Off: 0, Len: int64(len(data))}}, 16<<20)
+	buf := make([]byte, 1<<20)
+	for off := int64(0); off < int64(len(data)); off += int64(len(buf)) {
+		if _, err := r.ReadAt(buf, off); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(buf, data[off:off+int64(len(buf))]) {
+			t.Fatalf("bytes at %d differ", off)
+		}
+	}
+	grown := storage.MappedBytes() - mapped
+	if grown < 4<<20 {
+		t.Fatalf("reading 24 MiB ahead in a 16 MiB window mapped %d bytes of buffers", grown)
+	}
+	// The resident file pages may grow by a few MiB as more code runs.
+	if d := base - debug.SetMemoryLimit(-1); d < grown || d > grown+(4<<20) {
+		t.Errorf("%d bytes of read-ahead buffers mapped lowered the runtime limit by %d", grown, d)
 	}
 }
