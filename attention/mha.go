@@ -114,13 +114,17 @@ type mhaPlan[T float] struct {
 	b3 []T // float64 only: [3d] or nil
 	bh []T // [3d] head-major input bias, or nil
 	bo []T // [d] or nil
-	// projIn sets dst (rows×3·dh·g, row stride 3·dh·g) = x·W_gᵀ for the
-	// heads [h0, h0+g), g = 1 or all; projOut sets dst (rows×d) = o·Woᵀ
-	// (nil without an output projection).
-	projIn  func(h0, g, rows int, x, dst []T)
+	// projIn sets dst = x·Wᵀ (rows of partWidth(part, dh, g) values) for
+	// the rows of W that part selects: q|k|v of the heads [h0, h0+g) (g = 1
+	// or all), or k|v or q of head h0 alone (g = 1); projOut sets dst
+	// (rows×d) = o·Woᵀ (nil without an output projection).
+	projIn  func(h0, g, part, rows int, x, dst []T)
 	projOut func(rows int, o, dst []T)
 	newKV   func() headKV[T]
-	sm      *softmaxKernels[T]
+	// kvInPlace: the headKV reads keys and values from the projections
+	// (float64), so a head's queries must not be projected over them.
+	kvInPlace bool
+	sm        *softmaxKernels[T]
 	// free is a small bounded free list of scratch, not a sync.Pool: a
 	// Pool is emptied by the GC, and re-faulting megabytes of fresh pages
 	// costs about 12 µs per 4 KiB page on this VM (see kernel/README.md).
@@ -253,21 +257,28 @@ func NewMHA(w MHAWeights, p MHAParams) (*MHA, error) {
 	// for all heads at once and for each head alone.
 	wh := convert[float32](headMajor(w.InProj, d, d, dh))
 	all := kernel.PackB(true, 3*d, d, wh, d)
-	one := make([]*kernel.PackedB, heads)
-	for h := range one {
-		if h*3*dh%kernel.PackAlign == 0 {
-			sub := all.Sub(0, d, h*3*dh, (h+1)*3*dh)
-			one[h] = &sub
-		} else {
-			one[h] = kernel.PackB(true, 3*dh, d, wh[h*3*dh*d:], d)
+	// view returns the rows [r0, r1) of the head-major projection, a view
+	// of all when r0 is aligned, else packed alone.
+	view := func(r0, r1 int) *kernel.PackedB {
+		if r0%kernel.PackAlign == 0 {
+			sub := all.Sub(0, d, r0, r1)
+			return &sub
 		}
+		return kernel.PackB(true, r1-r0, d, wh[r0*d:], d)
 	}
-	m.p32.projIn = func(h0, g, rows int, x, dst []float32) {
+	qOne, kvOne := make([]*kernel.PackedB, heads), make([]*kernel.PackedB, heads)
+	for h := range heads {
+		qOne[h], kvOne[h] = view(h*3*dh, h*3*dh+dh), view(h*3*dh+dh, (h+1)*3*dh)
+	}
+	m.p32.projIn = func(h0, g, part, rows int, x, dst []float32) {
 		pb := all
-		if g < heads {
-			pb = one[h0]
+		switch part {
+		case partQ:
+			pb = qOne[h0]
+		case partKV:
+			pb = kvOne[h0]
 		}
-		kernel.SgemmPacked(rows, x, d, pb, dst, 3*dh*g, false)
+		kernel.SgemmPacked(rows, x, d, pb, dst, partWidth(part, dh, g), false)
 	}
 	if w.OutProj != nil {
 		pwo := kernel.PackB(true, d, d, convert[float32](w.OutProj), d)
@@ -339,10 +350,12 @@ func (m *MHA) plan64() *mhaPlan[float64] {
 		}
 		p := &m.p64
 		*p = mhaPlan[float64]{w3: w.InProj, b3: w.InBias, bh: headMajor(w.InBias, 1, d, m.dh), bo: w.OutBias,
-			sm: &softmax64, newKV: func() headKV[float64] { return new(rawKV) }}
+			sm: &softmax64, newKV: func() headKV[float64] { return new(rawKV) }, kvInPlace: true}
 		wh, dh := headMajor(w.InProj, d, d, m.dh), m.dh
-		p.projIn = func(h0, g, rows int, x, dst []float64) {
-			kernel.Dgemm(true, rows, 3*dh*g, d, x, d, wh[h0*3*dh*d:], d, dst, 3*dh*g, false)
+		p.projIn = func(h0, g, part, rows int, x, dst []float64) {
+			w := partWidth(part, dh, g)
+			r0 := partRow(part, h0, dh)
+			kernel.Dgemm(true, rows, w, d, x, d, wh[r0*d:], d, dst, w, false)
 		}
 		if wo := w.OutProj; wo != nil {
 			p.projOut = func(rows int, o, dst []float64) {

@@ -17,9 +17,44 @@ const (
 	stageOut           // task i: rows of chunk i through the output projection and bias
 )
 
+// The parts of the input projection that one projection phase computes.
+// Heads projected together take q|k|v of each; a head projected alone
+// (perHead) takes its keys and values first, which are packed, and then
+// its queries into the same rows, so that its packed keys and values and
+// the projections never take more than n·2·dh values each.
+const (
+	partQKV = iota // q_h | k_h | v_h for each head h of [h0, h0+g)
+	partKV         // k_h0 | v_h0
+	partQ          // q_h0
+)
+
+// partWidth returns the values per row of a projection part.
+func partWidth(part, dh, g int) int {
+	switch part {
+	case partKV:
+		return 2 * dh
+	case partQ:
+		return dh
+	}
+	return 3 * dh * g
+}
+
+// partRow returns the first row of part in the head-major input
+// projection (and its bias).
+func partRow(part, h0, dh int) int {
+	if part == partKV {
+		return h0*3*dh + dh
+	}
+	return h0 * 3 * dh
+}
+
 // mhaScratch is the memory of one call, and its state for the tasks.
 type mhaScratch[T float] struct {
-	qkv   []T // n×3·dh·g projections of the current heads, row i = q_i | k_i | v_i per head
+	qkv []T // projections of the current heads: n rows of partWidth(part) values
+	// qOff is where a head projected alone (perHead) gets its queries in
+	// qkv: 0 (over its keys and values, once they are packed) or after
+	// them when the plan's headKV reads them in place.
+	qOff  int
 	o     []T // n×d concatenated head outputs (with an output projection, or dst aliasing x)
 	kv    headKV[T]
 	tiles []*mhaTile[T] // per worker
@@ -31,6 +66,7 @@ type mhaScratch[T float] struct {
 	x, dst, out  []T
 	n, g, qb, kb int
 	h0, h, stage int
+	part         int     // what stageProj projects (partQKV, partKV, partQ)
 	sp           rowSpan // the rows computed (all n for a whole-sequence call)
 	// perHead: the heads are projected one at a time (g = 1) and their
 	// keys and values loaded into the shared kv; else all heads are
@@ -54,15 +90,22 @@ type mhaTile[T float] struct {
 // scratch returns the memory of one call, from the free list when
 // possible; only what is too small is reallocated, and nothing is cleared
 // (every buffer is fully written before it is read).
-func (p *mhaPlan[T]) scratch(n, d, dh, g, qb, kb, workers int, needO bool) *mhaScratch[T] {
+func (p *mhaPlan[T]) scratch(n, d, dh, g, qb, kb, workers int, perHead, needO bool) *mhaScratch[T] {
 	var sc *mhaScratch[T]
 	select {
 	case sc = <-p.free:
 	default:
 		sc = &mhaScratch[T]{kv: p.newKV()}
 	}
-	if cap(sc.qkv) < 3*n*dh*g {
-		sc.qkv = make([]T, 3*n*dh*g)
+	width := 3 * dh * g
+	sc.qOff = 0
+	if perHead && !p.kvInPlace { // k|v, then q over them
+		width = 2 * dh
+	} else if perHead {
+		sc.qOff = n * 2 * dh
+	}
+	if cap(sc.qkv) < n*width {
+		sc.qkv = make([]T, n*width)
 	}
 	if needO && cap(sc.o) < n*d {
 		sc.o = make([]T, n*d)
@@ -130,18 +173,20 @@ func forwardSpan[T float](m *MHA, p *mhaPlan[T], dst, x []T, n int, sp rowSpan) 
 	if perHead {
 		g = 1
 	}
-	// Without an output projection the heads write dst directly, unless
-	// dst is x and later heads still need to project from x.
-	// A range call always goes through o: its query blocks and output
-	// chunks cover more rows than dst holds.
-	needO := p.projOut != nil || g < heads && &dst[0] == &x[0] || !whole
+	// The heads write dst directly, unless dst is x and later heads still
+	// need to project from x. Then the output projection runs in place,
+	// chunk by chunk through a worker's row buffer; short sequences, whose
+	// o is small, go through o instead to save that copy. A range call
+	// always goes through o: its query blocks and output chunks cover more
+	// rows than dst holds.
+	needO := p.projOut != nil && !perHead || perHead && &dst[0] == &x[0] || !whole
 	rows := sp.xhi - sp.xlo
 	workers := 1
 	if flops := 8*float64(rows)*float64(d)*float64(d) + 4*float64(rows)*float64(min(n, rows))*float64(d); flops >= mhaParallelFlops {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	qb, kb := blockSizes(n, dh, sizeOf[T]())
-	sc := p.scratch(rows, d, dh, g, qb, kb, workers, needO)
+	sc := p.scratch(rows, d, dh, g, qb, kb, workers, perHead, needO)
 	defer p.release(sc)
 	sc.m, sc.p, sc.x, sc.dst, sc.out = m, p, x, dst, dst
 	if needO {
@@ -153,16 +198,21 @@ func forwardSpan[T float](m *MHA, p *mhaPlan[T], dst, x []T, n int, sp rowSpan) 
 	blocks := (sp.q1 - sp.q0 + qb - 1) / qb
 	for h0 := 0; h0 < heads; h0 += g {
 		sc.h0 = h0
-		sc.run(stageProj, chunks, workers)
 		if !perHead {
+			sc.part = partQKV
+			sc.run(stageProj, chunks, workers)
 			sc.run(stageAttend, heads*blocks, workers)
 			continue
 		}
 		sc.h = h0
+		sc.part = partKV
+		sc.run(stageProj, chunks, workers)
 		sc.run(stageLoad, 2, workers)
+		sc.part = partQ
+		sc.run(stageProj, chunks, workers)
 		sc.run(stageAttend, blocks, workers)
 	}
-	if needO || p.bo != nil {
+	if needO || p.projOut != nil || p.bo != nil {
 		sc.run(stageOut, (sp.c1-sp.c0+mhaRowChunk-1)/mhaRowChunk, workers)
 	}
 }
@@ -182,20 +232,24 @@ func (sc *mhaScratch[T]) run(stage, tasks, workers int) {
 // task runs task i of the current stage on worker w.
 func (sc *mhaScratch[T]) task(w, i int) {
 	m, p := sc.m, sc.p
-	d, dh, ld := m.d, m.dh, 3*m.dh*sc.g
+	d, dh, ld := m.d, m.dh, partWidth(sc.part, m.dh, sc.g)
 	sp := sc.sp
 	switch sc.stage {
 	case stageProj:
 		r0, r1 := sp.xlo+i*mhaRowChunk, min(sp.xlo+(i+1)*mhaRowChunk, sp.xhi)
-		qkv := sc.qkv[(r0-sp.xlo)*ld : (r1-sp.xlo)*ld]
-		p.projIn(sc.h0, sc.g, r1-r0, sc.x[(r0-sp.xlo)*d:], qkv)
-		biasScale(m, p, qkv, ld, sc.h0)
-	case stageLoad:
-		sc.kv.load(i, sc.qkv[(sp.kpack-sp.xlo)*ld:], sp.xhi-sp.kpack, ld, dh, 2*dh, dh)
+		qkv := sc.qkv
+		if sc.part == partQ {
+			qkv = qkv[sc.qOff:]
+		}
+		qkv = qkv[(r0-sp.xlo)*ld : (r1-sp.xlo)*ld]
+		p.projIn(sc.h0, sc.g, sc.part, r1-r0, sc.x[(r0-sp.xlo)*d:], qkv)
+		biasScale(m, p, qkv, ld, sc.h0, sc.part)
+	case stageLoad: // part = partKV
+		sc.kv.load(i, sc.qkv[(sp.kpack-sp.xlo)*ld:], sp.xhi-sp.kpack, ld, 0, dh, dh)
 	case stageAttend:
 		blocks := (sp.q1 - sp.q0 + sc.qb - 1) / sc.qb
 		h, b := sc.h, i
-		kv := sc.kv
+		kv, qkv, qoff := sc.kv, sc.qkv[sc.qOff:], 0 // perHead: part = partQ
 		t := sc.tiles[w]
 		if !sc.perHead {
 			h, b = i/blocks, i%blocks
@@ -206,13 +260,13 @@ func (sc *mhaScratch[T]) task(w, i int) {
 				t.kv.load(1, keys, sp.xhi-sp.kpack, ld, off+dh, off+2*dh, dh)
 				t.kvHead = h
 			}
-			kv = t.kv
+			kv, qkv, qoff = t.kv, sc.qkv, (h-sc.h0)*3*dh
 		}
 		if m.causal { // the last blocks see the most keys: hand them out first
 			b = blocks - 1 - b
 		}
 		i0 := sp.q0 + b*sc.qb
-		attendBlock(m, p, t, kv, sc.qkv, ld, (h-sc.h0)*3*dh, sc.out, sc.n, h, i0, min(i0+sc.qb, sc.n), sc.kb, sp)
+		attendBlock(m, p, t, kv, qkv, ld, qoff, sc.out, sc.n, h, i0, min(i0+sc.qb, sc.n), sc.kb, sp)
 	case stageOut:
 		r0, r1 := sp.c0+i*mhaRowChunk, min(sp.c0+(i+1)*mhaRowChunk, sp.c1)
 		w0, w1 := max(r0, sp.lo), min(r1, sp.hi) // the rows dst holds
@@ -222,11 +276,12 @@ func (sc *mhaScratch[T]) task(w, i int) {
 		o := sc.out[(r0-sp.q0)*d : (r1-sp.q0)*d]
 		dst := sc.dst[(w0-sp.lo)*d : (w1-sp.lo)*d]
 		switch {
-		case p.projOut != nil && w0 == r0 && w1 == r1:
+		case p.projOut != nil && w0 == r0 && w1 == r1 && &o[0] != &dst[0]:
 			p.projOut(r1-r0, o, dst)
 		case p.projOut != nil:
 			// The whole chunk goes through the product, as in a
-			// whole-sequence call: its rows tile the same way.
+			// whole-sequence call (its rows tile the same way), into the
+			// row buffer: dst holds only part of the chunk, or is o itself.
 			t := sc.tiles[w]
 			if cap(t.row) < mhaRowChunk*d {
 				t.row = make([]T, mhaRowChunk*d)
@@ -247,17 +302,18 @@ func (sc *mhaScratch[T]) task(w, i int) {
 	}
 }
 
-// biasScale adds the input bias of the heads [h0, ...) to the projected
-// rows qkv (row stride ld) and scales their queries, unless NewMHA folded
-// the scale into Wq and bq.
-func biasScale[T float](m *MHA, p *mhaPlan[T], qkv []T, ld, h0 int) {
-	if p.bh == nil && m.qScaled {
+// biasScale adds the input bias of part (of the heads from h0) to the
+// projected rows qkv (row stride ld) and scales their queries, unless
+// NewMHA folded the scale into Wq and bq.
+func biasScale[T float](m *MHA, p *mhaPlan[T], qkv []T, ld, h0, part int) {
+	scaleQ := !m.qScaled && part != partKV
+	if p.bh == nil && !scaleQ {
 		return
 	}
 	dh := m.dh
 	var bias []T
 	if p.bh != nil {
-		bias = p.bh[h0*3*dh:][:ld]
+		bias = p.bh[partRow(part, h0, dh):][:ld]
 	}
 	scale := T(m.scale)
 	for i := 0; i+ld <= len(qkv); i += ld {
@@ -265,7 +321,7 @@ func biasScale[T float](m *MHA, p *mhaPlan[T], qkv []T, ld, h0 int) {
 		for c, b := range bias {
 			row[c] += b
 		}
-		if !m.qScaled {
+		if scaleQ {
 			for off := 0; off < ld; off += 3 * dh {
 				q := row[off : off+dh]
 				for c := range q {
