@@ -55,7 +55,8 @@ type mhaScratch[T float] struct {
 	// qkv: 0 (over its keys and values, once they are packed) or after
 	// them when the plan's headKV reads them in place.
 	qOff  int
-	o     []T // n×d concatenated head outputs (with an output projection, or dst aliasing x)
+	o     []T // concatenated head outputs (with an output projection, or dst aliasing x), row stride ldo
+	ldo   int // row stride of out: d, or d-dh when parked
 	kv    headKV[T]
 	tiles []*mhaTile[T] // per worker
 	ph    phase
@@ -72,6 +73,10 @@ type mhaScratch[T float] struct {
 	// keys and values loaded into the shared kv; else all heads are
 	// projected at once and each worker loads the heads it needs.
 	perHead bool
+	// parked: a whole call with dst aliasing x, heads one at a time: the
+	// outputs of all heads but the last wait in o (d-dh values a row)
+	// while x is still needed; the last head, projected last, writes dst.
+	parked bool
 }
 
 // mhaTile is one worker's tile memory.
@@ -90,7 +95,7 @@ type mhaTile[T float] struct {
 // scratch returns the memory of one call, from the free list when
 // possible; only what is too small is reallocated, and nothing is cleared
 // (every buffer is fully written before it is read).
-func (p *mhaPlan[T]) scratch(n, d, dh, g, qb, kb, workers int, perHead, needO bool) *mhaScratch[T] {
+func (p *mhaPlan[T]) scratch(n, d, dh, g, qb, kb, workers int, perHead bool, oSize int) *mhaScratch[T] {
 	var sc *mhaScratch[T]
 	select {
 	case sc = <-p.free:
@@ -107,8 +112,8 @@ func (p *mhaPlan[T]) scratch(n, d, dh, g, qb, kb, workers int, perHead, needO bo
 	if cap(sc.qkv) < n*width {
 		sc.qkv = make([]T, n*width)
 	}
-	if needO && cap(sc.o) < n*d {
-		sc.o = make([]T, n*d)
+	if cap(sc.o) < oSize {
+		sc.o = make([]T, oSize)
 	}
 	for len(sc.tiles) < workers {
 		sc.tiles = append(sc.tiles, &mhaTile[T]{kv: p.newKV()})
@@ -173,26 +178,35 @@ func forwardSpan[T float](m *MHA, p *mhaPlan[T], dst, x []T, n int, sp rowSpan) 
 	if perHead {
 		g = 1
 	}
-	// The heads write dst directly, unless dst is x and later heads still
-	// need to project from x. Then the output projection runs in place,
-	// chunk by chunk through a worker's row buffer; short sequences, whose
-	// o is small, go through o instead to save that copy. A range call
-	// always goes through o: its query blocks and output chunks cover more
-	// rows than dst holds.
-	needO := p.projOut != nil && !perHead || perHead && &dst[0] == &x[0] || !whole
+	// The heads write dst directly, and the output projection then runs in
+	// place, chunk by chunk through a worker's row buffer; short sequences,
+	// whose o is small, go through o instead to save that copy. When dst is
+	// x and the heads project one at a time, all heads but the last wait in
+	// o (parked). A range call always goes through o: its query blocks and
+	// output chunks cover more rows than dst holds.
+	parked := whole && perHead && &dst[0] == &x[0]
+	needO := p.projOut != nil && !perHead || parked && heads > 1 || !whole
+	ldo := d
+	if parked {
+		ldo = d - dh
+	}
 	rows := sp.xhi - sp.xlo
 	workers := 1
 	if flops := 8*float64(rows)*float64(d)*float64(d) + 4*float64(rows)*float64(min(n, rows))*float64(d); flops >= mhaParallelFlops {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	qb, kb := blockSizes(n, dh, sizeOf[T]())
-	sc := p.scratch(rows, d, dh, g, qb, kb, workers, perHead, needO)
-	defer p.release(sc)
-	sc.m, sc.p, sc.x, sc.dst, sc.out = m, p, x, dst, dst
+	oSize := 0
 	if needO {
-		sc.out = sc.o[:(sp.q1-sp.q0)*d]
+		oSize = (sp.q1 - sp.q0) * ldo
 	}
-	sc.n, sc.g, sc.qb, sc.kb, sc.perHead, sc.sp = n, g, qb, kb, perHead, sp
+	sc := p.scratch(rows, d, dh, g, qb, kb, workers, perHead, oSize)
+	defer p.release(sc)
+	sc.m, sc.p, sc.x, sc.dst, sc.out, sc.ldo = m, p, x, dst, dst, d
+	if needO {
+		sc.out, sc.ldo = sc.o[:oSize], ldo
+	}
+	sc.n, sc.g, sc.qb, sc.kb, sc.perHead, sc.parked, sc.sp = n, g, qb, kb, perHead, parked, sp
 
 	chunks := (rows + mhaRowChunk - 1) / mhaRowChunk
 	blocks := (sp.q1 - sp.q0 + qb - 1) / qb
@@ -266,15 +280,29 @@ func (sc *mhaScratch[T]) task(w, i int) {
 			b = blocks - 1 - b
 		}
 		i0 := sp.q0 + b*sc.qb
-		attendBlock(m, p, t, kv, qkv, ld, qoff, sc.out, sc.n, h, i0, min(i0+sc.qb, sc.n), sc.kb, sp)
+		out, ldo := sc.out, sc.ldo
+		if sc.parked && h == m.heads-1 { // x is no longer needed
+			out, ldo = sc.dst, d
+		}
+		attendBlock(m, p, t, kv, qkv, ld, qoff, out, ldo, sc.n, h, i0, min(i0+sc.qb, sc.n), sc.kb, sp)
 	case stageOut:
 		r0, r1 := sp.c0+i*mhaRowChunk, min(sp.c0+(i+1)*mhaRowChunk, sp.c1)
 		w0, w1 := max(r0, sp.lo), min(r1, sp.hi) // the rows dst holds
 		if w0 >= w1 {
 			return
 		}
-		o := sc.out[(r0-sp.q0)*d : (r1-sp.q0)*d]
 		dst := sc.dst[(w0-sp.lo)*d : (w1-sp.lo)*d]
+		var o []T
+		if sc.parked { // a whole call: w0, w1 = r0, r1
+			if lp := d - m.dh; lp > 0 {
+				for r := r0; r < r1; r++ {
+					copy(sc.dst[r*d:r*d+lp], sc.out[r*lp:(r+1)*lp])
+				}
+			}
+			o = dst
+		} else {
+			o = sc.out[(r0-sp.q0)*d : (r1-sp.q0)*d]
+		}
 		switch {
 		case p.projOut != nil && w0 == r0 && w1 == r1 && &o[0] != &dst[0]:
 			p.projOut(r1-r0, o, dst)
@@ -345,15 +373,15 @@ func (m *MHA) keyRange(i, n int) (lo, hi int) {
 	return lo, hi
 }
 
-// attendBlock computes head h of query rows [i0, i1) into out (columns
+// attendBlock computes head h of query rows [i0, i1) into out (row stride ldo, columns
 // h·dh..), streaming over the key blocks (kb keys, starting at multiples
 // of mhaKeyAlign) that the mask leaves visible. kv holds the head's keys
 // and values; its queries are qkv[i·ld+qoff:][:dh]. t is the worker's tile.
 //
 // sp places the rows: qkv holds rows from sp.xlo, kv the keys from
 // sp.kpack, out the rows from sp.q0.
-func attendBlock[T float](m *MHA, p *mhaPlan[T], t *mhaTile[T], kv headKV[T], qkv []T, ld, qoff int, out []T, n, h, i0, i1, kb int, sp rowSpan) {
-	d, dh := m.d, m.dh
+func attendBlock[T float](m *MHA, p *mhaPlan[T], t *mhaTile[T], kv headKV[T], qkv []T, ld, qoff int, out []T, ldo, n, h, i0, i1, kb int, sp rowSpan) {
+	dh := m.dh
 	qb := i1 - i0
 	// Keys visible to any row of the block.
 	jlo, _ := m.keyRange(i0, n)
@@ -385,7 +413,7 @@ func attendBlock[T float](m *MHA, p *mhaPlan[T], t *mhaTile[T], kv headKV[T], qk
 		kv.accum(qb, s, kn, j0-sp.kpack, j1-sp.kpack, acc, dh, j0 > jlo)
 	}
 	for r := 0; r < qb; r++ {
-		o := out[(i0+r-sp.q0)*d+h*dh : (i0+r-sp.q0)*d+(h+1)*dh]
+		o := out[(i0+r-sp.q0)*ldo+h*dh : (i0+r-sp.q0)*ldo+(h+1)*dh]
 		a := acc[r*dh : (r+1)*dh]
 		if ls[r] == 0 { // nothing to attend to: 0, not NaN
 			clear(o)

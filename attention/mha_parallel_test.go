@@ -115,7 +115,8 @@ func firstDiff[T float32 | float64](a, b []T) int {
 // TestMHAOneHeadAtATimeMatchesGrouped: a long sequence projects its heads
 // one at a time (keys and values, packed, then the queries over them) and
 // writes the head outputs straight into dst, where the output projection
-// then runs in place chunk by chunk; the bits must be those of the heads
+// then runs in place chunk by chunk (with dst aliasing x, all heads but the
+// last wait in a buffer of d-dh values a row); the bits must be those of the heads
 // projected together through the separate head-output buffer, with and
 // without biases and an output projection, dst aliasing x or not, heads
 // whose rows are not aligned to the packed panels (dh = 16, 24), in
@@ -130,6 +131,7 @@ func TestMHAOneHeadAtATimeMatchesGrouped(t *testing.T) {
 		{700, 48, 2, 200, true, false, true},
 		{1030, 96, 4, -1, true, true, false},
 		{900, 96, 4, -1, false, true, true},
+		{700, 32, 1, -1, true, false, true}, // one head in place: no o at all
 	}
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("n%d_d%d_h%d_bias%v_noOut%v_inPlace%v", c.n, c.d, c.heads, c.bias, c.noOut, c.inPlace), func(t *testing.T) {
