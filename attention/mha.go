@@ -266,17 +266,23 @@ func NewMHA(w MHAWeights, p MHAParams) (*MHA, error) {
 		}
 		return kernel.PackB(true, r1-r0, d, wh[r0*d:], d)
 	}
-	qOne, kvOne := make([]*kernel.PackedB, heads), make([]*kernel.PackedB, heads)
-	for h := range heads {
-		qOne[h], kvOne[h] = view(h*3*dh, h*3*dh+dh), view(h*3*dh+dh, (h+1)*3*dh)
+	// A head projected alone takes its queries, keys and values one at a
+	// time (partQ, partK, partV: the rows of a view are dh values).
+	var one [partV + 1][]*kernel.PackedB
+	for part := partQ; part <= partV; part++ {
+		one[part] = make([]*kernel.PackedB, heads)
+		for h := range heads {
+			r0 := partRow(part, h, dh)
+			one[part][h] = view(r0, r0+dh)
+		}
 	}
 	m.p32.projIn = func(h0, g, part, rows int, x, dst []float32) {
 		pb := all
 		switch part {
-		case partQ:
-			pb = qOne[h0]
+		case partQ, partK, partV:
+			pb = one[part][h0]
 		case partKV:
-			pb = kvOne[h0]
+			panic("attention: float32 keys and values are projected one at a time")
 		}
 		kernel.SgemmPacked(rows, x, d, pb, dst, partWidth(part, dh, g), false)
 	}

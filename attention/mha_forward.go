@@ -18,14 +18,17 @@ const (
 )
 
 // The parts of the input projection that one projection phase computes.
-// Heads projected together take q|k|v of each; a head projected alone
-// (perHead) takes its keys and values first, which are packed, and then
-// its queries into the same rows, so that its packed keys and values and
-// the projections never take more than n·2·dh values each.
+// Heads projected together take q|k|v of each. A head projected alone
+// (perHead) takes its keys, which are packed, then its values into the
+// same rows, packed, then its queries into them: the projections take
+// n·dh values. When the headKV reads the keys and values in place
+// (float64), it takes k|v, then its queries after them.
 const (
 	partQKV = iota // q_h | k_h | v_h for each head h of [h0, h0+g)
-	partKV         // k_h0 | v_h0
 	partQ          // q_h0
+	partK          // k_h0
+	partV          // v_h0
+	partKV         // k_h0 | v_h0
 )
 
 // partWidth returns the values per row of a projection part.
@@ -33,7 +36,7 @@ func partWidth(part, dh, g int) int {
 	switch part {
 	case partKV:
 		return 2 * dh
-	case partQ:
+	case partQ, partK, partV:
 		return dh
 	}
 	return 3 * dh * g
@@ -42,8 +45,11 @@ func partWidth(part, dh, g int) int {
 // partRow returns the first row of part in the head-major input
 // projection (and its bias).
 func partRow(part, h0, dh int) int {
-	if part == partKV {
+	switch part {
+	case partK, partKV:
 		return h0*3*dh + dh
+	case partV:
+		return h0*3*dh + 2*dh
 	}
 	return h0 * 3 * dh
 }
@@ -67,7 +73,7 @@ type mhaScratch[T float] struct {
 	x, dst, out  []T
 	n, g, qb, kb int
 	h0, h, stage int
-	part         int     // what stageProj projects (partQKV, partKV, partQ)
+	part         int     // what stageProj projects (partQKV, ...)
 	sp           rowSpan // the rows computed (all n for a whole-sequence call)
 	// perHead: the heads are projected one at a time (g = 1) and their
 	// keys and values loaded into the shared kv; else all heads are
@@ -104,8 +110,8 @@ func (p *mhaPlan[T]) scratch(n, d, dh, g, qb, kb, workers int, perHead bool, oSi
 	}
 	width := 3 * dh * g
 	sc.qOff = 0
-	if perHead && !p.kvInPlace { // k|v, then q over them
-		width = 2 * dh
+	if perHead && !p.kvInPlace { // k, v, then q over them
+		width = dh
 	} else if perHead {
 		sc.qOff = n * 2 * dh
 	}
@@ -219,9 +225,17 @@ func forwardSpan[T float](m *MHA, p *mhaPlan[T], dst, x []T, n int, sp rowSpan) 
 			continue
 		}
 		sc.h = h0
-		sc.part = partKV
-		sc.run(stageProj, chunks, workers)
-		sc.run(stageLoad, 2, workers)
+		if p.kvInPlace {
+			sc.part = partKV
+			sc.run(stageProj, chunks, workers)
+			sc.run(stageLoad, 2, workers)
+		} else {
+			for _, part := range []int{partK, partV} {
+				sc.part = part
+				sc.run(stageProj, chunks, workers)
+				sc.run(stageLoad, 1, workers)
+			}
+		}
 		sc.part = partQ
 		sc.run(stageProj, chunks, workers)
 		sc.run(stageAttend, blocks, workers)
@@ -258,8 +272,15 @@ func (sc *mhaScratch[T]) task(w, i int) {
 		qkv = qkv[(r0-sp.xlo)*ld : (r1-sp.xlo)*ld]
 		p.projIn(sc.h0, sc.g, sc.part, r1-r0, sc.x[(r0-sp.xlo)*d:], qkv)
 		biasScale(m, p, qkv, ld, sc.h0, sc.part)
-	case stageLoad: // part = partKV
-		sc.kv.load(i, sc.qkv[(sp.kpack-sp.xlo)*ld:], sp.xhi-sp.kpack, ld, 0, dh, dh)
+	case stageLoad: // task i loads part i of k|v (partKV), or the part projected
+		voff := dh
+		switch sc.part {
+		case partV:
+			i, voff = 1, 0
+		case partK:
+			i = 0
+		}
+		sc.kv.load(i, sc.qkv[(sp.kpack-sp.xlo)*ld:], sp.xhi-sp.kpack, ld, 0, voff, dh)
 	case stageAttend:
 		blocks := (sp.q1 - sp.q0 + sc.qb - 1) / sc.qb
 		h, b := sc.h, i
@@ -334,7 +355,7 @@ func (sc *mhaScratch[T]) task(w, i int) {
 // projected rows qkv (row stride ld) and scales their queries, unless
 // NewMHA folded the scale into Wq and bq.
 func biasScale[T float](m *MHA, p *mhaPlan[T], qkv []T, ld, h0, part int) {
-	scaleQ := !m.qScaled && part != partKV
+	scaleQ := !m.qScaled && (part == partQKV || part == partQ)
 	if p.bh == nil && !scaleQ {
 		return
 	}
