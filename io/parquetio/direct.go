@@ -17,6 +17,9 @@ type pageLoc struct {
 	numValues      int32           // levels of a data page; values of a dictionary page
 	repLen, defLen int32           // v2: bytes of levels before the values
 	crc            int32           // the page's CRC-32 when it has one (0: none)
+	// a SNAPPY page streamed, with the history its copies need (markSnappy)
+	snappy       bool
+	snappyWindow int32
 }
 
 // locate records a validated page header whose body starts at body.

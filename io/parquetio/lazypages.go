@@ -1,6 +1,10 @@
 package parquetio
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/parquet-go/parquet-go/format"
+)
 
 // lazyPages are the pages of a column chunk that this package's page
 // reader decodes, their headers validated as the reader reaches them
@@ -60,6 +64,9 @@ func (l *lazyPages) page(i int) (pageLoc, bool, error) {
 			return p, ok, err
 		}
 		p, ok, err := l.walker.next()
+		if ok && err == nil && l.codec() == format.Snappy {
+			l.f.markSnappy(&p)
+		}
 		l.mu.Lock()
 		switch {
 		case err != nil:
@@ -101,4 +108,9 @@ func (l *lazyPages) all() ([]pageLoc, error) {
 			return l.pages, err
 		}
 	}
+}
+
+// codec is the chunk's compression codec.
+func (l *lazyPages) codec() format.CompressionCodec {
+	return l.f.pf.Metadata().RowGroups[l.key/l.f.numLeaf].Columns[l.key%l.f.numLeaf].MetaData.Codec
 }

@@ -14,7 +14,8 @@ import (
 )
 
 // streamPageBytes: a PLAIN data page larger than this once decompressed
-// is streamed (pageStream) rather than read whole. DuckDB writes a whole
+// is streamed (pageStream) rather than read whole (zstd, gzip, brotli,
+// snappy or uncompressed). DuckDB writes a whole
 // column chunk as one page (103 MB for 65,536 x 384 float32), so without
 // this a segment would hold that page, compressed and decompressed, and
 // its levels. Tests lower it.
@@ -26,15 +27,45 @@ const streamWindow = 1 << 16
 
 // streamable reports whether page p is read as a stream: a large PLAIN
 // data page whose codec has a streaming decoder (zstd, gzip, brotli) or
-// none. Snappy and LZ4_RAW pages are single blocks, decompressed whole.
+// none, or a SNAPPY page markSnappy found streamable. LZ4_RAW pages are
+// decompressed whole.
 func streamable(p *pageLoc, codec format.CompressionCodec) bool {
-	if (p.typ != format.DataPage && p.typ != format.DataPageV2) || p.enc != format.Plain || int64(p.uncomp) <= streamPageBytes {
+	if !largePlain(p) {
 		return false
 	}
 	if codec == format.Uncompressed || (p.v2 && !p.compressed) {
 		return true
 	}
-	return codec == format.Zstd || codec == format.Gzip || codec == format.Brotli
+	return codec == format.Zstd || codec == format.Gzip || codec == format.Brotli || (codec == format.Snappy && p.snappy)
+}
+
+// largePlain reports whether p is a PLAIN data page larger than
+// streamPageBytes once decompressed.
+func largePlain(p *pageLoc) bool {
+	return (p.typ == format.DataPage || p.typ == format.DataPageV2) && p.enc == format.Plain && int64(p.uncomp) > streamPageBytes
+}
+
+// markSnappy decides, as page p of a SNAPPY chunk is validated, whether
+// it is streamed and with what window: a large PLAIN data page whose
+// copies reach back maxSnappyWindow at most (snappyReach). A page
+// snappyReach cannot scan is read whole, where decompressing it reports
+// what is wrong.
+func (f *File) markSnappy(p *pageLoc) {
+	if !largePlain(p) || (p.v2 && !p.compressed) {
+		return
+	}
+	levels := int64(0)
+	if p.v2 {
+		levels = int64(p.repLen) + int64(p.defLen)
+	}
+	if levels < 0 || levels > int64(p.comp) {
+		return
+	}
+	reach, err := snappyReach(f.osf, p.body+levels, int64(p.comp)-levels)
+	if err != nil || reach > maxSnappyWindow {
+		return
+	}
+	p.snappy, p.snappyWindow = true, int32(reach)
 }
 
 // pageStream is a large PLAIN data page read a window of levels at a
@@ -81,6 +112,8 @@ func (d *pageDecoder) openStream(no int, p *pageLoc, codec format.CompressionCod
 	if codec != format.Uncompressed && (!p.v2 || p.compressed) {
 		var sr streamReader
 		switch codec {
+		case format.Snappy:
+			sr = newSnappyStream(int(p.snappyWindow))
 		case format.Zstd:
 			sr, st.put = zstdStream()
 		case format.Gzip:

@@ -16,7 +16,7 @@ import (
 // page, the threshold lowered to 0) give what parquet-go's page decoding
 // gives, bit for bit, whole and in random segments, with pages read ahead
 // or not, for every layout, data page v1 and v2, and the codecs with a
-// streaming decoder (zstd, gzip, brotli, none), on parquet-go's files and
+// streaming decoder (zstd, gzip, brotli, snappy, none), on parquet-go's files and
 // on DuckDB's and polars'; and streams were really read.
 func TestStreamedPagesMatch(t *testing.T) {
 	defer func(old int64) { streamPageBytes = old }(streamPageBytes)
