@@ -267,3 +267,26 @@ func TestOneRowGroupStaysWithinBudget(t *testing.T) {
 		}
 	}
 }
+
+// TestSegmentsCappedUnderLargeBudgets: a large budget no longer makes
+// segments of whole 100 MB row groups (a reader holding one while the
+// workers wait), and a small one still sizes them to the budget.
+func TestSegmentsCappedUnderLargeBudgets(t *testing.T) {
+	for _, tc := range []struct {
+		budget int64
+		want   func(int) bool
+	}{
+		{1 << 30, func(n int) bool { return n == maxSegmentFloats }},
+		{64 << 30, func(n int) bool { return n == maxSegmentFloats }},
+		{16 << 20, func(n int) bool { return n >= minSegmentFloats && n < maxSegmentFloats }},
+	} {
+		r := &run{
+			spec: &Spec{Budget: pipeline.NewBudget(tc.budget), Workers: 2},
+			det:  schemas.Detected{Layout: schemas.Nested, Value: parquetio.ColumnInfo{Elem: parquetio.Float32}},
+			d:    384,
+		}
+		if got := r.segmentFloats(); !tc.want(got) {
+			t.Errorf("budget %d MiB: segments of %d floats", tc.budget>>20, got)
+		}
+	}
+}
