@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -523,39 +522,9 @@ func acquire(ctx context.Context, sem chan struct{}) error {
 	}
 }
 
-// writeBuffer buffers a Processor's writes to its output file.
+// writeBuffer is the size of each buffer of a Processor's writes to its
+// output file (asyncWriter).
 const writeBuffer = 1 << 20
-
-// writeBuffers keeps the output buffers of finished units for the next
-// ones: a fresh 1 MiB buffer per output file was a third of the bytes a
-// run over 2,000 small files allocated (and cleared). As many stay as
-// units ever ran at once; a plain free list, since a collection would
-// empty a sync.Pool.
-var writeBuffers struct {
-	sync.Mutex
-	free []*bufio.Writer
-}
-
-// getWriteBuffer returns a buffered writer of writeBuffer bytes over w.
-func getWriteBuffer(w io.Writer) *bufio.Writer {
-	writeBuffers.Lock()
-	defer writeBuffers.Unlock()
-	if n := len(writeBuffers.free); n > 0 {
-		bw := writeBuffers.free[n-1]
-		writeBuffers.free = writeBuffers.free[:n-1]
-		bw.Reset(w)
-		return bw
-	}
-	return bufio.NewWriterSize(w, writeBuffer)
-}
-
-// putWriteBuffer gives a buffered writer back; nothing may use it after.
-func putWriteBuffer(bw *bufio.Writer) {
-	bw.Reset(nil) // drops unflushed bytes and the reference to the file
-	writeBuffers.Lock()
-	writeBuffers.free = append(writeBuffers.free, bw)
-	writeBuffers.Unlock()
-}
 
 // runUnit processes one unit into an atomic file and fills ur. It calls
 // computed when the Processor has succeeded, before the commit (the
@@ -605,14 +574,12 @@ func runUnit(ctx context.Context, ur *UnitReport, p Processor, opt *Options, res
 	}
 	defer af.Abort()
 	cctx := WithResources(WithTracker(ctx, t), res)
-	bw := getWriteBuffer(af)
-	r, err := p.Process(cctx, ur.Unit, bw) // a panic leaves bw to the collector
-	if err == nil {
-		if ferr := bw.Flush(); ferr != nil {
-			err = IOError(fmt.Errorf("writing %s: %w", ur.Output, ferr))
-		}
+	aw := newAsyncWriter(af)
+	defer aw.close(false, true) // a panic: stop writing before the abort, leave the buffers to the collector
+	r, err := p.Process(cctx, ur.Unit, aw)
+	if ferr := aw.close(err == nil, false); ferr != nil && err == nil {
+		err = IOError(fmt.Errorf("writing %s: %w", ur.Output, ferr))
 	}
-	putWriteBuffer(bw)
 	if err != nil {
 		if aerr := af.Abort(); aerr != nil {
 			opt.Logger.Warn("could not remove the temp file", "output", ur.Output, "err", aerr)

@@ -35,7 +35,7 @@
 # does not count by design (it bounds the data in flight between reader,
 # workers and writer), measured with heap profiles of these runs:
 #   - the Go runtime, binary text and data, goroutine stacks:        ~12 MiB
-#   - the output writer, per file being written: the 1 MiB write
+#   - the output writer, per file being written: the 3 x 1 MiB write
 #     buffer, parquet-go page buffers (~20 MiB) and the zstd encoder
 #     history, which klauspost/compress sizes to the page (~32 MiB
 #     for pages of 10k x 384 float32):                                ~52 MiB
