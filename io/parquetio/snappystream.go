@@ -1,7 +1,6 @@
 package parquetio
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -148,11 +147,13 @@ func (c *atScanner) ReadByte() (byte, error) {
 
 // snappyStream decodes a raw snappy block as an io.Reader, keeping only
 // window bytes of history for the copies (snappyReach's answer): memory
-// window + snappyChunk, whatever the block's size. A copy reaching further
-// back, or any other inconsistency, is an error wrapping
+// window + snappyChunk + 64 KiB of input, whatever the block's size. A copy
+// reaching further back, or any other inconsistency, is an error wrapping
 // parquet.ErrCorrupted.
 type snappyStream struct {
-	src    *bufio.Reader
+	src    io.Reader
+	in     []byte // compressed bytes read, in[ip:ie] not yet decoded
+	ip, ie int
 	window int
 	size   int64  // decoded length, from the block's preamble
 	out    int64  // bytes decoded
@@ -163,21 +164,47 @@ type snappyStream struct {
 }
 
 func newSnappyStream(window int) *snappyStream {
-	return &snappyStream{window: window, buf: make([]byte, window+snappyChunk)}
+	return &snappyStream{window: window, buf: make([]byte, window+snappyChunk), in: make([]byte, 64<<10)}
 }
 
 func (s *snappyStream) reset(src io.Reader) error {
-	if s.src == nil {
-		s.src = bufio.NewReaderSize(src, 64<<10)
-	} else {
-		s.src.Reset(src)
-	}
-	s.out, s.r, s.w, s.lit, s.err = 0, 0, 0, 0, nil
-	size, err := binary.ReadUvarint(s.src)
+	s.src = src
+	s.ip, s.ie, s.out, s.r, s.w, s.lit, s.err = 0, 0, 0, 0, 0, 0, nil
+	size, err := binary.ReadUvarint(s)
 	if err != nil {
 		return s.corrupt("the decoded length: %v", err)
 	}
 	s.size = int64(size)
+	return nil
+}
+
+// ReadByte reads one compressed byte (the preamble's).
+func (s *snappyStream) ReadByte() (byte, error) {
+	if err := s.more(1); err != nil {
+		return 0, err
+	}
+	s.ip++
+	return s.in[s.ip-1], nil
+}
+
+// more makes at least n (<= len(in)) compressed bytes available in
+// in[ip:ie], reading from src; io.ErrUnexpectedEOF when it ends first.
+func (s *snappyStream) more(n int) error {
+	if s.ie-s.ip >= n {
+		return nil
+	}
+	s.ie = copy(s.in, s.in[s.ip:s.ie])
+	s.ip = 0
+	for s.ie < n {
+		k, err := s.src.Read(s.in[s.ie:])
+		s.ie += k
+		if err == io.EOF && s.ie < n {
+			return io.ErrUnexpectedEOF
+		}
+		if err != nil && err != io.EOF {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -208,58 +235,132 @@ func (s *snappyStream) fill() {
 	}
 	for s.w < len(s.buf) {
 		if s.lit > 0 {
-			n := int(min(s.lit, int64(len(s.buf)-s.w)))
-			if _, err := io.ReadFull(s.src, s.buf[s.w:s.w+n]); err != nil {
-				s.err = s.inputErr(err, "a literal")
+			s.literal()
+			if s.err != nil {
 				return
 			}
-			s.w += n
-			s.lit -= int64(n)
-			s.out += int64(n)
 			continue
 		}
 		if s.out == s.size {
-			if _, err := s.src.ReadByte(); err != io.EOF {
-				s.err = s.inputErr(err, "the end")
-				if err == nil {
-					s.err = s.corrupt("bytes after the %d the block holds", s.size)
-				}
-				return
-			}
-			s.err = io.EOF
+			s.end()
 			return
 		}
 		if len(s.buf)-s.w < 64 { // a copy's most
 			return
 		}
-		length, offset, err := snappyElement(s.src.ReadByte)
-		if err != nil {
-			s.err = s.inputErr(err, "an element")
-			return
+		if s.ie-s.ip < 5 {
+			if err := s.more(5); err != nil && s.ie == s.ip {
+				s.err = s.inputErr(err, "an element")
+				return
+			}
 		}
-		if s.out+length > s.size {
-			s.err = s.corrupt("%d bytes past the %d the block holds", s.out+length-s.size, s.size)
-			return
-		}
-		if offset == 0 {
-			s.lit = length
+		in := s.in[s.ip:s.ie]
+		tag := in[0]
+		var length, offset int
+		switch tag & 3 {
+		case 0:
+			x, h := int64(tag>>2), 1
+			if x >= 60 {
+				h += int(x - 59)
+				if len(in) < h {
+					s.err = s.corrupt("the block ends in a literal's length")
+					return
+				}
+				x = 0
+				for i := h - 1; i >= 1; i-- {
+					x = x<<8 | int64(in[i])
+				}
+			}
+			s.ip += h
+			if x+1 > s.size-s.out {
+				s.err = s.corrupt("a literal of %d bytes past the %d the block holds", x+1, s.size)
+				return
+			}
+			if n := int(x + 1); n <= len(in)-h && n <= len(s.buf)-s.w { // short: at once
+				copy(s.buf[s.w:s.w+n], in[h:h+n])
+				s.ip += n
+				s.w += n
+				s.out += int64(n)
+				continue
+			}
+			s.lit = x + 1
 			continue
+		case 1:
+			if len(in) < 2 {
+				s.err = s.corrupt("the block ends in a copy")
+				return
+			}
+			length, offset = 4+int(tag>>2&7), int(tag&0xe0)<<3|int(in[1])
+			s.ip += 2
+		case 2:
+			if len(in) < 3 {
+				s.err = s.corrupt("the block ends in a copy")
+				return
+			}
+			length, offset = 1+int(tag>>2), int(binary.LittleEndian.Uint16(in[1:3]))
+			s.ip += 3
+		default:
+			if len(in) < 5 {
+				s.err = s.corrupt("the block ends in a copy")
+				return
+			}
+			length, offset = 1+int(tag>>2), int(binary.LittleEndian.Uint32(in[1:5]))
+			s.ip += 5
 		}
-		if offset > s.out || offset > int64(s.window) {
+		if int64(length) > s.size-s.out {
+			s.err = s.corrupt("%d bytes past the %d the block holds", int64(length)-(s.size-s.out), s.size)
+			return
+		}
+		if offset == 0 || int64(offset) > s.out || offset > s.window {
 			s.err = s.corrupt("a copy from %d bytes back after %d (window %d)", offset, s.out, s.window)
 			return
 		}
-		from, n := s.w-int(offset), int(length)
-		if int(offset) >= n {
-			copy(s.buf[s.w:s.w+n], s.buf[from:from+n])
-		} else {
-			for i := range n { // overlapping: a run
-				s.buf[s.w+i] = s.buf[from+i]
-			}
+		// a copy overlapping its own output repeats the last offset
+		// bytes: copy them, then ever longer runs of whole periods
+		from, end := s.w-offset, s.w+length
+		k := copy(s.buf[s.w:end], s.buf[from:s.w])
+		for s.w+k < end {
+			k += copy(s.buf[s.w+k:end], s.buf[from:s.w+k])
 		}
-		s.w += n
-		s.out += length
+		s.w = end
+		s.out += int64(length)
 	}
+}
+
+// literal copies as much of the current literal as the buffer takes:
+// from the input buffer, or straight from src when that is empty.
+func (s *snappyStream) literal() {
+	n := int(min(s.lit, int64(len(s.buf)-s.w)))
+	if s.ip < s.ie {
+		n = copy(s.buf[s.w:s.w+n], s.in[s.ip:s.ie])
+		s.ip += n
+	} else if n >= 4<<10 {
+		if _, err := io.ReadFull(s.src, s.buf[s.w:s.w+n]); err != nil {
+			s.err = s.inputErr(err, "a literal")
+			return
+		}
+	} else {
+		if err := s.more(1); err != nil {
+			s.err = s.inputErr(err, "a literal")
+			return
+		}
+		return
+	}
+	s.w += n
+	s.lit -= int64(n)
+	s.out += int64(n)
+}
+
+// end checks that the compressed bytes end with the block's last element.
+func (s *snappyStream) end() {
+	if err := s.more(1); err == nil {
+		s.err = s.corrupt("bytes after the %d the block holds", s.size)
+		return
+	} else if err != io.ErrUnexpectedEOF {
+		s.err = err
+		return
+	}
+	s.err = io.EOF
 }
 
 // inputErr reports a failed read of the compressed bytes: a short block

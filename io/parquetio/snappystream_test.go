@@ -221,3 +221,42 @@ func FuzzSnappyStream(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkSnappyStream: streaming against whole-block decoding, on
+// floats (mostly literals, DuckDB's pages) and on text (short copies).
+func BenchmarkSnappyStream(b *testing.B) {
+	in := snappyInputs()
+	for _, name := range []string{"floats", "text", "noise"} {
+		block := snappy.Encode(nil, in[name])
+		reach, err := snappyReach(bytes.NewReader(block), 0, int64(len(block)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name+"/stream", func(b *testing.B) {
+			b.SetBytes(int64(len(in[name])))
+			s := newSnappyStream(int(reach))
+			buf := make([]byte, 256<<10)
+			for range b.N {
+				if err := s.reset(bytes.NewReader(block)); err != nil {
+					b.Fatal(err)
+				}
+				for {
+					if _, err := s.Read(buf); err == io.EOF {
+						break
+					} else if err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+		b.Run(name+"/whole", func(b *testing.B) {
+			b.SetBytes(int64(len(in[name])))
+			dst := make([]byte, len(in[name]))
+			for range b.N {
+				if _, err := snappy.Decode(dst, block); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
