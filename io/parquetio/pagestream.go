@@ -11,6 +11,8 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/contextualize/contextualize/io/storage"
 )
 
 // streamPageBytes: a PLAIN data page larger than this once decompressed
@@ -47,12 +49,16 @@ func largePlain(p *pageLoc) bool {
 
 // markSnappy decides, as page p of a SNAPPY chunk is validated, whether
 // it is streamed and with what window: a large PLAIN data page whose
-// copies reach back maxSnappyWindow at most (snappyReach). A page
-// snappyReach cannot scan is read whole, where decompressing it reports
-// what is wrong.
+// copies reach back maxSnappyWindow at most (snappyReach), in a local
+// file (in object storage the scan and the stream would each fetch the
+// page). A page snappyReach cannot scan is read whole, where
+// decompressing it reports what is wrong.
 func (f *File) markSnappy(p *pageLoc) {
 	if !largePlain(p) || (p.v2 && !p.compressed) {
 		return
+	}
+	if _, remote := f.osf.(storage.Prefetcher); remote {
+		return // the scan, then the stream, would fetch the page twice
 	}
 	levels := int64(0)
 	if p.v2 {

@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"testing"
 
 	"github.com/klauspost/compress/s2"
 	"github.com/klauspost/compress/snappy"
 	"github.com/parquet-go/parquet-go"
+
+	"github.com/contextualize/contextualize/io/storage"
 )
 
 // snappyInputs are blocks' contents of every kind: empty, one byte,
@@ -184,6 +187,69 @@ func TestSnappyPagesStreamed(t *testing.T) {
 		}
 		if !sameDirect(t, path, ReadSpec{Column: "value"}) {
 			t.Fatalf("v%d: nothing read", version)
+		}
+	}
+}
+
+// prefetching is a local file posing as object storage (a
+// storage.Prefetcher).
+type prefetching struct{ *os.File }
+
+func (prefetching) Prefetch([]storage.Range, int64) {}
+
+// TestSnappyPagesWholeFromObjectStorage: in object storage a large snappy
+// page is decoded whole (scanning it, then streaming it, would fetch it
+// twice), with the same values.
+func TestSnappyPagesWholeFromObjectStorage(t *testing.T) {
+	defer func(old int64) { streamPageBytes = old }(streamPageBytes)
+	streamPageBytes = 64 << 10
+	rows := make([]rowScalarF32, 100000)
+	for i := range rows {
+		rows[i] = rowScalarF32{ID: "a", Pos: int64(i), Value: float32(i)}
+	}
+	path := writeFile(t, t.TempDir(), "in.parquet", rows, parquet.Compression(&parquet.Snappy), parquet.PageBufferSize(4<<20))
+	for _, remote := range []bool{false, true} {
+		h, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, _ := h.Stat()
+		var r io.ReaderAt = h
+		if remote {
+			r = prefetching{h}
+		}
+		f, err := OpenReaderAt(path, r, st.Size())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := f.NewSegmentReader(0, ReadSpec{Column: "value"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages, err := s.pages.all()
+		if err != nil {
+			t.Fatal(err)
+		}
+		streams := 0
+		for i := range pages {
+			if streamable(&pages[i], s.codec) {
+				streams++
+			}
+		}
+		c, err := s.Next(0, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range c.Values.F32 {
+			if v != float32(i) {
+				t.Fatalf("remote %v: value %d is %v", remote, i, v)
+			}
+		}
+		s.Close()
+		f.Close()
+		h.Close()
+		if remote != (streams == 0) {
+			t.Fatalf("remote %v: %d pages streamed", remote, streams)
 		}
 	}
 }
