@@ -16,7 +16,9 @@ import (
 // (a string payload, a second embedding) can be larger than --memory-limit.
 // A chunk in the output's codec is copied verbatim, copyPieceBytes at a
 // time; one in another codec is recompressed a page at a time, so it holds
-// one page (the page SPEC v2's bound allows for).
+// one page compressed, decompressed and recompressed (about 2.5 times the
+// largest page, beyond SPEC v2's once: see DESIGN.md), and lets go of
+// those buffers after the chunk when they are large.
 
 // copyPieceBytes is the size of the pieces a verbatim chunk is copied in:
 // like the output's write buffer, part of the writer's fixed allowance.
@@ -137,5 +139,22 @@ func (fw *fastWriter) transcode(in io.ReaderAt, start, size int64, from format.C
 		compTotal += int64(len(hb)) + int64(h.CompressedPageSize)
 		uncompTotal += int64(len(hb)) + int64(h.UncompressedPageSize)
 	}
+	fw.dropLargePageBufs()
 	return moved, compTotal, uncompTotal, nil
+}
+
+// dropLargePageBufs lets go of the buffers a recompressed page larger than
+// a value page left (DuckDB's are 100 MB): kept, they would stay for the
+// rest of the file beside the memory the budget counts.
+func (fw *fastWriter) dropLargePageBufs() {
+	const keep = 8 << 20
+	if cap(fw.page) > keep {
+		fw.page = nil
+	}
+	if cap(fw.plain) > keep {
+		fw.plain = nil
+	}
+	if cap(fw.zbuf) > keep {
+		fw.zbuf = nil
+	}
 }
