@@ -475,3 +475,40 @@ func TestInterleavedMatchesTorch(t *testing.T) {
 		}
 	}
 }
+
+// TestInterleavedTwoFilesPeakRSS groups two interleaved files of 200
+// series x 20,000 float64 points at once (--workers 2) under
+// --memory-limit 64MiB: both spill, and the process shares one bound,
+// < 128 MiB (the limit + 64 MiB), binary included. Each file took its
+// spill's buffers and its row groups' ids outside the budget, and the
+// second one, finding the budget taken, went on with none: 137 MiB.
+func TestInterleavedTwoFilesPeakRSS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes two 4M-row inputs")
+	}
+	dir := t.TempDir()
+	writeInterleaved(t, filepath.Join(dir, "a.parquet"), 200, 20_000)
+	b, err := os.ReadFile(filepath.Join(dir, "a.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "b.parquet"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tmp, out := t.TempDir(), t.TempDir()
+	stderr, rss, err := runMeasured(t, nil, "smooth", "--sigma", "3", "--memory-limit", "64MiB", "--workers", "2",
+		"--progress", "never", "--temp-dir", tmp, "-o", out, dir)
+	if err != nil {
+		t.Fatalf("%v: %s", err, stderr)
+	}
+	t.Logf("peak RSS %d MiB", rss>>20)
+	if n := len(outputs(t, out)); n != 2 {
+		t.Fatalf("%d outputs, want 2", n)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Fatalf("spill files left: %v", left)
+	}
+	if rss >= 128<<20 {
+		t.Fatalf("peak RSS %d MiB, want < 128 MiB (--memory-limit 64MiB + 64 MiB)", rss>>20)
+	}
+}

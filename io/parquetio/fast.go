@@ -1,7 +1,6 @@
 package parquetio
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -54,14 +53,14 @@ type fastWriter struct {
 	proto     thrift.CompactProtocol
 
 	// reused buffers
-	raw    []byte // passthrough chunk bytes
+	raw    []byte // a piece of a passthrough chunk
+	page   []byte // a passthrough page being recompressed
 	reps   []byte // levels of the page being built
 	defs   []byte
 	vals   []byte // scratch values of the page being built (when not a slab view)
 	repBuf []byte // encoded levels
 	defBuf []byte
 	zbuf   []byte // compressed values
-	trans  []byte // a recompressed passthrough chunk
 	plain  []byte // a decompressed page
 	conv   bool   // slab floats are converted to the output type (float16, widened)
 	cvals  []byte // converted values of the page being written
@@ -205,32 +204,28 @@ func (w *Writer) copyChunk(rg, leaf int) (format.ColumnChunk, error) {
 			return cc, err
 		}
 	}
-	if int64(cap(fw.raw)) < size {
-		fw.raw = make([]byte, size)
-	}
-	b := fw.raw[:size]
-	if _, err := in.osf.ReadAt(b, start); err != nil {
-		return cc, fmt.Errorf("reading %s: row group %d: %w", in.path, rg, err)
-	}
 	if fw.off == 0 {
 		if err := fw.write(nil); err != nil {
 			return cc, err
 		}
 	}
 	newStart := fw.off
+	inputErr := func(err error) error {
+		if we, ok := err.(writeError); ok {
+			return we.error
+		}
+		return fmt.Errorf("reading %s: row group %d, column %q: %w", in.path, rg, strings.Join(cm.PathInSchema, "."), err)
+	}
 	if cm.Codec != fw.codec.CompressionCodec() {
 		// another codec: recompress page by page (encodings, levels and
 		// values stay as they are)
-		moved, uncomp, err := fw.transcode(b, start, cm.Codec)
+		moved, comp, uncomp, err := fw.transcode(in.osf, start, size, cm.Codec)
 		if err != nil {
-			return cc, fmt.Errorf("reading %s: row group %d, column %q: %w", in.path, rg, strings.Join(cm.PathInSchema, "."), err)
-		}
-		if err := fw.write(fw.trans); err != nil {
-			return cc, err
+			return cc, inputErr(err)
 		}
 		move := func(off int64) int64 {
 			if o, ok := moved[off]; ok {
-				return o + newStart
+				return o
 			}
 			return 0
 		}
@@ -242,11 +237,11 @@ func (w *Writer) copyChunk(rg, leaf int) (format.ColumnChunk, error) {
 			cm.IndexPageOffset = move(cm.IndexPageOffset)
 		}
 		cm.Codec = fw.codec.CompressionCodec()
-		cm.TotalCompressedSize = int64(len(fw.trans))
+		cm.TotalCompressedSize = comp
 		cm.TotalUncompressedSize = uncomp
 	} else {
-		if err := fw.write(b); err != nil {
-			return cc, err
+		if err := fw.copyVerbatim(in.osf, start, size); err != nil {
+			return cc, inputErr(err)
 		}
 		delta := newStart - start
 		cm.DataPageOffset += delta
@@ -339,76 +334,6 @@ func allEqual(b []byte, v byte) bool {
 		}
 	}
 	return true
-}
-
-// transcode recompresses the pages of column chunk b (which starts at file
-// offset start, compressed with codec from) with the writer's codec into
-// fw.trans. It returns where each page moved (input file offset -> offset
-// in fw.trans) and the chunk's uncompressed size.
-func (fw *fastWriter) transcode(b []byte, start int64, from format.CompressionCodec) (map[int64]int64, int64, error) {
-	decompress := from != format.Uncompressed
-	moved := map[int64]int64{}
-	out := fw.trans[:0]
-	var uncompTotal int64
-	for pos := 0; pos < len(b); {
-		var h format.PageHeader
-		r := bytes.NewReader(b[pos:])
-		if err := thrift.NewDecoder(fw.proto.NewReader(r)).Decode(&h); err != nil {
-			return nil, 0, fmt.Errorf("page header at offset %d: %w", start+int64(pos), err)
-		}
-		hlen := len(b) - pos - r.Len()
-		comp := int(h.CompressedPageSize)
-		if comp < 0 || comp > len(b)-pos-hlen {
-			return nil, 0, fmt.Errorf("page at offset %d: compressed size %d exceeds the column chunk: %w", start+int64(pos), comp, parquet.ErrCorrupted)
-		}
-		body := b[pos+hlen : pos+hlen+comp]
-		moved[start+int64(pos)] = int64(len(out))
-		pos += hlen + comp
-		var prefix []byte // v2 levels, never compressed
-		if h.Type == format.DataPageV2 && h.DataPageHeaderV2.Valid {
-			v := h.DataPageHeaderV2.V
-			n := int(v.RepetitionLevelsByteLength) + int(v.DefinitionLevelsByteLength)
-			if n < 0 || n > len(body) {
-				return nil, 0, fmt.Errorf("inconsistent data page v2 header: %w", parquet.ErrCorrupted)
-			}
-			prefix, body = body[:n], body[n:]
-			if v.IsCompressed.Valid && !v.IsCompressed.V {
-				decompress = false
-			}
-			h.DataPageHeaderV2.V.IsCompressed = thrift.New(fw.compress)
-		}
-		plain := body
-		if decompress {
-			var err error
-			plain, err = decompressPage(from, fw.plain, body, int(h.UncompressedPageSize)-len(prefix))
-			if err != nil {
-				return nil, 0, fmt.Errorf("page at offset %d: %w", start+int64(pos), err)
-			}
-			fw.plain = plain[:0]
-		}
-		decompress = from != format.Uncompressed
-		packed := plain
-		if fw.compress {
-			var err error
-			fw.zbuf, err = fw.codec.Encode(fw.zbuf[:0], plain)
-			if err != nil {
-				return nil, 0, fmt.Errorf("compressing a page: %w", err)
-			}
-			packed = fw.zbuf
-		}
-		h.CompressedPageSize = int32(len(prefix) + len(packed))
-		h.CRC = 0
-		hb, err := thrift.Marshal(&fw.proto, &h)
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, hb...)
-		out = append(out, prefix...)
-		out = append(out, packed...)
-		uncompTotal += int64(len(hb)) + int64(h.UncompressedPageSize)
-	}
-	fw.trans = out
-	return moved, uncompTotal, nil
 }
 
 // maxPageLevels caps the levels of a value data page (pages of nulls).

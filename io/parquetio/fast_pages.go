@@ -47,9 +47,8 @@ type valuePages struct {
 	k     int // next float of seg
 	segHi int // the row group's row at which seg ends
 
-	// not uniform: the input value column's pages, for their levels
-	pages      parquet.Pages
-	page       parquet.Page
+	// not uniform: the input value column's levels, a window at a time
+	levels     *levelPages
 	reps, defs []byte
 	li, ln     int  // level position in page
 	bulk       bool // every level of page holds a value
@@ -115,11 +114,9 @@ func (vp *valuePages) choose(seg ValueChunk) error {
 		vp.rowsPerPg = pageRows(vp.pageFloats, vp.lpr*vp.per, vp.lpr)
 		return nil
 	}
-	if err := in.checkChunk(vp.rg, w.inLeaf); err != nil { // before parquet-go reads it
-		return err
-	}
-	vp.pages = in.pf.RowGroups()[vp.rg].ColumnChunks()[w.inLeaf].Pages()
-	return nil
+	var err error
+	vp.levels, err = in.newLevelPages(vp.rg, w.inLeaf, w.fast.maxRep, w.m.maxDef)
+	return err
 }
 
 // add encodes the rows of seg, the next rows of the row group.
@@ -211,13 +208,9 @@ func (vp *valuePages) uniformLevels(rows int) {
 	vp.levelsEncoded = false
 }
 
-// nextPage moves to the next input page of the value column.
+// nextPage moves to the next window of the input value column's levels.
 func (vp *valuePages) nextPage() error {
-	if vp.page != nil {
-		parquet.Release(vp.page)
-		vp.page = nil
-	}
-	p, err := vp.pages.ReadPage()
+	reps, defs, n, err := vp.levels.read()
 	if err == io.EOF {
 		vp.eof = true
 		vp.li, vp.ln = 0, 0
@@ -225,12 +218,6 @@ func (vp *valuePages) nextPage() error {
 	}
 	if err != nil {
 		return asInput(err) // the input's levels
-	}
-	vp.page = p
-	reps, defs := p.RepetitionLevels(), p.DefinitionLevels()
-	n := max(len(reps), len(defs))
-	if n == 0 {
-		n = int(p.NumValues())
 	}
 	maxDef := vp.w.m.maxDef
 	vp.bulk = (len(reps) == n || (!vp.hasReps && len(defs) == n)) && (len(defs) == 0 || allEqual(defs, byte(maxDef))) && maxDef >= vp.w.slotDef
@@ -554,13 +541,9 @@ func (vp *valuePages) finish() (format.ColumnChunk, error) {
 
 // close releases the input pages read for their levels.
 func (vp *valuePages) close() {
-	if vp.page != nil {
-		parquet.Release(vp.page)
-		vp.page = nil
-	}
-	if vp.pages != nil {
-		vp.pages.Close()
-		vp.pages = nil
+	if vp.levels != nil {
+		vp.levels.close()
+		vp.levels = nil
 	}
 }
 

@@ -46,6 +46,9 @@ func (f *File) verifyChunk(rg, leaf int) (err error) {
 	}
 	maxRep, maxDef := byte(lc.MaxRepetitionLevel), byte(lc.MaxDefinitionLevel)
 	text := lc.Node.Type().Kind() == parquet.ByteArray && isText(lc.Node.Type())
+	if done, err := f.verifyStreamed(rg, leaf, col, int(maxRep), int(maxDef), text); done {
+		return err
+	}
 	pages := cc.Pages()
 	defer pages.Close()
 	var rows, values int64
@@ -62,6 +65,15 @@ func (f *File) verifyChunk(rg, leaf int) (err error) {
 		if err != nil {
 			return corrupt("page %d: %v", pageNo, err)
 		}
+	}
+	return f.checkCounts(rg, leaf, col, rows, values)
+}
+
+// checkCounts checks the rows and values a verified chunk's pages hold
+// against its row group and its metadata.
+func (f *File) checkCounts(rg, leaf int, col string, rows, values int64) error {
+	corrupt := func(format string, args ...any) error {
+		return fmt.Errorf("reading %s: row group %d, column %q: %s: %w", f.path, rg, col, fmt.Sprintf(format, args...), parquet.ErrCorrupted)
 	}
 	if want := f.RowGroupRows(rg); rows != want {
 		return corrupt("the pages hold %d rows, the row group has %d", rows, want)

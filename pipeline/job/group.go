@@ -68,13 +68,28 @@ func (r *run) executeGrouped(ctx context.Context) error {
 	g.metas = make([]parquetio.ValueChunk, nrg)
 	defer func() { r.spec.Budget.Release(g.charge) }() // what acquireUpTo took
 
+	size := r.spec.Budget.Size()
+	// A file that will spill waits for its turn (spillSlot) before it reads
+	// anything when the schema tells its size; otherwise once the first row
+	// group has told d.
+	var release func()
+	var err error
+	defer func() {
+		if release != nil {
+			release()
+		}
+	}()
+	if size > 0 && r.det.D > 0 && GroupBytes(r.file.NumRows(), r.det.D, elemSize(r.det.Value.Elem.SlabType()), r.det.Order != nil) > size {
+		if release, err = r.spillTurn(); err != nil {
+			return err
+		}
+	}
 	// The first row group tells d when the schema does not.
 	first, err := r.readGroupRG(0)
 	if err != nil {
 		return err
 	}
 	defer r.release(first) // a no-op once its holder released it
-	size := r.spec.Budget.Size()
 	need := GroupBytes(r.file.NumRows(), max(r.d, 1), elemSize(first.chunk.Type), r.det.Order != nil)
 	// The in-memory grouping numbers rows with int32s.
 	if fits := r.file.NumRows() <= math.MaxInt32; fits && (size == 0 || need <= size) {
@@ -87,7 +102,17 @@ func (r *run) executeGrouped(ctx context.Context) error {
 			slog.Info("grouping interleaved sequences in memory", "file", r.file.Path(), "bytes", need)
 			return g.inMemory(first)
 		}
-	} else {
+		if release == nil { // not held while waiting for the turn
+			r.spec.Budget.Release(g.charge)
+			g.charge = 0
+		}
+	}
+	if release == nil {
+		if release, err = r.spillTurn(); err != nil {
+			return err
+		}
+	}
+	if g.charge == 0 {
 		if size == 0 {
 			size = need
 		}
@@ -96,6 +121,35 @@ func (r *run) executeGrouped(ctx context.Context) error {
 		}
 	}
 	return g.spilled(first, need)
+}
+
+// spillSlot lets one file of the process group through temp disk at a
+// time. A spilling file takes what the budget has free, and the memory it
+// needs besides (a row group's ids in flight, its writer) is not in the
+// budget; two files spilling at once under --memory-limit 64MiB, the
+// second finding the budget taken, peaked at 137 MiB of RSS against a
+// bound of 128 MiB. Spills are slow anyway (the disk, not the cores, is
+// what they wait on), and each one uses every worker for its sequences.
+var spillSlot = make(chan struct{}, 1)
+
+// spillTurn waits for the spill slot; release gives it back.
+func (r *run) spillTurn() (release func(), err error) {
+	return spillTurn(r.ctx, r.file.Path())
+}
+
+// spillTurn waits, for file, until no other file spills or ctx ends.
+func spillTurn(ctx context.Context, file string) (release func(), err error) {
+	select {
+	case spillSlot <- struct{}{}:
+	default:
+		slog.Debug("waiting for another file's spill to finish", "file", file)
+		select {
+		case spillSlot <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	return func() { <-spillSlot }, nil
 }
 
 // readGroupRG reads row group i and makes sure the computer is bound.

@@ -3,6 +3,7 @@ package job
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -210,4 +211,25 @@ func TestGroupingWithHeldBudget(t *testing.T) {
 			t.Fatalf("budget %d: %v", budget, err)
 		}
 	}
+}
+
+// TestSpillTurn: one file spills at a time; a file waiting for its turn
+// gives up when its run is canceled, and gets the turn once it is given
+// back.
+func TestSpillTurn(t *testing.T) {
+	release, err := spillTurn(context.Background(), "a.parquet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := spillTurn(ctx, "b.parquet"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v while another file spills, want the run's context error", err)
+	}
+	release()
+	again, err := spillTurn(context.Background(), "b.parquet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again()
 }

@@ -52,6 +52,18 @@ type spill struct {
 	route   *spillFile
 	bytes   int64 // most bytes on disk at once
 	onDisk  int64
+	bufSize int // bytes of each spill file's write (and read-back) buffer
+}
+
+// spillBufSize is the buffer of each of files spill files: 64 KiB, or
+// less, down to 4 KiB, so that all of them together take at most an eighth
+// of what the file was charged. A file that found the budget taken by
+// another one grouping at the same time gets the most partitions (250):
+// with 64 KiB buffers their writers, then their readers, took 16 MiB the
+// budget did not count, which put two files grouped at once under
+// --memory-limit 64MiB at 137 MiB of RSS.
+func spillBufSize(charge int64, files int) int {
+	return int(min(max(charge/8/int64(max(files, 1)), 4<<10), 64<<10))
 }
 
 // spillCreate makes an unlinked temp file in dir.
@@ -61,7 +73,7 @@ func (sp *spill) create() (*spillFile, error) {
 		return nil, sp.ioError("creating a spill file", err)
 	}
 	os.Remove(f.Name()) // gone when closed or when the process ends (where the OS allows)
-	return &spillFile{f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
+	return &spillFile{f: f, w: bufio.NewWriterSize(f, max(sp.bufSize, 4<<10))}, nil
 }
 
 func (sp *spill) ioError(doing string, err error) error {
@@ -169,6 +181,7 @@ func (g *grouper) spilled(first *rowGroup, need int64) (err error) {
 	rec := recordHeader + d*es
 	rows := r.file.NumRows()
 	np := partitions(rows*int64(rec), g.charge) // 0 (nothing free): the most partitions
+	sp.bufSize = spillBufSize(g.charge, np+1)   // the partitions and the route
 	slog.Info("grouping interleaved sequences through temp disk", "file", r.file.Path(),
 		"bytes_in_memory", need, "limit", r.spec.Budget.Size(), "temp_dir", dir,
 		"partitions", np, "temp_bytes_estimate", SpillBytes(rows, d, int64(es)))
@@ -371,9 +384,9 @@ func (g *grouper) writeBack(sp *spill, typ parquetio.ElemType) error {
 	rowBytes := d * int(elemSize(typ))
 	readers := make([]*bufio.Reader, len(sp.results))
 	for p, sf := range sp.results {
-		readers[p] = bufio.NewReaderSize(io.NewSectionReader(sf.f, 0, sf.size), 64<<10)
+		readers[p] = bufio.NewReaderSize(io.NewSectionReader(sf.f, 0, sf.size), max(sp.bufSize, 4<<10))
 	}
-	route := bufio.NewReaderSize(io.NewSectionReader(sp.route.f, 0, sp.route.size), 64<<10)
+	route := bufio.NewReaderSize(io.NewSectionReader(sp.route.f, 0, sp.route.size), max(sp.bufSize, 4<<10))
 	for i, m := range g.metas {
 		if err := r.ctx.Err(); err != nil {
 			return err

@@ -46,7 +46,7 @@
 # Environment: SRC (source tree to build; default this repository), ROWS,
 # D, SEQ_LEN, ROW_GROUP_ROWS, COMPRESSION (none|snappy), ATTEND_ROWS (0:
 # skip the straddling runs), BIG_RG_ROWS (0: skip), DUCKDB_ROWS (0: skip; default
-# 200000), LONG_SERIES_ROWS (0: skip), LONG_LIMIT, MEMORY_LIMIT (default 256MiB), ALLOWANCE_MIB,
+# 200000), LONG_SERIES_ROWS (0: skip), LONG_LIMIT, WIDE_ROWS (0: skip; default 200000), NESTED_SEQS (0: skip; default 400), MEMORY_LIMIT (default 256MiB), ALLOWANCE_MIB,
 # WORKDIR (default: a new dir under /tmp, removed at the end unless
 # KEEP=1), EXTRA_ARGS (more flags for every run, e.g. "--workers 8").
 set -euo pipefail
@@ -61,6 +61,8 @@ BIG_RG_ROWS=${BIG_RG_ROWS:-400000}
 DUCKDB_ROWS=${DUCKDB_ROWS:-200000}
 LONG_SERIES_ROWS=${LONG_SERIES_ROWS:-20000000}
 LONG_LIMIT=${LONG_LIMIT:-64MiB}
+WIDE_ROWS=${WIDE_ROWS:-200000}
+NESTED_SEQS=${NESTED_SEQS:-400}
 MEMORY_LIMIT=${MEMORY_LIMIT:-256MiB}
 ALLOWANCE_MIB=${ALLOWANCE_MIB:-64}
 EXTRA_ARGS=${EXTRA_ARGS:-}
@@ -88,7 +90,7 @@ mkdir -p "$work/bin"
 bin=$work/bin/contextualize
 
 avail_kib=$(df -Pk "$work" | awk 'NR==2 {print $4}')
-need_kib=$(( (ROWS + ATTEND_ROWS + BIG_RG_ROWS + DUCKDB_ROWS) * D * 4 * 2 / 1024 + LONG_SERIES_ROWS * 20 / 1024 + 1024 * 1024 ))
+need_kib=$(( (ROWS + ATTEND_ROWS + BIG_RG_ROWS + DUCKDB_ROWS) * D * 4 * 2 / 1024 + LONG_SERIES_ROWS * 20 / 1024 + WIDE_ROWS * 2 + NESTED_SEQS * 262 * D * 4 * 2 / 1024 + 1024 * 1024 ))
 if (( avail_kib < need_kib )); then
 	echo "not enough disk in $work: $((avail_kib / 1024)) MiB free, need about $((need_kib / 1024)) MiB" >&2
 	exit 1
@@ -191,6 +193,30 @@ if (( LONG_SERIES_ROWS > 0 )); then
 	limit_mib=$long_mib MEMORY_LIMIT=$LONG_LIMIT BOUND_MIB=$(( long_mib + ALLOWANCE_MIB + page_mib )) BOUND_WHY="$LONG_LIMIT + allowance + largest page, SPEC v2; the series streams" \
 		measure smooth-long-series "$long" smooth --sigma 5
 	rm -f "$long"
+fi
+
+if (( WIDE_ROWS > 0 )); then
+	wide=$work/in/wide-passthrough.parquet
+	echo "== DuckDB writes $WIDE_ROWS rows with a 1 KiB string payload as one row group"
+	node "$root/scripts/interop/wide_passthrough.mjs" "$wide" "$WIDE_ROWS" 1024 256
+	page_mib=$("$work/bin/gen" -largest-page "$wide" -column payload)
+	value_mib=$("$work/bin/gen" -largest-page "$wide" -column value)
+	page_mib=$(( page_mib > value_mib ? page_mib : value_mib ))
+	echo "   $(( $(stat -c %s "$wide") / 1048576 )) MiB, largest page $page_mib MiB"
+	BOUND_MIB=$(( limit_mib + ALLOWANCE_MIB + page_mib )) BOUND_WHY="limit + allowance + largest page, SPEC v2; the payload is passed through" \
+		measure smooth-wide-passthrough "$wide" smooth --sigma 1
+	rm -f "$wide"
+fi
+
+if (( NESTED_SEQS > 0 )); then
+	nested=$work/in/nested-one-row-group.parquet
+	echo "== DuckDB writes $NESTED_SEQS nested sequences of 256-262 x $D float32 as one row group"
+	node "$root/scripts/interop/nested_one_row_group.mjs" "$nested" "$NESTED_SEQS" "$D" 256
+	page_mib=$("$work/bin/gen" -largest-page "$nested" -column embedding)
+	echo "   $(( $(stat -c %s "$nested") / 1048576 )) MiB, largest page $page_mib MiB"
+	BOUND_MIB=$(( limit_mib + ALLOWANCE_MIB + page_mib )) BOUND_WHY="limit + allowance + largest page, SPEC v2" measure smooth-nested-one-row-group "$nested" smooth --sigma 1
+	BOUND_MIB=$(( limit_mib + ALLOWANCE_MIB + page_mib )) BOUND_WHY="limit + allowance + largest page, SPEC v2" measure attend-nested-one-row-group "$nested" attend --weights identity --heads 4
+	rm -f "$nested"
 fi
 
 if (( failed )); then
