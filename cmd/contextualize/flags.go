@@ -55,7 +55,7 @@ func outputFlags() []cli.Flag {
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output `DIR` (required)", Sources: envs("output")},
 		&cli.StringFlag{Name: "output-column", Usage: "write results to a new column `NAME` (default: replace the value column)", Sources: envs("output-column")},
 		&cli.StringFlag{Name: "output-type", Usage: "widen the output values to float32 or float64 (default: the input's type; never narrows)", Sources: envs("output-type")},
-		&cli.StringFlag{Name: "compression", Value: "zstd", Usage: "zstd, snappy, gzip, lz4 or none", Sources: envs("compression")},
+		&cli.StringFlag{Name: "compression", Value: "zstd", Usage: "codec of the computed columns: zstd, snappy, gzip, lz4 or none (passthrough columns keep theirs)", Sources: envs("compression")},
 		&cli.IntFlag{Name: "row-group-rows", Usage: "rows per output row group", DefaultText: "as the input", Sources: envs("row-group-rows")},
 		&cli.BoolFlag{Name: "overwrite", Usage: "replace existing outputs (default: skip up-to-date ones, refuse others)", Sources: envs("overwrite")},
 	)

@@ -14,8 +14,9 @@ import (
 // never held whole: DuckDB, pyarrow and arrow-rs write a whole file's rows
 // as one row group, so one chunk of a wide column the tool does not change
 // (a string payload, a second embedding) can be larger than --memory-limit.
-// A chunk in the output's codec is copied verbatim, copyPieceBytes at a
-// time; one in another codec is recompressed a page at a time, so it holds
+// A chunk in a codec the tool writes is copied verbatim, keeping its codec
+// (keptCodec), copyPieceBytes at a time; one in another codec (brotli,
+// legacy LZ4) is recompressed a page at a time, so it holds
 // one page compressed, decompressed and recompressed (about 2.5 times the
 // largest page, beyond SPEC v2's once: see DESIGN.md), and lets go of
 // those buffers after the chunk when they are large.

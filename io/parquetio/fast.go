@@ -216,9 +216,10 @@ func (w *Writer) copyChunk(rg, leaf int) (format.ColumnChunk, error) {
 		}
 		return fmt.Errorf("reading %s: row group %d, column %q: %w", in.path, rg, strings.Join(cm.PathInSchema, "."), err)
 	}
-	if cm.Codec != fw.codec.CompressionCodec() {
-		// another codec: recompress page by page (encodings, levels and
-		// values stay as they are)
+	if cm.Codec != fw.codec.CompressionCodec() && !keptCodec(cm.Codec) {
+		// a codec --compression does not offer (legacy LZ4, brotli, LZO):
+		// recompress page by page (encodings, levels and values stay as
+		// they are)
 		moved, comp, uncomp, err := fw.transcode(in.osf, start, size, cm.Codec)
 		if err != nil {
 			return cc, inputErr(err)
@@ -270,6 +271,21 @@ func (w *Writer) copyChunk(rg, leaf int) (format.ColumnChunk, error) {
 	cc.CryptoMetadata = format.ColumnCryptoMetaData{}
 	cc.EncryptedColumnMetadata = nil
 	return cc, nil
+}
+
+// keptCodec reports whether a passthrough chunk compressed with c is
+// copied verbatim, keeping its codec, whatever --compression says: c is
+// one the tool itself writes (none, snappy, gzip, zstd, LZ4_RAW), so every
+// reader of the tool's outputs reads it. --compression names the codec of
+// the columns the tool computes. Copying verbatim costs no CPU and holds no
+// page; recompressing DuckDB's snappy key columns to zstd was most of the
+// writer goroutine's CPU on its files (BENCHMARKS.md).
+func keptCodec(c format.CompressionCodec) bool {
+	switch c {
+	case format.Uncompressed, format.Snappy, format.Gzip, format.Zstd, format.Lz4Raw:
+		return true
+	}
+	return false
 }
 
 // toLittleEndian returns b's size-byte words in little-endian order (on a

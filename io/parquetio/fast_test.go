@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
@@ -91,11 +92,25 @@ func sameOutput(t *testing.T, in string, spec ReadSpec, o WriterOptions, fn func
 			t.Fatalf("metadata %q: %q, reference %q", k, fa.Metadata()[k], v)
 		}
 	}
+	// computed columns take --compression; passthrough chunks keep the
+	// input's codec when the tool writes it too (keptCodec)
 	want, _ := codecOf(o.Compression)
+	inCodec := inputCodecs(t, in)
 	for _, rg := range fa.pf.Metadata().RowGroups {
 		for _, c := range rg.Columns {
-			if c.MetaData.Codec != want.CompressionCodec() {
-				t.Fatalf("%+v: column chunk %v compressed %v", o, c.MetaData.PathInSchema, c.MetaData.Codec)
+			path := strings.Join(c.MetaData.PathInSchema, ".")
+			w := want.CompressionCodec()
+			valueCol := o.ValueColumn
+			if valueCol == "" {
+				valueCol = spec.Column
+			}
+			top := c.MetaData.PathInSchema[0]
+			computed := top == o.OutputColumn || (o.OutputColumn == "" && top == valueCol)
+			if ic, ok := inCodec[path]; ok && !computed && keptCodec(ic) {
+				w = ic
+			}
+			if c.MetaData.Codec != w {
+				t.Fatalf("%+v: column chunk %v compressed %v, want %v", o, c.MetaData.PathInSchema, c.MetaData.Codec, w)
 			}
 		}
 	}
@@ -311,4 +326,22 @@ func TestFastWriterLevelWindows(t *testing.T) {
 			}
 		})
 	}
+}
+
+// inputCodecs maps the leaf paths of in to the codec of their chunks in
+// its first row group.
+func inputCodecs(t *testing.T, in string) map[string]format.CompressionCodec {
+	t.Helper()
+	f, err := Open(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m := map[string]format.CompressionCodec{}
+	if rgs := f.pf.Metadata().RowGroups; len(rgs) > 0 {
+		for _, c := range rgs[0].Columns {
+			m[strings.Join(c.MetaData.PathInSchema, ".")] = c.MetaData.Codec
+		}
+	}
+	return m
 }
