@@ -23,12 +23,14 @@ import (
 //
 // init replaces every decoder with boundedCodec, which decodes with
 // decompressPage's decoders into the buffer parquet-go sized from the page
-// header, never past it. Encoders stay parquet-go's. Value columns are
-// read by this package's page reader, which calls decompressPage itself;
-// the patch stays because key columns (ReadColumn, ReadRuns, ReadInt64s),
-// passthrough verification through parquet-go and the writer's row path
-// still use parquet-go's page decoding. TestParquetGoCodecsAreBounded
-// checks that the table is the one parquet-go uses.
+// header, never past it. Encoders stay parquet-go's. Value and key
+// columns are read by this package's page reader, which calls
+// decompressPage itself; the patch stays because the fast writer's
+// verification of passthrough chunks (verifyChunk), the writer's row path
+// (--row-group-rows, and the input levels of nested or optional values)
+// and the tests' reference readers (slowColumn, directReads off) still use
+// parquet-go's page decoding. TestParquetGoCodecsAreBounded checks that
+// the table is the one parquet-go uses.
 //
 //go:linkname parquetCodecs github.com/parquet-go/parquet-go.compressionCodecs
 var parquetCodecs [format.Lz4Raw + 1]compress.Codec

@@ -1,6 +1,7 @@
 package parquetio
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -12,7 +13,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/deprecated"
-	"github.com/parquet-go/parquet-go/encoding"
 )
 
 // forEachValue streams the leaf values (with levels, nulls included) of
@@ -97,7 +97,7 @@ func (f *File) ReadInt64s(rg int, name string, buf []int64) (vals []int64, nulls
 	if err != nil {
 		return nil, 0, -1, err
 	}
-	if m.info.Kind != Scalar || m.kind != parquet.Int64 || (m.info.Elem != Int64 && m.info.Elem != Timestamp) || !littleEndian || slowColumn {
+	if m.info.Kind != Scalar || m.kind != parquet.Int64 || (m.info.Elem != Int64 && m.info.Elem != Timestamp) || slowColumn {
 		return nil, 0, -1, fmt.Errorf("reading %s: column %q: %w", f.path, name, ErrNotInt64)
 	}
 	defer func() {
@@ -105,7 +105,7 @@ func (f *File) ReadInt64s(rg int, name string, buf []int64) (vals []int64, nulls
 			vals, err = nil, f.decoderPanic(rg, name)
 		}
 	}()
-	vals, valid, nulls, err := decodeFixed(f, rg, m, encoding.Int64, (*encoding.Values).Int64, buf)
+	vals, valid, nulls, err := decodeFixed(f, rg, m, buf)
 	if err != nil {
 		return nil, 0, -1, err
 	}
@@ -145,34 +145,43 @@ func (f *File) ReadColumn(rg int, name string) (arr arrow.Array, err error) {
 			err = f.decoderPanic(rg, name)
 		}
 	}()
-	if littleEndian && !slowColumn {
-		switch {
-		case m.kind == parquet.Int32 && m.info.Elem == Int32:
-			return readFixedColumn(f, rg, m, arrow.PrimitiveTypes.Int32, encoding.Int32, (*encoding.Values).Int32)
-		case m.kind == parquet.Int32 && m.info.Elem == Date:
-			return readFixedColumn(f, rg, m, arrow.FixedWidthTypes.Date32, encoding.Int32, (*encoding.Values).Int32)
-		case m.kind == parquet.Int32 && m.info.Elem == Uint32:
-			return readFixedColumn(f, rg, m, arrow.PrimitiveTypes.Uint32, encoding.Int32, (*encoding.Values).Int32)
-		case m.kind == parquet.Int32 && m.info.Elem == Time:
-			return readFixedColumn(f, rg, m, arrow.FixedWidthTypes.Time32ms, encoding.Int32, (*encoding.Values).Int32)
-		case m.kind == parquet.Int32 && m.info.Elem == Decimal:
-			return readFixedColumn(f, rg, m, arrow.PrimitiveTypes.Int32, encoding.Int32, (*encoding.Values).Int32)
-		case m.kind == parquet.Int64 && m.info.Elem == Uint64:
-			return readFixedColumn(f, rg, m, arrow.PrimitiveTypes.Uint64, encoding.Int64, (*encoding.Values).Int64)
-		case m.kind == parquet.Int64 && m.info.Elem == Time:
-			return readFixedColumn(f, rg, m, &arrow.Time64Type{Unit: timeUnitOf(m.info.TimeUnit)}, encoding.Int64, (*encoding.Values).Int64)
-		case m.kind == parquet.Int64 && m.info.Elem == Decimal:
-			return readFixedColumn(f, rg, m, arrow.PrimitiveTypes.Int64, encoding.Int64, (*encoding.Values).Int64)
-		case m.kind == parquet.Int64 && m.info.Elem == Int64:
-			return readFixedColumn(f, rg, m, arrow.PrimitiveTypes.Int64, encoding.Int64, (*encoding.Values).Int64)
-		case m.kind == parquet.Int64 && m.info.Elem == Timestamp:
-			return readFixedColumn(f, rg, m, &arrow.TimestampType{Unit: timeUnitOf(m.info.TimeUnit)}, encoding.Int64, (*encoding.Values).Int64)
-		case m.kind == parquet.Float:
-			return readFixedColumn(f, rg, m, arrow.PrimitiveTypes.Float32, encoding.Float, (*encoding.Values).Float)
-		case m.kind == parquet.Double:
-			return readFixedColumn(f, rg, m, arrow.PrimitiveTypes.Float64, encoding.Double, (*encoding.Values).Double)
-		}
+	if slowColumn {
+		return f.readColumnValues(rg, m)
 	}
+	switch {
+	case m.kind == parquet.Int32 && m.info.Elem == Int32:
+		return readFixedColumn[int32](f, rg, m, arrow.PrimitiveTypes.Int32)
+	case m.kind == parquet.Int32 && m.info.Elem == Date:
+		return readFixedColumn[int32](f, rg, m, arrow.FixedWidthTypes.Date32)
+	case m.kind == parquet.Int32 && m.info.Elem == Uint32:
+		return readFixedColumn[int32](f, rg, m, arrow.PrimitiveTypes.Uint32)
+	case m.kind == parquet.Int32 && m.info.Elem == Time:
+		return readFixedColumn[int32](f, rg, m, arrow.FixedWidthTypes.Time32ms)
+	case m.kind == parquet.Int32 && m.info.Elem == Decimal:
+		return readFixedColumn[int32](f, rg, m, arrow.PrimitiveTypes.Int32)
+	case m.kind == parquet.Int64 && m.info.Elem == Uint64:
+		return readFixedColumn[int64](f, rg, m, arrow.PrimitiveTypes.Uint64)
+	case m.kind == parquet.Int64 && m.info.Elem == Time:
+		return readFixedColumn[int64](f, rg, m, &arrow.Time64Type{Unit: timeUnitOf(m.info.TimeUnit)})
+	case m.kind == parquet.Int64 && m.info.Elem == Decimal:
+		return readFixedColumn[int64](f, rg, m, arrow.PrimitiveTypes.Int64)
+	case m.kind == parquet.Int64 && m.info.Elem == Int64:
+		return readFixedColumn[int64](f, rg, m, arrow.PrimitiveTypes.Int64)
+	case m.kind == parquet.Int64 && m.info.Elem == Timestamp:
+		return readFixedColumn[int64](f, rg, m, &arrow.TimestampType{Unit: timeUnitOf(m.info.TimeUnit)})
+	case m.kind == parquet.Float:
+		return readFixedColumn[float32](f, rg, m, arrow.PrimitiveTypes.Float32)
+	case m.kind == parquet.Double:
+		return readFixedColumn[float64](f, rg, m, arrow.PrimitiveTypes.Float64)
+	}
+	return f.readVarColumn(rg, m)
+}
+
+// readColumnValues is ReadColumn value by value through parquet-go's page
+// decoding, for every type: the reference the tests compare this
+// package's page reader with (slowColumn).
+func (f *File) readColumnValues(rg int, m *colMeta) (arrow.Array, error) {
+	name := m.info.Name
 	mem := memory.DefaultAllocator
 	rows := int(f.RowGroupRows(rg))
 	var b array.Builder
@@ -232,7 +241,7 @@ func (f *File) ReadColumn(rg int, name string) (arr arrow.Array, err error) {
 	defer b.Release()
 	b.Reserve(min(rows, 1<<20))
 	n := 0
-	err = f.forEachValue(rg, m, func(v parquet.Value) error {
+	err := f.forEachValue(rg, m, func(v parquet.Value) error {
 		n++
 		if v.IsNull() {
 			b.AppendNull()
@@ -286,13 +295,106 @@ func (f *File) ReadListInt64(rg int, name string) (values []int64, offsets []int
 		return nil, nil, &DataError{File: f.path, RowGroup: -1, Row: -1, Column: name,
 			Expected: "a list of integers, decimals, floats, dates, times or timestamps", Found: m.info.Kind.String() + " of " + m.info.Elem.String() + " (" + m.info.PhysicalType + ")"}
 	}
-	unsigned := m.info.Elem == Uint32
 	defer func() {
 		if rec := recover(); rec != nil {
 			values, offsets = nil, nil
 			err = f.decoderPanic(rg, name)
 		}
 	}()
+	if slowColumn {
+		return f.readListValues(rg, m)
+	}
+	return f.readList(rg, m)
+}
+
+// readList is ReadListInt64 through this package's page reader.
+func (f *File) readList(rg int, m *colMeta) (values []int64, offsets []int64, err error) {
+	c, err := f.openKeyChunk(rg, m)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer c.close()
+	rows := f.RowGroupRows(rg)
+	first := f.firstRow[rg]
+	a := m.repDefs[0]
+	offsets = make([]int64, 1, min(rows, 1<<20)+1)
+	conv := listConverter(m)
+	var p keyPage
+	var row int64
+	for {
+		ok, err := c.nextPage(&p)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !ok {
+			break
+		}
+		vals := c.dec.fixedValues(&p)
+		j := 0
+		for i := 0; i < p.nl; i++ {
+			d := int(p.defs[i])
+			if p.reps[i] == 0 {
+				if row > 0 {
+					offsets = append(offsets, int64(len(values)))
+				}
+				row++
+				if row > rows {
+					return nil, nil, c.corrupt("page %d: more than the row group's %d rows", p.no, rows)
+				}
+				if d < a {
+					if d < a-1 {
+						return nil, nil, &DataError{File: f.path, RowGroup: rg, Row: first + row - 1, Column: m.info.Name, Expected: "a list of times (possibly empty)", Found: "null"}
+					}
+					continue
+				}
+			} else if row == 0 {
+				return nil, nil, c.corrupt("page %d: the first value continues a row", p.no)
+			}
+			if d < m.maxDef {
+				return nil, nil, &DataError{File: f.path, RowGroup: rg, Row: first + row - 1, Column: m.info.Name, Expected: "a time value", Found: "null"}
+			}
+			values = append(values, conv(vals, j))
+			j++
+		}
+	}
+	if row > 0 {
+		offsets = append(offsets, int64(len(values)))
+	}
+	if row != rows {
+		return nil, nil, c.corrupt("found %d rows, the row group has %d", row, rows)
+	}
+	c.done()
+	return values, offsets, nil
+}
+
+// listConverter returns the function giving value j of a list column's
+// little-endian values as ReadListInt64 holds it.
+func listConverter(m *colMeta) func(b []byte, j int) int64 {
+	switch m.kind {
+	case parquet.Int32:
+		if m.info.Elem == Uint32 {
+			return func(b []byte, j int) int64 { return int64(binary.LittleEndian.Uint32(b[4*j:])) }
+		}
+		return func(b []byte, j int) int64 { return int64(int32(binary.LittleEndian.Uint32(b[4*j:]))) }
+	case parquet.Int96:
+		return func(b []byte, j int) int64 {
+			v := b[12*j:]
+			return int96ToNanos(deprecated.Int96{binary.LittleEndian.Uint32(v), binary.LittleEndian.Uint32(v[4:]), binary.LittleEndian.Uint32(v[8:])})
+		}
+	case parquet.Float:
+		return func(b []byte, j int) int64 {
+			return int64(math.Float64bits(float64(math.Float32frombits(binary.LittleEndian.Uint32(b[4*j:])))))
+		}
+	}
+	// INT64 and DOUBLE: the bits as they are
+	return func(b []byte, j int) int64 { return int64(binary.LittleEndian.Uint64(b[8*j:])) }
+}
+
+// readListValues is ReadListInt64 value by value through parquet-go's
+// page decoding: the reference the tests compare readList with.
+func (f *File) readListValues(rg int, m *colMeta) (values []int64, offsets []int64, err error) {
+	name := m.info.Name
+	unsigned := m.info.Elem == Uint32
 	rows := f.RowGroupRows(rg)
 	first := f.firstRow[rg]
 	a := m.repDefs[0]

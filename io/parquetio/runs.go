@@ -2,12 +2,10 @@ package parquetio
 
 import (
 	"bytes"
-	"fmt"
-	"io"
+	"encoding/binary"
 	"strconv"
 
 	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/encoding"
 )
 
 // ReadRuns reads a flat key column (a sequence id) of row group rg and
@@ -45,16 +43,12 @@ func (f *File) ReadRuns(rg int, name string) (starts []int, keys []string, err e
 			err = f.decoderPanic(rg, name)
 		}
 	}()
-	if err := f.checkChunks(rg, m.info.Leaf); err != nil {
+	c, err := f.openKeyChunk(rg, m)
+	if err != nil {
 		return nil, nil, err
 	}
+	defer c.close()
 	rows := f.RowGroupRows(rg)
-	corrupt := func(what string) error {
-		return fmt.Errorf("reading %s: row group %d, column %q: %s: %w", f.path, rg, name, what, parquet.ErrCorrupted)
-	}
-	cc := f.pf.RowGroups()[rg].ColumnChunks()[m.info.Leaf]
-	pages := cc.Pages()
-	defer pages.Close()
 	var (
 		row    int // rows seen
 		prevS  []byte
@@ -99,153 +93,100 @@ func (f *File) ReadRuns(rg int, name string) (starts []int, keys []string, err e
 	// when first seen.
 	var dictKeys []string
 	var dictMade []bool
+	// dictKey is the key of entry ix, made once.
+	dictKey := func(ix uint32, make func() string) string {
+		if !dictMade[ix] {
+			dictKeys[ix], dictMade[ix] = make(), true
+		}
+		return dictKeys[ix]
+	}
+	isBytes := m.kind == parquet.ByteArray
+	var p keyPage
+	var i32 []int32
+	var i64 []int64
 	for {
-		p, err := pages.ReadPage()
-		if err == io.EOF {
+		ok, err := c.nextPage(&p)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !ok {
 			break
 		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("reading %s: row group %d, column %q: %w", f.path, rg, name, err)
-		}
-		n := int(p.NumValues())
-		if defs := p.DefinitionLevels(); m.maxDef > 0 && len(defs) > 0 {
-			n = len(defs)
-			for i, d := range defs {
+		n := p.nl
+		if p.n != n {
+			for i, d := range p.defs {
 				if int(d) < m.maxDef {
-					parquet.Release(p)
 					return nil, nil, &DataError{File: f.path, RowGroup: rg, Row: f.firstRow[rg] + int64(row+i), Column: name, Expected: "a sequence id", Found: "null"}
 				}
 			}
 		}
 		if int64(row+n) > rows {
-			parquet.Release(p)
-			return nil, nil, corrupt(fmt.Sprintf("more than the row group's %d rows", rows))
+			return nil, nil, c.corrupt("page %d: more than the row group's %d rows", p.no, rows)
 		}
-		data := p.Data()
-		got := 0
-		if dict := p.Dictionary(); dict != nil && data.Kind() == encoding.Int32 {
-			idx := data.Int32()
-			got = len(idx)
-			dv := dict.Page().Data()
-			if n := dict.Len(); dictKeys == nil || len(dictKeys) != n {
-				dictKeys, dictMade = make([]string, n), make([]bool, n)
+		switch {
+		case p.dict:
+			if dictKeys == nil {
+				dictKeys, dictMade = make([]string, c.dec.dictN), make([]bool, c.dec.dictN)
 			}
-			// dictKey is the key of entry ix (in range), made once.
-			dictKey := func(ix int32, make func() string) string {
-				if ix >= 0 && int(ix) < len(dictKeys) {
-					if !dictMade[ix] {
-						dictKeys[ix], dictMade[ix] = make(), true
-					}
-					return dictKeys[ix]
-				}
-				return make()
-			}
-			var lookupS func(i int32) ([]byte, bool)
-			var lookupI func(i int32) (int64, bool)
-			switch dv.Kind() {
-			case encoding.ByteArray:
-				b, off := dv.ByteArray()
-				lookupS = func(i int32) ([]byte, bool) {
-					if i < 0 || int(i)+1 >= len(off) {
-						return nil, false
-					}
-					return b[off[i]:off[i+1]], true
-				}
-			case encoding.Int32:
-				v := dv.Int32()
-				lookupI = func(i int32) (int64, bool) {
-					if i < 0 || int(i) >= len(v) {
-						return 0, false
-					}
-					return int64(v[i]), true
-				}
-			case encoding.Int64:
-				v := dv.Int64()
-				lookupI = func(i int32) (int64, bool) {
-					if i < 0 || int(i) >= len(v) {
-						return 0, false
-					}
-					return v[i], true
-				}
-			default:
-				parquet.Release(p)
-				return nil, nil, corrupt("unexpected dictionary type " + dv.Kind().String())
-			}
-			prevIdx := int32(-1)
-			for i, ix := range idx {
+			prevIdx := uint32(1<<32 - 1)
+			for i, ix := range p.idx {
 				if ix == prevIdx {
 					continue
 				}
 				prevIdx = ix
-				if lookupS != nil {
-					v, ok := lookupS(ix)
-					if !ok {
-						parquet.Release(p)
-						return nil, nil, corrupt(fmt.Sprintf("dictionary index %d out of range", ix))
-					}
+				if isBytes {
+					v := c.dec.byteValue(&p, i)
 					if !haveP || !bytes.Equal(v, prevS) {
 						addStr(row+i, v, dictKey(ix, func() string { return in.bytes(v) }))
 					}
-				} else {
-					v, ok := lookupI(ix)
-					if !ok {
-						parquet.Release(p)
-						return nil, nil, corrupt(fmt.Sprintf("dictionary index %d out of range", ix))
-					}
-					if !haveP || v != prevI {
-						addInt(row+i, v, dictKey(ix, func() string { return in.int(v) }))
-					}
+					continue
+				}
+				v := dictInt(c.dec, ix)
+				if !haveP || v != prevI {
+					addInt(row+i, v, dictKey(ix, func() string { return in.int(v) }))
 				}
 			}
-		} else {
-			switch data.Kind() {
-			case encoding.ByteArray:
-				b, off := data.ByteArray()
-				if len(off) > 0 {
-					got = len(off) - 1
-				}
-				for i := 0; i < got; {
-					if haveP {
-						if j := sameRun(b, off, i, got, prevS, &rep); j > i {
-							i = j
-							continue
-						}
-					}
-					v := b[off[i]:off[i+1]]
-					addStr(row+i, v, in.bytes(v))
-					i++
-				}
-			case encoding.Int32:
-				vs := data.Int32()
-				got = len(vs)
-				for i, v := range vs {
-					if !haveP || int64(v) != prevI {
-						addInt(row+i, int64(v), in.int(int64(v)))
+		case isBytes:
+			b, off := p.data, p.offs
+			for i := 0; i < n; {
+				if haveP {
+					if j := sameRun(b, off, i, n, prevS, &rep); j > i {
+						i = j
+						continue
 					}
 				}
-			case encoding.Int64:
-				vs := data.Int64()
-				got = len(vs)
-				for i, v := range vs {
-					if !haveP || v != prevI {
-						addInt(row+i, v, in.int(v))
-					}
-				}
-			default:
-				parquet.Release(p)
-				return nil, nil, corrupt("unexpected page type " + data.Kind().String())
+				v := b[off[i]:off[i+1]]
+				addStr(row+i, v, in.bytes(v))
+				i++
 			}
-		}
-		parquet.Release(p)
-		if got != n {
-			return nil, nil, corrupt(fmt.Sprintf("a page of %d levels holds %d values", n, got))
+		case m.kind == parquet.Int32:
+			for i, v := range fixedAs(p.fixed, &i32) {
+				if !haveP || int64(v) != prevI {
+					addInt(row+i, int64(v), in.int(int64(v)))
+				}
+			}
+		default:
+			for i, v := range fixedAs(p.fixed, &i64) {
+				if !haveP || v != prevI {
+					addInt(row+i, v, in.int(v))
+				}
+			}
 		}
 		row += n
 	}
 	if int64(row) != rows {
-		return nil, nil, fmt.Errorf("reading %s: row group %d, column %q: found %d values, the row group has %d rows: %w", f.path, rg, name, row, rows, parquet.ErrCorrupted)
+		return nil, nil, c.corrupt("found %d values, the row group has %d rows", row, rows)
 	}
+	c.done()
 	return starts, keys, nil
+}
+
+// dictInt is entry ix of an INT32 or INT64 dictionary.
+func dictInt(d *keyDecoder, ix uint32) int64 {
+	if d.width == 4 {
+		return int64(int32(binary.LittleEndian.Uint32(d.dictFixed[4*ix:])))
+	}
+	return int64(binary.LittleEndian.Uint64(d.dictFixed[8*ix:]))
 }
 
 // repeated is a key and a block of it repeated.

@@ -1,0 +1,127 @@
+package parquetio
+
+import (
+	"fmt"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
+)
+
+// keyReadAhead bounds the bytes of a key column's pages read and
+// decompressed ahead of its decoder (the value column's default is 8 MiB;
+// key pages are smaller and two key columns are read beside it).
+const keyReadAhead = 2 << 20
+
+// keyChunk reads one key column chunk page by page: pages read and
+// decompressed once (ahead, on worker goroutines, for chunks large
+// enough), decoded by a keyDecoder.
+type keyChunk struct {
+	f       *File
+	rg      int
+	m       *colMeta
+	codec   format.CompressionCodec
+	pages   *lazyPages // validated as the reader reaches them
+	src     pageSource
+	own     pageBufs // a page the read-ahead leaves to its reader (streamable)
+	dec     *keyDecoder
+	next    int    // next page to load
+	release func() // gives the current page's buffer back
+	levels  int64  // levels decoded so far
+}
+
+// openKeyChunk prepares to read column m of row group rg, its page
+// headers validated as the reader reaches them.
+func (f *File) openKeyChunk(rg int, m *colMeta) (*keyChunk, error) {
+	pages, err := f.chunkPages(rg, m.info.Leaf)
+	if err != nil {
+		return nil, err
+	}
+	dec, err := f.newKeyDecoder(rg, m)
+	if err != nil {
+		return nil, err
+	}
+	codec := f.pf.Metadata().RowGroups[rg].Columns[m.info.Leaf].MetaData.Codec
+	src := newPageSource(f, codec, pages, ReadSpec{ReadAhead: keyReadAhead})
+	return &keyChunk{f: f, rg: rg, m: m, codec: codec, pages: pages, src: src, dec: dec, release: func() {}}, nil
+}
+
+// nextPage decodes the chunk's next data page into p (reading the
+// dictionary page on the way); it returns false at the end of the chunk.
+// p's slices are valid until the next call. Key pages are decoded whole,
+// also those the value reader would stream (the read-ahead leaves those
+// to the reader: they are read here).
+func (c *keyChunk) nextPage(p *keyPage) (bool, error) {
+	c.release()
+	c.release = func() {}
+	for {
+		i := c.next
+		loc, ok, err := c.pages.page(i) // its header validated now
+		if err != nil {
+			return false, err
+		}
+		if !ok {
+			return false, nil
+		}
+		c.next++
+		pl := &loc
+		if pl.typ != format.DataPage && pl.typ != format.DataPageV2 && pl.typ != format.DictionaryPage {
+			continue // an index page
+		}
+		var data []byte
+		release := func() {}
+		if streamable(pl, c.codec) {
+			data, err = c.f.fetchPage(pl, c.codec, &c.own)
+		} else {
+			data, release, err = c.src.get(i, pl)
+		}
+		if err != nil {
+			release()
+			if isFileSystem(err) {
+				return false, fmt.Errorf("reading %s: row group %d, column %q: %w", c.f.path, c.rg, c.m.info.Name, err)
+			}
+			return false, fmt.Errorf("reading %s: row group %d, column %q: page %d (at offset %d): %w", c.f.path, c.rg, c.m.info.Name, i, pl.body, err)
+		}
+		if pl.typ == format.DictionaryPage {
+			err := c.dec.dictionary(i, pl, data)
+			release()
+			if err != nil {
+				return false, err
+			}
+			continue
+		}
+		if err := c.dec.decode(i, pl, data, p); err != nil {
+			release()
+			return false, err
+		}
+		c.release = release
+		c.levels += int64(p.nl)
+		return true, nil
+	}
+}
+
+// corrupt is a CorruptError about the chunk as a whole.
+func (c *keyChunk) corrupt(what string, args ...any) error {
+	return &CorruptError{Err: fmt.Errorf("reading %s: row group %d, column %q: %s: %w", c.f.path, c.rg, c.m.info.Name, fmt.Sprintf(what, args...), parquet.ErrCorrupted)}
+}
+
+// done records that the whole chunk was decoded with its runs checked, so
+// that parquet-go (the writer's verification of passthrough chunks) reads
+// it without another scan.
+func (c *keyChunk) done() {
+	c.f.runsChecked(c.rg, c.m.info.Leaf)
+}
+
+// close gives back the page buffers and stops the read-ahead.
+func (c *keyChunk) close() {
+	c.release()
+	c.release = func() {}
+	if c.src != nil {
+		c.src.close()
+		c.src = nil
+	}
+	if c.dec != nil {
+		c.dec.put()
+		c.dec = nil
+	}
+	c.own = pageBufs{}
+}
