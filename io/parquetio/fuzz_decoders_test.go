@@ -297,6 +297,10 @@ func TestWriteFuzzCorpus(t *testing.T) {
 		corpus["FuzzValuePage"] = append(corpus["FuzzValuePage"], fmt.Sprintf("bool(%v)\nuint8(%d)\nuint8(%d)\nuint8(%d)\nuint16(%d)\nuint16(%d)\nuint16(%d)\n[]byte(%q)\n[]byte(%q)",
 			s.v2, s.layout, s.width, s.enc, s.nv, s.repLen, s.defLen, s.dict, s.data))
 	}
+	for _, s := range keyPageSeeds(t) {
+		corpus["FuzzKeyPage"] = append(corpus["FuzzKeyPage"], fmt.Sprintf("bool(%v)\nuint8(%d)\nuint8(%d)\nuint8(%d)\nuint16(%d)\nuint16(%d)\nuint16(%d)\nuint16(%d)\n[]byte(%q)\n[]byte(%q)",
+			s.v2, s.layout, s.typ, s.enc, s.nv, s.repLen, s.defLen, s.dictValues, s.dict, s.data))
+	}
 	for _, s := range thriftSeeds(t) {
 		corpus["FuzzThrift"] = append(corpus["FuzzThrift"], fmt.Sprintf("[]byte(%q)", s))
 	}
