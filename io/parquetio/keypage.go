@@ -254,10 +254,9 @@ func (d *keyDecoder) indexes(b []byte, out *keyPage) error {
 	if d.idx, err = decodeHybrid(d.idx, b[1:], int(b[0]), n); err != nil {
 		return fmt.Errorf("dictionary indexes: %w", err)
 	}
-	for _, ix := range d.idx {
-		if ix >= uint32(d.dictN) {
-			return fmt.Errorf("dictionary index %d out of range [0, %d)", ix, d.dictN)
-		}
+	if maxIndex(d.idx) >= uint32(d.dictN) {
+		i := slices.IndexFunc(d.idx, func(ix uint32) bool { return ix >= uint32(d.dictN) })
+		return fmt.Errorf("dictionary index %d out of range [0, %d)", d.idx[i], d.dictN)
 	}
 	out.idx = d.idx
 	return nil
@@ -403,4 +402,17 @@ func maxLevel(levels []byte) byte {
 		top = max(top, l)
 	}
 	return top
+}
+
+// maxIndex is the largest of idx (0 for none), four at a time.
+func maxIndex(idx []uint32) uint32 {
+	var m0, m1, m2, m3 uint32
+	i := 0
+	for ; i+4 <= len(idx); i += 4 {
+		m0, m1, m2, m3 = max(m0, idx[i]), max(m1, idx[i+1]), max(m2, idx[i+2]), max(m3, idx[i+3])
+	}
+	for ; i < len(idx); i++ {
+		m0 = max(m0, idx[i])
+	}
+	return max(m0, m1, m2, m3)
 }

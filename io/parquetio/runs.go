@@ -129,8 +129,10 @@ func (f *File) ReadRuns(rg int, name string) (starts []int, keys []string, err e
 				dictKeys, dictMade = make([]string, c.dec.dictN), make([]bool, c.dec.dictN)
 			}
 			prevIdx := uint32(1<<32 - 1)
-			for i, ix := range p.idx {
+			for i := 0; i < len(p.idx); i++ {
+				ix := p.idx[i]
 				if ix == prevIdx {
+					i = sameIndex(p.idx, i, ix) - 1
 					continue
 				}
 				prevIdx = ix
@@ -179,6 +181,20 @@ func (f *File) ReadRuns(rg int, name string) (starts []int, keys []string, err e
 	}
 	c.done()
 	return starts, keys, nil
+}
+
+// sameIndex is the first of idx[i:] that is not ix (len(idx) if none),
+// comparing eight at a time: a sorted id's indexes are long runs.
+func sameIndex(idx []uint32, i int, ix uint32) int {
+	for ; i+8 <= len(idx); i += 8 {
+		b := idx[i : i+8 : i+8]
+		if b[0] != ix || b[1] != ix || b[2] != ix || b[3] != ix || b[4] != ix || b[5] != ix || b[6] != ix || b[7] != ix {
+			break
+		}
+	}
+	for ; i < len(idx) && idx[i] == ix; i++ {
+	}
+	return i
 }
 
 // dictInt is entry ix of an INT32 or INT64 dictionary.
