@@ -64,8 +64,13 @@ func decodeFixed[T int32 | int64 | float32 | float64](f *File, rg int, m *colMet
 		if row+n > rows {
 			return nil, nil, 0, c.corrupt("page %d: %d values after row %d, more than the row group's %d rows", p.no, n, row, rows)
 		}
-		src := fixedAs(c.dec.fixedValues(&p), &scratch)
 		dst := vals[row : row+n]
+		if p.dict && p.n == n && littleEndian {
+			c.dec.gatherInto(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(dst))), len(dst)*int(unsafe.Sizeof(dst[0]))), &p)
+			row += n
+			continue
+		}
+		src := fixedAs(c.dec.fixedValues(&p), &scratch)
 		if p.n == n { // no nulls in the page
 			copy(dst, src)
 		} else {

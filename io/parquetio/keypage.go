@@ -338,12 +338,19 @@ func (d *keyDecoder) fixedValues(p *keyPage) []byte {
 	if !p.dict {
 		return p.fixed
 	}
-	w := d.width
-	size := len(p.idx) * w
+	size := len(p.idx) * d.width
 	if cap(d.fixed) < size {
 		d.fixed = make([]byte, size)
 	}
-	out := d.fixed[:size]
+	d.fixed = d.fixed[:size]
+	d.gatherInto(d.fixed, p)
+	return d.fixed
+}
+
+// gatherInto looks a dictionary page's values up into out (len(idx)
+// values of width bytes).
+func (d *keyDecoder) gatherInto(out []byte, p *keyPage) {
+	w := d.width
 	switch w {
 	case 4:
 		gather(unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(out))), len(p.idx)), unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(d.dictFixed))), d.dictN), p.idx)
@@ -354,8 +361,6 @@ func (d *keyDecoder) fixedValues(p *keyPage) []byte {
 			copy(out[i*w:(i+1)*w], d.dictFixed[int(ix)*w:])
 		}
 	}
-	d.fixed = out
-	return out
 }
 
 // byteValue is value i of a page of byte arrays.
