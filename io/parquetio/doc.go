@@ -62,8 +62,9 @@
 // checked, every page header checked against the file, the chunk and
 // OpenOptions.MemoryLimit, and the level and dictionary-index runs of
 // every data page checked against its value count (by the page reader as
-// it decodes a value column's pages; by a scan before parquet-go decodes a
-// key column's), so a corrupt file cannot make it allocate gigabytes. Pages are decompressed by
+// it decodes a value or key column's pages; by a scan before parquet-go
+// decodes a passthrough column's), so a corrupt file cannot make it
+// allocate gigabytes. Pages are decompressed by
 // decompressPage (every codec, LZ4_RAW included), never past the size
 // their header declares; parquet-go's codec table is patched to use it
 // (codecs.go). ARROW:schema is verified before arrow-go decodes it; a bad
@@ -74,7 +75,11 @@
 // as flat values plus row offsets. ReadRuns reads a sequence-id column as
 // runs (the rows where the value changes and the value there, as a
 // string), comparing dictionary indexes or raw values without building
-// per-row strings.
+// per-row strings. ReadInt64s reads an INT64 order column into a reused
+// slice. All four read through the same page reader as the values
+// (keychunk.go, keypage.go, keydelta.go): each page read and decompressed
+// once, PLAIN, dictionary, RLE (booleans), BYTE_STREAM_SPLIT and DELTA_*
+// values of every physical type, data pages v1 and v2, every codec.
 //
 // # Writing
 //
