@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/deprecated"
 	"github.com/parquet-go/parquet-go/format"
 )
 
@@ -343,6 +344,51 @@ func sameRuns(t *testing.T, f *File, name string) {
 		}
 		if !slices.Equal(s, ws) || !slices.Equal(k, wk) {
 			t.Fatalf("%s rg %d %q: %d runs, reference %d", f.path, rg, name, len(s), len(ws))
+		}
+	}
+}
+
+// TestInt96Keys: legacy INT96 timestamps (Spark's and older Impala's
+// default), as ids, orders (plain and dictionary-encoded, with nulls) and
+// nested times, read as parquet-go reads them.
+func TestInt96Keys(t *testing.T) {
+	type row struct {
+		TS    deprecated.Int96   `parquet:"ts"`
+		TO    *deprecated.Int96  `parquet:"to,optional"`
+		Times []deprecated.Int96 `parquet:"times,list"`
+	}
+	rows := make([]row, 500)
+	for i := range rows {
+		day, nanos := uint32(2440588+i/50), uint64(i%50)*3_600_000_000_000
+		v := deprecated.Int96{uint32(nanos), uint32(nanos >> 32), day}
+		rows[i] = row{TS: v, Times: []deprecated.Int96{v, v}}
+		if i%9 != 4 {
+			rows[i].TO = &v
+		}
+	}
+	dir := t.TempDir()
+	for _, enc := range []struct {
+		name string
+		opts []parquet.WriterOption
+	}{{"plain", nil}, {"dict", []parquet.WriterOption{parquet.DefaultEncodingFor(parquet.Int96, &parquet.RLEDictionary)}}} {
+		for _, v := range []int{1, 2} {
+			opts := append([]parquet.WriterOption{parquet.DataPageVersion(v), parquet.PageBufferSize(2 << 10), parquet.Compression(&parquet.Snappy)}, enc.opts...)
+			f, err := Open(writeFile(t, dir, fmt.Sprintf("%s_v%d.parquet", enc.name, v), rows, opts...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []string{"ts", "to"} {
+				if info, _ := f.Column(c); info.Elem != Timestamp {
+					t.Fatalf("%s: %+v, want a timestamp", c, info)
+				}
+				sameColumn(t, f, c)
+			}
+			sameRuns(t, f, "ts")
+			sameList(t, f, "times")
+			if v, _, err := f.ReadListInt64(0, "times"); err != nil || v[2] != int64(3_600_000_000_000) {
+				t.Fatalf("times: %v, %v", v[:3], err)
+			}
+			f.Close()
 		}
 	}
 }
