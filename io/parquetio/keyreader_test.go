@@ -392,3 +392,27 @@ func TestInt96Keys(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyPagesOverStreamSize: key pages the value reader would stream
+// (PLAIN, over streamPageBytes decompressed), which the read-ahead leaves
+// to its reader, are read whole by the key reader, on files of every
+// codec.
+func TestKeyPagesOverStreamSize(t *testing.T) {
+	defer func(old int64) { streamPageBytes = old }(streamPageBytes)
+	streamPageBytes = 0
+	defer func(old int64) { minAheadBytes = old }(minAheadBytes)
+	minAheadBytes = 0 // the read-ahead for every chunk
+	for _, path := range keyWriterFiles(t) {
+		f, err := Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range f.Columns() {
+			if m, _ := f.lookup(c.Name); c.Kind == Scalar && len(m.repDefs) == 0 {
+				sameColumn(t, f, c.Name)
+				sameRuns(t, f, c.Name)
+			}
+		}
+		f.Close()
+	}
+}
