@@ -26,9 +26,9 @@ import (
 // header, never past it. Encoders stay parquet-go's. Value and key
 // columns are read by this package's page reader, which calls
 // decompressPage itself; the patch stays because the fast writer's
-// verification of passthrough chunks (verifyChunk), the writer's row path
-// (--row-group-rows, and the input levels of nested or optional values)
-// and the tests' reference readers (slowColumn, directReads off) still use
+// verification of passthrough chunks (verifyChunk, but for the chunks it
+// streams), the writer's row path (--row-group-rows: passthrough columns
+// and the value column's input levels) and the tests' reference readers (slowColumn, directReads off) still use
 // parquet-go's page decoding. TestParquetGoCodecsAreBounded checks that
 // the table is the one parquet-go uses.
 //
