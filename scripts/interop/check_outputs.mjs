@@ -238,10 +238,27 @@ async function checkRun(r) {
   const meta = await kv(r.output);
   const fp = meta['contextualize.fingerprint'];
   report(name, 'kv metadata has contextualize.fingerprint', fp ? [] : [`${r.output}: keys ${Object.keys(meta).join(', ') || '(none)'}`]);
-  await check(name, `compression ${r.compression}`, async () => {
-    const cs = (await q(`SELECT DISTINCT compression FROM parquet_metadata(${lit(r.output)})`)).map((x) => String(x.compression));
-    if (nOut === 0 && cs.length === 0) return [];
-    return cs.length === 1 && cs[0].toLowerCase() === r.compression ? [] : [`${r.output}: column chunks compressed ${cs.join(', ')}`];
+  // --compression is the codec of the computed column; a passthrough column
+  // copied verbatim (row groups as the input's) keeps the input's codec when
+  // the tool writes that codec too (SPEC: --compression).
+  await check(name, `compression ${r.compression} (computed column; passthrough columns as the input's)`, async () => {
+    const outCodecs = await q(`SELECT DISTINCT path_in_schema, compression FROM parquet_metadata(${lit(r.output)})`);
+    if (nOut === 0 && outCodecs.length === 0) return [];
+    const inCodecs = new Map((await q(`SELECT DISTINCT path_in_schema, compression FROM parquet_metadata(${lit(r.input)})`))
+      .map((x) => [String(x.path_in_schema), String(x.compression).toLowerCase()]));
+    const computed = ocol ?? vcol;
+    const kept = new Set(['uncompressed', 'snappy', 'gzip', 'zstd', 'lz4_raw']);
+    const bad = [];
+    for (const x of outCodecs) {
+      const p = String(x.path_in_schema);
+      const got = String(x.compression).toLowerCase();
+      const top = p.split(/,\s*|\./)[0];
+      let want = r.compression;
+      const ic = inCodecs.get(p);
+      if (top !== computed && r.row_group_rows === '-' && ic && kept.has(ic)) want = ic;
+      if (got !== want) bad.push(`${r.output}: column ${p} compressed ${got}, expected ${want}`);
+    }
+    return bad;
   });
   await check(name, r.row_group_rows === '-' ? 'row groups as the input' : `row groups of at most ${r.row_group_rows} rows`, async () => {
     const got = await rowGroups(r.output);
