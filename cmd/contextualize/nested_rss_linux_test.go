@@ -2,14 +2,7 @@
 
 package main
 
-import (
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
-	"strings"
-	"testing"
-)
+import "testing"
 
 // TestNestedPeakRSS runs smooth and attend on 400 sequences of 256-262 x
 // 384 float32, one row each (the nested layout), that DuckDB wrote as ONE
@@ -25,8 +18,6 @@ func TestNestedPeakRSS(t *testing.T) {
 	}
 	in := duckDBNestedOneRowGroup(t, 400, 384, 256)
 	page := largestPage(t, in, "embedding")
-	const limit = 256 << 20
-	bound := int64(limit + 64<<20 + page)
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -34,38 +25,12 @@ func TestNestedPeakRSS(t *testing.T) {
 		{"smooth", []string{"smooth", "--sigma", "1"}},
 		{"attend", []string{"attend", "--weights", "identity", "--heads", "4"}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			out := t.TempDir()
-			args := append(tc.args, "--memory-limit", "256MiB", "--workers", "2", "--progress", "never", "-o", out, in)
-			msg, rss, err := runMeasured(t, nil, args...)
-			if err != nil {
-				t.Fatalf("%v: %s", err, msg)
-			}
-			if n := len(outputs(t, out)); n != 1 {
-				t.Fatalf("%d outputs", n)
-			}
-			t.Logf("peak RSS %d MiB; bound %d MiB (limit 256 MiB + 64 MiB + largest page %d MiB)", rss>>20, bound>>20, page>>20)
-			if rss > bound {
-				t.Fatalf("peak RSS %d MiB, want <= %d MiB", rss>>20, bound>>20)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { withinMemoryBound(t, in, 256, page, tc.args...) })
 	}
 }
 
 // duckDBNestedOneRowGroup has DuckDB (scripts/interop, npm ci) write
 // sequences rows of seqLen..seqLen+6 vectors of d float32 as one row group.
 func duckDBNestedOneRowGroup(t *testing.T, sequences, d, seqLen int) string {
-	t.Helper()
-	script := filepath.Join("..", "..", "scripts", "interop", "nested_one_row_group.mjs")
-	if _, err := os.Stat(filepath.Join("..", "..", "scripts", "interop", "node_modules", "@duckdb", "node-api")); err != nil {
-		t.Fatalf("DuckDB for Node is not installed: run (cd scripts/interop && npm ci) first (%v)", err)
-	}
-	path := filepath.Join(t.TempDir(), "duckdb_nested_one_row_group.parquet")
-	cmd := exec.Command("node", script, path, strconv.Itoa(sequences), strconv.Itoa(d), strconv.Itoa(seqLen))
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("writing the input with DuckDB: %v: %s", err, msg)
-	} else if !strings.Contains(string(msg), "row groups: 1") {
-		t.Fatalf("DuckDB did not write one row group: %s", msg)
-	}
-	return path
+	return duckDBInteropFile(t, "nested_one_row_group.mjs", sequences, d, seqLen)
 }
