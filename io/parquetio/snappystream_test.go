@@ -73,6 +73,16 @@ func readRandomly(r io.Reader, rng *rand.Rand) ([]byte, error) {
 	}
 }
 
+// streamSnappy decodes block through a snappyStream with the given window,
+// reading it with read; an error from reset or from read is returned.
+func streamSnappy(block []byte, window int, read func(io.Reader) ([]byte, error)) ([]byte, error) {
+	s := newSnappyStream(window)
+	if err := s.reset(bytes.NewReader(block)); err != nil {
+		return nil, err
+	}
+	return read(s)
+}
+
 // TestSnappyStreamMatchesDecode: every block decodes as a stream, in reads
 // of random sizes, to what snappy.Decode gives, keeping only the history
 // snappyReach finds (which is never more than the block); one byte less of
@@ -94,22 +104,14 @@ func TestSnappyStreamMatchesDecode(t *testing.T) {
 				if reach > int64(len(in)) {
 					t.Fatalf("reach %d past the block's %d bytes", reach, len(in))
 				}
-				s := newSnappyStream(int(reach))
-				if err := s.reset(bytes.NewReader(block)); err != nil {
-					t.Fatal(err)
-				}
-				got, err := readRandomly(s, rng)
+				got, err := streamSnappy(block, int(reach), func(s io.Reader) ([]byte, error) { return readRandomly(s, rng) })
 				if err != nil || !bytes.Equal(got, in) {
 					t.Fatalf("streamed %d bytes (%v), want the %d of the input", len(got), err, len(in))
 				}
 				if reach == 0 {
 					return
 				}
-				s = newSnappyStream(int(reach) - 1)
-				if err := s.reset(bytes.NewReader(block)); err != nil {
-					t.Fatal(err)
-				}
-				_, err = io.ReadAll(s)
+				_, err = streamSnappy(block, int(reach)-1, io.ReadAll)
 				if !errors.Is(err, parquet.ErrCorrupted) {
 					t.Fatalf("window one byte short of the reach %d: %v, want a corrupt error", reach, err)
 				}
@@ -139,11 +141,7 @@ func TestSnappyStreamCorrupt(t *testing.T) {
 			if _, err := snappyReach(bytes.NewReader(bad), 0, int64(len(bad))); err == nil {
 				t.Error("snappyReach accepted it")
 			}
-			s := newSnappyStream(1 << 20)
-			err := s.reset(bytes.NewReader(bad))
-			if err == nil {
-				_, err = io.ReadAll(s)
-			}
+			_, err := streamSnappy(bad, 1<<20, io.ReadAll)
 			if !errors.Is(err, parquet.ErrCorrupted) {
 				t.Errorf("the stream: %v, want a corrupt error", err)
 			}
@@ -270,11 +268,7 @@ func FuzzSnappyStream(f *testing.F) {
 		if err != nil {
 			return
 		}
-		s := newSnappyStream(int(min(reach, 1<<22)))
-		if err := s.reset(bytes.NewReader(block)); err != nil {
-			return
-		}
-		got, err := io.ReadAll(s)
+		got, err := streamSnappy(block, int(min(reach, 1<<22)), io.ReadAll)
 		if err != nil {
 			if !errors.Is(err, parquet.ErrCorrupted) {
 				t.Fatalf("not a corrupt error: %v", err)
