@@ -200,7 +200,7 @@ func (w *Writer) copyChunk(rg, leaf int) (format.ColumnChunk, error) {
 	}
 	size := cm.TotalCompressedSize
 	if verifyPassthrough && leaf != w.inLeaf { // ReadValues decoded the value column
-		if err := in.verifyChunk(rg, leaf); err != nil {
+		if err := w.verified(rg, leaf); err != nil {
 			return cc, err
 		}
 	}

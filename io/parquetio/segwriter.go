@@ -89,6 +89,7 @@ func (w *Writer) BeginRowGroup(rg int) (err error) {
 			}
 			g.cols = append(g.cols, cc)
 		}
+		w.startVerify(rg + 1) // while this one is written
 		if g.vp, err = w.beginPages(rg); err != nil {
 			return fmt.Errorf("writing output of %s: row group %d, column %q: %w", in.path, rg, w.valueName(), err)
 		}

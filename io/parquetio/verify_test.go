@@ -3,6 +3,7 @@ package parquetio
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -158,5 +159,69 @@ func TestDirectReadChecksCRC(t *testing.T) {
 	var ce *CorruptError
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "CRC") || !strings.Contains(err.Error(), `column "value"`) {
 		t.Fatalf("got %v, want a CorruptError about the CRC of column value", err)
+	}
+}
+
+// TestCorruptPassthroughAhead: passthrough chunks are verified on another
+// goroutine while the row group before them is written (verifyahead.go). A
+// corrupt page in a later row group, in a column before the value column
+// (copied by BeginRowGroup) or after it (EndRowGroup), still fails that row
+// group and only it, with the CorruptError verifyChunk makes on the
+// writer's goroutine; the row groups before it are written.
+func TestCorruptPassthroughAhead(t *testing.T) {
+	rows := make([]rowPass, 900)
+	for i := range rows {
+		rows[i] = rowPass{ID: "a", Pos: int64(i), Value: float32(i), Extra: []string{"left", "right"}[i%2]}
+	}
+	for _, target := range []string{"position", "extra"} {
+		for _, badRG := range []int{0, 1, 2} {
+			t.Run(fmt.Sprintf("%s/row group %d", target, badRG), func(t *testing.T) {
+				dir := t.TempDir()
+				in := writeFile(t, dir, "in.parquet", rows, parquet.Compression(&parquet.Uncompressed), parquet.MaxRowsPerRowGroup(300), parquet.PageBufferSize(1<<20))
+				bad := filepath.Join(dir, "bad.parquet")
+				seen := 0 // data pages of target so far: one per row group
+				rewritePages(t, in, bad, func(col string, _ int, h *format.PageHeader, body []byte) []byte {
+					if col != target || h.Type == format.DictionaryPage {
+						return body
+					}
+					if seen++; seen-1 == badRG {
+						h.CRC++
+					}
+					return body
+				})
+				f, err := Open(bad)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Close()
+				if f.NumRowGroups() != 3 || seen != 3 {
+					t.Fatalf("%d row groups, %d pages of %s: want 3 and 3", f.NumRowGroups(), seen, target)
+				}
+				w, err := NewWriter(io.Discard, f, WriterOptions{ValueColumn: "value", Compression: "none"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for rg := 0; rg < 3; rg++ {
+					ch, err := f.ReadValues(rg, ReadSpec{Column: "value"}, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					err = w.WriteRowGroup(rg, ch)
+					if rg < badRG {
+						if err != nil {
+							t.Fatalf("row group %d: %v", rg, err)
+						}
+						continue
+					}
+					var ce *CorruptError
+					if !errors.As(err, &ce) || !strings.Contains(err.Error(), "bad.parquet") || !strings.Contains(err.Error(), `column "`+target+`"`) ||
+						!strings.Contains(err.Error(), fmt.Sprintf("row group %d", badRG)) || !strings.Contains(err.Error(), "crc32") {
+						t.Fatalf("row group %d: got %v, want a CorruptError naming bad.parquet, row group %d, column %s and crc32", rg, err, badRG, target)
+					}
+					break
+				}
+				w.Close() // waits for the verification ahead
+			})
+		}
 	}
 }

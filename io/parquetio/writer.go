@@ -57,6 +57,9 @@ type Writer struct {
 	pending  int64             // rows in the current output row group (RowGroupRows > 0)
 	fast     *fastWriter       // the fast path (one to one row groups), nil otherwise
 	outType  ElemType          // the output column's float type
+	// passthrough chunks verified on another goroutine (verifyahead.go):
+	// the row group ahead of the writer and the one it writes
+	ahead, behind *verifying
 }
 
 // rowPath selects the row-by-row writer, a slower reference
@@ -162,6 +165,7 @@ func NewWriter(w io.Writer, in *File, opts WriterOptions) (*Writer, error) {
 		if err := wr.newFastWriter(w, codec, meta); err != nil {
 			return nil, err
 		}
+		wr.startVerify(0)
 		return wr, nil
 	}
 	schema := parquet.NewSchema(in.pf.Schema().Name(), &rootNode{fields: fields})
@@ -341,6 +345,7 @@ func (w *Writer) Close() error {
 		return nil
 	}
 	w.closed = true
+	w.waitVerify()
 	if g := w.open; g != nil {
 		g.close()
 		w.open = nil
