@@ -161,7 +161,14 @@ func (vp *valuePages) addUniform() error {
 	if vp.total != seg.Rows*rowFloats {
 		return fmt.Errorf("the values hold %d floats, the column has %d", vp.total, seg.Rows*rowFloats)
 	}
-	for r := 0; r <= seg.Rows; r++ {
+	// Without Offsets row r starts at r*D: every row starts where it
+	// should when rows 0 and 1 do (the first that would not), so only
+	// Offsets are checked row by row.
+	last := seg.Rows
+	if seg.Offsets == nil {
+		last = min(seg.Rows, 1)
+	}
+	for r := 0; r <= last; r++ {
 		if err := seg.checkRowStart(r, r*rowFloats); err != nil {
 			return err
 		}

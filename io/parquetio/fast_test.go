@@ -3,6 +3,7 @@ package parquetio
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -344,4 +345,40 @@ func inputCodecs(t *testing.T, in string) map[string]format.CompressionCodec {
 		}
 	}
 	return m
+}
+
+// TestFastWriterRowStartsWithoutOffsets: values without Offsets whose D
+// is not the column's shift every row after the first (and end the first
+// elsewhere); the fast writer, which checks where rows 0 and 1 start only
+// when there are no Offsets, refuses them naming row 1, whatever the
+// number of rows.
+func TestFastWriterRowStartsWithoutOffsets(t *testing.T) {
+	type flat struct {
+		ID    string  `parquet:"sequence_id"`
+		Value float64 `parquet:"value"`
+	}
+	rows := make([]flat, 64)
+	for i := range rows {
+		rows[i] = flat{ID: "a", Value: float64(i)}
+	}
+	in := writeFile(t, t.TempDir(), "in.parquet", rows)
+	f, err := Open(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, n := range []int{1, 2, 64} {
+		w, err := NewWriter(io.Discard, f, WriterOptions{ValueColumn: "value"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.BeginRowGroup(0); err != nil {
+			t.Fatal(err)
+		}
+		seg := ValueChunk{Rows: n, D: 2, Type: Float64, Values: Floats{F64: make([]float64, n)}}
+		err = w.WriteSegment(seg)
+		if err == nil || !strings.Contains(err.Error(), "row 1 starts at value 1 of the column, at value 2 of the values") {
+			t.Fatalf("%d rows of d=2 into a flat column: got %v, want row 1 refused", n, err)
+		}
+	}
 }
