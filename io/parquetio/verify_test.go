@@ -225,3 +225,27 @@ func TestCorruptPassthroughAhead(t *testing.T) {
 		}
 	}
 }
+
+// TestIsASCII: a byte of 0x80 or more anywhere (in the 32-byte, 8-byte
+// and single-byte steps) makes a buffer not ASCII.
+func TestIsASCII(t *testing.T) {
+	for n := 0; n <= 80; n++ {
+		b := bytes.Repeat([]byte{'a'}, n)
+		if !isASCII(b) {
+			t.Fatalf("%d ASCII bytes: not ASCII", n)
+		}
+		for i := 0; i < n; i++ {
+			for _, c := range []byte{0x80, 0xc3, 0xff} {
+				b[i] = c
+				if isASCII(b) {
+					t.Fatalf("byte %d of %d is %#x: ASCII", i, n, c)
+				}
+			}
+			b[i] = 0x7f
+			if !isASCII(b) {
+				t.Fatalf("byte %d of %d is 0x7f: not ASCII", i, n)
+			}
+			b[i] = 'a'
+		}
+	}
+}
