@@ -36,6 +36,12 @@ type ColumnWindows struct {
 	done  bool           // the chunk was read to its end and checked
 }
 
+// KeyWindowBytes is about what an open ColumnWindows holds on the heap
+// for a column written with the usual 1 MiB pages: its read-ahead
+// (keyReadAhead), the decoded page, its dictionary and the values looked
+// up in it. Callers that bound their memory count it beside the windows.
+const KeyWindowBytes = keyReadAhead + 3<<20
+
 // OpenColumnWindows prepares to read flat column name of row group rg in
 // windows (see ColumnWindows). Close it when done.
 func (f *File) OpenColumnWindows(rg int, name string) (w *ColumnWindows, err error) {
