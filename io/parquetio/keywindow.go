@@ -113,6 +113,22 @@ func (w *ColumnWindows) Close() {
 	w.have = false
 }
 
+// Prefetch decodes the page the next window starts in, when none is held
+// and rows are left, so that a caller can have it decoded on another
+// goroutine while it does other work (it must not use w meanwhile).
+func (w *ColumnWindows) Prefetch() (err error) {
+	if w.have || w.row >= w.rows {
+		return nil
+	}
+	defer func() { err = asInput(err) }()
+	defer func() {
+		if rec := recover(); rec != nil {
+			err = w.f.decoderPanic(w.rg, w.m.info.Name)
+		}
+	}()
+	return w.page()
+}
+
 // Next reads the next n rows (fewer at the end of the row group; none
 // after it) as ReadColumn would give them. Release the array when done.
 func (w *ColumnWindows) Next(n int) (arr arrow.Array, err error) {

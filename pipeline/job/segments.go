@@ -35,9 +35,10 @@ type rgKeys struct {
 	// orderWin reads the long layout's order column a segment at a time
 	// (nil without one); the reader closes it after the last segment.
 	orderWin *parquetio.ColumnWindows
-	rowKeys  []string // nested layout: the id of each row (nil: numbered)
-	times    []int64  // nested layout with --bandwidth: every element's time
-	offs     []int64  // and each row's first time
+	orderPre chan error // a Prefetch of orderWin in flight (see prefetchOrder)
+	rowKeys  []string   // nested layout: the id of each row (nil: numbered)
+	times    []int64    // nested layout with --bandwidth: every element's time
+	offs     []int64    // and each row's first time
 	// read by a goroutine while the first segment is read
 	eg  errgroup.Group
 	err error
@@ -128,6 +129,7 @@ func (r *run) openRowGroup(i int) error {
 				sr.Close()
 				return err
 			}
+			k.prefetchOrder()
 		}
 		if r.file.RowGroupRows(i) > 0 {
 			k.eg.Go(func() error { return r.readIDs(i, &k.long) })
@@ -163,9 +165,33 @@ func (r *run) waitKeys() error {
 // goroutine, or every goroutine stopped).
 func (r *run) closeOrderWin(k *rgKeys) {
 	if k != nil && k.orderWin != nil {
+		k.waitOrder()
 		k.orderWin.Close()
 		k.orderWin = nil
 	}
+}
+
+// prefetchOrder decodes the order column's next page on another goroutine
+// while the reader reads the next segment's values: read after them, on
+// the reader's goroutine (the one serial stage of a file), the order
+// pages of a 10 M-row file of 122,880-row groups added about a tenth to
+// its time.
+func (k *rgKeys) prefetchOrder() {
+	ch := make(chan error, 1)
+	w := k.orderWin
+	go func() { ch <- w.Prefetch() }()
+	k.orderPre = ch
+}
+
+// waitOrder waits for the prefetch in flight, if any, and returns its
+// error.
+func (k *rgKeys) waitOrder() error {
+	if k.orderPre == nil {
+		return nil
+	}
+	err := <-k.orderPre
+	k.orderPre = nil
+	return err
 }
 
 // releaseKeysOf gives back a row group's pooled key storage once.
@@ -292,6 +318,9 @@ func (r *run) longSegmentKeys(g *rowGroup, lo int) error {
 	k := &r.keys.long
 	hi := lo + g.rows()
 	if w := r.keys.orderWin; w != nil && g.rows() > 0 {
+		if err := r.keys.waitOrder(); err != nil {
+			return err
+		}
 		if w.Row() != int64(lo) {
 			return fmt.Errorf("reading %s: row group %d, column %q: order values read up to row %d, the segment starts at row %d", r.file.Path(), g.index, r.det.Order.Name, w.Row(), lo)
 		}
@@ -308,6 +337,9 @@ func (r *run) longSegmentKeys(g *rowGroup, lo int) error {
 			return err
 		}
 		g.order, g.pooledOrder = order, pooled
+		if w.Row() < w.Rows() {
+			r.keys.prefetchOrder()
+		}
 	}
 	if g.rows() == 0 {
 		return nil
