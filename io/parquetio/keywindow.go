@@ -34,6 +34,10 @@ type ColumnWindows struct {
 	width int            // bytes per fixed-width value of the result (0: built by add)
 	dt    arrow.DataType // the result's type when fixed-width
 	done  bool           // the chunk was read to its end and checked
+	// st: a large PLAIN page read as a stream (keyChunk.streams), p being
+	// its current window of at most streamWindow levels
+	st   *pageStream
+	left int // levels of the streamed page after the current window
 }
 
 // KeyWindowBytes is about what an open ColumnWindows holds on the heap
@@ -65,6 +69,7 @@ func (f *File) OpenColumnWindows(rg int, name string) (w *ColumnWindows, err err
 	if w.c, err = f.openKeyChunk(rg, m); err != nil {
 		return nil, err
 	}
+	w.c.streams = true // a window holds a window of a large page, not the page
 	return w, nil
 }
 
@@ -106,6 +111,10 @@ func (w *ColumnWindows) Row() int64 { return w.row }
 
 // Close gives back the page buffers and stops the read-ahead.
 func (w *ColumnWindows) Close() {
+	if w.st != nil {
+		w.st.close()
+		w.st = nil
+	}
 	if w.c != nil {
 		w.c.close()
 		w.c = nil
@@ -279,9 +288,16 @@ func (w *ColumnWindows) nextVar(n int) (arrow.Array, error) {
 	return b.NewArray(), nil
 }
 
-// page makes sure w.p is a page with levels left, decoding the next one.
+// page makes sure w.p is a page (or a streamed page's window) with levels
+// left, decoding the next one.
 func (w *ColumnWindows) page() error {
 	for !w.have {
+		if w.st != nil {
+			if err := w.streamWindow(); err != nil {
+				return err
+			}
+			continue
+		}
 		ok, err := w.c.nextPage(&w.p)
 		if err != nil {
 			return err
@@ -292,6 +308,11 @@ func (w *ColumnWindows) page() error {
 		if w.row+int64(w.p.nl) > w.rows {
 			return w.c.corrupt("page %d: %d values after row %d, more than the row group's %d rows", w.p.no, w.p.nl, w.row, w.rows)
 		}
+		if st := w.c.stream; st != nil {
+			w.c.stream = nil
+			w.st, w.left = st, w.p.nl
+			continue
+		}
 		w.vals = nil
 		if w.m.kind != parquet.ByteArray {
 			w.vals = w.c.dec.fixedValues(&w.p) // looked up once per page
@@ -299,6 +320,31 @@ func (w *ColumnWindows) page() error {
 		}
 		w.at, w.vat, w.have = 0, 0, w.p.nl > 0
 	}
+	return nil
+}
+
+// streamWindow decodes the streamed page's next window into w.p, or,
+// after its last, checks its end and closes it.
+func (w *ColumnWindows) streamWindow() error {
+	d := &w.c.dec.pageDecoder
+	if w.left == 0 {
+		err := d.finish(w.st)
+		w.st.close()
+		w.st = nil
+		return err
+	}
+	var vp valuePage
+	if err := d.window(w.st, &vp); err != nil {
+		return err
+	}
+	w.left -= vp.nl
+	n := vp.nl
+	if d.maxDef > 0 {
+		n = len(vp.vals) / d.elemSize
+	}
+	w.p = keyPage{no: vp.no, nl: vp.nl, reps: vp.reps, defs: vp.defs, n: n, fixed: vp.vals}
+	w.vals = vp.vals
+	w.at, w.vat, w.have = 0, 0, vp.nl > 0
 	return nil
 }
 
@@ -318,6 +364,11 @@ func (w *ColumnWindows) finish() error {
 		return nil
 	}
 	w.done = true
+	if w.st != nil { // the last window of a streamed page: check its end
+		if err := w.streamWindow(); err != nil {
+			return err
+		}
+	}
 	for {
 		ok, err := w.c.nextPage(&w.p)
 		if err != nil {

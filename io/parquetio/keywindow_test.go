@@ -1,6 +1,7 @@
 package parquetio
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -12,8 +13,23 @@ import (
 // writer's file (keyWriterFiles: every key type, encoding, codec and page
 // version) read in windows of random sizes, crossing pages anywhere, gives
 // ReadColumn's values and nulls row for row, and ReadInt64s' for INT64
-// columns.
+// columns; also with every PLAIN page over 512 bytes read as a stream.
 func TestColumnWindowsRealWriters(t *testing.T) {
+	for _, stream := range []int64{streamPageBytes, 512} {
+		t.Run(fmt.Sprintf("stream pages over %d bytes", stream), func(t *testing.T) {
+			defer func(old int64) { streamPageBytes = old }(streamPageBytes)
+			streamPageBytes = stream // large PLAIN pages are read in windows, not whole
+			streamedWindows = 0
+			columnWindowsRealWriters(t)
+			t.Logf("%d windows read from streamed pages", streamedWindows)
+			if stream == 512 && streamedWindows < 20 {
+				t.Fatalf("%d windows read from streamed pages: the fixtures' PLAIN pages were not streamed", streamedWindows)
+			}
+		})
+	}
+}
+
+func columnWindowsRealWriters(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 4))
 	cols := 0
 	for _, path := range keyWriterFiles(t) {
@@ -40,6 +56,10 @@ func TestColumnWindowsRealWriters(t *testing.T) {
 		t.Fatalf("%d flat columns read in windows: the fixtures are missing", cols)
 	}
 }
+
+// streamedWindows counts the windows sameWindows read while a streamed
+// page was open.
+var streamedWindows int
 
 // windowSize is a random window: one row, a few, or thousands.
 func windowSize(rng *rand.Rand) int {
@@ -95,6 +115,9 @@ func sameWindows(t *testing.T, f *File, rg int, name string, rng *rand.Rand) {
 		}
 		row += a.Len()
 		a.Release()
+		if w.st != nil {
+			streamedWindows++
+		}
 	}
 	if a, err := w.Next(10); err != nil || a.Len() != 0 {
 		t.Fatalf("%s rg %d %q: after the last row: %v, err %v", f.path, rg, name, a, err)
