@@ -286,10 +286,9 @@ func (r *run) readOrderWindow(w *parquetio.ColumnWindows, n int, pooled bool) (o
 
 // orderSlabLen is the pooled slab length a segment's n order values take:
 // a value slab's (segmentSlab) when n is at least half of it, so that the
-// two kinds of slab a segment takes are one size and each reuses the
-// other's (a column of float64 values, or float32 in pairs): sized to the
-// rows, which vary from segment to segment, they missed the pool and made
-// it map and unmap slabs up to the whole budget.
+// two kinds of slab a segment takes are one size and each can reuse the
+// other's (a column of float64 values, or float32 in pairs) rather than
+// the pool holding slabs of both sizes (the rows of a segment vary).
 func (r *run) orderSlabLen(n int) int {
 	if r.segFloats == 0 {
 		return n

@@ -172,10 +172,10 @@ func (r *run) closeOrderWin(k *rgKeys) {
 }
 
 // prefetchOrder decodes the order column's next page on another goroutine
-// while the reader reads the next segment's values: read after them, on
-// the reader's goroutine (the one serial stage of a file), the order
-// pages of a 10 M-row file of 122,880-row groups added about a tenth to
-// its time.
+// while the reader reads the next segment's values, as the whole row
+// group's order values were read beside its values: decoded after them,
+// on the reader's goroutine (the one serial stage of a file), they add to
+// its time (BENCHMARKS, "Key columns per segment").
 func (k *rgKeys) prefetchOrder() {
 	ch := make(chan error, 1)
 	w := k.orderWin
