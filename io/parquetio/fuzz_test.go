@@ -2,11 +2,13 @@ package parquetio
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/parquet-go/parquet-go"
 )
 
@@ -43,6 +45,37 @@ func FuzzOpenRead(f *testing.F) {
 	})
 }
 
+// windowsLike reads column name of row group rg in windows of 1, 7 and
+// 4096 rows, and panics when they do not give the rows of a, which
+// ReadColumn read without error.
+func windowsLike(file *File, rg int, name string, a arrow.Array) {
+	for _, n := range []int{1, 7, 4096} {
+		w, err := file.OpenColumnWindows(rg, name)
+		if err != nil {
+			panic(fmt.Sprintf("ReadColumn reads row group %d of %q, OpenColumnWindows: %v", rg, name, err))
+		}
+		row := 0
+		for row < a.Len() {
+			b, err := w.Next(n)
+			if err != nil {
+				panic(fmt.Sprintf("ReadColumn reads row group %d of %q, a window at row %d: %v", rg, name, row, err))
+			}
+			for i := range b.Len() {
+				if b.IsNull(i) != a.IsNull(row+i) || !b.IsNull(i) && b.ValueStr(i) != a.ValueStr(row+i) {
+					panic(fmt.Sprintf("row group %d of %q, row %d: window %s, ReadColumn %s", rg, name, row+i, b.ValueStr(i), a.ValueStr(row+i)))
+				}
+			}
+			if b.Len() == 0 {
+				panic(fmt.Sprintf("row group %d of %q: an empty window at row %d of %d", rg, name, row, a.Len()))
+			}
+			row += b.Len()
+			b.Release()
+		}
+		_, _, _, _ = w.NextInt64s(n, nil)
+		w.Close()
+	}
+}
+
 // exerciseFile calls every read and write method on every column.
 func exerciseFile(file *File) {
 	var reuse Floats
@@ -59,6 +92,7 @@ func exerciseFile(file *File) {
 				}
 			}
 			if a, err := file.ReadColumn(rg, c.Name); err == nil {
+				windowsLike(file, rg, c.Name, a)
 				a.Release()
 			}
 			_, _, _ = file.ReadListInt64(rg, c.Name)

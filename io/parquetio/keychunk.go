@@ -27,6 +27,11 @@ type keyChunk struct {
 	next    int    // next page to load
 	release func() // gives the current page's buffer back
 	levels  int64  // levels decoded so far
+	// streams: nextPage opens a large PLAIN page of fixed-width values
+	// (one the value reader would stream) as a stream, left in stream
+	// for the caller to read in windows, instead of decoding it whole.
+	streams bool
+	stream  *pageStream
 }
 
 // openKeyChunk prepares to read column m of row group rg, its page
@@ -66,6 +71,16 @@ func (c *keyChunk) nextPage(p *keyPage) (bool, error) {
 		pl := &loc
 		if pl.typ != format.DataPage && pl.typ != format.DataPageV2 && pl.typ != format.DictionaryPage {
 			continue // an index page
+		}
+		if c.streams && pl.typ != format.DictionaryPage && streamable(pl, c.codec) && c.dec.width > 0 && c.dec.typ != format.Boolean {
+			st, err := c.dec.openStream(i, pl, c.codec)
+			if err != nil {
+				return false, err
+			}
+			c.stream = st
+			*p = keyPage{no: i, nl: int(pl.numValues)}
+			c.levels += int64(pl.numValues)
+			return true, nil
 		}
 		var data []byte
 		release := func() {}
@@ -115,6 +130,10 @@ func (c *keyChunk) done() {
 func (c *keyChunk) close() {
 	c.release()
 	c.release = func() {}
+	if c.stream != nil {
+		c.stream.close()
+		c.stream = nil
+	}
 	if c.src != nil {
 		c.src.close()
 		c.src = nil

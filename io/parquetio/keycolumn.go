@@ -15,34 +15,9 @@ import (
 // FIXED_LEN_BYTE_ARRAY (UUIDs, fixed ids, decimals), INT96 timestamps and
 // booleans, through this package's page reader.
 func (f *File) readVarColumn(rg int, m *colMeta) (arrow.Array, error) {
-	mem := memory.DefaultAllocator
-	var b array.Builder
-	var add func(d *keyDecoder, p *keyPage, j int) // appends value j of page p
-	byteVal := func(d *keyDecoder, p *keyPage, j int) []byte { return d.byteValue(p, j) }
-	switch {
-	case m.kind == parquet.ByteArray && m.info.Elem == String:
-		bb := array.NewStringBuilder(mem)
-		b, add = bb, func(d *keyDecoder, p *keyPage, j int) { bb.BinaryBuilder.Append(byteVal(d, p, j)) }
-	case m.kind == parquet.ByteArray && (m.info.Elem == Binary || m.info.Elem == Decimal):
-		bb := array.NewBinaryBuilder(mem, arrow.BinaryTypes.Binary)
-		b, add = bb, func(d *keyDecoder, p *keyPage, j int) { bb.Append(byteVal(d, p, j)) }
-	case m.kind == parquet.FixedLenByteArray:
-		bb := array.NewFixedSizeBinaryBuilder(mem, &arrow.FixedSizeBinaryType{ByteWidth: m.flbaLen})
-		w := m.flbaLen
-		b, add = bb, func(d *keyDecoder, p *keyPage, j int) { bb.Append(p.fixed[j*w : (j+1)*w]) }
-	case m.kind == parquet.Int96 && m.info.Elem == Timestamp:
-		bb := array.NewTimestampBuilder(mem, &arrow.TimestampType{Unit: timeUnitOf(m.info.TimeUnit)})
-		b, add = bb, func(d *keyDecoder, p *keyPage, j int) {
-			v := p.fixed[12*j:]
-			i96 := deprecated.Int96{binary.LittleEndian.Uint32(v), binary.LittleEndian.Uint32(v[4:]), binary.LittleEndian.Uint32(v[8:])}
-			bb.Append(arrow.Timestamp(int96ToNanos(i96)))
-		}
-	case m.kind == parquet.Boolean:
-		bb := array.NewBooleanBuilder(mem)
-		b, add = bb, func(d *keyDecoder, p *keyPage, j int) { bb.Append(p.fixed[j] != 0) }
-	default:
-		return nil, &DataError{File: f.path, RowGroup: -1, Row: -1, Column: m.info.Name,
-			Expected: "an integer, decimal, float, double, string, binary, bool, timestamp, date, time or UUID column", Found: m.info.PhysicalType + " (" + m.info.Elem.String() + ")"}
+	b, add, err := varBuilder(f, m)
+	if err != nil {
+		return nil, err
 	}
 	defer b.Release()
 	c, err := f.openKeyChunk(rg, m)
@@ -90,4 +65,40 @@ func (f *File) readVarColumn(rg int, m *colMeta) (arrow.Array, error) {
 	}
 	c.done()
 	return b.NewArray(), nil
+}
+
+// varBuilder is the Arrow builder ReadColumn uses for column m of a type
+// that is not a plain fixed-width number, and add, which appends value j
+// of a decoded page to it.
+func varBuilder(f *File, m *colMeta) (array.Builder, func(d *keyDecoder, p *keyPage, j int), error) {
+	mem := memory.DefaultAllocator
+	var b array.Builder
+	var add func(d *keyDecoder, p *keyPage, j int) // appends value j of page p
+	byteVal := func(d *keyDecoder, p *keyPage, j int) []byte { return d.byteValue(p, j) }
+	switch {
+	case m.kind == parquet.ByteArray && m.info.Elem == String:
+		bb := array.NewStringBuilder(mem)
+		b, add = bb, func(d *keyDecoder, p *keyPage, j int) { bb.BinaryBuilder.Append(byteVal(d, p, j)) }
+	case m.kind == parquet.ByteArray && (m.info.Elem == Binary || m.info.Elem == Decimal):
+		bb := array.NewBinaryBuilder(mem, arrow.BinaryTypes.Binary)
+		b, add = bb, func(d *keyDecoder, p *keyPage, j int) { bb.Append(byteVal(d, p, j)) }
+	case m.kind == parquet.FixedLenByteArray:
+		bb := array.NewFixedSizeBinaryBuilder(mem, &arrow.FixedSizeBinaryType{ByteWidth: m.flbaLen})
+		w := m.flbaLen
+		b, add = bb, func(d *keyDecoder, p *keyPage, j int) { bb.Append(p.fixed[j*w : (j+1)*w]) }
+	case m.kind == parquet.Int96 && m.info.Elem == Timestamp:
+		bb := array.NewTimestampBuilder(mem, &arrow.TimestampType{Unit: timeUnitOf(m.info.TimeUnit)})
+		b, add = bb, func(d *keyDecoder, p *keyPage, j int) {
+			v := p.fixed[12*j:]
+			i96 := deprecated.Int96{binary.LittleEndian.Uint32(v), binary.LittleEndian.Uint32(v[4:]), binary.LittleEndian.Uint32(v[8:])}
+			bb.Append(arrow.Timestamp(int96ToNanos(i96)))
+		}
+	case m.kind == parquet.Boolean:
+		bb := array.NewBooleanBuilder(mem)
+		b, add = bb, func(d *keyDecoder, p *keyPage, j int) { bb.Append(p.fixed[j] != 0) }
+	default:
+		return nil, nil, &DataError{File: f.path, RowGroup: -1, Row: -1, Column: m.info.Name,
+			Expected: "an integer, decimal, float, double, string, binary, bool, timestamp, date, time or UUID column", Found: m.info.PhysicalType + " (" + m.info.Elem.String() + ")"}
+	}
+	return b, add, nil
 }

@@ -11,6 +11,10 @@ import (
 // defaultReadAhead is ReadSpec.ReadAhead's default.
 const defaultReadAhead = 8 << 20
 
+// DefaultReadAhead is the bytes a value column's reader holds read ahead
+// by default (ReadSpec.ReadAhead 0), beside the slabs it decodes into.
+const DefaultReadAhead = defaultReadAhead
+
 // minAheadBytes: a chunk smaller than this is read page by page on the
 // caller's goroutine (starting goroutines would cost more than they
 // save). Tests lower it.

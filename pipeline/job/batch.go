@@ -86,7 +86,11 @@ func (r *run) addSegment() error {
 	if !r.inPlace() {
 		floats += st.out.Len()
 	}
-	st.charge = r.settle(charge, int64(floats)*elemSize(g.chunk.Type))
+	bytes := int64(floats) * elemSize(g.chunk.Type)
+	if g.pooledOrder {
+		bytes += 8 * int64(len(g.order))
+	}
+	st.charge = r.settle(charge, bytes)
 	r.unwritten = append(r.unwritten, st)
 	r.liveMu.Lock()
 	if r.live == nil {

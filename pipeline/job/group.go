@@ -157,6 +157,7 @@ func (r *run) readGroupRG(i int) (*rowGroup, error) {
 	if err := r.ctx.Err(); err != nil {
 		return nil, err
 	}
+	r.wholeGroupWarn(i)
 	rg, err := r.readRowGroup(i)
 	if err != nil {
 		return nil, err
@@ -168,6 +169,27 @@ func (r *run) readGroupRG(i int) (*rowGroup, error) {
 		}
 	}
 	return rg, nil
+}
+
+// wholeGroupWarn warns, once per file, when row group i of an interleaved
+// file is larger than the budget: the grouped path reads a row group
+// whole, its values and its keys (an order value and an id run per row
+// when every row changes series), so memory exceeds the limit by about
+// that much (a row group of 20 M interleaved rows holds hundreds of MB).
+func (r *run) wholeGroupWarn(i int) {
+	size := r.spec.Budget.Size()
+	if r.warned || size == 0 {
+		return
+	}
+	rows := r.file.RowGroupRows(i)
+	bytes := int64(r.file.SlabLen(i, r.det.Value.Name))*elemSize(r.det.Value.Elem.SlabType()) + rows*(8+24)
+	if bytes <= size {
+		return
+	}
+	r.warned = true
+	slog.Warn("an interleaved file's row group is larger than --memory-limit: it is read whole, values and keys, and memory will exceed the limit",
+		"file", r.file.Path(), "row_group", i, "rows", rows, "bytes", bytes, "limit", size,
+		"hint", "rewrite the input with smaller row groups, or sorted by series")
 }
 
 // eachRowGroup calls fn on every row group in order (first is row group

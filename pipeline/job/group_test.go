@@ -5,11 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -232,4 +234,30 @@ func TestSpillTurn(t *testing.T) {
 		t.Fatal(err)
 	}
 	again()
+}
+
+// TestInterleavedWholeRowGroupWarns: the grouped path reads a row group
+// whole, values and keys; one larger than the budget is named in a
+// warning (once), and none is given when it fits.
+func TestInterleavedWholeRowGroupWarns(t *testing.T) {
+	dir := t.TempDir()
+	inter := filepath.Join(dir, "inter.parquet")
+	writeSeries(t, inter, 20, 2000, true) // 40,000 rows: 1.6 MB of values and keys
+	for _, tc := range []struct {
+		budget int64
+		warns  int
+	}{{256 << 10, 1}, {64 << 20, 0}} {
+		var log bytes.Buffer
+		old := slog.Default()
+		slog.SetDefault(slog.New(slog.NewTextHandler(&log, nil)))
+		var buf bytes.Buffer
+		_, err := smoothSpec(t, tc.budget, t.TempDir()).Process(context.Background(), pipeline.Unit{Input: inter}, &buf)
+		slog.SetDefault(old)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(log.String(), "row group is larger than --memory-limit: it is read whole"); n != tc.warns {
+			t.Fatalf("budget %d: %d warnings, want %d: %s", tc.budget, n, tc.warns, log.String())
+		}
+	}
 }

@@ -14,8 +14,9 @@ import (
 // (batch.go): when it is at least streamFloats floats, continues past the
 // segment it starts in, the computer is a StreamComputer, no observer wants
 // the whole sequence, and its order column is ascending over all its rows
-// (checked before any of it is pushed, by reading the order column of the
-// row groups it spans, so nothing written is ever taken back). Its parts
+// (checked before any of it is pushed, by a first pass over the order
+// values of the rows it spans, in windows: see ascending, so nothing
+// written is ever taken back). Its parts
 // are then pushed in order, one work item per segment: the pushes are
 // chained (each waits for the one before), and each puts the results it
 // gets back (up to the stream's lag behind the input) into the output
@@ -182,43 +183,95 @@ func (r *run) maybeStream(s *seq, st *rgState, k int) error {
 }
 
 // ascending reports "" when the order values of the sequence of n rows
-// starting with part p of segment g never decrease (or the file has no
-// order column), else why it must be gathered. It reads the order column
-// of the row groups after g's that the sequence spans, one at a time.
+// starting with part p of segment st never decrease (or the file has no
+// order column), else why it must be gathered. It is decided before any
+// of the sequence is pushed, so nothing written is ever taken back, by a
+// first pass over the sequence's order values alone (orderScan): the
+// segments read them again for the values they hold. The pass keeps the
+// last value seen and a window of scanWindow values, not the sequence's.
 func (r *run) ascending(st *rgState, p part, n int) (string, error) {
-	g := st.g
 	if r.det.Order == nil {
 		return "", nil
 	}
-	k := &st.keys.long
-	lo := r.rowInGroup(g, p.lo)
-	hi := min(len(k.order), lo+n)
-	if k.order == nil || (k.bad.row >= lo && k.bad.row < hi) || !slices.IsSorted(k.order[lo:hi]) {
-		return "its order column is not ascending: it is sorted whole", nil
-	}
-	last, left := k.order[hi-1], n-(hi-lo)
-	for i := g.index + 1; left > 0 && i < r.file.NumRowGroups(); i++ {
-		rows := int(r.file.RowGroupRows(i))
+	rg, row := st.g.index, r.rowInGroup(st.g, p.lo)
+	var last int64
+	started := false
+	for left := n; left > 0 && rg < r.file.NumRowGroups(); rg, row = rg+1, 0 {
+		rows := int(r.file.RowGroupRows(rg))
 		if rows == 0 {
 			continue
 		}
-		var ok longKeys
-		ok.bad.row = -1
-		if err := r.readOrder(i, &ok); err != nil {
+		w, err := r.scanAt(rg, row)
+		if err != nil {
 			return "", err
 		}
-		m := min(rows, left)
-		sorted := ok.order != nil && (ok.bad.row < 0 || ok.bad.row >= m) && ok.order[0] >= last && slices.IsSorted(ok.order[:m])
-		if sorted {
-			last = ok.order[m-1]
+		for m := min(rows-row, left); m > 0; {
+			vals, bad, err := orderWindow(w, min(m, scanWindow), r.scan.buf, r.spec.NeedsTime)
+			if err != nil {
+				return "", err
+			}
+			if cap(vals) > cap(r.scan.buf) {
+				r.scan.buf = vals[:0]
+			}
+			if bad.row >= 0 || len(vals) == 0 || (started && vals[0] < last) || !slices.IsSorted(vals) {
+				if rg == st.g.index {
+					return "its order column is not ascending: it is sorted whole", nil
+				}
+				return fmt.Sprintf("its order column is not ascending (row group %d): it is sorted whole", rg), nil
+			}
+			last, started = vals[len(vals)-1], true
+			m -= len(vals)
+			left -= len(vals)
 		}
-		r.releaseKeys(&ok)
-		if !sorted {
-			return fmt.Sprintf("its order column is not ascending (row group %d): it is sorted whole", i), nil
+		if w.Row() == w.Rows() {
+			r.closeScan() // its page buffers and dictionary, held while the file is read
 		}
-		left -= m
 	}
 	return "", nil
+}
+
+// scanWindow is the most order values the first pass holds at once.
+const scanWindow = 1 << 16
+
+// orderScan is the first pass over the order column (ascending): it only
+// moves forward, since the sequences it checks come in file order, so
+// that the whole pass reads the order column at most once more.
+type orderScan struct {
+	rg  int
+	w   *parquetio.ColumnWindows
+	buf []int64
+}
+
+// scanAt returns the first pass's reader of row group rg's order column,
+// at row row: the one open, moved forward, or a new one.
+func (r *run) scanAt(rg, row int) (*parquetio.ColumnWindows, error) {
+	sc := &r.scan
+	if sc.w == nil || sc.rg != rg || sc.w.Row() > int64(row) {
+		r.closeScan()
+		w, err := r.file.OpenColumnWindows(rg, r.det.Order.Name)
+		if err != nil {
+			return nil, err
+		}
+		sc.w, sc.rg = w, rg
+	}
+	for int(sc.w.Row()) < row {
+		vals, _, err := orderWindow(sc.w, min(row-int(sc.w.Row()), scanWindow), sc.buf, false)
+		if err != nil {
+			return nil, err
+		}
+		if cap(vals) > cap(sc.buf) {
+			sc.buf = vals[:0]
+		}
+	}
+	return sc.w, nil
+}
+
+// closeScan closes the first pass's reader.
+func (r *run) closeScan() {
+	if r.scan.w != nil {
+		r.scan.w.Close()
+		r.scan.w = nil
+	}
 }
 
 // queuePush queues the push of part p of stream ss (or its close), with

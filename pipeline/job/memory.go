@@ -98,8 +98,8 @@ func (r *run) readAhead() error {
 
 // estimate is the bytes the next segment of row group i will hold in
 // flight: its values (at most segFloats, and what is left of the column
-// chunk), and a separate output slab unless the job computes in place. 0
-// without a budget.
+// chunk), a separate output slab unless the job computes in place, and
+// its order values. 0 without a budget.
 func (r *run) estimate(i int) int64 {
 	if r.spec.Budget.Size() == 0 {
 		return 0
@@ -112,7 +112,11 @@ func (r *run) estimate(i int) int64 {
 	if r.inPlace() {
 		slabs = 1
 	}
-	return slabs * max(floats, 0) * elemSize(r.det.Value.Elem.SlabType())
+	n := slabs * max(floats, 0) * elemSize(r.det.Value.Elem.SlabType())
+	if r.orderPerSegment() {
+		n += 8 * max(floats, 0) / int64(max(r.d, r.det.Value.FixedSize, 1))
+	}
+	return n
 }
 
 // inPlace reports whether results overwrite the input slab: always, unless
@@ -177,7 +181,9 @@ func (r *run) releaseUnwritten() {
 		r.releaseState(st)
 		r.releaseKeysOf(st.keys)
 	}
+	r.closeOrderWin(r.keys)
 	r.releaseKeysOf(r.keys)
+	r.closeScan()
 	if r.sr != nil {
 		r.sr.Close()
 		r.sr = nil

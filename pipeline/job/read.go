@@ -264,6 +264,74 @@ func (r *run) readOrder(i int, k *longKeys) error {
 	return nil
 }
 
+// readOrderWindow reads the next n order values of w as keys (see
+// readOrder), into a pooled slice when pooled (then isPooled), or finds
+// the first bad one (bad.row in the window, -1 without).
+func (r *run) readOrderWindow(w *parquetio.ColumnWindows, n int, pooled bool) (order []int64, isPooled bool, bad badValue, err error) {
+	var buf []int64
+	if pooled {
+		buf = getInt64s(r.orderSlabLen(n))[:n]
+	}
+	order, bad, err = orderWindow(w, n, buf, r.spec.NeedsTime)
+	isPooled = sameInt64s(order, buf)
+	if buf != nil && (!isPooled || err != nil) {
+		putInt64s(buf)
+		isPooled = false
+	}
+	if err != nil {
+		return nil, false, bad, err
+	}
+	return order, isPooled, bad, nil
+}
+
+// orderSlabLen is the pooled slab length a segment's n order values take:
+// a value slab's (segmentSlab) when n is at least half of it, so that the
+// two kinds of slab a segment takes are one size and each can reuse the
+// other's (a column of float64 values, or float32 in pairs) rather than
+// the pool holding slabs of both sizes (the rows of a segment vary).
+func (r *run) orderSlabLen(n int) int {
+	if r.segFloats == 0 {
+		return n
+	}
+	words := r.segFloats + r.segFloats/8 + slabSlack + max(r.d, r.det.Value.FixedSize, 1)
+	if r.det.Value.Elem.SlabType() == parquetio.Float32 {
+		words = (words + 1) / 2
+	}
+	for size := words; size <= 4*words; size += words {
+		if n <= size && 2*n >= size {
+			return size
+		}
+	}
+	return n
+}
+
+// orderWindow reads the next n order values of w as keys into buf's
+// storage when it can (INT64 columns directly, other types through their
+// Arrow array and orderKeys); bad is the first value that is not one.
+func orderWindow(w *parquetio.ColumnWindows, n int, buf []int64, finite bool) ([]int64, badValue, error) {
+	vals, nulls, first, err := w.NextInt64s(n, buf)
+	switch {
+	case err == nil:
+		if nulls > 0 {
+			return vals, badValue{first, "null"}, nil
+		}
+		return vals, badValue{row: -1}, nil
+	case !errors.Is(err, parquetio.ErrNotInt64):
+		return nil, badValue{row: -1}, err
+	}
+	a, err := w.Next(n)
+	if err != nil {
+		return nil, badValue{row: -1}, err
+	}
+	defer a.Release()
+	keys, bad := orderKeys(a, finite, buf)
+	if bad.row < 0 && len(keys) > 0 && cap(buf) >= len(keys) && !sameInt64s(keys, buf) {
+		// orderKeys takes an INT64 array's own values: keep them in buf
+		keys = append(buf[:0], keys...)
+	}
+	return keys, bad, nil
+}
+
 // sameInt64s reports whether a and b share their first element.
 func sameInt64s(a, b []int64) bool {
 	return len(a) > 0 && len(b) > 0 && &a[0] == &b[0]

@@ -55,6 +55,7 @@ type run struct {
 	segFloats     int  // the most floats of a segment (0: whole row groups)
 	ord           int  // segments read so far in the file
 	// streaming sequences (see longseq.go)
+	scan        orderScan               // the first pass over order values (ascending)
 	liveStreams map[*seqStream]struct{} // started and not released
 	inflight    atomic.Int64            // items handed out and not emitted
 	idleCancel  context.CancelFunc      // wakes a reader waiting with nothing in flight

@@ -19,17 +19,26 @@ import (
 // its sequences go to the workers as soon as it is read, a sequence that
 // spans segments (or row groups) is gathered, and the writer encodes its
 // rows page by page (Writer.WriteSegment) once its last sequence is done.
-// The key columns (ids, order, nested times) are small beside the values:
-// they are read per row group, while its first segment is read, and each
-// segment takes its slice of them.
+// The sequence ids are read per row group as runs (where the id changes:
+// one entry per sequence, not per row), while its first segment is read.
+// The order column of the long layout is 8 bytes a row, as much as a
+// float64 value: it is read per segment, in a window of the segment's
+// rows (parquetio.ColumnWindows, one decoded page held), so that a row
+// group of any size keeps its keys within the budget; each segment holds
+// its own order values, pooled, until it is written. The nested layout's
+// times and row ids are still read per row group.
 
 // rgKeys are the key columns of the row group being read.
 type rgKeys struct {
-	index   int
-	long    longKeys // long layout: ids as runs, order values
-	rowKeys []string // nested layout: the id of each row (nil: numbered)
-	times   []int64  // nested layout with --bandwidth: every element's time
-	offs    []int64  // and each row's first time
+	index int
+	long  longKeys // long layout: ids as runs (order: see orderWin)
+	// orderWin reads the long layout's order column a segment at a time
+	// (nil without one); the reader closes it after the last segment.
+	orderWin *parquetio.ColumnWindows
+	orderPre chan error // a Prefetch of orderWin in flight (see prefetchOrder)
+	rowKeys  []string   // nested layout: the id of each row (nil: numbered)
+	times    []int64    // nested layout with --bandwidth: every element's time
+	offs     []int64    // and each row's first time
 	// read by a goroutine while the first segment is read
 	eg  errgroup.Group
 	err error
@@ -42,8 +51,8 @@ type rgKeys struct {
 // segments in flight (2 per worker queued in pipeline.Ordered, the one
 // being read, and the one an open sequence holds) within the budget, with
 // separate output slabs counted, the room segmentSlab leaves the reader,
-// and the order values of two row groups (the one being read, the one
-// being written) set aside. 0 (no budget): whole row groups.
+// each segment's order values (8 bytes a row, read with it) and the pages
+// the order column's readers hold. 0 (no budget): whole row groups.
 func (r *run) segmentFloats() int {
 	if r.spec.SegmentFloats > 0 {
 		return r.spec.SegmentFloats
@@ -52,21 +61,35 @@ func (r *run) segmentFloats() int {
 	if size == 0 {
 		return 0
 	}
-	if r.det.Layout == schemas.Long && r.det.Order != nil {
-		var rows int64
-		for i := range r.file.NumRowGroups() {
-			rows = max(rows, r.file.RowGroupRows(i))
-		}
-		size = max(size-2*8*rows, size/4) // beyond that the keys alone exceed the budget
+	// The readers hold pages beside the segments: the value column's
+	// read-ahead and the order column's two readers (the segments', and
+	// the first pass of ascending). A 64 MiB budget that left them out
+	// peaked at 123-133 MiB on one 20 M-row row group, above SPEC's
+	// limit + 64 MiB + a page (the binary's resident text alone takes
+	// about 50 MiB of the 64).
+	readers := int64(parquetio.DefaultReadAhead)
+	perFloat := int64(0)
+	if r.orderPerSegment() {
+		readers += 2 * parquetio.KeyWindowBytes
+		perFloat += 8
 	}
+	size = max(size-readers, size/2)
 	slabs := int64(2)
 	if r.inPlace() {
 		slabs = 1
 	}
 	inFlight := int64(2*max(r.spec.Workers, 1) + 2)
 	es := elemSize(r.det.Value.Elem.SlabType())
-	per := size/(slabs*es*inFlight) - slabSlack - int64(max(r.d, r.det.Value.FixedSize, 1))
+	d := int64(max(r.d, r.det.Value.FixedSize, 1))
+	perFloat += slabs * es * d // bytes per d floats: a row, with its order value
+	per := size*d/(perFloat*inFlight) - slabSlack - d
 	return int(min(max(per*8/9, minSegmentFloats), maxSegmentFloats)) // segmentSlab adds 1/8
+}
+
+// orderPerSegment reports whether segments read their order values with
+// them (the long layout with an order column).
+func (r *run) orderPerSegment() bool {
+	return r.det.Layout == schemas.Long && r.det.Order != nil
 }
 
 // maxSegmentFloats caps segments below what a large budget allows (the
@@ -101,7 +124,16 @@ func (r *run) openRowGroup(i int) error {
 	k := &rgKeys{index: i}
 	k.long.bad.row = -1
 	if r.det.Layout == schemas.Long {
-		k.eg.Go(func() error { return r.readLongKeys(i, &k.long) })
+		if r.det.Order != nil {
+			if k.orderWin, err = r.file.OpenColumnWindows(i, r.det.Order.Name); err != nil {
+				sr.Close()
+				return err
+			}
+			k.prefetchOrder()
+		}
+		if r.file.RowGroupRows(i) > 0 {
+			k.eg.Go(func() error { return r.readIDs(i, &k.long) })
+		}
 	} else {
 		k.eg.Go(func() error { return r.readNestedKeys(k) })
 	}
@@ -115,6 +147,7 @@ func (r *run) closeRowGroup() {
 	if r.sr != nil {
 		r.sr.Close()
 	}
+	r.closeOrderWin(r.keys)
 	r.sr, r.keys = nil, nil
 	r.rg++
 }
@@ -126,6 +159,39 @@ func (r *run) waitKeys() error {
 		r.keys.err = r.keys.eg.Wait()
 	}
 	return r.keys.err
+}
+
+// closeOrderWin stops reading a row group's order column (the reader's
+// goroutine, or every goroutine stopped).
+func (r *run) closeOrderWin(k *rgKeys) {
+	if k != nil && k.orderWin != nil {
+		k.waitOrder()
+		k.orderWin.Close()
+		k.orderWin = nil
+	}
+}
+
+// prefetchOrder decodes the order column's next page on another goroutine
+// while the reader reads the next segment's values, as the whole row
+// group's order values were read beside its values: decoded after them,
+// on the reader's goroutine (the one serial stage of a file), they add to
+// its time (BENCHMARKS, "Key columns per segment").
+func (k *rgKeys) prefetchOrder() {
+	ch := make(chan error, 1)
+	w := k.orderWin
+	go func() { ch <- w.Prefetch() }()
+	k.orderPre = ch
+}
+
+// waitOrder waits for the prefetch in flight, if any, and returns its
+// error.
+func (k *rgKeys) waitOrder() error {
+	if k.orderPre == nil {
+		return nil
+	}
+	err := <-k.orderPre
+	k.orderPre = nil
+	return err
 }
 
 // releaseKeysOf gives back a row group's pooled key storage once.
@@ -245,19 +311,35 @@ func (r *run) segmentSlab(i int) *parquetio.Floats {
 	return &f
 }
 
-// longSegmentKeys gives segment g (rows lo.. of its row group) its slices
-// of the row group's id runs and order values, or the error of a bad order
-// value among its rows.
+// longSegmentKeys gives segment g (rows lo.. of its row group) its slice
+// of the row group's id runs and its order values (read now, pooled), or
+// the error of a bad order value among its rows.
 func (r *run) longSegmentKeys(g *rowGroup, lo int) error {
 	k := &r.keys.long
 	hi := lo + g.rows()
-	if k.bad.row >= lo && k.bad.row < hi {
-		err := r.dataError(g, k.bad.row-lo, r.det.Order.Name, r.orderWant(), k.bad.found)
-		err.Sequence = runKey(k.starts, k.keys, k.bad.row)
-		return err
-	}
-	if k.order != nil {
-		g.order = k.order[lo:hi]
+	if w := r.keys.orderWin; w != nil && g.rows() > 0 {
+		if err := r.keys.waitOrder(); err != nil {
+			return err
+		}
+		if w.Row() != int64(lo) {
+			return fmt.Errorf("reading %s: row group %d, column %q: order values read up to row %d, the segment starts at row %d", r.file.Path(), g.index, r.det.Order.Name, w.Row(), lo)
+		}
+		order, pooled, bad, err := r.readOrderWindow(w, g.rows(), r.pooled())
+		if err != nil {
+			return err
+		}
+		if bad.row >= 0 {
+			if pooled {
+				putInt64s(order)
+			}
+			err := r.dataError(g, bad.row, r.det.Order.Name, r.orderWant(), bad.found)
+			err.Sequence = runKey(k.starts, k.keys, lo+bad.row)
+			return err
+		}
+		g.order, g.pooledOrder = order, pooled
+		if w.Row() < w.Rows() {
+			r.keys.prefetchOrder()
+		}
 	}
 	if g.rows() == 0 {
 		return nil

@@ -27,7 +27,13 @@
 #    series of LONG_SERIES_ROWS float64 values (default 20,000,000) that
 #    DuckDB writes with its default row groups (scripts/interop/
 #    long_series.mjs): the series streams, checked against LONG_LIMIT +
-#    ALLOWANCE + the largest page;
+#    ALLOWANCE + the largest page; then the same on ONE series of
+#    ONE_RG_SERIES_ROWS (default 20,000,000) float64 values in ONE row
+#    group, as arrow-go writes it with its defaults (scripts/arrowgo-
+#    fixtures/longseries, 1 MiB pages, a series_id; LONG_LIMIT), and as
+#    DuckDB writes it with ROW_GROUP_SIZE = the rows (no series_id,
+#    100 MiB pages, so under 128MiB, checked against 128 MiB + ALLOWANCE
+#    + the largest page);
 # 4. prints peak RSS and wall time of each and fails (exit 1) when a peak
 #    RSS exceeds LIMIT + ALLOWANCE.
 #
@@ -46,7 +52,7 @@
 # Environment: SRC (source tree to build; default this repository), ROWS,
 # D, SEQ_LEN, ROW_GROUP_ROWS, COMPRESSION (none|snappy), ATTEND_ROWS (0:
 # skip the straddling runs), BIG_RG_ROWS (0: skip), DUCKDB_ROWS (0: skip; default
-# 200000), LONG_SERIES_ROWS (0: skip), LONG_LIMIT, WIDE_ROWS (0: skip; default 200000), NESTED_SEQS (0: skip; default 400), MEMORY_LIMIT (default 256MiB), ALLOWANCE_MIB,
+# 200000), LONG_SERIES_ROWS (0: skip), LONG_LIMIT, ONE_RG_SERIES_ROWS (0: skip), WIDE_ROWS (0: skip; default 200000), NESTED_SEQS (0: skip; default 400), MEMORY_LIMIT (default 256MiB), ALLOWANCE_MIB,
 # WORKDIR (default: a new dir under /tmp, removed at the end unless
 # KEEP=1), EXTRA_ARGS (more flags for every run, e.g. "--workers 8").
 set -euo pipefail
@@ -61,6 +67,7 @@ BIG_RG_ROWS=${BIG_RG_ROWS:-400000}
 DUCKDB_ROWS=${DUCKDB_ROWS:-200000}
 LONG_SERIES_ROWS=${LONG_SERIES_ROWS:-20000000}
 LONG_LIMIT=${LONG_LIMIT:-64MiB}
+ONE_RG_SERIES_ROWS=${ONE_RG_SERIES_ROWS:-20000000}
 WIDE_ROWS=${WIDE_ROWS:-200000}
 NESTED_SEQS=${NESTED_SEQS:-400}
 MEMORY_LIMIT=${MEMORY_LIMIT:-256MiB}
@@ -90,7 +97,7 @@ mkdir -p "$work/bin"
 bin=$work/bin/contextualize
 
 avail_kib=$(df -Pk "$work" | awk 'NR==2 {print $4}')
-need_kib=$(( (ROWS + ATTEND_ROWS + BIG_RG_ROWS + DUCKDB_ROWS) * D * 4 * 2 / 1024 + LONG_SERIES_ROWS * 20 / 1024 + WIDE_ROWS * 2 + NESTED_SEQS * 262 * D * 4 * 2 / 1024 + 1024 * 1024 ))
+need_kib=$(( (ROWS + ATTEND_ROWS + BIG_RG_ROWS + DUCKDB_ROWS) * D * 4 * 2 / 1024 + (LONG_SERIES_ROWS + ONE_RG_SERIES_ROWS) * 20 / 1024 + WIDE_ROWS * 2 + NESTED_SEQS * 262 * D * 4 * 2 / 1024 + 1024 * 1024 ))
 if (( avail_kib < need_kib )); then
 	echo "not enough disk in $work: $((avail_kib / 1024)) MiB free, need about $((need_kib / 1024)) MiB" >&2
 	exit 1
@@ -193,6 +200,31 @@ if (( LONG_SERIES_ROWS > 0 )); then
 	limit_mib=$long_mib MEMORY_LIMIT=$LONG_LIMIT BOUND_MIB=$(( long_mib + ALLOWANCE_MIB + page_mib )) BOUND_WHY="$LONG_LIMIT + allowance + largest page, SPEC v2; the series streams" \
 		measure smooth-long-series "$long" smooth --sigma 5
 	rm -f "$long"
+fi
+
+if (( ONE_RG_SERIES_ROWS > 0 )); then
+	onerg=$work/in/one-row-group-series.parquet
+	echo "== arrow-go writes ONE series of $ONE_RG_SERIES_ROWS float64 values as ONE row group (its defaults, with a series_id)"
+	(cd "$root/scripts/arrowgo-fixtures" && go run ./longseries -ids "$onerg" "$ONE_RG_SERIES_ROWS")
+	page_mib=0
+	for col in value position series_id; do
+		p=$("$work/bin/gen" -largest-page "$onerg" -column $col)
+		page_mib=$(( p > page_mib ? p : page_mib ))
+	done
+	long_mib=${LONG_LIMIT%MiB}
+	echo "   $(( $(stat -c %s "$onerg") / 1048576 )) MiB, largest page $page_mib MiB"
+	limit_mib=$long_mib MEMORY_LIMIT=$LONG_LIMIT BOUND_MIB=$(( long_mib + ALLOWANCE_MIB + page_mib )) BOUND_WHY="$LONG_LIMIT + allowance + largest page, SPEC v2; keys read per segment" \
+		measure smooth-one-row-group-series-arrowgo "$onerg" smooth --sigma 5
+	rm -f "$onerg"
+	echo "== DuckDB writes ONE series of $ONE_RG_SERIES_ROWS float64 values as ONE row group (ROW_GROUP_SIZE, no series_id)"
+	node "$root/scripts/interop/long_series.mjs" "$onerg" "$ONE_RG_SERIES_ROWS" 1 0 0 "$ONE_RG_SERIES_ROWS"
+	value_mib=$("$work/bin/gen" -largest-page "$onerg" -column value)
+	order_mib=$("$work/bin/gen" -largest-page "$onerg" -column position)
+	page_mib=$(( value_mib > order_mib ? value_mib : order_mib ))
+	echo "   $(( $(stat -c %s "$onerg") / 1048576 )) MiB, largest page $page_mib MiB"
+	limit_mib=128 MEMORY_LIMIT=128MiB BOUND_MIB=$(( 128 + ALLOWANCE_MIB + page_mib )) BOUND_WHY="128MiB + allowance + largest page, SPEC v2" \
+		measure smooth-one-row-group-series-duckdb "$onerg" smooth --sigma 5
+	rm -f "$onerg"
 fi
 
 if (( WIDE_ROWS > 0 )); then
