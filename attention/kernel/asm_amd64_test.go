@@ -203,3 +203,44 @@ func TestGemmNoAllocs(t *testing.T) {
 		t.Fatalf("Dgemm allocates %v times per call after GCs", n)
 	}
 }
+
+// BenchmarkSgemmMicroKernel is the ceiling of every float32 product on this
+// CPU: the 14×32 AVX-512 micro-kernel (the AVX2 6×16 one without AVX-512)
+// alone, its A and B panels and its C tile in L1, kc deep. Nothing a GEMM
+// adds (packing, cache misses, edges) can make it faster, so FLOPs divided
+// by this rate bound the time of the attention benchmarks from below.
+func BenchmarkSgemmMicroKernel(b *testing.B) {
+	g := sgemmAVX512
+	if !hasAVX512 {
+		if !hasAVX2 {
+			b.Skip("no AVX-512 or AVX2+FMA")
+		}
+		g = sgemmAVX2
+	}
+	for _, kc := range []int{64, 256} {
+		b.Run(fmt.Sprintf("kc%d", kc), func(b *testing.B) {
+			a := make([]float32, g.mr*kc)
+			bp := make([]float32, g.nr*kc)
+			c := make([]float32, g.mr*g.nr)
+			for i := range a {
+				a[i] = float32(i%7) - 3
+			}
+			for i := range bp {
+				bp[i] = float32(i%5) - 2
+			}
+			kern := g.kern[g.mr]
+			mask := lowMask(g.nr)
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			cpu0 := threadCPU()
+			for b.Loop() {
+				kern(kc, &a[0], &bp[0], &c[0], g.nr, false, mask)
+			}
+			flop := 2 * float64(g.mr*g.nr*kc) * float64(b.N)
+			b.ReportMetric(flop/b.Elapsed().Seconds()/1e9, "GFLOPS")
+			if cpu := threadCPU() - cpu0; cpu > 0 {
+				b.ReportMetric(flop/cpu/1e9, "cpuGFLOPS")
+			}
+		})
+	}
+}
