@@ -147,7 +147,9 @@ type headKV[T float] interface {
 }
 
 // packedKV is headKV for float32: K and V packed once per head, so the
-// products with every query block skip packing them.
+// products with every query block skip packing them; the probabilities,
+// and the queries of a head projected alone, are read where they are
+// (SgemmPackedRowA), not packed.
 type packedKV struct {
 	k, v kernel.PackedB
 	dh   int
@@ -164,12 +166,19 @@ func (kv *packedKV) load(part int, qkv []float32, n, ld, koff, voff, dh int) {
 
 func (kv *packedKV) scores(qb int, q []float32, ldq, j0, j1 int, s []float32, lds int) {
 	k := kv.k.Sub(0, kv.dh, j0, j1)
+	if ldq == kv.dh { // one head's queries, rows adjacent: read in place
+		kernel.SgemmPackedRowA(qb, q, ldq, &k, s, lds, false)
+		return
+	}
+	// Queries strided through every head's projections (3·d values a
+	// row): packing them once per 168 rows was measured faster (4.1 vs
+	// 4.2-4.4 ms of CPU per 256 × 256 × 384 sequence).
 	kernel.SgemmPacked(qb, q, ldq, &k, s, lds, false)
 }
 
 func (kv *packedKV) accum(qb int, p []float32, ldp, j0, j1 int, acc []float32, ldacc int, add bool) {
 	v := kv.v.Sub(j0, j1, 0, kv.dh)
-	kernel.SgemmPacked(qb, p, ldp, &v, acc, ldacc, add)
+	kernel.SgemmPackedRowA(qb, p, ldp, &v, acc, ldacc, add)
 }
 
 // rawKV is headKV for float64: products straight from qkv with Dgemm.

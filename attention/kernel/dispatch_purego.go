@@ -26,6 +26,6 @@ func maxF32(s []float32) float32 { return maxF32Go(s) }
 // packFast reports false: the pure-Go path keeps op(B) plain.
 func packFast(st *packedStore, transB bool, b []float32, ldb int) bool { return false }
 
-func sgemmPackedFast(m int, a []float32, lda int, pb *PackedB, c []float32, ldc int, acc bool) {
+func sgemmPackedFast(m int, a []float32, lda int, pb *PackedB, c []float32, ldc int, acc, rowA bool) {
 	panic("kernel: no packed layout in this build")
 }

@@ -146,6 +146,9 @@ const smallGemm = 512
 type packedGemm[T float32 | float64] struct {
 	mr, nr, kc, mc, nc int
 	kern               [15]func(kc int, a, b, c *T, ldc int, acc bool, mask uint32)
+	// kernRowA are the kernels reading A in place (row i at a + i·lda), for
+	// products whose A is read once: nil where there are none.
+	kernRowA *[15]func(kc int, a, b, c *T, ldc int, acc bool, mask uint32, lda int)
 	// Assembly packers (nil: pack in Go). copy packs rows of B (not
 	// transposed); trans packs up to transRows rows k-major (A panels and
 	// transposed B) through an in-register transpose, zero-filling the
@@ -193,7 +196,7 @@ type gemmScratch[T float32 | float64] struct {
 
 var sgemmAVX512 = &packedGemm[float32]{
 	mr: 14, nr: 32, kc: 256, mc: 14 * 12, nc: 2048,
-	kern: sgemmKernels, copy: scopyPack, trans: stransPack, transRows: 16,
+	kern: sgemmKernels, kernRowA: &sgemmKernelsRowA, copy: scopyPack, trans: stransPack, transRows: 16,
 }
 
 var dgemmAVX512 = &packedGemm[float64]{
@@ -232,7 +235,7 @@ func (g *packedGemm[T]) run(transB bool, m, n, k int, a []T, lda int, b []T, ldb
 			kcur := min(g.kc, k-pc)
 			// Pack B[pc:pc+kcur, jc:jc+ncur] as kcur×nr micro-panels.
 			g.packB(transB, kcur, ncur, b, ldb, jc, pc, s.b, size)
-			g.macro(s, m, ncur, kcur, a, lda, pc, s.b, nr*kcur, c, ldc, jc, acc || pc > 0, size)
+			g.macro(s, m, ncur, kcur, a, lda, pc, s.b, nr*kcur, c, ldc, jc, acc || pc > 0, size, false)
 		}
 	}
 	g.cache.put(s)
@@ -279,13 +282,14 @@ func (g *packedGemm[T]) packB(transB bool, kcur, ncur int, b []T, ldb, jc, pc in
 // of B into C[:, jc:jc+ncur]: bp holds the B micro-panels, panel i (columns
 // i·nr..) at bp[i·panel:], kcur×nr each. For each mc-row block, A is packed
 // into kcur×mr micro-panels and every (mr, nr) tile of C is updated by one
-// micro-kernel call.
-func (g *packedGemm[T]) macro(s *gemmScratch[T], m, ncur, kcur int, a []T, lda, pc int, bp []T, panel int, c []T, ldc, jc int, accBlk bool, size int) {
+// micro-kernel call. With rowA the kernels read A where it is instead
+// (g.kernRowA; the same FMAs in the same order, so the same C).
+func (g *packedGemm[T]) macro(s *gemmScratch[T], m, ncur, kcur int, a []T, lda, pc int, bp []T, panel int, c []T, ldc, jc int, accBlk bool, size int, rowA bool) {
 	mr, nr := g.mr, g.nr
 	for ic := 0; ic < m; ic += g.mc {
 		mcur := min(g.mc, m-ic)
 		// Pack A[ic:ic+mcur, pc:pc+kcur] as kcur×h micro-panels.
-		for ir := 0; ir < mcur; ir += mr {
+		for ir := 0; ir < mcur && !rowA; ir += mr {
 			h := min(mr, mcur-ir)
 			ap := s.a[ir*kcur : ir*kcur+h*kcur]
 			if g.trans == nil || (ic+ir+h-1)*lda+pc+(kcur+15)&^15 > len(a) {
@@ -303,10 +307,17 @@ func (g *packedGemm[T]) macro(s *gemmScratch[T], m, ncur, kcur int, a []T, lda, 
 			for ir := 0; ir < mcur; ir += mr {
 				h := min(mr, mcur-ir)
 				off := (ic+ir)*ldc + jc + jr
+				kern := func(c *T, ldc int, acc bool) {
+					if rowA {
+						g.kernRowA[h](kcur, &a[(ic+ir)*lda+pc], b, c, ldc, acc, mask, lda)
+					} else {
+						g.kern[h](kcur, &s.a[ir*kcur], b, c, ldc, acc, mask)
+					}
+				}
 				if off+(h-1)*ldc+nr > len(c) {
 					// The masked-out columns of the last row would
 					// reach past the end of C (see expF32): use a tile.
-					g.kern[h](kcur, &s.a[ir*kcur], b, &s.tile[0], nr, false, mask)
+					kern(&s.tile[0], nr, false)
 					w := min(nr, ncur-jr)
 					for i := 0; i < h; i++ {
 						ci := c[off+i*ldc : off+i*ldc+w]
@@ -321,7 +332,7 @@ func (g *packedGemm[T]) macro(s *gemmScratch[T], m, ncur, kcur int, a []T, lda, 
 					}
 					continue
 				}
-				g.kern[h](kcur, &s.a[ir*kcur], b, &c[off], ldc, accBlk, mask)
+				kern(&c[off], ldc, accBlk)
 			}
 		}
 	}
@@ -396,8 +407,8 @@ func packFast(st *packedStore, transB bool, b []float32, ldb int) bool {
 }
 
 // sgemmPackedFast is SgemmPacked on the AVX-512 layout: the loops of run
-// with the B panels taken from the store.
-func sgemmPackedFast(m int, a []float32, lda int, pb *PackedB, c []float32, ldc int, acc bool) {
+// with the B panels taken from the store; with rowA, A is read in place.
+func sgemmPackedFast(m int, a []float32, lda int, pb *PackedB, c []float32, ldc int, acc, rowA bool) {
 	g := sgemmAVX512
 	st := pb.st
 	nr, kc := st.nr, st.kc
@@ -411,7 +422,7 @@ func sgemmPackedFast(m int, a []float32, lda int, pb *PackedB, c []float32, ldc 
 			kb := min(kc, st.k-bstart)
 			pend := min(bstart+kb, pb.p0+k)
 			off := bstart*npad + (pb.j0+jc)*kb + (p-bstart)*nr
-			g.macro(s, m, ncur, pend-p, a, lda, p-pb.p0, st.data[off:], nr*kb, c, ldc, jc, acc || p > pb.p0, 4)
+			g.macro(s, m, ncur, pend-p, a, lda, p-pb.p0, st.data[off:], nr*kb, c, ldc, jc, acc || p > pb.p0, 4, rowA)
 			p = pend
 		}
 	}

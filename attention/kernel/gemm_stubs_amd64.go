@@ -131,6 +131,66 @@ var dgemmKernels = [15]func(kc int, a, b, c *float64, ldc int, acc bool, mask ui
 func dcopyPack(kc int, src *float64, srcStride int, mask uint32, dst *float64)
 
 //go:noescape
+func sgemmKernRowA1(kc int, a, b, c *float32, ldc int, acc bool, mask uint32, lda int)
+
+//go:noescape
+func sgemmKernRowA2(kc int, a, b, c *float32, ldc int, acc bool, mask uint32, lda int)
+
+//go:noescape
+func sgemmKernRowA3(kc int, a, b, c *float32, ldc int, acc bool, mask uint32, lda int)
+
+//go:noescape
+func sgemmKernRowA4(kc int, a, b, c *float32, ldc int, acc bool, mask uint32, lda int)
+
+//go:noescape
+func sgemmKernRowA5(kc int, a, b, c *float32, ldc int, acc bool, mask uint32, lda int)
+
+//go:noescape
+func sgemmKernRowA6(kc int, a, b, c *float32, ldc int, acc bool, mask uint32, lda int)
+
+//go:noescape
+func sgemmKernRowA7(kc int, a, b, c *float32, ldc int, acc bool, mask uint32, lda int)
+
+//go:noescape
+func sgemmKernRowA8(kc int, a, b, c *float32, ldc int, acc bool, mask uint32, lda int)
+
+//go:noescape
+func sgemmKernRowA9(kc int, a, b, c *float32, ldc int, acc bool, mask uint32, lda int)
+
+//go:noescape
+func sgemmKernRowA10(kc int, a, b, c *float32, ldc int, acc bool, mask uint32, lda int)
+
+//go:noescape
+func sgemmKernRowA11(kc int, a, b, c *float32, ldc int, acc bool, mask uint32, lda int)
+
+//go:noescape
+func sgemmKernRowA12(kc int, a, b, c *float32, ldc int, acc bool, mask uint32, lda int)
+
+//go:noescape
+func sgemmKernRowA13(kc int, a, b, c *float32, ldc int, acc bool, mask uint32, lda int)
+
+//go:noescape
+func sgemmKernRowA14(kc int, a, b, c *float32, ldc int, acc bool, mask uint32, lda int)
+
+var sgemmKernelsRowA = [15]func(kc int, a, b, c *float32, ldc int, acc bool, mask uint32, lda int){
+	nil,
+	sgemmKernRowA1,
+	sgemmKernRowA2,
+	sgemmKernRowA3,
+	sgemmKernRowA4,
+	sgemmKernRowA5,
+	sgemmKernRowA6,
+	sgemmKernRowA7,
+	sgemmKernRowA8,
+	sgemmKernRowA9,
+	sgemmKernRowA10,
+	sgemmKernRowA11,
+	sgemmKernRowA12,
+	sgemmKernRowA13,
+	sgemmKernRowA14,
+}
+
+//go:noescape
 func stransPack(kc int, src *float32, ld, rows int, smask uint32, dst *float32, dstStride int)
 
 //go:noescape

@@ -58,6 +58,15 @@ func main() {
 		fmt.Fprintf(&stubs, "}\n\n")
 		copyPack(e)
 	}
+	for r := 1; r <= mr; r++ {
+		kernelRowA(f32, r)
+	}
+	fmt.Fprintf(&stubs, "var sgemmKernelsRowA = [%d]func(kc int, a, b, c *float32, ldc int, acc bool, mask uint32, lda int){\n", mr+1)
+	fmt.Fprintf(&stubs, "\tnil,\n")
+	for r := 1; r <= mr; r++ {
+		fmt.Fprintf(&stubs, "\tsgemmKernRowA%d,\n", r)
+	}
+	fmt.Fprintf(&stubs, "}\n\n")
 	transPack()
 	dtransPack()
 	expKernel()
@@ -91,23 +100,65 @@ func main() {
 // kernel emits C[0:r, 0:nr] (+)= A·B for a packed A panel (kc×r, r values per
 // k step) and a packed B panel (kc×nr). mask selects the valid columns (bit j
 // = column j); rows outside r are never touched.
-func kernel(e elem, r int) {
+func kernel(e elem, r int) { kernelGen(e, r, false) }
+
+// kernelRowA emits the same product reading A in place: row i of A at
+// a + i·lda elements, its k values contiguous (no packed panel). The
+// broadcasts address the rows from three bases (rows 0-4, 5-9, 10-14) with
+// the index registers lda, 2·lda (scale), 3·lda and 4·lda (scale), so the k
+// loop still advances by adding one constant; the FMAs are the packed
+// kernel's, in the same order, so C is bit for bit the same.
+func kernelRowA(e elem, r int) { kernelGen(e, r, true) }
+
+// aAddr is the operand of row i's broadcast at byte offset off of its k run.
+func aAddr(e elem, i, off int, rowA bool) string {
+	if !rowA {
+		return fmt.Sprintf("%d(AX)", off+i*e.size)
+	}
+	base := []string{"AX", "R12", "R13"}[i/5]
+	index := []string{"", "(R10*1)", "(R10*2)", "(R11*1)", "(R10*4)"}[i%5]
+	return fmt.Sprintf("%d(%s)%s", off, base, index)
+}
+
+// aBases returns the A base registers a rowA kernel of r rows advances.
+func aBases(r int, rowA bool) []string {
+	if !rowA {
+		return []string{"AX"}
+	}
+	return []string{"AX", "R12", "R13"}[:(r+4)/5]
+}
+
+func kernelGen(e elem, r int, rowA bool) {
 	name := fmt.Sprintf("%sgemmKern%d", e.name, r)
-	fmt.Fprintf(&stubs, "//go:noescape\nfunc %s(kc int, a, b, c *%s, ldc int, acc bool, mask uint32)\n\n", name, e.goType)
+	args, frame := "", 48
+	if rowA {
+		name = fmt.Sprintf("%sgemmKernRowA%d", e.name, r)
+		args, frame = ", lda int", 56
+	}
+	fmt.Fprintf(&stubs, "//go:noescape\nfunc %s(kc int, a, b, c *%s, ldc int, acc bool, mask uint32%s)\n\n", name, e.goType, args)
 	p("")
-	p("// func %s(kc int, a, b, c *%s, ldc int, acc bool, mask uint32)", name, e.goType)
+	p("// func %s(kc int, a, b, c *%s, ldc int, acc bool, mask uint32%s)", name, e.goType, args)
 	// Not NOSPLIT, and a frame of StackSmall bytes (never used) so the
 	// assembler emits the stack-bound check: each call is then a point where
 	// the goroutine stops when the GC asks. A NOSPLIT kernel can only be
 	// stopped by a signal that lands in the Go loop between two calls; on a
 	// VM where signals are slow the GC sent them for 100+ ms per cycle.
-	p("TEXT ·%s(SB), $128-48", name)
+	p("TEXT ·%s(SB), $128-%d", name, frame)
 	p("\tMOVQ kc+0(FP), CX")
 	p("\tMOVQ a+8(FP), AX")
 	p("\tMOVQ b+16(FP), BX")
 	p("\tMOVQ c+24(FP), DI")
 	p("\tMOVQ ldc+32(FP), R8")
 	p("\tSHLQ $%d, R8", map[int]int{4: 2, 8: 3}[e.size])
+	if rowA { // R10 = lda bytes, R11 = 3·lda, R12 = row 5, R13 = row 10
+		p("\tMOVQ lda+48(FP), R10")
+		p("\tSHLQ $%d, R10", map[int]int{4: 2, 8: 3}[e.size])
+		p("\tLEAQ (R10)(R10*2), R11")
+		p("\tLEAQ (AX)(R10*4), R12")
+		p("\tADDQ R10, R12")
+		p("\tLEAQ (R12)(R10*4), R13")
+		p("\tADDQ R10, R13")
+	}
 	// prefetch the C tile while the FMAs run
 	p("\tMOVQ DI, R9")
 	for i := 0; i < r; i++ {
@@ -132,15 +183,20 @@ func kernel(e elem, r int) {
 	}
 	const unroll = 4
 	astep := r * e.size // bytes of A per k step
-	bstep := 128        // bytes of B per k step (2 zmm)
+	if rowA {
+		astep = e.size
+	}
+	bstep := 128 // bytes of B per k step (2 zmm)
 	p("\tMOVQ CX, DX")
 	p("\tSHRQ $2, DX")
 	p("\tJZ %s_tail", name)
 	p("%s_loop4:", name)
 	for u := 0; u < unroll; u++ {
-		step(e, r, u*astep, u*bstep, 2*r*(u%sets))
+		step(e, r, u*astep, u*bstep, 2*r*(u%sets), rowA)
 	}
-	p("\tADDQ $%d, AX", unroll*astep)
+	for _, reg := range aBases(r, rowA) {
+		p("\tADDQ $%d, %s", unroll*astep, reg)
+	}
 	p("\tADDQ $%d, BX", unroll*bstep)
 	p("\tDECQ DX")
 	p("\tJNZ %s_loop4", name)
@@ -148,8 +204,10 @@ func kernel(e elem, r int) {
 	p("\tANDQ $3, CX")
 	p("\tJZ %s_store", name)
 	p("%s_loop1:", name)
-	step(e, r, 0, 0, 0)
-	p("\tADDQ $%d, AX", astep)
+	step(e, r, 0, 0, 0, rowA)
+	for _, reg := range aBases(r, rowA) {
+		p("\tADDQ $%d, %s", astep, reg)
+	}
 	p("\tADDQ $%d, BX", bstep)
 	p("\tDECQ CX")
 	p("\tJNZ %s_loop1", name)
@@ -190,12 +248,12 @@ func kernel(e elem, r int) {
 }
 
 // step emits one k step: two B vectors, r broadcasts, 2r FMAs.
-func step(e elem, r, aoff, boff, acc0 int) {
+func step(e elem, r, aoff, boff, acc0 int, rowA bool) {
 	p("\t%s %d(BX), Z28", e.mov, boff)
 	p("\t%s %d(BX), Z29", e.mov, boff+64)
 	for i := 0; i < r; i++ {
 		bz := 30 + i%2
-		p("\t%s %d(AX), Z%d", e.bcast, aoff+i*e.size, bz)
+		p("\t%s %s, Z%d", e.bcast, aAddr(e, i, aoff, rowA), bz)
 		p("\tVFMADD231%s Z28, Z%d, Z%d", e.sfx, bz, acc0+2*i)
 		p("\tVFMADD231%s Z29, Z%d, Z%d", e.sfx, bz, acc0+2*i+1)
 	}

@@ -115,6 +115,18 @@ func (pb *PackedB) Sub(p0, p1, j0, j1 int) PackedB {
 // m×n (ldc >= n), row-major. Same accuracy and special values as Sgemm; it
 // panics if a slice is too short.
 func SgemmPacked(m int, a []float32, lda int, pb *PackedB, c []float32, ldc int, acc bool) {
+	sgemmPacked(m, a, lda, pb, c, ldc, acc, false)
+}
+
+// SgemmPackedRowA is SgemmPacked reading A's rows where they are instead of
+// packing them first: for an A used once, whose products have few column
+// panels (attention's P·V, 64 columns; its scores, one head's queries). The
+// results are bit for bit SgemmPacked's.
+func SgemmPackedRowA(m int, a []float32, lda int, pb *PackedB, c []float32, ldc int, acc bool) {
+	sgemmPacked(m, a, lda, pb, c, ldc, acc, true)
+}
+
+func sgemmPacked(m int, a []float32, lda int, pb *PackedB, c []float32, ldc int, acc, rowA bool) {
 	n, k := pb.n, pb.k
 	if m <= 0 || n <= 0 {
 		return
@@ -133,5 +145,5 @@ func SgemmPacked(m int, a []float32, lda int, pb *PackedB, c []float32, ldc int,
 		sgemm(false, m, n, k, a, lda, st.data[pb.p0*st.n+pb.j0:], st.n, c, ldc, acc)
 		return
 	}
-	sgemmPackedFast(m, a, lda, pb, c, ldc, acc)
+	sgemmPackedFast(m, a, lda, pb, c, ldc, acc, rowA)
 }

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -72,6 +73,51 @@ func TestSgemmPacked(t *testing.T) {
 		for _, transB := range []bool{false, true} {
 			gemmCase(t, "SgemmPacked", sgemmPackedWhole, sgemmRef, rng, transB, s[0], s[1], s[2], 1, true)
 			gemmCase(t, "SgemmPacked view", view, sgemmRef, rng, transB, s[0], s[1], s[2], 0, false)
+		}
+	}
+}
+
+// TestSgemmPackedRowA: reading A in place gives SgemmPacked's bits, for
+// every row count of the micro-kernels (1..14 and more), k tails, views
+// that cross depth blocks, row strides larger than k, and a C that ends
+// with the last tile.
+func TestSgemmPackedRowA(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	rand32 := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(rng.Float64()*2 - 1)
+		}
+		return v
+	}
+	for _, transB := range []bool{false, true} {
+		for m := 1; m <= 45; m += 1 + m/8 {
+			for _, n := range []int{1, 31, 32, 33, 64, 100} {
+				for _, k := range []int{1, 3, 4, 5, 16, 64, 255, 257, 520} {
+					lda := k + rng.IntN(3)*rng.IntN(40)
+					a := rand32((m-1)*lda + k) // ends at A's last element
+					p0 := rng.IntN(2) * (200 + rng.IntN(100))
+					K, N := p0+k, n+rng.IntN(40)
+					var pb *PackedB
+					if transB {
+						pb = PackB(true, N, K, rand32(N*K), K)
+					} else {
+						pb = PackB(false, N, K, rand32(K*N), N)
+					}
+					v := pb.Sub(p0, p0+k, 0, n)
+					acc := rng.IntN(2) == 0
+					ldc := n + rng.IntN(2)*7
+					c0 := rand32((m-1)*ldc + n)
+					want, got := append([]float32(nil), c0...), append([]float32(nil), c0...)
+					SgemmPacked(m, a, lda, &v, want, ldc, acc)
+					SgemmPackedRowA(m, a, lda, &v, got, ldc, acc)
+					for i := range want {
+						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+							t.Fatalf("transB=%v m=%d n=%d k=%d lda=%d p0=%d acc=%v: C[%d] = %v, SgemmPacked %v", transB, m, n, k, lda, p0, acc, i, got[i], want[i])
+						}
+					}
+				}
+			}
 		}
 	}
 }
