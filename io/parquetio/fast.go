@@ -32,6 +32,10 @@ var streamPath = false
 // ReadValues found them all defined (tests compare both ways).
 var noRegular = false
 
+// pageLevels makes the writer read the input's levels from its pages even
+// when the segments carry them (tests compare both ways).
+var pageLevels = false
+
 // fastPageBytes is the target size of a value data page before compression.
 var fastPageBytes = 1 << 20
 

@@ -47,7 +47,10 @@ type valuePages struct {
 	k     int // next float of seg
 	segHi int // the row group's row at which seg ends
 
-	// not uniform: the input value column's levels, a window at a time
+	// not uniform: the input value column's levels, a window at a time,
+	// from each segment (fromSeg) or else read from the input's pages
+	fromSeg    bool
+	segLv      segLevelReader
 	levels     *levelPages
 	reps, defs []byte
 	li, ln     int  // level position in page
@@ -90,12 +93,14 @@ func (w *Writer) beginPages(rg int) (*valuePages, error) {
 }
 
 // choose decides, at the first segment, whether the levels are known
-// without reading the input's pages: a required flat column (one value per
-// row, no levels); one vector per row (a list of d > 1 floats, or a
+// without the input's: a required flat column (one value per row, no
+// levels); one vector per row (a list of d > 1 floats, or a
 // FIXED_LEN_BYTE_ARRAY vector), where the reader refuses null vectors,
 // nulls inside vectors and ragged ones, so every row is d defined levels;
 // or a chunk the reader saw with every level defined. Otherwise the
-// input's pages are read for their levels (nulls and empty lists).
+// input's levels (nulls and empty lists) come with each segment, as the
+// segment reader walked them; only values that carry none (not read by a
+// SegmentReader of this input) make it read the input's pages again.
 func (vp *valuePages) choose(seg ValueChunk) error {
 	vp.chosen = true
 	w, in := vp.w, vp.w.in
@@ -114,9 +119,23 @@ func (vp *valuePages) choose(seg ValueChunk) error {
 		vp.rowsPerPg = pageRows(vp.pageFloats, vp.lpr*vp.per, vp.lpr)
 		return nil
 	}
+	if !pageLevels && w.segLevelsOf(vp.rg, seg) != nil {
+		vp.fromSeg = true
+		return nil
+	}
 	var err error
 	vp.levels, err = in.newLevelPages(vp.rg, w.inLeaf, w.fast.maxRep, w.m.maxDef)
 	return err
+}
+
+// segLevelsOf returns the levels seg carries when they are those of the
+// input value column of row group rg (nil otherwise).
+func (w *Writer) segLevelsOf(rg int, seg ValueChunk) *segLevels {
+	l := seg.levels
+	if l == nil || l.f != w.in || l.rg != rg || l.leaf != w.inLeaf {
+		return nil
+	}
+	return l
 }
 
 // add encodes the rows of seg, the next rows of the row group.
@@ -133,9 +152,12 @@ func (vp *valuePages) add(seg ValueChunk) error {
 		return fmt.Errorf("the values have %d rows, the row group has %d", vp.segHi, vp.wantRows)
 	}
 	var err error
-	if vp.uniform {
+	switch {
+	case vp.uniform:
 		err = vp.addUniform()
-	} else {
+	case vp.fromSeg:
+		err = vp.addSegLevels()
+	default:
 		err = vp.addLevels()
 	}
 	if err != nil {
@@ -215,9 +237,43 @@ func (vp *valuePages) uniformLevels(rows int) {
 	vp.levelsEncoded = false
 }
 
+// addSegLevels walks the levels the segment carries: exactly its rows'.
+func (vp *valuePages) addSegLevels() error {
+	l := vp.w.segLevelsOf(vp.rg, vp.seg)
+	if l == nil {
+		return fmt.Errorf("the values of rows %d.. carry no levels of the input, the first rows' did", vp.row)
+	}
+	vp.segLv.reset(l)
+	vp.li, vp.ln, vp.eof = 0, 0, false
+	if err := vp.addLevels(); err != nil {
+		return err
+	}
+	return vp.levelsEnd()
+}
+
+// levelsEnd checks that no level is left after the rows written.
+func (vp *valuePages) levelsEnd() error {
+	for vp.li == vp.ln && !vp.eof {
+		if err := vp.nextPage(); err != nil {
+			return err
+		}
+	}
+	if vp.li < vp.ln {
+		return fmt.Errorf("the values have %d rows, the column has more", vp.row)
+	}
+	return nil
+}
+
 // nextPage moves to the next window of the input value column's levels.
 func (vp *valuePages) nextPage() error {
-	reps, defs, n, err := vp.levels.read()
+	var reps, defs []byte
+	var n int
+	var err error
+	if vp.fromSeg {
+		reps, defs, n, err = vp.segLv.read()
+	} else {
+		reps, defs, n, err = vp.levels.read()
+	}
 	if err == io.EOF {
 		vp.eof = true
 		vp.li, vp.ln = 0, 0
@@ -509,14 +565,9 @@ func (vp *valuePages) finish() (format.ColumnChunk, error) {
 			return format.ColumnChunk{}, err
 		}
 	}
-	if !vp.uniform {
-		for vp.li == vp.ln && !vp.eof {
-			if err := vp.nextPage(); err != nil {
-				return format.ColumnChunk{}, err
-			}
-		}
-		if vp.li < vp.ln {
-			return format.ColumnChunk{}, fmt.Errorf("the values have %d rows, the column has more", vp.row)
+	if !vp.uniform && !vp.fromSeg {
+		if err := vp.levelsEnd(); err != nil {
+			return format.ColumnChunk{}, err
 		}
 	}
 	if err := vp.flush(); err != nil {

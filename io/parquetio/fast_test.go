@@ -45,13 +45,18 @@ func sameOutput(t *testing.T, in string, spec ReadSpec, o WriterOptions, fn func
 	streamPath = false
 	noRegular = true
 	fast3 := rewrite(t, in, spec, o, fn)
-	noRegular = false
+	pageLevels = true
+	fast4 := rewrite(t, in, spec, o, fn)
+	noRegular, pageLevels = false, false
 	ba, _ := os.ReadFile(fast)
 	bb, _ := os.ReadFile(fast2)
 	if !bytes.Equal(ba, bb) {
 		t.Fatalf("%+v: output bytes differ between two runs", o)
 	}
 	if bc, _ := os.ReadFile(fast3); !bytes.Equal(ba, bc) {
+		t.Fatalf("%+v: output bytes differ when the levels come with the values", o)
+	}
+	if bd, _ := os.ReadFile(fast4); !bytes.Equal(ba, bd) {
 		t.Fatalf("%+v: output bytes differ when the levels are read from the input pages", o)
 	}
 	a, sa := fileRows(t, fast)
@@ -296,8 +301,10 @@ func TestReadValuesRowWalk(t *testing.T) {
 }
 
 // TestFastWriterLevelWindows: the fast writer reads the input's levels
-// (nested lists, optional scalars) in windows (levelPages); a row, a page and a segment may end anywhere in
-// one, and the output bytes are the same as with whole pages' levels.
+// (nested lists, optional scalars) in windows, from the segments
+// (segLevelReader) or the input's pages (levelPages); a row, a page and a
+// segment may end anywhere in one, and the output bytes are the same as
+// with whole pages' levels, either way.
 func TestFastWriterLevelWindows(t *testing.T) {
 	defer func(w int, s int64) { levelWindow, streamPageBytes = w, s }(levelWindow, streamPageBytes)
 	for _, e := range interopFiles(t) {
@@ -318,11 +325,14 @@ func TestFastWriterLevelWindows(t *testing.T) {
 			noRegular = true
 			defer func() { noRegular = false }()
 			want, _ := os.ReadFile(rewrite(t, path, spec, WriterOptions{}, fn))
+			defer func() { pageLevels = false }()
 			for _, w := range []int{1, 3, 7, 64} {
-				levelWindow, streamPageBytes = w, 256
-				got, _ := os.ReadFile(rewrite(t, path, spec, WriterOptions{}, fn))
-				if !bytes.Equal(got, want) {
-					t.Fatalf("window %d: output bytes differ", w)
+				for _, pageLevels = range []bool{false, true} {
+					levelWindow, streamPageBytes = w, 256
+					got, _ := os.ReadFile(rewrite(t, path, spec, WriterOptions{}, fn))
+					if !bytes.Equal(got, want) {
+						t.Fatalf("window %d, levels from the input pages %v: output bytes differ", w, pageLevels)
+					}
 				}
 			}
 		})

@@ -163,6 +163,7 @@ func (s *SegmentReader) start(maxValues int, reuse *Floats) {
 		r.f64 = slices.Grow(r.f64, est)
 	}
 	r.offsets = nil
+	r.lv = newSegLevels(s.f, s.rg, s.leaf, len(r.m.repDefs), r.m.maxDef)
 	if r.mode == modeSeries || r.mode == modeSeq {
 		rows := s.f.RowGroupRows(r.rg) - r.rows
 		if maxValues > 0 {
@@ -333,7 +334,9 @@ func (s *SegmentReader) finish(end bool, reuse *Floats) (ValueChunk, error) {
 			return ValueChunk{}, io.EOF
 		}
 	}
-	chunk := ValueChunk{RowGroup: s.rg, FirstRow: r.firstRow + r.segRows, Rows: int(rows), D: s.chunkD(), Offsets: r.offsets, Type: r.typ.SlabType(), Nulls: r.nulls}
+	r.lv.done()
+	chunk := ValueChunk{RowGroup: s.rg, FirstRow: r.firstRow + r.segRows, Rows: int(rows), D: s.chunkD(), Offsets: r.offsets, Type: r.typ.SlabType(), Nulls: r.nulls, levels: r.lv}
+	r.lv = nil
 	if r.typ != Float64 {
 		chunk.Values.F32 = r.f32
 		s.floats += len(r.f32)

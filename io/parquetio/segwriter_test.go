@@ -96,11 +96,17 @@ func sameSegmented(t *testing.T, path string, spec ReadSpec, seed uint64) {
 			streamPath = stream
 			whole := rewrite(t, path, spec, o, inPlace2x1)
 			want, _ := os.ReadFile(whole)
-			if !noRegular { // levels known from the values or read from the input: the same bytes
+			if !noRegular { // levels known from the values, carried by them, or read from the input: the same bytes
 				noRegular = true
 				levels, _ := os.ReadFile(rewrite(t, path, spec, o, inPlace2x1))
-				noRegular = false
+				pageLevels = true
+				pages, _ := os.ReadFile(rewrite(t, path, spec, o, inPlace2x1))
+				noRegular, pageLevels = false, false
 				if !bytes.Equal(levels, want) {
+					streamPath = false
+					t.Fatalf("%+v (stream writer %v): the output bytes differ when the levels come with the values", o, stream)
+				}
+				if !bytes.Equal(pages, want) {
 					streamPath = false
 					t.Fatalf("%+v (stream writer %v): the output bytes differ when the levels are read from the input", o, stream)
 				}
@@ -130,9 +136,12 @@ func TestWriteSegmentsMatchesWholeRowGroups(t *testing.T) {
 				fastPageBytes = 24 // pages of a few values: page cuts everywhere, pages spanning segments
 				defer func() { fastPageBytes = 1 << 20 }()
 				sameSegmented(t, in, tc.spec, 2)
-				noRegular = true // levels from the input pages
+				noRegular = true // levels from the segments
 				defer func() { noRegular = false }()
 				sameSegmented(t, in, tc.spec, 3)
+				pageLevels = true // levels from the input pages
+				defer func() { pageLevels = false }()
+				sameSegmented(t, in, tc.spec, 4)
 			})
 		}
 	}

@@ -83,6 +83,9 @@ type ValueChunk struct {
 	Type ElemType
 	// Nulls counts null scalar elements read as NaN.
 	Nulls int64
+	// levels are the input's levels behind the rows, as read (nil: none
+	// recorded), so the writer need not read the input's pages again.
+	levels *segLevels
 }
 
 // Elems returns the number of elements (vectors) in the chunk.
@@ -179,6 +182,9 @@ type valueReader struct {
 	inVec   bool
 	elems   int64
 	offsets []int64
+	// lv records the levels walked for the writer (nil: the column has
+	// none)
+	lv *segLevels
 }
 
 func (r *valueReader) row() int64 { return r.firstRow + r.rows - 1 }
@@ -541,6 +547,14 @@ func (r *valueReader) walkLevels(pageNo, n int, reps, defs []byte) error {
 	nLevels := len(defs)
 	if len(reps) > nLevels {
 		nLevels = len(reps)
+	}
+	if r.lv != nil {
+		if nl := nLevels; nl > 0 || mode == modeScalar || mode == modeFLBA {
+			if nl == 0 {
+				nl = n / perValue // every level defined
+			}
+			r.lv.add(reps, defs, nl)
+		}
 	}
 	defined := 0
 	switch mode {

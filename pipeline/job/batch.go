@@ -86,7 +86,8 @@ func (r *run) addSegment() error {
 	if !r.inPlace() {
 		floats += st.out.Len()
 	}
-	bytes := int64(floats) * elemSize(g.chunk.Type)
+	// the input's levels behind the rows ride with the segment to the writer
+	bytes := int64(floats)*elemSize(g.chunk.Type) + g.chunk.LevelBytes()
 	if g.pooledOrder {
 		bytes += 8 * int64(len(g.order))
 	}
