@@ -1,12 +1,18 @@
 package parquetio
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
@@ -123,4 +129,204 @@ func TestValueChunkFetchedOnce(t *testing.T) {
 			}
 		})
 	}
+}
+
+// optionalRow is a row of a parquet-go file whose value column is
+// optional, with a null at every 97th row as scripts/interop's
+// optional_values.mjs writes them.
+type optionalRow struct {
+	ID    string   `parquet:"series_id,dict"`
+	Pos   int64    `parquet:"position,delta"`
+	Value *float64 `parquet:"value"`
+}
+
+// optionalValuesFile writes series x points rows with scripts/interop's
+// optional_values.mjs (writer duckdb, in one row group, polars or
+// polars-zstd).
+func optionalValuesFile(t *testing.T, writer string, series, points int) string {
+	t.Helper()
+	dir := filepath.Join("..", "..", "scripts", "interop")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "nodejs-polars")); err != nil {
+		t.Fatalf("DuckDB and polars for Node are not installed: run (cd scripts/interop && npm ci) first (%v)", err)
+	}
+	out := filepath.Join(t.TempDir(), writer+".parquet")
+	cmd := exec.Command("node", filepath.Join(dir, "optional_values.mjs"), writer, out, strconv.Itoa(series), strconv.Itoa(points))
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("optional_values.mjs %s: %v: %s", writer, err, msg)
+	} else if writer == "duckdb" && !strings.Contains(string(msg), "row groups: 1") {
+		t.Fatalf("DuckDB did not write one row group: %s", msg)
+	}
+	return out
+}
+
+// TestOptionalValueChunkFetchedOnce: an optional value column whose row
+// group is read in several segments and written as they come (as the
+// pipeline does) is fetched once, through the Blob storage's read-ahead
+// (a file:// URL) with a window several times smaller than the chunk:
+// each segment carries the levels the reader walked, so the writer never
+// reads the input's value pages again. It did, to keep nulls null: a
+// snappy page (DuckDB's one page per chunk) decompressed whole, a v1
+// page's opening levels streamed otherwise, after the window had dropped
+// them (levels read from the pages, measured below, fetched the chunk
+// again). Nulls stay null, and the output bytes are those of the writer
+// that reads the levels from the input's pages.
+func TestOptionalValueChunkFetchedOnce(t *testing.T) {
+	const series, points = 100, 5000
+	rows := make([]optionalRow, series*points)
+	for i := range rows {
+		rows[i] = optionalRow{ID: fmt.Sprintf("series-%04d", i/points), Pos: int64(i % points)}
+		if i%97 != 13 {
+			v := math.Sin(0.7*float64(i)) * float64(i%1013)
+			rows[i].Value = &v
+		}
+	}
+	goFile := writeFile(t, t.TempDir(), "parquet-go.parquet", rows, parquet.Compression(&parquet.Snappy))
+	rows = nil
+	wantNulls := int64(0)
+	for i := 0; i < series*points; i++ {
+		if i%97 == 13 {
+			wantNulls++
+		}
+	}
+	for _, tc := range []struct{ name, path string }{
+		{"duckdb", optionalValuesFile(t, "duckdb", series, points)},
+		{"polars", optionalValuesFile(t, "polars", series, points)},
+		{"parquet-go", goFile},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ours, chunk, fetched := segmentedRewrite(t, tc.path)
+			defer func() { pageLevels = false }()
+			pageLevels = true
+			ref, _, before := segmentedRewrite(t, tc.path)
+			t.Logf("value chunk of %d bytes: %d bytes fetched for it (%.3fx), %d (%.3fx) reading the levels from the input's pages",
+				chunk, fetched, float64(fetched)/float64(chunk), before, float64(before)/float64(chunk))
+			// Once, give or take a part of the window fetched by
+			// read-ahead beyond what was needed.
+			if limit := chunk + chunk/50; fetched > limit {
+				t.Errorf("fetched %d bytes for a %d-byte value chunk, want at most %d", fetched, chunk, limit)
+			}
+			if !bytes.Equal(mustReadFile(t, ours), mustReadFile(t, ref)) {
+				t.Errorf("output bytes differ from those written with the levels read from the input's pages")
+			}
+			if nulls := valueNulls(t, ours); nulls != wantNulls {
+				t.Errorf("%d nulls in the output's value column, the input has %d", nulls, wantNulls)
+			}
+		})
+	}
+}
+
+// segmentedRewrite reads the value column of each of path's row groups
+// in segments of 64 Ki floats through the Blob storage's ranged reader (a
+// read-ahead window of 1 MiB), writing each segment as it comes, values
+// unchanged; it returns the output, the value chunks' size and the bytes
+// fetched for them (the other columns' chunks are copied: fetched too,
+// once, and counted apart).
+func segmentedRewrite(t *testing.T, path string) (out string, chunks, fetched int64) {
+	t.Helper()
+	b := storage.NewBlob()
+	defer b.Store().Close()
+	r, err := b.Open(context.Background(), "file://"+filepath.ToSlash(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	counter, ok := r.(interface{ Fetched() int64 })
+	if !ok {
+		t.Fatalf("%T does not count the bytes it fetches", r)
+	}
+	const limit = 8 << 20 // a read-ahead window of limit/8 = 1 MiB, as TestValueChunkFetchedOnce
+	f, err := OpenReaderAtWith(path, r, r.Info().Size, OpenOptions{MemoryLimit: limit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	c, _ := f.Column("value")
+	var others int64
+	for _, rg := range f.pf.Metadata().RowGroups {
+		for i, cc := range rg.Columns {
+			if i == c.Leaf {
+				chunks += cc.MetaData.TotalCompressedSize
+			} else {
+				others += cc.MetaData.TotalCompressedSize
+			}
+		}
+	}
+	if window := int64(limit / 8); chunks < 2*window {
+		t.Fatalf("value chunks of %d bytes, want several times the %d-byte window", chunks, window)
+	}
+	out = filepath.Join(t.TempDir(), "out.parquet")
+	fh, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	w, err := NewWriter(fh, f, WriterOptions{ValueColumn: "value"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := counter.Fetched()
+	var reuse Floats
+	for rg := range f.NumRowGroups() {
+		// the columns before the value column are copied first, so that
+		// their read-ahead parts and the value chunk's do not share the
+		// window (the copy walks a chunk three times: a chunk dropped
+		// between the walks is fetched again, not counted here)
+		if err := w.BeginRowGroup(rg); err != nil {
+			t.Fatal(err)
+		}
+		s, err := f.NewSegmentReader(rg, ReadSpec{Column: "value"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		segs := 0
+		for ; ; segs++ {
+			seg, err := s.Next(1<<16, &reuse)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.WriteSegment(seg); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.EndRowGroup(); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		if segs < 4 {
+			t.Fatalf("row group %d: %d segments, want several", rg, segs)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fetched = counter.Fetched() - before - others
+	return out, chunks, fetched
+}
+
+// valueNulls is the null count of path's value column, as its footer
+// says.
+func valueNulls(t *testing.T, path string) int64 {
+	t.Helper()
+	f, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	c, _ := f.Column("value")
+	var n int64
+	for _, rg := range f.pf.Metadata().RowGroups {
+		n += rg.Columns[c.Leaf].MetaData.Statistics.NullCount
+	}
+	return n
+}
+
+func mustReadFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
