@@ -133,29 +133,10 @@ func (d *keyDecoder) dictionary(no int, p *pageLoc, data []byte) error {
 func (d *keyDecoder) decode(no int, p *pageLoc, data []byte, out *keyPage) error {
 	nl := int(p.numValues)
 	*out = keyPage{no: no, nl: nl}
-	var repB, defB []byte
-	rest := data
-	if p.v2 {
-		rl, dl := int(p.repLen), int(p.defLen)
-		if rl+dl > len(data) {
-			return d.pageErr(no, p, "%d bytes of levels in a page of %d", rl+dl, len(data))
-		}
-		repB, defB, rest = data[:rl], data[rl:rl+dl], data[rl+dl:]
-	} else {
-		read := func(n int64, what string) ([]byte, error) {
-			if n > int64(len(rest)) {
-				return nil, d.pageErr(no, p, "%s: no length", what)
-			}
-			b := rest[:n]
-			rest = rest[n:]
-			return b, nil
-		}
-		var err error
-		if repB, defB, err = d.v1Levels(no, p, read, func() int64 { return int64(len(rest)) }); err != nil {
-			return err
-		}
+	repB, defB, rest, err := d.splitLevels(no, p, data, func(what string, args ...any) error { return d.pageErr(no, p, what, args...) })
+	if err != nil {
+		return err
 	}
-	var err error
 	if d.maxRep > 0 {
 		if d.reps, err = decodeLevels(d.reps, repB, d.maxRep, nl); err != nil {
 			return d.pageErr(no, p, "repetition levels: %v", err)

@@ -123,15 +123,7 @@ func (l *levelPages) open() error {
 		if err != nil {
 			return d.streamErr(l.no, "the page", err)
 		}
-		read := func(n int64, what string) ([]byte, error) {
-			if n > int64(len(data)) {
-				return nil, d.corrupt(l.no, "%s: no length", what)
-			}
-			b := data[:n]
-			data = data[n:]
-			return b, nil
-		}
-		if repB, defB, err = d.v1Levels(l.no, p, read, func() int64 { return int64(len(data)) }); err != nil {
+		if repB, defB, _, err = d.splitLevels(l.no, p, data, func(what string, args ...any) error { return d.corrupt(l.no, what, args...) }); err != nil {
 			return err
 		}
 	}

@@ -167,6 +167,34 @@ func (d *pageDecoder) v1Levels(no int, p *pageLoc, read func(n int64, what strin
 	return repB, defB, nil
 }
 
+// splitLevels splits data, the uncompressed content of data page no (p),
+// into its encoded repetition and definition levels and what follows them
+// (the values): by the header's lengths in a data page v2, by the sections
+// that open the body in a v1 page (v1Levels). fail makes the error of a
+// page too short for its levels (the caller's kind of error).
+func (d *pageDecoder) splitLevels(no int, p *pageLoc, data []byte, fail func(what string, args ...any) error) (repB, defB, rest []byte, err error) {
+	if p.v2 {
+		rl, dl := int(p.repLen), int(p.defLen)
+		if rl+dl > len(data) {
+			return nil, nil, nil, fail("%d bytes of levels in a page of %d", rl+dl, len(data))
+		}
+		return data[:rl], data[rl : rl+dl], data[rl+dl:], nil
+	}
+	rest = data
+	read := func(n int64, what string) ([]byte, error) {
+		if n > int64(len(rest)) {
+			return nil, fail("%s: no length", what)
+		}
+		b := rest[:n]
+		rest = rest[n:]
+		return b, nil
+	}
+	if repB, defB, err = d.v1Levels(no, p, read, func() int64 { return int64(len(rest)) }); err != nil {
+		return nil, nil, nil, err
+	}
+	return repB, defB, rest, nil
+}
+
 // decode decodes data page no (p), whose uncompressed content is data,
 // into out: its levels, checked against the page's value count, and its
 // non-null values, dictionary indexes checked against the dictionary.
@@ -174,29 +202,10 @@ func (d *pageDecoder) v1Levels(no int, p *pageLoc, read func(n int64, what strin
 func (d *pageDecoder) decode(no int, p *pageLoc, data []byte, out *valuePage) error {
 	nv := int(p.numValues)
 	*out = valuePage{no: no, nl: nv}
-	var repB, defB []byte
-	rest := data
-	if p.v2 {
-		rl, dl := int(p.repLen), int(p.defLen)
-		if rl+dl > len(data) {
-			return d.corrupt(no, "%d bytes of levels in a page of %d", rl+dl, len(data))
-		}
-		repB, defB, rest = data[:rl], data[rl:rl+dl], data[rl+dl:]
-	} else {
-		read := func(n int64, what string) ([]byte, error) {
-			if n > int64(len(rest)) {
-				return nil, d.corrupt(no, "%s: no length", what)
-			}
-			b := rest[:n]
-			rest = rest[n:]
-			return b, nil
-		}
-		var err error
-		if repB, defB, err = d.v1Levels(no, p, read, func() int64 { return int64(len(rest)) }); err != nil {
-			return err
-		}
+	repB, defB, rest, err := d.splitLevels(no, p, data, func(what string, args ...any) error { return d.corrupt(no, what, args...) })
+	if err != nil {
+		return err
 	}
-	var err error
 	if d.maxRep > 0 {
 		if d.reps, err = decodeLevels(d.reps, repB, d.maxRep, nv); err != nil {
 			return d.corrupt(no, "repetition levels: %v", err)
