@@ -50,8 +50,8 @@ func (f *File) prefetch(rg int, leaves ...int) {
 func (w *Writer) readLeaves() []int {
 	var out []int
 	for l := 0; l < w.in.numLeaf; l++ {
-		if w.fast != nil && w.opts.OutputColumn == "" && l == w.inLeaf {
-			continue
+		if w.opts.OutputColumn == "" && l == w.inLeaf && (w.fast != nil || !pageLevels) {
+			continue // the segments carry its levels
 		}
 		out = append(out, l)
 	}

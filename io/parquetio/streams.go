@@ -135,9 +135,12 @@ func (s *copyStream) close() {
 }
 
 // genStream writes the new float values with the input value column's
-// levels.
+// levels: those each segment carries (fromSeg), else read from the input's
+// pages (opened only then).
 type genStream struct {
 	w       *Writer
+	rg      int
+	chunk   parquet.ColumnChunk // the input's value chunk
 	pages   parquet.Pages
 	page    parquet.Page
 	reps    []byte
@@ -158,6 +161,8 @@ type genStream struct {
 	lpr      int
 	rowsLeft int64
 	lvBuf    [2][]byte
+	fromSeg  bool
+	segLv    segLevelReader
 }
 
 // knownLevels generates the next rows' levels when they are known.
@@ -203,6 +208,7 @@ func (s *genStream) chooseLevels(seg ValueChunk, rows int64) {
 		s.known, s.lpr = true, seg.D
 	}
 	s.rowsLeft = rows
+	s.fromSeg = !s.known && !pageLevels && s.w.segLevelsOf(s.rg, seg) != nil
 }
 
 func (s *genStream) fill() error {
@@ -211,6 +217,23 @@ func (s *genStream) fill() error {
 			s.knownLevels()
 		}
 		return nil
+	}
+	if s.fromSeg {
+		for s.i == s.n && !s.eof {
+			reps, defs, n, err := s.segLv.read()
+			if err == io.EOF {
+				s.eof = true // the segment's: setSegment starts the next
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			s.reps, s.defs, s.i, s.n = reps, defs, 0, n
+		}
+		return nil
+	}
+	if s.pages == nil {
+		s.pages = s.chunk.Pages()
 	}
 	for s.i == s.n && !s.eof {
 		if s.page != nil {
@@ -331,6 +354,17 @@ func (s *genStream) setSegment(vals ValueChunk, raw []byte) error {
 	if s.k != s.vals.Values.Len() {
 		return fmt.Errorf("the values hold %d floats, the column has %d", s.vals.Values.Len(), s.k)
 	}
+	if s.fromSeg {
+		if s.i < s.n || s.segLv.left > 0 {
+			return fmt.Errorf("the values have %d rows, the column has more", s.row)
+		}
+		l := s.w.segLevelsOf(s.rg, vals)
+		if l == nil {
+			return fmt.Errorf("the values of rows %d.. carry no levels of the input, the first rows' did", s.row)
+		}
+		s.segLv.reset(l)
+		s.i, s.n, s.eof = 0, 0, false
+	}
 	s.vals, s.raw, s.k, s.row = vals, raw, 0, 0
 	s.per = 1
 	if s.w.m.packed() {
@@ -366,7 +400,9 @@ func (s *genStream) close() {
 		parquet.Release(s.page)
 		s.page = nil
 	}
-	s.pages.Close()
+	if s.pages != nil {
+		s.pages.Close()
+	}
 }
 
 // openStreams starts writing input row group g.rg column by column.
@@ -387,7 +423,7 @@ func (w *Writer) openStreams(g *openGroup) {
 	for leaf := range cws {
 		gen := (replace && leaf == w.inLeaf) || (!replace && leaf == w.outLeaf)
 		if gen {
-			g.gen = &genStream{w: w, pages: chunks[w.inLeaf].Pages(), outLeaf: leaf, out: w.outs[leaf][:0]}
+			g.gen = &genStream{w: w, rg: g.rg, chunk: chunks[w.inLeaf], outLeaf: leaf, out: w.outs[leaf][:0]}
 			g.streams[leaf] = g.gen
 			g.names[leaf] = w.valueName()
 		} else {
