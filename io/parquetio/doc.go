@@ -87,8 +87,9 @@
 // columns, order, types, repetition, logical types and field ids; the
 // value leaf is written PLAIN, passthrough leaves that were dictionary
 // encoded stay dictionary encoded). WriteRowGroup(rg, vals) copies input
-// row group rg column by column (levels of the value column straight from
-// the input pages, output row groups cut every RowGroupRows rows across
+// row group rg column by column (levels of the value column as vals
+// carries them from the SegmentReader that read it, else from the input
+// pages; output row groups cut every RowGroupRows rows across
 // input row groups when set), replacing the value column's
 // floats with vals (the layout ReadValues produced), or, with
 // WriterOptions.OutputColumn, appending them as a new last column of the
