@@ -136,12 +136,48 @@ func (r *readAhead) Prefetch(ranges []Range, window int64) {
 	}
 	r.prune()
 	for _, s := range merged {
-		r.cover(s.Off, s.Off+s.Len, ps)
+		lo := s.Off
+		for _, c := range cuts(s, rs) {
+			r.cover(lo, c, ps)
+			lo = c
+		}
+		r.cover(lo, s.Off+s.Len, ps)
 	}
 	for _, g := range rs {
 		s := r.streamAt(g.Off)
 		r.readAhead(s, r.partIndex(g.Off))
 	}
+}
+
+// cuts returns where the parts of span s end at a boundary of a large
+// hinted range (minPartSize or more) it holds, with at least minPartSize
+// bytes on either side since the last cut. A part then never holds the
+// end of one large column chunk and the start of the next, so a second
+// pass over one (a key chunk read again) refetches none of the other's
+// bytes; small chunks close together are still fetched in one read.
+func cuts(s Range, rs []Range) []int64 {
+	end := s.Off + s.Len
+	var bs []int64
+	for _, g := range rs {
+		if g.Len < minPartSize {
+			continue
+		}
+		for _, b := range [2]int64{g.Off, g.Off + g.Len} {
+			if s.Off < b && b < end {
+				bs = append(bs, b)
+			}
+		}
+	}
+	sort.Slice(bs, func(i, j int) bool { return bs[i] < bs[j] })
+	var out []int64
+	prev := s.Off
+	for _, b := range bs {
+		if b-prev >= minPartSize && end-b >= minPartSize {
+			out = append(out, b)
+			prev = b
+		}
+	}
+	return out
 }
 
 // cover adds parts for the bytes of [lo, hi) no part covers yet.

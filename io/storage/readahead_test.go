@@ -288,3 +288,34 @@ func TestReadAheadRowGroupsStayInWindow(t *testing.T) {
 		t.Errorf("%d ranged reads for %d chunks", got, rgs*3)
 	}
 }
+
+// Adjacent large chunks (a key chunk, then a value chunk) are fetched in
+// parts that end where each chunk ends, small ones still together: a
+// second pass over the key chunk, fetched again once the window has
+// dropped it, refetches none of the value chunk's bytes.
+func TestReadAheadPartsEndAtLargeChunks(t *testing.T) {
+	fresh(t)
+	o := newObject(8 << 20)
+	r := newReadAhead(context.Background(), int64(len(o.data)), o.fetch)
+	defer r.close()
+	small := Range{Off: 4, Len: 1 << 10}
+	key := Range{Off: small.Off + small.Len, Len: 700 << 10}
+	value := Range{Off: key.Off + key.Len, Len: 3 << 20}
+	next := Range{Off: value.Off + value.Len + 600<<10, Len: 2 << 20} // the next row group's, after its keys
+	r.Prefetch([]Range{small, key, value, next}, 8<<20)
+	aheadPool.mu.Lock()
+	ends := map[int64]bool{}
+	for _, p := range r.parts {
+		ends[p.end()] = true
+	}
+	aheadPool.mu.Unlock()
+	for _, b := range []int64{key.Off + key.Len, value.Off + value.Len, next.Off} {
+		if !ends[b] {
+			t.Errorf("no part ends at %d, a large chunk's boundary", b)
+		}
+	}
+	if ends[small.Off+small.Len] {
+		t.Errorf("a part ends after the %d-byte chunk: small chunks are fetched with their neighbours", small.Len)
+	}
+	readAll(t, r, small.Off, next.Off+next.Len, 64<<10, o.data)
+}
