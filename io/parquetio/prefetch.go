@@ -45,8 +45,8 @@ func (f *File) prefetch(rg int, leaves ...int) {
 }
 
 // readLeaves lists the input leaves WriteRowGroup reads for row group rg:
-// all of them, except the value column the fast writer generates from the
-// values instead of reading it again.
+// all of them, except the value column the writer generates from the
+// values and the levels they carry instead of reading it again.
 func (w *Writer) readLeaves() []int {
 	var out []int
 	for l := 0; l < w.in.numLeaf; l++ {

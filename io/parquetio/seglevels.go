@@ -79,7 +79,7 @@ func appendRun(dst []byte, n int, v byte) []byte {
 	return append(dst, v)
 }
 
-// Bytes is the memory the levels hold.
+// bytes is the memory the levels hold.
 func (l *segLevels) bytes() int {
 	if l == nil {
 		return 0
