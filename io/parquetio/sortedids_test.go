@@ -2,7 +2,9 @@ package parquetio
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
@@ -57,5 +59,42 @@ func TestSortedIDsInOnePage(t *testing.T) {
 	f.pageLimit = n
 	if f.rowsFit(0, 0, n) {
 		t.Fatal("the row bound accepted a page whose decoded values exceed the memory limit")
+	}
+}
+
+// TestSortedIDsPageOverMemoryLimit: the same valid page under a memory
+// limit its decoded values exceed is refused as a memory-limit problem
+// naming the file, row group and column, not as a corrupt file.
+func TestSortedIDsPageOverMemoryLimit(t *testing.T) {
+	type row struct {
+		ID string `parquet:"series_id,dict"`
+	}
+	const n = 2_500_000
+	rows := make([]row, n)
+	for i := range rows {
+		rows[i].ID = fmt.Sprintf("series-%d", i/(n/2))
+	}
+	var buf bytes.Buffer
+	w := parquet.NewGenericWriter[row](&buf, parquet.PageBufferSize(64<<20))
+	if _, err := w.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := OpenReaderAt("sorted.parquet", bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.pageLimit = n
+	_, _, err = f.ReadRuns(0, "series_id")
+	var de *DataError
+	if !errors.As(err, &de) || errors.Is(err, parquet.ErrCorrupted) {
+		t.Fatalf("got %v, want a DataError that is not a corrupt-file error", err)
+	}
+	for _, want := range []string{"sorted.parquet", "series_id", "--memory-limit", fmt.Sprint(n)} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %q", err, want)
+		}
 	}
 }

@@ -93,10 +93,14 @@ func (f *File) runsChecked(rg, leaf int) {
 // of them in an 810-byte page), as long as one byte and one float64 per
 // value fit the memory limit parquet-go's decoder allocates them from.
 func (f *File) rowsFit(rg, maxRep int, nv int64) bool {
-	if maxRep > 0 || nv > f.RowGroupRows(rg) {
-		return false
-	}
-	return f.pageLimit <= 0 || nv*9 <= f.pageLimit
+	return f.rowsPlausible(rg, maxRep, nv) && (f.pageLimit <= 0 || nv*9 <= f.pageLimit)
+}
+
+// rowsPlausible reports whether a page of nv values is plausible however
+// densely it compresses: its column is not repeated and it holds no more
+// values than its row group has rows.
+func (f *File) rowsPlausible(rg, maxRep int, nv int64) bool {
+	return maxRep == 0 && nv <= f.RowGroupRows(rg)
 }
 
 // validateChunk checks every page header of a column chunk and returns
@@ -218,7 +222,14 @@ func (w *pageWalker) next() (loc pageLoc, ok bool, err error) {
 		nv = int64(h.DictionaryPageHeader.V.NumValues)
 	}
 	if nv < -1 || (nv > (uncomp+1024)*maxValuesPerByte && !f.rowsFit(rg, w.scanner.maxRep, nv)) {
-		return pageLoc{}, false, w.corrupt("page at offset %d: implausible value count %d for %d bytes", pos, nv, uncomp)
+		if nv < 0 || !f.rowsPlausible(rg, w.scanner.maxRep, nv) {
+			return pageLoc{}, false, w.corrupt("page at offset %d: implausible value count %d for %d bytes", pos, nv, uncomp)
+		}
+		// A plausible page (a few RLE runs for as many values as the row
+		// group has rows) that decodes to more than the limit allows.
+		return pageLoc{}, false, &DataError{File: f.path, RowGroup: rg, Row: -1, Column: strings.Join(w.col, "."),
+			Expected: fmt.Sprintf("pages that fit in --memory-limit (%d bytes) once decoded, at 9 bytes a value", f.pageLimit),
+			Found:    fmt.Sprintf("a page at offset %d of %d values in %d bytes (%d bytes decoded)", pos, nv, uncomp, nv*9)}
 	}
 	if w.scan && h.DictionaryPageHeader.Valid {
 		// parquet-go decodes a dictionary page with the encoding it
