@@ -12,7 +12,8 @@ import (
 )
 
 // TestProcessMemoryLimit: the Go runtime's limit is the process bound less
-// the slabs mapped outside the heap and the resident file pages, follows
+// the slabs mapped outside the heap, the resident file pages and the
+// soft limit's margin, follows
 // slabs as they are mapped and unmapped (newSlab and freeSlab), never goes
 // below minHeapLimit or an oversized row group's floor, and is left alone
 // when no bound is set.
@@ -28,8 +29,8 @@ func TestProcessMemoryLimit(t *testing.T) {
 	SetProcessMemoryLimit(total)
 	base := debug.SetMemoryLimit(-1)
 	file := residentFileBytes()
-	if base > total || base < total-file-processLimit.offHeap-(8<<20) {
-		t.Fatalf("runtime limit %d, want about %d - %d resident file bytes - %d off heap", base, total, file, processLimit.offHeap)
+	if base > total-softLimitMargin || base < total-softLimitMargin-file-processLimit.offHeap-(8<<20) {
+		t.Fatalf("runtime limit %d, want about %d - %d margin - %d resident file bytes - %d off heap", base, total, softLimitMargin, file, processLimit.offHeap)
 	}
 
 	s := newSlab(4 << 20) // 32 MiB
