@@ -49,16 +49,20 @@ func largePlain(p *pageLoc) bool {
 
 // markSnappy decides, as page p of a SNAPPY chunk is validated, whether
 // it is streamed and with what window: a large PLAIN data page whose
-// copies reach back maxSnappyWindow at most (snappyReach), in a local
-// file (in object storage the scan and the stream would each fetch the
-// page). A page snappyReach cannot scan is read whole, where
-// decompressing it reports what is wrong.
+// copies reach back maxSnappyWindow at most (snappyReach). A page
+// snappyReach cannot scan is read whole, where decompressing it reports
+// what is wrong. In object storage the scan, then the stream, would each
+// fetch the page: there a large page is streamed unscanned with a window
+// of maxSnappyWindow (snappyUnscanned), and read whole, fetched a second
+// time, only if a copy reaches further (pageStream.readWhole; no
+// encoder this tool meets does: they compress in 64 KiB blocks).
 func (f *File) markSnappy(p *pageLoc) {
 	if !largePlain(p) || (p.v2 && !p.compressed) {
 		return
 	}
 	if _, remote := f.osf.(storage.Prefetcher); remote {
-		return // the scan, then the stream, would fetch the page twice
+		p.snappy, p.snappyWindow = true, snappyUnscanned
+		return
 	}
 	levels := int64(0)
 	if p.v2 {
@@ -90,7 +94,14 @@ type pageStream struct {
 	crc        hash.Hash32
 	crcWant    uint32
 	put        func() // gives the decompressor back
+	// whole reads the page whole, once its stream met a copy past its
+	// window (an unscanned SNAPPY page); nil for other pages
+	whole func() error
 }
+
+// snappyUnscanned is the snappyWindow of a large SNAPPY page in object
+// storage: streamed with a window of maxSnappyWindow (markSnappy).
+const snappyUnscanned = -1
 
 // openStream starts reading page no (p) of the decoder's chunk as a
 // stream.
@@ -119,7 +130,12 @@ func (d *pageDecoder) openStream(no int, p *pageLoc, codec format.CompressionCod
 		var sr streamReader
 		switch codec {
 		case format.Snappy:
-			sr = newSnappyStream(int(p.snappyWindow))
+			window := int(p.snappyWindow)
+			if p.snappyWindow == snappyUnscanned {
+				window = int(maxSnappyWindow)
+				st.whole = func() error { return st.readWhole(d.f.osf, p) }
+			}
+			sr = newSnappyStream(window)
 		case format.Zstd:
 			sr, st.put = zstdStream()
 		case format.Gzip:
@@ -173,10 +189,46 @@ func (st *pageStream) readFull(b []byte) error {
 	}
 	n, err := io.ReadFull(st.r, b)
 	st.read += int64(n)
+	if errors.Is(err, errSnappyWindow) && st.whole != nil {
+		if err = st.whole(); err == nil {
+			m, e := io.ReadFull(st.r, b[n:])
+			st.read += int64(m)
+			err = e
+		}
+	}
 	if err == io.EOF || err == io.ErrUnexpectedEOF {
 		return fmt.Errorf("%w: the page ends after %d of %d bytes: %w", errPageSize, st.read, st.want, parquet.ErrCorrupted)
 	}
 	return err
+}
+
+// readWhole reads page p again, whole, and decompresses it, when its
+// stream met a copy past its window: the rest of the page is then read
+// from the decompressed bytes, and the CRC is that of the bytes read now.
+func (st *pageStream) readWhole(r io.ReaderAt, p *pageLoc) error {
+	st.whole = nil
+	page := make([]byte, p.comp)
+	if n, err := r.ReadAt(page, p.body); n < len(page) {
+		if err == nil || err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	if st.crc != nil {
+		st.crc.Reset()
+		st.crc.Write(page)
+	}
+	st.raw = bytes.NewReader(nil)
+	block := page
+	if p.v2 {
+		block = page[int(p.repLen)+int(p.defLen):]
+	}
+	out, err := decompressInto(format.Snappy, nil, block, int(st.want), true)
+	if err != nil {
+		return corruptPage(format.Snappy, err)
+	}
+	st.r = bytes.NewReader(out[st.read:])
+	return nil
 }
 
 func (d *pageDecoder) streamErr(no int, what string, err error) error {

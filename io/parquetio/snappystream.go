@@ -21,14 +21,20 @@ import (
 // and a page whose copies reach past maxSnappyWindow is read whole).
 
 // maxSnappyWindow: a snappy page whose copies reach further back than this
-// is decompressed whole instead of streamed.
-const maxSnappyWindow = 8 << 20
+// is decompressed whole instead of streamed (one in object storage, streamed
+// unscanned with this window, is read again whole). Tests lower it.
+var maxSnappyWindow int64 = 8 << 20
 
 // snappyChunk is how many bytes a snappyStream decodes past its window
 // before sliding the window back.
 const snappyChunk = 1 << 20
 
 var errSnappy = errors.New("snappy: corrupt input")
+
+// errSnappyWindow: a snappyStream met a copy reaching further back than
+// its window, which a page streamed without a scan (in object storage)
+// then reads whole instead (pageStream.readWhole).
+var errSnappyWindow = errors.New("snappy: a copy past the stream's window")
 
 // snappyElement reads one element header from next (the tag, then the
 // bytes its kind takes) and returns a literal's length (offset 0) or a
@@ -311,8 +317,12 @@ func (s *snappyStream) fill() {
 			s.err = s.corrupt("%d bytes past the %d the block holds", int64(length)-(s.size-s.out), s.size)
 			return
 		}
-		if offset == 0 || int64(offset) > s.out || offset > s.window {
-			s.err = s.corrupt("a copy from %d bytes back after %d (window %d)", offset, s.out, s.window)
+		if offset == 0 || int64(offset) > s.out {
+			s.err = s.corrupt("a copy from %d bytes back after %d", offset, s.out)
+			return
+		}
+		if offset > s.window {
+			s.err = fmt.Errorf("%w: %w", errSnappyWindow, s.corrupt("a copy from %d bytes back (window %d)", offset, s.window))
 			return
 		}
 		// a copy overlapping its own output repeats the last offset

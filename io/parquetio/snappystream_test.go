@@ -195,59 +195,86 @@ type prefetching struct{ *os.File }
 
 func (prefetching) Prefetch([]storage.Range, int64) {}
 
-// TestSnappyPagesWholeFromObjectStorage: in object storage a large snappy
-// page is decoded whole (scanning it, then streaming it, would fetch it
-// twice), with the same values.
-func TestSnappyPagesWholeFromObjectStorage(t *testing.T) {
-	defer func(old int64) { streamPageBytes = old }(streamPageBytes)
+// TestSnappyPagesFromObjectStorage: in object storage a large snappy page
+// is streamed without a scan (scanning it, then streaming it, would fetch
+// it twice), with a window of maxSnappyWindow; a page whose copies reach
+// further is read again whole when the stream meets one. The values are
+// the local file's either way, data page v1 and v2, CRCs checked.
+func TestSnappyPagesFromObjectStorage(t *testing.T) {
+	defer func(old, w int64) { streamPageBytes, maxSnappyWindow = old, w }(streamPageBytes, maxSnappyWindow)
 	streamPageBytes = 64 << 10
 	rows := make([]rowScalarF32, 100000)
 	for i := range rows {
-		rows[i] = rowScalarF32{ID: "a", Pos: int64(i), Value: float32(i)}
+		rows[i] = rowScalarF32{ID: "a", Pos: int64(i), Value: float32(i % 5000)}
 	}
-	path := writeFile(t, t.TempDir(), "in.parquet", rows, parquet.Compression(&parquet.Snappy), parquet.PageBufferSize(4<<20))
-	for _, remote := range []bool{false, true} {
-		h, err := os.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, _ := h.Stat()
-		var r io.ReaderAt = h
-		if remote {
-			r = prefetching{h}
-		}
-		f, err := OpenReaderAt(path, r, st.Size())
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := f.NewSegmentReader(0, ReadSpec{Column: "value"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		pages, err := s.pages.all()
-		if err != nil {
-			t.Fatal(err)
-		}
-		streams := 0
-		for i := range pages {
-			if streamable(&pages[i], s.codec) {
+	for _, version := range []int{1, 2} {
+		path := writeFile(t, t.TempDir(), "in.parquet", rows, parquet.Compression(&parquet.Snappy), parquet.DataPageVersion(version), parquet.PageBufferSize(4<<20))
+		for _, tc := range []struct {
+			name   string
+			remote bool
+			window int64
+		}{{"local", false, 8 << 20}, {"remote", true, 8 << 20}, {"remote, copies past the window", true, 64}} {
+			maxSnappyWindow = tc.window
+			h, err := os.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, _ := h.Stat()
+			var r io.ReaderAt = h
+			if tc.remote {
+				r = prefetching{h}
+			}
+			f, err := OpenReaderAt(path, r, st.Size())
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := f.NewSegmentReader(0, ReadSpec{Column: "value"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pages, err := s.pages.all()
+			if err != nil {
+				t.Fatal(err)
+			}
+			streams, far := 0, 0
+			for i := range pages {
+				p := &pages[i]
+				if !streamable(p, s.codec) {
+					continue
+				}
 				streams++
+				if p.crc == 0 {
+					t.Errorf("v%d %s: page %d has no CRC to check", version, tc.name, i)
+				}
+				lv := int64(0)
+				if p.v2 {
+					lv = int64(p.repLen) + int64(p.defLen)
+				}
+				if reach, err := snappyReach(h, p.body+lv, int64(p.comp)-lv); err != nil || reach > tc.window {
+					far++
+				}
 			}
-		}
-		c, err := s.Next(0, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, v := range c.Values.F32 {
-			if v != float32(i) {
-				t.Fatalf("remote %v: value %d is %v", remote, i, v)
+			c, err := s.Next(0, nil)
+			if err != nil {
+				t.Fatalf("v%d %s: %v", version, tc.name, err)
 			}
-		}
-		s.Close()
-		f.Close()
-		h.Close()
-		if remote != (streams == 0) {
-			t.Fatalf("remote %v: %d pages streamed", remote, streams)
+			if len(c.Values.F32) != len(rows) {
+				t.Fatalf("v%d %s: %d values", version, tc.name, len(c.Values.F32))
+			}
+			for i, v := range c.Values.F32 {
+				if v != rows[i].Value {
+					t.Fatalf("v%d %s: value %d is %v", version, tc.name, i, v)
+				}
+			}
+			s.Close()
+			f.Close()
+			h.Close()
+			if streams == 0 {
+				t.Fatalf("v%d %s: no page streamed", version, tc.name)
+			}
+			if tc.window < 1<<20 && far == 0 {
+				t.Fatalf("v%d %s: no page's copies reach past the window", version, tc.name)
+			}
 		}
 	}
 }
