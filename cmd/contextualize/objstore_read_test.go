@@ -110,16 +110,7 @@ func duckdbBigFile(t *testing.T, series, points int) string {
 // finds its largest page (decoded, as held in memory).
 func pageStats(t *testing.T, path string) (pages, chunks int, largest int64) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	st, _ := f.Stat()
-	pf, err := parquet.OpenFile(f, st.Size())
-	if err != nil {
-		t.Fatal(err)
-	}
+	pf := openParquetGo(t, path)
 	for _, rg := range pf.RowGroups() {
 		for _, cc := range rg.ColumnChunks() {
 			chunks++
@@ -301,16 +292,7 @@ func (c *getCounter) overlaps(bucket, key string, spans [][2]int64) (own, dup in
 // column's chunks in the Parquet file at path.
 func valueChunks(t *testing.T, path string) (spans [][2]int64, total int64) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	st, _ := f.Stat()
-	pf, err := parquet.OpenFile(f, st.Size())
-	if err != nil {
-		t.Fatal(err)
-	}
+	pf := openParquetGo(t, path)
 	for _, rg := range pf.Metadata().RowGroups {
 		for _, cc := range rg.Columns {
 			if len(cc.MetaData.PathInSchema) != 1 || cc.MetaData.PathInSchema[0] != "value" {
@@ -433,4 +415,24 @@ func TestObjstoreOptionalValueChunkFetchedOnce(t *testing.T) {
 			}
 		})
 	}
+}
+
+// openParquetGo opens the Parquet file at path with parquet-go (the
+// reference reader), closed when the test ends.
+func openParquetGo(t *testing.T, path string) *parquet.File {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	st, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pf
 }
