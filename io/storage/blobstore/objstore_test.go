@@ -66,7 +66,7 @@ func (b backend) newBucket(t *testing.T) Location {
 }
 
 // TestCancelAbortsMultipart: a canceled S3 upload is aborted on the server
-// (no parts left to bill), unlike a killed one.
+// (no parts left to bill), unlike a killed one, and stays aborted.
 func TestCancelAbortsMultipart(t *testing.T) {
 	b := backends(t)["s3"]
 	loc := b.newBucket(t).Join("canceled.bin")
@@ -93,6 +93,12 @@ func TestCancelAbortsMultipart(t *testing.T) {
 	}
 	if n, err := countMultipartUploads(b.query, loc); err != nil || n != 0 {
 		t.Errorf("multipart uploads left after cancel: %d, %v; want 0", n, err)
+	}
+	// A part in flight at the cancel can bring the upload back on the
+	// server after the first abort; it must stay gone.
+	time.Sleep(time.Second)
+	if n, err := countMultipartUploads(b.query, loc); err != nil || n != 0 {
+		t.Errorf("multipart uploads back a second after cancel: %d, %v; want 0", n, err)
 	}
 }
 

@@ -65,6 +65,9 @@ type Writer struct {
 	bucketMissing func() bool
 
 	ifNotExist, ifMatch bool
+	// s3 is the client of an S3 upload, to abort a failed multipart upload
+	// again (nil on other services).
+	s3 *s3.Client
 }
 
 // Create starts an upload to loc. The upload stops (and nothing appears)
@@ -128,7 +131,7 @@ func (s *Store) Create(ctx context.Context, loc Location, opts *WriteOptions) (*
 		return nil, wrap("writing", loc, err, s.bucketMissing(ctx, b))
 	}
 	return &Writer{w: w, cancel: cancel, loc: loc, bucketMissing: s.bucketMissing(ctx, b),
-		ifNotExist: opts.IfNotExist, ifMatch: opts.IfMatch != ""}, nil
+		ifNotExist: opts.IfNotExist, ifMatch: opts.IfMatch != "", s3: s3c}, nil
 }
 
 // Write appends p to the upload. After an error the upload is lost: call
@@ -164,6 +167,7 @@ func (w *Writer) Commit() error {
 	if err == nil {
 		return nil
 	}
+	w.abortAgain(err)
 	if precondition(err) {
 		// Both conditions fail as 412 (Azure: 409 for an existing blob);
 		// the writer knows which one it set.
@@ -191,7 +195,7 @@ func (w *Writer) Abort() error {
 	}
 	w.done = true
 	w.cancel()
-	_ = w.w.Close() // returns the cancellation; the upload is gone
+	w.abortAgain(w.w.Close()) // returns the cancellation
 	return nil
 }
 
