@@ -35,33 +35,17 @@ func inPlace2x1(c ValueChunk) ValueChunk {
 // that fn changes in place: the writer must keep nothing of a segment.
 func rewriteSegments(t *testing.T, path string, spec ReadSpec, opts WriterOptions, rng *rand.Rand, maxSeg int) string {
 	t.Helper()
-	f, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	out := filepath.Join(t.TempDir(), "out.parquet")
-	fh, err := os.Create(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fh.Close()
-	opts.ValueColumn = spec.Column
-	w, err := NewWriter(fh, f, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var reuse Floats
-	for rg := 0; rg < f.NumRowGroups(); rg++ {
+	return rewriteEach(t, path, spec, opts, func(f *File, w *Writer, rg int, reuse *Floats) {
 		sr, err := f.NewSegmentReader(rg, spec)
 		if err != nil {
 			t.Fatal(err)
 		}
+		defer sr.Close()
 		if err := w.BeginRowGroup(rg); err != nil {
 			t.Fatal(err)
 		}
 		for {
-			c, err := sr.Next(rng.IntN(maxSeg+1), &reuse) // 0: the rest of the row group
+			c, err := sr.Next(rng.IntN(maxSeg+1), reuse) // 0: the rest of the row group
 			if err == io.EOF {
 				break
 			}
@@ -75,12 +59,7 @@ func rewriteSegments(t *testing.T, path string, spec ReadSpec, opts WriterOption
 		if err := w.EndRowGroup(); err != nil {
 			t.Fatal(err)
 		}
-		sr.Close()
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	})
 }
 
 // sameSegmented checks that writing in random segments gives the bytes

@@ -36,6 +36,22 @@ func transform(c ValueChunk) ValueChunk {
 // applied to every chunk.
 func rewrite(t *testing.T, path string, spec ReadSpec, opts WriterOptions, fn func(ValueChunk) ValueChunk) string {
 	t.Helper()
+	return rewriteEach(t, path, spec, opts, func(f *File, w *Writer, rg int, reuse *Floats) {
+		c, err := f.ReadValues(rg, spec, reuse)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.WriteRowGroup(rg, fn(c)); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// rewriteEach opens path, calls each for every row group with a writer of
+// a new file (value column spec.Column) and one reused slab, and returns
+// the closed output's path.
+func rewriteEach(t *testing.T, path string, spec ReadSpec, opts WriterOptions, each func(f *File, w *Writer, rg int, reuse *Floats)) string {
+	t.Helper()
 	f, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -54,13 +70,7 @@ func rewrite(t *testing.T, path string, spec ReadSpec, opts WriterOptions, fn fu
 	}
 	var reuse Floats
 	for rg := 0; rg < f.NumRowGroups(); rg++ {
-		c, err := f.ReadValues(rg, spec, &reuse)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.WriteRowGroup(rg, fn(c)); err != nil {
-			t.Fatal(err)
-		}
+		each(f, w, rg, &reuse)
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
