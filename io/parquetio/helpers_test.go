@@ -46,7 +46,7 @@ func arrowSchemaKV(t testing.TB, fields ...arrow.Field) parquet.WriterOption {
 	return parquet.KeyValueMetadata("ARROW:schema", s)
 }
 
-// flat returns the chunk's values of row r as float64s.
+// rowValues returns the chunk's values of row r as float64s.
 func rowValues(c ValueChunk, r int) []float64 {
 	lo, hi := int64(r), int64(r+1)
 	if c.Offsets != nil {

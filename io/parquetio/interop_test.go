@@ -118,19 +118,7 @@ func TestInterop(t *testing.T) {
 					spec.D = c.D
 				}
 				for r := 0; r < c.Rows; r++ {
-					lo, hi := int64(r), int64(r+1)
-					if c.Offsets != nil {
-						lo, hi = c.Offsets[r], c.Offsets[r+1]
-					}
-					var row []float64
-					for i := lo * int64(c.D); i < hi*int64(c.D); i++ {
-						if c.Type == Float32 {
-							row = append(row, float64(c.Values.F32[i]))
-						} else {
-							row = append(row, c.Values.F64[i])
-						}
-					}
-					got = append(got, row)
+					got = append(got, rowValues(c, r))
 					dims = append(dims, c.D)
 				}
 			}
