@@ -22,6 +22,9 @@ func (f *File) forEachValue(rg int, m *colMeta, fn func(v parquet.Value) error) 
 	if err := f.checkChunks(rg, m.info.Leaf); err != nil {
 		return err
 	}
+	if err := f.chunkDecodesWhole(rg, m.info.Leaf); err != nil {
+		return err
+	}
 	cc := f.pf.RowGroups()[rg].ColumnChunks()[m.info.Leaf]
 	pages := cc.Pages()
 	defer pages.Close()

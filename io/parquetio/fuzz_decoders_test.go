@@ -301,6 +301,11 @@ func TestWriteFuzzCorpus(t *testing.T) {
 		corpus["FuzzKeyPage"] = append(corpus["FuzzKeyPage"], fmt.Sprintf("bool(%v)\nuint8(%d)\nuint8(%d)\nuint8(%d)\nuint16(%d)\nuint16(%d)\nuint16(%d)\nuint16(%d)\n[]byte(%q)\n[]byte(%q)",
 			s.v2, s.layout, s.typ, s.enc, s.nv, s.repLen, s.defLen, s.dictValues, s.dict, s.data))
 	}
+	dseeds, windows := dictWindowSeeds(t)
+	for i, s := range dseeds {
+		corpus["FuzzKeyDictWindows"] = append(corpus["FuzzKeyDictWindows"], fmt.Sprintf("bool(%v)\nuint8(%d)\nuint8(%d)\nuint8(%d)\nuint16(%d)\nuint16(%d)\nuint16(%d)\nuint16(%d)\n[]byte(%q)\n[]byte(%q)\nuint8(%d)",
+			s.v2, s.layout, s.typ, s.enc, s.nv, s.repLen, s.defLen, s.dictValues, s.dict, s.data, windows[i]))
+	}
 	for _, s := range thriftSeeds(t) {
 		corpus["FuzzThrift"] = append(corpus["FuzzThrift"], fmt.Sprintf("[]byte(%q)", s))
 	}

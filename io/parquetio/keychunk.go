@@ -32,6 +32,11 @@ type keyChunk struct {
 	// for the caller to read in windows, instead of decoding it whole.
 	streams bool
 	stream  *pageStream
+	// windows: nextPage gives a large dictionary-encoded data page a
+	// window of levels at a time (dictWindows, held in dw), each window
+	// as a page of its own, instead of decoding it whole.
+	windows bool
+	dw      *dictWindows
 }
 
 // openKeyChunk prepares to read column m of row group rg, its page
@@ -54,10 +59,19 @@ func (f *File) openKeyChunk(rg int, m *colMeta) (*keyChunk, error) {
 // dictionary page on the way); it returns false at the end of the chunk.
 // p's slices are valid until the next call. Key pages are decoded whole,
 // also those the value reader would stream (the read-ahead leaves those
-// to the reader: they are read here).
+// to the reader: they are read here), except with streams (large PLAIN
+// pages) and windows (large dictionary-encoded pages, given a window at
+// a time).
 func (c *keyChunk) nextPage(p *keyPage) (bool, error) {
 	c.release()
 	c.release = func() {}
+	if c.dw != nil {
+		if c.dw.left > 0 {
+			return c.dictWindow(p)
+		}
+		c.dw.release()
+		c.dw = nil
+	}
 	for {
 		i := c.next
 		loc, ok, err := c.pages.page(i) // its header validated now
@@ -104,6 +118,9 @@ func (c *keyChunk) nextPage(p *keyPage) (bool, error) {
 			}
 			continue
 		}
+		if c.windows && isDictPage(pl) && int(pl.numValues) > dictWindowMin {
+			return c.openDictWindows(i, pl, data, release, p)
+		}
 		if err := c.dec.decode(i, pl, data, p); err != nil {
 			release()
 			return false, err
@@ -112,6 +129,34 @@ func (c *keyChunk) nextPage(p *keyPage) (bool, error) {
 		c.levels += int64(p.nl)
 		return true, nil
 	}
+}
+
+// openDictWindows starts reading page i (pl, uncompressed content data,
+// given back by release) in windows and decodes its first window into p.
+// A page of a flat column with more values than the row group has rows
+// left is refused here, before any window is read.
+func (c *keyChunk) openDictWindows(i int, pl *pageLoc, data []byte, release func(), p *keyPage) (bool, error) {
+	if rows := c.f.RowGroupRows(c.rg); len(c.m.repDefs) == 0 && c.levels+int64(pl.numValues) > rows {
+		release()
+		return false, c.corrupt("page %d: %d values after row %d, more than the row group's %d rows", i, pl.numValues, c.levels, rows)
+	}
+	dw, err := c.dec.openDictWindows(i, pl, data)
+	if err != nil {
+		release()
+		return false, err
+	}
+	dw.release = release
+	c.dw = dw
+	return c.dictWindow(p)
+}
+
+// dictWindow decodes the next window of the page held in c.dw into p.
+func (c *keyChunk) dictWindow(p *keyPage) (bool, error) {
+	if err := c.dec.dictWindow(c.dw, p); err != nil {
+		return false, err
+	}
+	c.levels += int64(p.nl)
+	return true, nil
 }
 
 // corrupt is a CorruptError about the chunk as a whole.
@@ -133,6 +178,10 @@ func (c *keyChunk) close() {
 	if c.stream != nil {
 		c.stream.close()
 		c.stream = nil
+	}
+	if c.dw != nil {
+		c.dw.release()
+		c.dw = nil
 	}
 	if c.src != nil {
 		c.src.close()

@@ -131,6 +131,9 @@ func (d *keyDecoder) dictionary(no int, p *pageLoc, data []byte) error {
 // into out. out's slices may alias data and the decoder's buffers until
 // the next call.
 func (d *keyDecoder) decode(no int, p *pageLoc, data []byte, out *keyPage) error {
+	if err := d.f.decodesWhole(d.rg, d.col, p); err != nil {
+		return err
+	}
 	nl := int(p.numValues)
 	*out = keyPage{no: no, nl: nl}
 	repB, defB, rest, err := d.splitLevels(no, p, data, func(what string, args ...any) error { return d.pageErr(no, p, what, args...) })

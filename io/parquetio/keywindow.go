@@ -44,6 +44,10 @@ type ColumnWindows struct {
 // for a column written with the usual 1 MiB pages: its read-ahead
 // (keyReadAhead), the decoded page, its dictionary and the values looked
 // up in it. Callers that bound their memory count it beside the windows.
+// A larger page is not decoded whole: a PLAIN one is streamed, a
+// dictionary-encoded one (DuckDB's one page per chunk) is held as its
+// uncompressed bytes, within SPEC v2's "largest page" term, and decoded a
+// window of 65,536 levels at a time (under 1 MiB), within this.
 const KeyWindowBytes = keyReadAhead + 3<<20
 
 // OpenColumnWindows prepares to read flat column name of row group rg in
@@ -70,6 +74,7 @@ func (f *File) OpenColumnWindows(rg int, name string) (w *ColumnWindows, err err
 		return nil, err
 	}
 	w.c.streams = true // a window holds a window of a large page, not the page
+	w.c.windows = true // and of a large dictionary-encoded page
 	return w, nil
 }
 

@@ -29,6 +29,25 @@ func TestColumnWindowsRealWriters(t *testing.T) {
 	}
 }
 
+// TestColumnWindowsDictPages: the same with every dictionary-encoded page
+// of more than 8 levels read a window of 1, 5 or 37 levels at a time
+// (keyChunk.windows): the windows, crossing dictionary windows anywhere,
+// give ReadColumn's values (pages decoded whole) row for row.
+func TestColumnWindowsDictPages(t *testing.T) {
+	for _, levels := range []int{1, 5, 37} {
+		t.Run(fmt.Sprintf("windows of %d levels", levels), func(t *testing.T) {
+			defer func(m, l int) { dictWindowMin, dictWindowLevels = m, l }(dictWindowMin, dictWindowLevels)
+			dictWindowMin, dictWindowLevels = 8, levels
+			dictWindowsSeen = 0
+			columnWindowsRealWriters(t)
+			t.Logf("%d windows read while a dictionary page was held in windows", dictWindowsSeen)
+			if dictWindowsSeen < 20 {
+				t.Fatalf("%d windows read from dictionary pages in windows: the fixtures' dictionary pages were not", dictWindowsSeen)
+			}
+		})
+	}
+}
+
 func columnWindowsRealWriters(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 4))
 	cols := 0
@@ -58,8 +77,9 @@ func columnWindowsRealWriters(t *testing.T) {
 }
 
 // streamedWindows counts the windows sameWindows read while a streamed
-// page was open.
-var streamedWindows int
+// page was open, dictWindowsSeen those read while a dictionary page was
+// held in windows.
+var streamedWindows, dictWindowsSeen int
 
 // windowSize is a random window: one row, a few, or thousands.
 func windowSize(rng *rand.Rand) int {
@@ -117,6 +137,9 @@ func sameWindows(t *testing.T, f *File, rg int, name string, rng *rand.Rand) {
 		a.Release()
 		if w.st != nil {
 			streamedWindows++
+		}
+		if w.c != nil && w.c.dw != nil {
+			dictWindowsSeen++
 		}
 	}
 	if a, err := w.Next(10); err != nil || a.Len() != 0 {

@@ -200,6 +200,9 @@ func (d *pageDecoder) splitLevels(no int, p *pageLoc, data []byte, fail func(wha
 // non-null values, dictionary indexes checked against the dictionary.
 // out.vals may alias data.
 func (d *pageDecoder) decode(no int, p *pageLoc, data []byte, out *valuePage) error {
+	if err := d.f.decodesWhole(d.rg, d.col, p); err != nil {
+		return err
+	}
 	nv := int(p.numValues)
 	*out = valuePage{no: no, nl: nv}
 	repB, defB, rest, err := d.splitLevels(no, p, data, func(what string, args ...any) error { return d.corrupt(no, what, args...) })

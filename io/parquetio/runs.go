@@ -48,6 +48,7 @@ func (f *File) ReadRuns(rg int, name string) (starts []int, keys []string, err e
 		return nil, nil, err
 	}
 	defer c.close()
+	c.windows = true // a large dictionary page a window of indexes at a time
 	rows := f.RowGroupRows(rg)
 	var (
 		row    int // rows seen

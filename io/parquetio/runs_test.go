@@ -358,3 +358,65 @@ func TestSameRun(t *testing.T) {
 		}
 	}
 }
+
+// TestReadRunsDictWindows: ReadRuns with every dictionary-encoded page of
+// more than 8 levels read a window of 1, 5 or 37 levels at a time gives
+// the runs (and errors) of the column decoded whole, on the interop files
+// and every real writer's key columns.
+func TestReadRunsDictWindows(t *testing.T) {
+	for _, levels := range []int{1, 5, 37} {
+		t.Run(fmt.Sprintf("windows of %d levels", levels), func(t *testing.T) {
+			defer func(m, l int) { dictWindowMin, dictWindowLevels = m, l }(dictWindowMin, dictWindowLevels)
+			dictWindowMin, dictWindowLevels = 8, levels
+			var paths []string
+			for _, e := range interopFiles(t) {
+				if e.Error == nil {
+					paths = append(paths, filepath.Join(interopDir, e.File))
+				}
+			}
+			paths = append(paths, keyWriterFiles(t)...)
+			windowed := 0
+			for _, path := range paths {
+				f, err := Open(path)
+				if err != nil {
+					continue
+				}
+				for _, c := range f.Columns() {
+					m, _ := f.lookup(c.Name)
+					if c.Kind != Scalar || len(m.repDefs) > 0 {
+						continue
+					}
+					checkRuns(t, f, c.Name)
+					windowed += dictPagesOver(t, f, m, dictWindowMin)
+				}
+				f.Close()
+			}
+			if windowed < 10 {
+				t.Fatalf("%d dictionary pages of more than %d levels among the fixtures", windowed, dictWindowMin)
+			}
+		})
+	}
+}
+
+// dictPagesOver counts column m's dictionary-encoded data pages of more
+// than n levels.
+func dictPagesOver(t *testing.T, f *File, m *colMeta, n int) int {
+	t.Helper()
+	count := 0
+	for rg := range f.NumRowGroups() {
+		lp, err := f.chunkPages(rg, m.info.Leaf)
+		if err != nil {
+			return count
+		}
+		pages, err := lp.all()
+		if err != nil {
+			return count
+		}
+		for i := range pages {
+			if isDictPage(&pages[i]) && int(pages[i].numValues) > n {
+				count++
+			}
+		}
+	}
+	return count
+}

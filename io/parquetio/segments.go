@@ -72,6 +72,9 @@ func (f *File) NewSegmentReader(rg int, spec ReadSpec) (s *SegmentReader, err er
 		if err := f.checkChunks(rg, m.info.Leaf); err != nil {
 			return nil, err
 		}
+		if err := f.chunkDecodesWhole(rg, m.info.Leaf); err != nil {
+			return nil, err
+		}
 		return s, nil
 	}
 	if s.pages, err = f.chunkPages(rg, m.info.Leaf); err != nil {

@@ -94,6 +94,11 @@ func (w *Writer) BeginRowGroup(rg int) (err error) {
 			return fmt.Errorf("writing output of %s: row group %d, column %q: %w", in.path, rg, w.valueName(), err)
 		}
 	} else {
+		for leaf := 0; leaf < in.numLeaf; leaf++ { // parquet-go decodes them page by page
+			if err := in.chunkDecodesWhole(rg, leaf); err != nil {
+				return err
+			}
+		}
 		w.openStreams(g)
 	}
 	w.open = g

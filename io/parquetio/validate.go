@@ -86,14 +86,51 @@ func (f *File) runsChecked(rg, leaf int) {
 	f.checkedMu.Unlock()
 }
 
-// rowsFit reports whether a page of nv values that compress below
-// maxValuesPerByte is still plausible: in a column that is not repeated each
-// value is a row, so a page may hold as many values as its row group has
-// rows (a sorted id's dictionary indexes are a few RLE runs: DuckDB wrote 4M
-// of them in an 810-byte page), as long as one byte and one float64 per
-// value fit the memory limit parquet-go's decoder allocates them from.
-func (f *File) rowsFit(rg, maxRep int, nv int64) bool {
-	return f.rowsPlausible(rg, maxRep, nv) && (f.pageLimit <= 0 || nv*9 <= f.pageLimit)
+// tooDense reports whether page p, however plausible (rowsPlausible: a
+// sorted id's dictionary indexes are a few RLE runs, DuckDB wrote 4M of
+// them in an 810-byte page and 20M in 15 bytes), decodes whole to more
+// than the memory limit allows: its value count exceeds maxValuesPerByte
+// a byte and one byte and one float64 per value (what parquet-go's decoder
+// allocates) exceed the limit. Only the readers that decode a page whole
+// refuse it (decodesWhole); the key readers read it in windows.
+func (f *File) tooDense(p *pageLoc) bool {
+	nv := int64(p.numValues)
+	return nv > (int64(p.uncomp)+1024)*maxValuesPerByte && f.pageLimit > 0 && nv*9 > f.pageLimit
+}
+
+// decodesWhole is the DataError of a page of column col in row group rg
+// that is tooDense to be decoded whole, nil for any other page.
+func (f *File) decodesWhole(rg int, col string, p *pageLoc) error {
+	if !f.tooDense(p) {
+		return nil
+	}
+	nv := int64(p.numValues)
+	return &DataError{File: f.path, RowGroup: rg, Row: -1, Column: col,
+		Expected: fmt.Sprintf("pages that fit in --memory-limit (%d bytes) once decoded, at 9 bytes a value", f.pageLimit),
+		Found:    fmt.Sprintf("a page at offset %d of %d values in %d bytes (%d bytes decoded)", p.body, nv, p.uncomp, nv*9)}
+}
+
+// chunkDecodesWhole checks, before parquet-go decodes column chunk leaf
+// of row group rg page by page, that none of its pages is tooDense.
+func (f *File) chunkDecodesWhole(rg, leaf int) error {
+	if f.pageLimit <= 0 {
+		return nil
+	}
+	lazy, err := f.chunkPages(rg, leaf)
+	if err != nil {
+		return asInput(err)
+	}
+	pages, err := lazy.all()
+	if err != nil {
+		return asInput(err)
+	}
+	col := strings.Join(f.pf.Schema().Columns()[leaf], ".")
+	for i := range pages {
+		if err := f.decodesWhole(rg, col, &pages[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // rowsPlausible reports whether a page of nv values is plausible however
@@ -221,15 +258,11 @@ func (w *pageWalker) next() (loc pageLoc, ok bool, err error) {
 	case h.DictionaryPageHeader.Valid:
 		nv = int64(h.DictionaryPageHeader.V.NumValues)
 	}
-	if nv < -1 || (nv > (uncomp+1024)*maxValuesPerByte && !f.rowsFit(rg, w.scanner.maxRep, nv)) {
-		if nv < 0 || !f.rowsPlausible(rg, w.scanner.maxRep, nv) {
-			return pageLoc{}, false, w.corrupt("page at offset %d: implausible value count %d for %d bytes", pos, nv, uncomp)
-		}
-		// A plausible page (a few RLE runs for as many values as the row
-		// group has rows) that decodes to more than the limit allows.
-		return pageLoc{}, false, &DataError{File: f.path, RowGroup: rg, Row: -1, Column: strings.Join(w.col, "."),
-			Expected: fmt.Sprintf("pages that fit in --memory-limit (%d bytes) once decoded, at 9 bytes a value", f.pageLimit),
-			Found:    fmt.Sprintf("a page at offset %d of %d values in %d bytes (%d bytes decoded)", pos, nv, uncomp, nv*9)}
+	// A plausible page (a few RLE runs for as many values as the row
+	// group has rows) may decode to more than the limit allows: the
+	// readers that decode it whole refuse it (decodesWhole).
+	if nv < -1 || (nv > (uncomp+1024)*maxValuesPerByte && !f.rowsPlausible(rg, w.scanner.maxRep, nv)) {
+		return pageLoc{}, false, w.corrupt("page at offset %d: implausible value count %d for %d bytes", pos, nv, uncomp)
 	}
 	if w.scan && h.DictionaryPageHeader.Valid {
 		// parquet-go decodes a dictionary page with the encoding it

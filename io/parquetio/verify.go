@@ -50,6 +50,12 @@ func (f *File) verifyChunk(rg, leaf int) (err error) {
 	if done, err := f.verifyStreamed(rg, leaf, col, int(maxRep), int(maxDef), text); done {
 		return err
 	}
+	if done, err := f.verifyDense(rg, leaf, col, text); done {
+		return err
+	}
+	if err := f.chunkDecodesWhole(rg, leaf); err != nil {
+		return err
+	}
 	pages := cc.Pages()
 	defer pages.Close()
 	var rows, values int64

@@ -241,6 +241,11 @@ func (w *Writer) WriteRowGroup(rg int, vals ValueChunk) (err error) {
 	if err := in.checkChunks(rg); err != nil {
 		return err
 	}
+	for leaf := 0; leaf < in.numLeaf; leaf++ { // parquet-go decodes them page by page
+		if err := in.chunkDecodesWhole(rg, leaf); err != nil {
+			return err
+		}
+	}
 	rows := in.pf.RowGroups()[rg].Rows()
 	defer rows.Close()
 	k := 0 // next slab index
