@@ -155,21 +155,20 @@ func (s *Smoother) Radius() int { return s.r }
 // scratch holds the per-call buffers, kept on a free list so steady-state
 // calls do not allocate.
 type scratch struct {
-	ext     []float64 // smoothDirect: the 3r-sample edge windows
-	out     []float64 // output channels of a tile
-	tile    []float64 // chanTile extended lines
-	rows    []float64 // interleaved input rows (amd64)
-	rowsOut []float64 // interleaved output rows (amd64)
-	aux     []float64 // interpolate: valid mask (1/0) over ext; NW: kernel values
-	cnt     []int32   // interpolate: prefix count of NaN over ext
-	in      []float64 // NW: input copy (n×d, float64)
-	tmp     []float64 // NW: inputs and outputs in sorted time order
-	idx     []int     // NW: order of unsorted timestamps
-	ts      []int64   // NW: sorted timestamps
-	tsf     []float64 // NW: sorted float times
-	pos     []int64   // NW: positions 0..n-1 as timestamps
-	off     []int     // NW: band offset of each row's forward kernel values
-	band    []float64 // NW: cached kernel values K(t_j - t_i), j > i
+	ext  []float64 // smoothDirect: the 3r-sample edge windows
+	out  []float64 // output channels of a tile
+	tile []float64 // chanTile extended lines
+	rows []float64 // interleaved input rows (amd64)
+	aux  []float64 // interpolate: valid mask (1/0) over ext; NW: kernel values
+	cnt  []int32   // interpolate: prefix count of NaN over ext
+	in   []float64 // NW: input copy (n×d, float64)
+	tmp  []float64 // NW: inputs and outputs in sorted time order
+	idx  []int     // NW: order of unsorted timestamps
+	ts   []int64   // NW: sorted timestamps
+	tsf  []float64 // NW: sorted float times
+	pos  []int64   // NW: positions 0..n-1 as timestamps
+	off  []int     // NW: band offset of each row's forward kernel values
+	band []float64 // NW: cached kernel values K(t_j - t_i), j > i
 }
 
 // scratchFree keeps idle scratches. Unlike a sync.Pool it is not emptied
