@@ -299,6 +299,15 @@ func smoothTiles[T float32 | float64](s *Smoother, sc *scratch, dst, src []T, n,
 	sc.tile = grow(sc.tile, lines*m)
 	sc.out = grow(sc.out, lines*n)
 	if d == 1 {
+		if src64, ok := any(src).([]float64); ok {
+			// float64 in place (the pipeline's case): the padded copy is
+			// the only one, and the kernels write dst directly.
+			ext := sc.tile[:m]
+			copy(ext[r:], src64[:n])
+			s.pad(ext, n)
+			s.filterLine(sc, any(dst).([]float64)[:n], ext, n)
+			return
+		}
 		ext, out := sc.tile[:m], sc.out[:n]
 		for i, v := range src[:n] {
 			ext[r+i] = float64(v)
