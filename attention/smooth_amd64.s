@@ -10,8 +10,12 @@
 // are bit-identical to the pure-Go loop. A block is 16 outputs (AVX2: 4 ymm
 // accumulators) or 64 (AVX-512: 8 zmm accumulators); a call writes
 // out[0 : blocks*block] and reads ext[0 : blocks*block + 2r].
-// corrRowsAVX512 works on 8 interleaved series (sample q of lane l at
-// [8q+l], rows 64-byte aligned): a block is 8 rows, every load is aligned.
+// corrRowsRotAVX512 works on 8 interleaved segments of a line (sample q of
+// lane l at [8q+l], rows 64-byte aligned, made by interleave8AVX512): a
+// block is 8 rows, every load is aligned, and a tap loads 2 new rows into a
+// sliding window of 16 registers; half its accumulations are
+// fma(acc, 1.0, t), which rounds as acc + t does. It stores each lane's
+// outputs in place (lane l at out + l*stride).
 
 // func corrBlocksAVX2(out, ext, w *float64, r, blocks int, odd bool)
 TEXT ·corrBlocksAVX2(SB), NOSPLIT, $0-41
