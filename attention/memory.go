@@ -49,7 +49,7 @@ func (st *Stream[T]) HeldBytes() int64 {
 		return st.at.HeldBytes() + 8*int64(cap(st.ts))
 	}
 	sc := &st.sc
-	floats := cap(st.hist) + cap(sc.tile) + cap(sc.out) + cap(sc.aux) + cap(sc.rows) + cap(sc.rowsOut)
+	floats := cap(st.hist) + cap(sc.tile) + cap(sc.out) + cap(sc.aux) + cap(sc.rows)
 	return 8*int64(floats) + 4*int64(cap(sc.cnt))
 }
 

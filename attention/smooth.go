@@ -155,21 +155,20 @@ func (s *Smoother) Radius() int { return s.r }
 // scratch holds the per-call buffers, kept on a free list so steady-state
 // calls do not allocate.
 type scratch struct {
-	ext     []float64 // smoothDirect: the 3r-sample edge windows
-	out     []float64 // output channels of a tile
-	tile    []float64 // chanTile extended lines
-	rows    []float64 // interleaved input rows (amd64)
-	rowsOut []float64 // interleaved output rows (amd64)
-	aux     []float64 // interpolate: valid mask (1/0) over ext; NW: kernel values
-	cnt     []int32   // interpolate: prefix count of NaN over ext
-	in      []float64 // NW: input copy (n×d, float64)
-	tmp     []float64 // NW: inputs and outputs in sorted time order
-	idx     []int     // NW: order of unsorted timestamps
-	ts      []int64   // NW: sorted timestamps
-	tsf     []float64 // NW: sorted float times
-	pos     []int64   // NW: positions 0..n-1 as timestamps
-	off     []int     // NW: band offset of each row's forward kernel values
-	band    []float64 // NW: cached kernel values K(t_j - t_i), j > i
+	ext  []float64 // smoothDirect: the 3r-sample edge windows
+	out  []float64 // output channels of a tile
+	tile []float64 // chanTile extended lines
+	rows []float64 // interleaved input rows (amd64)
+	aux  []float64 // interpolate: valid mask (1/0) over ext; NW: kernel values
+	cnt  []int32   // interpolate: prefix count of NaN over ext
+	in   []float64 // NW: input copy (n×d, float64)
+	tmp  []float64 // NW: inputs and outputs in sorted time order
+	idx  []int     // NW: order of unsorted timestamps
+	ts   []int64   // NW: sorted timestamps
+	tsf  []float64 // NW: sorted float times
+	pos  []int64   // NW: positions 0..n-1 as timestamps
+	off  []int     // NW: band offset of each row's forward kernel values
+	band []float64 // NW: cached kernel values K(t_j - t_i), j > i
 }
 
 // scratchFree keeps idle scratches. Unlike a sync.Pool it is not emptied
@@ -300,6 +299,15 @@ func smoothTiles[T float32 | float64](s *Smoother, sc *scratch, dst, src []T, n,
 	sc.tile = grow(sc.tile, lines*m)
 	sc.out = grow(sc.out, lines*n)
 	if d == 1 {
+		if src64, ok := any(src).([]float64); ok {
+			// float64 in place (the pipeline's case): the padded copy is
+			// the only one, and the kernels write dst directly.
+			ext := sc.tile[:m]
+			copy(ext[r:], src64[:n])
+			s.pad(ext, n)
+			s.filterLine(sc, any(dst).([]float64)[:n], ext, n)
+			return
+		}
 		ext, out := sc.tile[:m], sc.out[:n]
 		for i, v := range src[:n] {
 			ext[r+i] = float64(v)

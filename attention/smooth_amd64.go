@@ -44,22 +44,26 @@ func correlateBlocks(out, ext, w []float64, n int, odd bool) int {
 }
 
 //go:noescape
-func corrRowsAVX512(out, ext, w *float64, r, blocks int, odd bool)
+func corrRowsRotAVX512(out, ext, w *float64, r, blocks, stride int, odd bool)
+
+//go:noescape
+func interleave8AVX512(dst, src *float64, stride, blocks int)
 
 // interleaveMinRadius is the radius from which correlateInterleaved pays
-// for its two transpositions.
-var interleaveMinRadius = 24
+// for its transposition.
+var interleaveMinRadius = 5
 
 // interleaveChunkRows bounds the rows of one interleaved chunk, so that its
-// input and output rows stay in L2 on long series.
+// input rows stay in L2 on long series.
 var interleaveChunkRows = 1024
 
 // correlateInterleaved computes the leading outputs chunk by chunk, each
 // chunk as 8 segments of m outputs (m a multiple of 8) interleaved lane by
 // lane, so that every vector load of the kernel is one aligned cache line
-// (the plain kernel's shifted loads straddle two lines 7 times in 8, which
-// dominates at large radii). Same operations per output, so bit-identical.
-// Returns how many outputs it wrote; 0 when not worth it.
+// (the plain kernel's shifted loads straddle two lines 7 times in 8) and
+// consecutive taps of 8 consecutive output rows share 7 of their 8 input
+// rows, which the kernel keeps in registers. Same operations per output,
+// so bit-identical. Returns how many outputs it wrote; 0 when not worth it.
 func correlateInterleaved(sc *scratch, out, ext, w []float64, n int, odd bool) int {
 	r := len(w) - 1
 	if !smoothAVX512 || r < interleaveMinRadius || n < 8*64 {
@@ -76,27 +80,24 @@ func correlateInterleaved(sc *scratch, out, ext, w []float64, n int, odd bool) i
 	}
 }
 
-// interleaveChunk computes out[0 : 8m] from ext[0 : 8m+2r].
+// interleaveChunk computes out[0 : 8m] from ext[0 : 8m+2r]: lane l of the
+// chunk is outputs [l*m, (l+1)*m). The kernel writes each lane's outputs
+// in place, so only the input is transposed here.
 func interleaveChunk(sc *scratch, out, ext, w []float64, m int, odd bool) {
 	r := len(w) - 1
 	rows := m + 2*r
+	_ = ext[8*m+2*r-1]
+	_ = out[8*m-1]
 	t := alignedBuffer(&sc.rows, rows*8)
-	e0, e1, e2, e3 := ext[0*m:0*m+rows], ext[1*m:1*m+rows], ext[2*m:2*m+rows], ext[3*m:3*m+rows]
-	e4, e5, e6, e7 := ext[4*m:4*m+rows], ext[5*m:5*m+rows], ext[6*m:6*m+rows], ext[7*m:7*m+rows]
-	for q := 0; q < rows; q++ {
+	full := rows &^ 7
+	interleave8AVX512(&t[0], &ext[0], m, full/8)
+	for q := full; q < rows; q++ {
 		row := t[q*8 : q*8+8 : q*8+8]
-		row[0], row[1], row[2], row[3] = e0[q], e1[q], e2[q], e3[q]
-		row[4], row[5], row[6], row[7] = e4[q], e5[q], e6[q], e7[q]
+		for l := range row {
+			row[l] = ext[l*m+q]
+		}
 	}
-	o := alignedBuffer(&sc.rowsOut, m*8)
-	corrRowsAVX512(&o[0], &t[0], &w[0], r, m/8, odd)
-	o0, o1, o2, o3 := out[0*m:1*m], out[1*m:2*m], out[2*m:3*m], out[3*m:4*m]
-	o4, o5, o6, o7 := out[4*m:5*m], out[5*m:6*m], out[6*m:7*m], out[7*m:8*m]
-	for q := 0; q < m; q++ {
-		row := o[q*8 : q*8+8 : q*8+8]
-		o0[q], o1[q], o2[q], o3[q] = row[0], row[1], row[2], row[3]
-		o4[q], o5[q], o6[q], o7[q] = row[4], row[5], row[6], row[7]
-	}
+	corrRowsRotAVX512(&out[0], &t[0], &w[0], r, m/8, m, odd)
 }
 
 // alignedBuffer returns n float64s from *b starting on a 64-byte boundary.

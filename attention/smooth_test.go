@@ -467,8 +467,30 @@ func benchmarkSmooth64(b *testing.B, sigma float64) {
 func BenchmarkSmooth64(b *testing.B) {
 	b.Run("sigma=3", func(b *testing.B) { benchmarkSmooth64(b, 3) })
 	b.Run("sigma=50", func(b *testing.B) { benchmarkSmooth64(b, 50) })
+	b.Run("inplace/sigma=3", func(b *testing.B) { benchmarkSmooth64InPlace(b, 3) })
+	b.Run("inplace/sigma=50", func(b *testing.B) { benchmarkSmooth64InPlace(b, 50) })
 	b.Run("200x50000/sigma=3", func(b *testing.B) { benchmarkSmooth64Batch(b, 3) })
 	b.Run("200x50000/sigma=50", func(b *testing.B) { benchmarkSmooth64Batch(b, 50) })
+}
+
+// benchmarkSmooth64InPlace smooths one series in place, as the pipeline
+// does (its output slab is its input's).
+func benchmarkSmooth64InPlace(b *testing.B, sigma float64) {
+	const n = 50000
+	s, err := NewSmoother(SmoothParams{Sigma: sigma, Truncate: 4, Radius: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	x := make([]float64, n)
+	for i := range x {
+		x[i] = rng.NormFloat64()
+	}
+	b.SetBytes(8 * n)
+	for b.Loop() {
+		s.Smooth64(x, x, n, 1)
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "values/s")
 }
 
 func benchmarkSmooth64Batch(b *testing.B, sigma float64) {
