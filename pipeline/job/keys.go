@@ -432,3 +432,16 @@ func FloatTimes(dst []float64, t []int64) []float64 {
 	}
 	return dst
 }
+
+// keyColumns are the flat key columns a run reads whole in every row
+// group (the sequence id, the long layout's order column): the writer
+// leaves their verification to the key readers (parquetio.WriterOptions).
+func keyColumns(det schemas.Detected) []string {
+	var names []string
+	for _, c := range []*parquetio.ColumnInfo{det.Sequence, det.Order} {
+		if c != nil {
+			names = append(names, c.Name)
+		}
+	}
+	return names
+}
