@@ -404,3 +404,42 @@ func copyFile(t testing.TB, in, out string) {
 		t.Fatal(err)
 	}
 }
+
+// TestLevelsAboveTheMaximum: a definition level above the column's
+// maximum is refused by the key decoder whatever the maximum: by the run
+// decoder when the maximum is all ones (its bit width holds nothing
+// above it: maxLevelOver skips the scan), by the scan otherwise.
+func TestLevelsAboveTheMaximum(t *testing.T) {
+	for maxDef := 1; maxDef <= 7; maxDef++ {
+		w := 0
+		for 1<<w <= maxDef {
+			w++
+		}
+		for _, level := range []int{maxDef, maxDef + 1, 1<<w - 1, 1 << w, 255} {
+			if level > 255 {
+				continue
+			}
+			// one RLE run of 8 levels (header 8<<1, then the value in one
+			// byte), then a PLAIN int32 for each level at the maximum: the
+			// values fit the levels, only the level check can refuse it
+			runs := []byte{8 << 1, byte(level)}
+			data := append([]byte{byte(len(runs)), 0, 0, 0}, runs...)
+			if level == maxDef {
+				data = append(data, make([]byte, 8*4)...)
+			}
+			d := &keyDecoder{pageDecoder: pageDecoder{f: &File{path: "levels.parquet"}, col: "key", maxDef: maxDef, elemSize: 4}, typ: format.Int32, width: 4}
+			p := pageLoc{enc: format.Plain, repEnc: format.RLE, defEnc: format.RLE, numValues: 8, uncomp: int32(len(data))}
+			var out keyPage
+			err := d.decode(1, &p, data, &out)
+			if level == maxDef {
+				if err != nil {
+					t.Errorf("maximum %d, levels %d: %v", maxDef, level, err)
+				}
+				continue
+			}
+			if level <= maxDef || err == nil || !errors.Is(err, parquet.ErrCorrupted) {
+				t.Errorf("maximum %d, levels %d: got %v, want a corrupt page", maxDef, level, err)
+			}
+		}
+	}
+}
