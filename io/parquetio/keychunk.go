@@ -53,7 +53,7 @@ func (f *File) openKeyChunk(rg int, m *colMeta) (*keyChunk, error) {
 	}
 	codec := f.pf.Metadata().RowGroups[rg].Columns[m.info.Leaf].MetaData.Codec
 	src := newPageSource(f, codec, pages, ReadSpec{ReadAhead: keyReadAhead})
-	return &keyChunk{f: f, rg: rg, m: m, codec: codec, pages: pages, src: src, dec: dec, release: func() {}, check: newKeyCheck(m, f)}, nil
+	return &keyChunk{f: f, rg: rg, m: m, codec: codec, pages: pages, src: src, dec: dec, release: func() {}, check: newKeyCheck(m, f, codec)}, nil
 }
 
 // nextPage decodes the chunk's next data page into p (reading the

@@ -92,8 +92,8 @@ func keyFixtures(t testing.TB) []string {
 // TestKeyReadersVerifyRealFiles: on the files DuckDB and polars write
 // (dictionary and PLAIN strings and integers, every codec, v1 and v2
 // pages), the key readers verify the key chunks they decode, so the
-// writer does not decode them again, and verifyChunk accepts every chunk
-// they verified.
+// writer does not decode them again (BROTLI chunks excepted), and
+// verifyChunk accepts every chunk they verified.
 func TestKeyReadersVerifyRealFiles(t *testing.T) {
 	total := 0
 	for _, path := range keyFixtures(t) {
@@ -104,7 +104,14 @@ func TestKeyReadersVerifyRealFiles(t *testing.T) {
 		readKeys(f)
 		n := keyMarks(t, f, path)
 		f.Close()
-		if !strings.HasPrefix(filepath.Base(path), "bad_") && n == 0 {
+		switch base := filepath.Base(path); {
+		case strings.Contains(base, "brotli"):
+			// verifyChunk's level scan reads a brotli stream further
+			// than the key reader: left to it (newKeyCheck)
+			if n > 0 {
+				t.Errorf("%s: %d brotli key chunks verified by their reader", path, n)
+			}
+		case !strings.HasPrefix(base, "bad_") && n == 0:
 			t.Errorf("%s: no key chunk verified by its reader", path)
 		}
 		total += n
