@@ -1,8 +1,6 @@
 package parquetio
 
 import (
-	"unicode/utf8"
-
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/format"
 )
@@ -86,7 +84,7 @@ func (k *keyCheck) dictionary(d *keyDecoder) {
 	if k.data {
 		k.bad = true
 	}
-	if k.text && !k.bad && !validStrings(d.dictData, d.dictOffs) {
+	if k.text && !k.bad && validUTF8(d.dictData, d.dictOffs) != nil {
 		k.bad = true
 	}
 }
@@ -109,7 +107,7 @@ func (k *keyCheck) page(d *keyDecoder, pl *pageLoc, p *keyPage) {
 	default: // RLE booleans, BYTE_STREAM_SPLIT: not checked here
 		k.bad = true
 	}
-	if k.text && !k.bad && !validStrings(p.data, p.offs) {
+	if k.text && !k.bad && validUTF8(p.data, p.offs) != nil {
 		k.bad = true
 	}
 }
@@ -120,20 +118,6 @@ func (k *keyCheck) page(d *keyDecoder, pl *pageLoc, p *keyPage) {
 func (k *keyCheck) verified(f *File, rg, leaf int, levels int64) bool {
 	return !k.bad && k.ended && levels == f.RowGroupRows(rg) &&
 		levels == f.pf.Metadata().RowGroups[rg].Columns[leaf].MetaData.NumValues
-}
-
-// validStrings reports whether every string of data (n+1 offsets) is
-// UTF-8, as checkPage checks it.
-func validStrings(data []byte, offs []uint32) bool {
-	if isASCII(data) {
-		return true
-	}
-	for i := 0; i+1 < len(offs); i++ {
-		if lo, hi := offs[i], offs[i+1]; lo > hi || int(hi) > len(data) || !utf8.Valid(data[lo:hi]) {
-			return false
-		}
-	}
-	return true
 }
 
 // markKeyVerified records whether a key reader verified chunk leaf of
