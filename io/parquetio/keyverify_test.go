@@ -129,6 +129,20 @@ func TestKeyVerifyMutants(t *testing.T) {
 	if testing.Short() {
 		perChunk = 3
 	}
+	for _, windows := range []bool{false, true} {
+		t.Run(fmt.Sprintf("dictionary pages in windows %v", windows), func(t *testing.T) {
+			if windows { // every dictionary-encoded page read a few levels at a time (keydictwin.go)
+				defer func(m, l int) { dictWindowMin, dictWindowLevels = m, l }(dictWindowMin, dictWindowLevels)
+				dictWindowMin, dictWindowLevels = 2, 5
+			}
+			keyVerifyMutants(t, perChunk)
+		})
+	}
+}
+
+// keyVerifyMutants is TestKeyVerifyMutants with perChunk mutants of each
+// key chunk of each fixture.
+func keyVerifyMutants(t *testing.T, perChunk int) {
 	rng := rand.New(rand.NewPCG(11, 7))
 	dir := t.TempDir()
 	tried, marked := 0, 0
