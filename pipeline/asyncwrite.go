@@ -85,6 +85,36 @@ func (a *asyncWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+// ReadFrom reads r to its end straight into the buffers, handing each
+// full one to the file: a copy of the bytes fewer than reading them into
+// a buffer of one's own and Writing that (the Parquet writer copies input
+// column chunks verbatim this way). It returns the bytes read and the
+// first error of r (its end is none) or of the file.
+func (a *asyncWriter) ReadFrom(r io.Reader) (int64, error) {
+	if a.closed {
+		return 0, errWriterClosed
+	}
+	var n int64
+	for {
+		if err := a.failed(); err != nil {
+			return n, err
+		}
+		if len(a.cur) == cap(a.cur) {
+			a.full <- a.cur
+			a.cur = <-a.free
+		}
+		k, err := r.Read(a.cur[len(a.cur):cap(a.cur)])
+		a.cur = a.cur[:len(a.cur)+k]
+		n += int64(k)
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}
+
 // close writes what is buffered when flush is set, waits for the file's
 // writes to end and returns the first error. The buffers go back to the
 // pool unless keep (a panicking Processor might still hold the writer).

@@ -3,8 +3,10 @@ package pipeline
 import (
 	"bytes"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"testing"
+	"testing/iotest"
 )
 
 // TestWriteBuffersReused: the buffers of a closed output are handed out
@@ -91,6 +93,55 @@ func TestAsyncWriterReportsWriteErrors(t *testing.T) {
 	}
 	if !errors.Is(werr, full) {
 		t.Fatalf("Write after the file failed: %v, want its error", werr)
+	}
+	if err := aw.close(true, false); !errors.Is(err, full) {
+		t.Fatalf("close: %v, want the file's error", err)
+	}
+}
+
+// TestAsyncWriterReadFrom: bytes read from a reader straight into the
+// buffers (ReadFrom, how the Parquet writer copies input chunks) reach the
+// file whole and in order between Writes; a read error and the file's
+// write error come back from it, the reader's end does not.
+func TestAsyncWriterReadFrom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var want, got bytes.Buffer
+	aw := newAsyncWriter(&got)
+	for i := 0; want.Len() < 10*writeBuffer; i++ {
+		p := make([]byte, rng.IntN(3*writeBuffer/2))
+		for j := range p {
+			p[j] = byte(rng.Uint32())
+		}
+		want.Write(p)
+		if i%2 == 0 {
+			if n, err := aw.ReadFrom(bytes.NewReader(p)); n != int64(len(p)) || err != nil {
+				t.Fatalf("read %d of %d bytes: %v", n, len(p), err)
+			}
+		} else if n, err := aw.Write(p); n != len(p) || err != nil {
+			t.Fatalf("wrote %d of %d bytes: %v", n, len(p), err)
+		}
+	}
+	if err := aw.close(true, false); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Bytes(), want.Bytes()) {
+		t.Fatalf("the file got %d bytes, not the %d read and written in order", got.Len(), want.Len())
+	}
+	if _, err := aw.ReadFrom(bytes.NewReader([]byte("late"))); !errors.Is(err, errWriterClosed) {
+		t.Fatalf("a ReadFrom after close: %v", err)
+	}
+
+	bad := errors.New("input: I/O error")
+	aw = newAsyncWriter(&got)
+	if n, err := aw.ReadFrom(io.MultiReader(bytes.NewReader([]byte("abc")), iotest.ErrReader(bad))); n != 3 || !errors.Is(err, bad) {
+		t.Fatalf("ReadFrom a failing reader: %d bytes, %v; want 3 and its error", n, err)
+	}
+	aw.close(false, false)
+
+	full := errors.New("no space left on device")
+	aw = newAsyncWriter(&failAfter{n: writeBuffer, err: full})
+	if _, err := aw.ReadFrom(bytes.NewReader(make([]byte, 8*writeBuffer))); !errors.Is(err, full) {
+		t.Fatalf("ReadFrom into a failing file: %v, want its error", err)
 	}
 	if err := aw.close(true, false); !errors.Is(err, full) {
 		t.Fatalf("close: %v, want the file's error", err)

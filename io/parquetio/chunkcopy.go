@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
@@ -31,8 +32,28 @@ type writeError struct{ error }
 
 func (e writeError) Unwrap() error { return e.error }
 
-// copyVerbatim appends the size bytes of in at start to the output.
+// copyVerbatim appends the size bytes of in at start to the output:
+// read straight into the output's buffers when it has them (an
+// io.ReaderFrom such as the pipeline's asynchronous output: a copy of the
+// chunk fewer), else through a piece buffer of copyPieceBytes. An
+// *os.File's ReadFrom would copy from a reader that is not a file in
+// pieces of 32 KiB: it gets the larger pieces.
 func (fw *fastWriter) copyVerbatim(in io.ReaderAt, start, size int64) error {
+	_, isFile := fw.out.(*os.File)
+	if rf, ok := fw.out.(io.ReaderFrom); ok && !isFile && fw.off > 0 {
+		src := &inputReader{r: io.NewSectionReader(in, start, size)}
+		n, err := rf.ReadFrom(src)
+		fw.off += n
+		switch {
+		case src.err != nil:
+			return src.err
+		case err != nil:
+			return writeError{err}
+		case n < size:
+			return io.EOF // what ReadAt says of a piece past the end
+		}
+		return nil
+	}
 	if int64(cap(fw.raw)) < min(size, copyPieceBytes) {
 		fw.raw = make([]byte, min(size, copyPieceBytes))
 	}
@@ -47,6 +68,21 @@ func (fw *fastWriter) copyVerbatim(in io.ReaderAt, start, size int64) error {
 		off += int64(len(b))
 	}
 	return nil
+}
+
+// inputReader keeps the error of reading the input (other than its end),
+// to tell it from the output's in a copy through io.ReaderFrom.
+type inputReader struct {
+	r   io.Reader
+	err error
+}
+
+func (r *inputReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && err != io.EOF {
+		r.err = err
+	}
+	return n, err
 }
 
 // countingReader counts the bytes read through it (a page header's length).

@@ -17,6 +17,7 @@ type pageLoc struct {
 	numValues      int32           // levels of a data page; values of a dictionary page
 	repLen, defLen int32           // v2: bytes of levels before the values
 	crc            int32           // the page's CRC-32 when it has one (0: none)
+	declared       format.PageType // the header's type field (typ is the header it holds)
 	// a SNAPPY page streamed, with the history its copies need (markSnappy)
 	snappy       bool
 	snappyWindow int32
@@ -24,7 +25,7 @@ type pageLoc struct {
 
 // locate records a validated page header whose body starts at body.
 func locate(h *format.PageHeader, body int64) pageLoc {
-	l := pageLoc{body: body, comp: h.CompressedPageSize, uncomp: h.UncompressedPageSize, crc: h.CRC, typ: h.Type, compressed: true}
+	l := pageLoc{body: body, comp: h.CompressedPageSize, uncomp: h.UncompressedPageSize, crc: h.CRC, typ: h.Type, declared: h.Type, compressed: true}
 	switch {
 	case h.DataPageHeaderV2.Valid:
 		v := h.DataPageHeaderV2.V

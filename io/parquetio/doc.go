@@ -111,7 +111,8 @@
 // over). Before a passthrough chunk is copied it is decoded once
 // (verifyChunk: decompression, CRC, levels, dictionary indexes, UTF-8 of
 // text, row and value counts), so a corrupt one fails the file instead of
-// being copied into an output no reader can open. With RowGroupRows set, rows are cut across input row groups and
+// being copied into an output no reader can open; a key chunk a key reader
+// decoded whole with the same checks is not decoded again (keyverify.go). With RowGroupRows set, rows are cut across input row groups and
 // written through parquet-go column by column (passthrough dictionary
 // columns stay dictionary encoded).
 //

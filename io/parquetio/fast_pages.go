@@ -229,8 +229,11 @@ func (vp *valuePages) uniformLevels(rows int) {
 	}
 	if vp.hasDefs {
 		fw.defs = slices.Grow(fw.defs, rows*vp.lpr)[:rows*vp.lpr]
-		for i := range fw.defs {
-			fw.defs[i] = byte(vp.w.m.maxDef)
+		if len(fw.defs) > 0 { // filled by doubling copies, not a byte at a time
+			fw.defs[0] = byte(vp.w.m.maxDef)
+			for c := 1; c < len(fw.defs); c *= 2 {
+				copy(fw.defs[c:], fw.defs[:c])
+			}
 		}
 	}
 	vp.cachedRows = rows

@@ -199,6 +199,10 @@ type File struct {
 	regular   map[int]regularChunk
 	pages     map[int][]pageLoc // column chunks whose page headers were validated, with their pages
 	bufs      []pageBufs        // page buffers free for the next page reader (under checkedMu)
+
+	// column chunks a key reader verified as verifyChunk would, and the
+	// leaves of those (under checkedMu; keyverify.go)
+	keyVerified, keyLeaves map[int]bool
 }
 
 // regularChunk records that ReadValues found a value column chunk with

@@ -140,6 +140,16 @@ func unpackBits[T uint8 | uint32](dst []T, src []byte, bitWidth, take int, mask 
 			}
 		}
 	}
+	if bitWidth > 8 && bitWidth <= 16 { // a group of 8 values: two loads of 4 values (at most 64 bits from a byte boundary)
+		half, shift := 4*bitWidth/8, 4*bitWidth%8
+		for ; i+8 <= take && i/8*bitWidth+half+8 <= len(src); i += 8 {
+			g := src[i/8*bitWidth:]
+			x, y := binary.LittleEndian.Uint64(g), binary.LittleEndian.Uint64(g[half:])>>shift
+			o := out[i : i+8 : i+8]
+			o[0], o[1], o[2], o[3] = T(x&mask), T(x>>bitWidth&mask), T(x>>(2*bitWidth)&mask), T(x>>(3*bitWidth)&mask)
+			o[4], o[5], o[6], o[7] = T(y&mask), T(y>>bitWidth&mask), T(y>>(2*bitWidth)&mask), T(y>>(3*bitWidth)&mask)
+		}
+	}
 	// while 8 bytes can be loaded from the value's first byte
 	for ; i < take; i++ {
 		bit := i * bitWidth

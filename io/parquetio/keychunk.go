@@ -37,6 +37,7 @@ type keyChunk struct {
 	// as a page of its own, instead of decoding it whole.
 	windows bool
 	dw      *dictWindows
+	check   keyCheck // verifyChunk's checks the decoder does not do (keyverify.go)
 }
 
 // openKeyChunk prepares to read column m of row group rg, its page
@@ -52,7 +53,7 @@ func (f *File) openKeyChunk(rg int, m *colMeta) (*keyChunk, error) {
 	}
 	codec := f.pf.Metadata().RowGroups[rg].Columns[m.info.Leaf].MetaData.Codec
 	src := newPageSource(f, codec, pages, ReadSpec{ReadAhead: keyReadAhead})
-	return &keyChunk{f: f, rg: rg, m: m, codec: codec, pages: pages, src: src, dec: dec, release: func() {}}, nil
+	return &keyChunk{f: f, rg: rg, m: m, codec: codec, pages: pages, src: src, dec: dec, release: func() {}, check: newKeyCheck(m, f, codec)}, nil
 }
 
 // nextPage decodes the chunk's next data page into p (reading the
@@ -79,19 +80,23 @@ func (c *keyChunk) nextPage(p *keyPage) (bool, error) {
 			return false, err
 		}
 		if !ok {
+			c.check.ended = true
 			return false, nil
 		}
 		c.next++
 		pl := &loc
 		if pl.typ != format.DataPage && pl.typ != format.DataPageV2 && pl.typ != format.DictionaryPage {
+			c.check.other()
 			continue // an index page
 		}
+		c.check.header(pl)
 		if c.streams && pl.typ != format.DictionaryPage && streamable(pl, c.codec) && c.dec.width > 0 && c.dec.typ != format.Boolean {
 			st, err := c.dec.openStream(i, pl, c.codec)
 			if err != nil {
 				return false, err
 			}
 			c.stream = st
+			c.check.streamed(c.dec)
 			*p = keyPage{no: i, nl: int(pl.numValues)}
 			c.levels += int64(pl.numValues)
 			return true, nil
@@ -116,15 +121,21 @@ func (c *keyChunk) nextPage(p *keyPage) (bool, error) {
 			if err != nil {
 				return false, err
 			}
+			c.check.dictionary(c.dec)
 			continue
 		}
 		if c.windows && isDictPage(pl) && int(pl.numValues) > dictWindowMin {
-			return c.openDictWindows(i, pl, data, release, p)
+			ok, err := c.openDictWindows(i, pl, data, release, p)
+			if ok {
+				c.check.page(c.dec, pl, p) // its windows make decode's checks (keydictwin.go)
+			}
+			return ok, err
 		}
 		if err := c.dec.decode(i, pl, data, p); err != nil {
 			release()
 			return false, err
 		}
+		c.check.page(c.dec, pl, p)
 		c.release = release
 		c.levels += int64(p.nl)
 		return true, nil
@@ -166,9 +177,12 @@ func (c *keyChunk) corrupt(what string, args ...any) error {
 
 // done records that the whole chunk was decoded with its runs checked, so
 // that parquet-go (the writer's verification of passthrough chunks) reads
-// it without another scan.
+// it without another scan, and, when the caller found the row group's
+// rows and every check of verifyChunk passed, that the writer may copy it
+// without verifying it again (keyverify.go).
 func (c *keyChunk) done() {
 	c.f.runsChecked(c.rg, c.m.info.Leaf)
+	c.f.markKeyVerified(c.rg, c.m.info.Leaf, c.check.verified(c.f, c.rg, c.m.info.Leaf, c.levels))
 }
 
 // close gives back the page buffers and stops the read-ahead.

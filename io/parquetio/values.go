@@ -566,6 +566,10 @@ func (r *valueReader) walkLevels(pageNo, n int, reps, defs []byte) error {
 		}
 		r.rows += int64(len(defs))
 		nulls := 0
+		if allEqual(defs, byte(maxDef)) { // no null (DuckDB's and polars' nullable columns): 8 levels a step
+			defined = len(defs)
+			break
+		}
 		for i, d := range defs {
 			if int(d) < maxDef {
 				if mode == modeFLBA || spec.StrictNulls {

@@ -64,6 +64,9 @@ func (w *Writer) startVerify(rg int) {
 			}
 		}()
 		for _, leaf = range leaves {
+			if w.leftToKeys(rg, leaf) {
+				continue // the key reader verifies it (keyverify.go), else verified does
+			}
 			err := in.verifyChunk(rg, leaf)
 			v.errs[leaf] = err
 			if err != nil {
@@ -74,8 +77,12 @@ func (w *Writer) startVerify(rg int) {
 }
 
 // verified returns verifyChunk's result for chunk leaf of row group rg:
-// the one found ahead when there is one, else verifyChunk's now.
+// nil when a key reader verified it (keyverify.go), else the one found
+// ahead when there is one, else verifyChunk's now.
 func (w *Writer) verified(rg, leaf int) error {
+	if w.in.verifiedByKeys(rg, leaf) {
+		return nil
+	}
 	for _, v := range [...]*verifying{w.behind, w.ahead} {
 		if v != nil && v.rg == rg {
 			<-v.done

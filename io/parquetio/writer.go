@@ -35,6 +35,13 @@ type WriterOptions struct {
 	// to float32 or float64, float32 to float64); Unknown keeps the input's
 	// type. See OutputType for what is refused.
 	OutputType ElemType
+	// KeyColumns names the flat columns the caller reads whole in every
+	// row group with this package's key readers (ReadRuns, ColumnWindows,
+	// ReadColumn, ReadInt64s): those verify their chunks as they decode
+	// them, so the writer leaves them to them instead of verifying them
+	// ahead (keyverify.go). A chunk a key reader did not verify is
+	// verified before it is copied, as every other passthrough chunk.
+	KeyColumns []string
 }
 
 // Writer writes a copy of an input file with the value column's floats
@@ -60,6 +67,7 @@ type Writer struct {
 	// passthrough chunks verified on another goroutine (verifyahead.go):
 	// the row group ahead of the writer and the one it writes
 	ahead, behind *verifying
+	keyLeaves     map[int]bool // the leaves of opts.KeyColumns (keyverify.go)
 }
 
 // rowPath selects the row-by-row writer, a slower reference
@@ -105,7 +113,8 @@ func NewWriter(w io.Writer, in *File, opts WriterOptions) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating parquet writer for %s: %w", in.path, err)
 	}
-	wr := &Writer{in: in, m: m, opts: opts, inLeaf: m.info.Leaf, outLeaf: m.info.Leaf, outType: outType}
+	wr := &Writer{in: in, m: m, opts: opts, inLeaf: m.info.Leaf, outLeaf: m.info.Leaf, outType: outType,
+		keyLeaves: keyColumnLeaves(in, opts.KeyColumns)}
 	if len(m.repDefs) > 0 {
 		wr.slotDef = m.repDefs[len(m.repDefs)-1]
 	}

@@ -432,3 +432,21 @@ func FloatTimes(dst []float64, t []int64) []float64 {
 	}
 	return dst
 }
+
+// keyColumns are the flat key columns a run reads whole in every row
+// group, the long layout's sequence id and order column: the writer
+// leaves their verification to the key readers (parquetio.WriterOptions).
+// The nested layout reads its row ids only for an observer (plots), so
+// the writer verifies them ahead as any other passthrough column.
+func keyColumns(det schemas.Detected) []string {
+	if det.Layout != schemas.Long {
+		return nil
+	}
+	var names []string
+	for _, c := range []*parquetio.ColumnInfo{det.Sequence, det.Order} {
+		if c != nil {
+			names = append(names, c.Name)
+		}
+	}
+	return names
+}

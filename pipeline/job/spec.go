@@ -123,6 +123,7 @@ func (s *Spec) process(ctx context.Context, u pipeline.Unit, w io.Writer) (pipel
 	}
 	opts := s.Writer
 	opts.ValueColumn = det.Value.Name
+	opts.KeyColumns = keyColumns(det)
 	if _, err := parquetio.OutputType(det.Value, opts.OutputType); err != nil { // this file fails alone (exit 3)
 		return pipeline.Result{}, &schemas.Error{File: det.File, Column: det.Value.Name,
 			Expected: fmt.Sprintf("values that output type %s widens or keeps (float16 < float32 < float64)", opts.OutputType), Found: err.Error()}

@@ -64,7 +64,7 @@ func main() {
 	var c config
 	var fixtures, limit string
 	flag.StringVar(&c.bin, "bin", "", "the contextualize binary (required)")
-	flag.StringVar(&fixtures, "fixtures", "testdata/interop/*.parquet,testdata/lz4/*.parquet", "comma-separated globs of fixtures; the bundled samples are added")
+	flag.StringVar(&fixtures, "fixtures", "testdata/interop/*.parquet,testdata/lz4/*.parquet,testdata/keys/duckdb_*.parquet,testdata/keys/polars_*.parquet", "comma-separated globs of fixtures (the key fixtures: DuckDB's and polars' id and order columns); the bundled samples are added")
 	flag.IntVar(&c.n, "n", 200, "number of mutants")
 	flag.Uint64Var(&c.seed, "seed", 1, "seed: mutant i of a seed is always the same")
 	flag.DurationVar(&c.timeout, "timeout", 60*time.Second, "a run taking longer is a hang")
