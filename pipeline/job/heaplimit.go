@@ -65,7 +65,7 @@ func ProcessOverhead() int64 {
 // residentGrowth is what the binary's resident pages grow by once a run
 // has started, as the decoders, kernels and writers first run: by then
 // the runtime's init and the reading of the inputs' footers have faulted
-// in 38-40 MiB of this 97 MB binary (Linux 6.x maps page-cache folios
+// in 35-45 MiB of this 97 MB binary (Linux 6.x maps page-cache folios
 // whole), and the peak was 4-7 MiB more (smooth on a 20 M-row series,
 // smooth and attend on the samples, 2026-11-30). The data budget is made
 // once, before any file starts, so the growth is counted then; the
