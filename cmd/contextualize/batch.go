@@ -152,7 +152,7 @@ func prepare(c *cli.Command, br batchRun) (*prepared, error) {
 		return nil, err
 	}
 	if !spec.Budget.Hold(br.heldBytes) { // held until the process ends
-		return nil, usageError(fmt.Errorf("the %s weights take %s in memory, more than --memory-limit %s: raise the limit", br.command, formatBytes(br.heldBytes), c.String("memory-limit")))
+		return nil, usageError(fmt.Errorf("the %s weights take %s in memory, more than the %s that --memory-limit %s leaves for data: raise the limit", br.command, formatBytes(br.heldBytes), formatBytes(spec.Budget.Size()), c.String("memory-limit")))
 	}
 	opts := pipeline.Options{
 		Workers: workers, MemoryLimit: limit,
