@@ -94,7 +94,7 @@ func prepare(c *cli.Command, br batchRun) (*prepared, error) {
 	if err != nil {
 		return nil, usageError(fmt.Errorf("parsing --memory-limit: %w", err))
 	}
-	setGoMemoryLimit(limit)
+	governed := setGoMemoryLimit(limit)
 	workers := c.Int("workers")
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -102,6 +102,10 @@ func prepare(c *cli.Command, br batchRun) (*prepared, error) {
 	dataLimit, err := br.fixed.check(limit, workers)
 	if err != nil {
 		return nil, err
+	}
+	if governed {
+		dataLimit = job.DataBudget(dataLimit, goMemoryHeadroom)
+		logger.Debug("data budget", "memory_limit", limit, "data_bytes", dataLimit, "process_overhead", job.ProcessOverhead(), "headroom", goMemoryHeadroom)
 	}
 	flagIndex, allShards := c.Int("shard-index"), false
 	if br.planning && flagIndex < 0 && os.Getenv(pipeline.EnvShardIndex) == "" && c.Int("shard-count") > 1 {
@@ -148,7 +152,7 @@ func prepare(c *cli.Command, br batchRun) (*prepared, error) {
 		return nil, err
 	}
 	if !spec.Budget.Hold(br.heldBytes) { // held until the process ends
-		return nil, usageError(fmt.Errorf("the %s weights take %s in memory, more than --memory-limit %s: raise the limit", br.command, formatBytes(br.heldBytes), c.String("memory-limit")))
+		return nil, usageError(fmt.Errorf("the %s weights take %s in memory, more than the %s that --memory-limit %s leaves for data: raise the limit", br.command, formatBytes(br.heldBytes), formatBytes(spec.Budget.Size()), c.String("memory-limit")))
 	}
 	opts := pipeline.Options{
 		Workers: workers, MemoryLimit: limit,
@@ -266,15 +270,18 @@ func readFingerprint(path string) (string, error) {
 // the Go runtime, the binary, the writer's page buffers and zstd history.
 const goMemoryHeadroom = 64 << 20
 
-// setGoMemoryLimit bounds the process to the data budget plus the
+// setGoMemoryLimit bounds the process to --memory-limit plus the
 // headroom: the garbage collector works to keep the heap within what the
 // off-heap slabs and the binary's resident pages leave of it (otherwise
 // it lets the heap grow to twice the live data), unless GOMEMLIMIT says
-// otherwise.
-func setGoMemoryLimit(limit int64) {
-	if os.Getenv("GOMEMLIMIT") == "" {
-		job.SetProcessMemoryLimit(limit + goMemoryHeadroom)
+// otherwise. It reports whether it did: only then is the process's own
+// memory beyond the headroom taken from the data budget (job.DataBudget).
+func setGoMemoryLimit(limit int64) bool {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return false
 	}
+	job.SetProcessMemoryLimit(limit + goMemoryHeadroom)
+	return true
 }
 
 // readRows reads an existing output's row count from its footer.

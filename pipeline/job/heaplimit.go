@@ -53,6 +53,41 @@ const softLimitMargin = 12 << 20
 // little the bound leaves: below it the collector would run without pause.
 const minHeapLimit = 16 << 20
 
+// ProcessOverhead is the memory the process holds beside its data: the
+// binary's resident file-backed pages as measured now, plus what they
+// still grow by (residentGrowth), the least the runtime's limit is set to
+// (minHeapLimit: the runtime, goroutine stacks, the writers' buffers and
+// codecs) and the soft limit's margin.
+func ProcessOverhead() int64 {
+	return residentFileBytes() + residentGrowth + minHeapLimit + softLimitMargin
+}
+
+// residentGrowth is what the binary's resident pages grow by once a run
+// has started, as the decoders, kernels and writers first run: by then
+// the runtime's init and the reading of the inputs' footers have faulted
+// in 35-45 MiB of this 97 MB binary (Linux 6.x maps page-cache folios
+// whole), and the peak was 4-7 MiB more (smooth on a 20 M-row series,
+// smooth and attend on the samples, 2026-11-30). The data budget is made
+// once, before any file starts, so the growth is counted then; the
+// runtime's limit follows the pages as they are (retuneLocked).
+const residentGrowth = 8 << 20
+
+// DataBudget is what a --memory-limit of limit bytes leaves for data when
+// the process is bounded to limit + headroom (SetProcessMemoryLimit): the
+// process's overhead beyond the headroom is taken from the data, so that
+// a budget full of off-heap slabs still leaves the runtime its floor and
+// the runtime's limit never has to be raised above what the bound leaves.
+// It never takes more than half of limit: below about 32 MiB the process
+// alone outgrows the headroom, and the bound cannot be kept whatever the
+// budget. limit <= 0 (no budget) is returned as is.
+func DataBudget(limit, headroom int64) int64 {
+	if limit <= 0 {
+		return limit
+	}
+	over := max(ProcessOverhead()-headroom, 0)
+	return max(limit-over, limit/2)
+}
+
 // SetProcessMemoryLimit bounds the whole process's memory to total bytes:
 // the Go runtime's soft limit is kept at what the off-heap slabs and
 // read-ahead buffers and the binary's resident pages leave of it. total <= 0 leaves the runtime's

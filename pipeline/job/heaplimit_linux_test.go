@@ -64,6 +64,52 @@ func TestProcessMemoryLimit(t *testing.T) {
 	}
 }
 
+// TestDataBudgetLeavesTheRuntimeItsFloor: the process's overhead beyond
+// the headroom (here the test binary's resident pages, well over the
+// headroom's share) is taken from the data budget, so that a budget full
+// of off-heap slabs still leaves the runtime's limit at or above its floor
+// without the floor having to be raised (the way a 64MiB run used to end
+// over its bound), nor the resident pages' growth after the budget is
+// made; the budget never goes below half the limit, and a run
+// without a budget keeps none.
+func TestDataBudgetLeavesTheRuntimeItsFloor(t *testing.T) {
+	prev := debug.SetMemoryLimit(-1)
+	defer func() {
+		processLimit.Lock()
+		processLimit.total, processLimit.floor, processLimit.set, processLimit.offHeap = 0, 0, 0, 0
+		processLimit.Unlock()
+		debug.SetMemoryLimit(prev)
+	}()
+	const headroom = 64 << 20
+	t.Logf("resident file pages %d MiB, process overhead %d MiB", residentFileBytes()>>20, ProcessOverhead()>>20)
+	if over := ProcessOverhead() - headroom; over <= 0 {
+		t.Skipf("the process's overhead %d fits in the headroom here: the budget is not cut", ProcessOverhead())
+	}
+	for _, limit := range []int64{64 << 20, 256 << 20, 1 << 30} {
+		budget := DataBudget(limit, headroom)
+		if budget >= limit || budget < limit/2 {
+			t.Fatalf("limit %d: data budget %d, want less than the limit and at least half of it", limit, budget)
+		}
+		SetProcessMemoryLimit(limit + headroom)
+		offHeapMapped(budget) // the whole budget in slabs
+		processLimit.Lock()
+		unfloored := processLimit.total - softLimitMargin - processLimit.offHeap - residentFileBytes()
+		processLimit.Unlock()
+		offHeapMapped(-budget)
+		// room for the floor and the pages still to grow (less a MiB the
+		// pages may have grown by since DataBudget measured them)
+		if want := int64(minHeapLimit + residentGrowth - 1<<20); unfloored < want {
+			t.Errorf("limit %d: a full budget of %d leaves the runtime %d, want at least %d (its floor and the resident pages' growth)", limit, budget, unfloored, want)
+		}
+	}
+	if got := DataBudget(8<<20, headroom); got != 4<<20 {
+		t.Errorf("an 8 MiB limit gives a data budget of %d, want half of it", got)
+	}
+	if got := DataBudget(0, headroom); got != 0 {
+		t.Errorf("no limit gives a data budget of %d", got)
+	}
+}
+
 // TestProcessMemoryLimitCountsReadAhead: the read-ahead buffers io/storage
 // maps outside the Go heap for an input in object storage (here a file://
 // URL, read through the same read-ahead) lower the runtime's limit by
