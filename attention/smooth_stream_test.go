@@ -104,7 +104,7 @@ func sameBits64(t *testing.T, what string, got, want []float64) {
 			continue
 		}
 		if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
-			t.Fatalf("%s: [%d] = %v (%#x), whole sequence %v (%#x)", what, i, got[i], math.Float64bits(got[i]), want[i], math.Float64bits(want[i]))
+			t.Fatalf("%s: [%d] = %v (%#x), want %v (%#x)", what, i, got[i], math.Float64bits(got[i]), want[i], math.Float64bits(want[i]))
 		}
 	}
 }
@@ -119,7 +119,7 @@ func sameBits32(t *testing.T, what string, got, want []float32) {
 			continue
 		}
 		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-			t.Fatalf("%s: [%d] = %v, whole sequence %v", what, i, got[i], want[i])
+			t.Fatalf("%s: [%d] = %v, want %v", what, i, got[i], want[i])
 		}
 	}
 }
