@@ -319,3 +319,58 @@ func TestReadAheadPartsEndAtLargeChunks(t *testing.T) {
 	}
 	readAll(t, r, small.Off, next.Off+next.Len, 64<<10, o.data)
 }
+
+// A read that waits for its bytes while the window is full of parts
+// fetched ahead for other readers, none read yet, takes a part beyond the
+// window rather than drop one of theirs, which would be fetched again (a
+// verification reading key chunks beside the value reader:
+// TestObjstoreOptionalValueChunkFetchedOnce in cmd/contextualize).
+func TestReadAheadDemandKeepsOthersUnreadParts(t *testing.T) {
+	fresh(t)
+	const window = 4 << 20
+	o := newObject(24 << 20)
+	r := newReadAhead(context.Background(), int64(len(o.data)), o.fetch)
+	defer r.close()
+	values := []Range{{Off: 0, Len: 8 << 20}, {Off: 8 << 20, Len: 8 << 20}}
+	key := Range{Off: 16 << 20, Len: 2 << 20}
+	one := make([]byte, 1)
+	for _, v := range values { // two readers, each a byte in: the window fills with their next parts
+		r.Prefetch([]Range{v}, window)
+		if _, err := r.ReadAt(one, v.Off); err != nil {
+			t.Fatal(err)
+		}
+		landed(t, r)
+	}
+	aheadPool.mu.Lock()
+	used := aheadPool.used
+	aheadPool.mu.Unlock()
+	part := partSize(window)
+	if used+part <= window {
+		t.Fatalf("the window holds %d of %d bytes: the test needs it full", used, window)
+	}
+	r.Prefetch([]Range{key}, window)
+	readAll(t, r, key.Off, key.Off+key.Len, 64<<10, o.data)
+	for _, v := range values {
+		readAll(t, r, v.Off+1, v.Off+v.Len, 64<<10, o.data)
+	}
+	if want := key.Len + values[0].Len + values[1].Len; r.Fetched() != want {
+		t.Errorf("fetched %d bytes, want the %d of the ranges once", r.Fetched(), want)
+	}
+	if o.held > window+part {
+		t.Errorf("held %d bytes at once, more than the window %d and a part", o.held, window)
+	}
+}
+
+// landed waits until r has no read-ahead fetch in flight.
+func landed(t *testing.T, r *readAhead) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		aheadPool.mu.Lock()
+		n := r.flying
+		aheadPool.mu.Unlock()
+		if n == 0 {
+			return
+		}
+	}
+	t.Fatal("read-ahead fetches still in flight after 10 s")
+}

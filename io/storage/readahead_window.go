@@ -19,13 +19,24 @@ var aheadPool struct {
 }
 
 // reserve takes n bytes of the window, dropping parts readers are done
-// with (then, for a demanded part, any part not being read) to make room.
+// with to make room. A demanded part may take one part's size beyond the
+// window before it drops parts fetched ahead but not read yet: another
+// reader's next bytes, dropped, would be fetched again (a verification
+// reading key chunks beside the value reader dropped a value part it had
+// fetched ahead: TestObjstoreOptionalValueChunkFetchedOnce).
 func reserve(n int64, demanded bool) bool {
 	if aheadPool.held == nil {
 		aheadPool.held = map[*part]struct{}{}
 	}
+	slack := int64(0)
+	if demanded {
+		slack = partSize(aheadPool.limit)
+	}
 	for aheadPool.used+n > aheadPool.limit {
-		v := victim(demanded)
+		v := victim(false)
+		if v == nil && aheadPool.used+n > aheadPool.limit+slack {
+			v = victim(demanded)
+		}
 		if v == nil {
 			if !demanded {
 				return false
