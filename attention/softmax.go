@@ -60,7 +60,7 @@ var softmax32 = softmaxKernels[float32]{
 	},
 }
 
-var softmax64 = softmaxKernels[float64]{max: maxOf[float64], expSum: expShiftSumF64}
+var softmax64 = softmaxKernels[float64]{max: kernel.MaxF64, expSum: expShiftSumF64}
 
 // expShiftSumF64 is the float64 exp(x - shift) and sum, through math.Exp.
 func expShiftSumF64(dst, src []float64, shift float64) float64 {
@@ -72,44 +72,6 @@ func expShiftSumF64(dst, src []float64, shift float64) float64 {
 		sum += e
 	}
 	return sum
-}
-
-// maxOf returns the largest element of a non-empty s, with four independent
-// comparisons in flight (NaN elements are skipped, unlike the max builtin,
-// which is slower).
-func maxOf[T float](s []T) T {
-	m0 := s[0]
-	m1, m2, m3 := m0, m0, m0
-	i := 0
-	for ; i+4 <= len(s); i += 4 {
-		if s[i] > m0 {
-			m0 = s[i]
-		}
-		if s[i+1] > m1 {
-			m1 = s[i+1]
-		}
-		if s[i+2] > m2 {
-			m2 = s[i+2]
-		}
-		if s[i+3] > m3 {
-			m3 = s[i+3]
-		}
-	}
-	for ; i < len(s); i++ {
-		if s[i] > m0 {
-			m0 = s[i]
-		}
-	}
-	if m1 > m0 {
-		m0 = m1
-	}
-	if m3 > m2 {
-		m2 = m3
-	}
-	if m2 > m0 {
-		m0 = m2
-	}
-	return m0
 }
 
 // softmaxInPlace replaces s with softmax(s), subtracting the maximum first.

@@ -145,9 +145,17 @@ func sumF32Go(s []float32) float32 {
 	return float32((a0 + a1) + (a2 + a3))
 }
 
-// maxF32Go is the pure-Go MaxF32 with four comparisons in flight.
-func maxF32Go(s []float32) float32 {
-	inf := float32(math.Inf(-1))
+// maxF32Go is the pure-Go MaxF32.
+func maxF32Go(s []float32) float32 { return maxGo(s) }
+
+// MaxF64 is MaxF32 for float64 (pure Go): the largest element of s,
+// skipping NaN elements; -Inf for an empty s (or one of NaNs only).
+func MaxF64(s []float64) float64 { return maxGo(s) }
+
+// maxGo is the largest element of s from -Inf, NaN elements skipped, with
+// four comparisons in flight.
+func maxGo[T float32 | float64](s []T) T {
+	inf := T(math.Inf(-1))
 	m0, m1, m2, m3 := inf, inf, inf, inf
 	i := 0
 	for ; i+4 <= len(s); i += 4 {

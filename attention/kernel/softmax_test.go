@@ -131,6 +131,31 @@ func TestMaxF32(t *testing.T) {
 	}
 }
 
+// MaxF64 finds the largest element wherever it is, NaN elements (the
+// first included) skipped, -Inf for none.
+func TestMaxF64(t *testing.T) {
+	nan, inf := math.NaN(), math.Inf(-1)
+	for _, tc := range []struct {
+		name string
+		s    []float64
+		want float64
+	}{
+		{"empty", nil, inf},
+		{"NaN only", []float64{nan, nan}, inf},
+		{"first", []float64{9, 1, 2, 3, 4, 5}, 9},
+		{"last, past the unrolled loop", []float64{1, 2, 3, 4, 5, 9}, 9},
+		{"in the second lane", []float64{1, 9, 3, 4, 5, 6, 7, 8}, 9},
+		{"NaN first", []float64{nan, 1, 7, 3, -2}, 7},
+		{"NaN last", []float64{1, 7, 3, -2, nan}, 7},
+		{"negative", []float64{-5, -3, -9, -4}, -3},
+		{"infinite", []float64{-2, math.Inf(1), 3}, math.Inf(1)},
+	} {
+		if got := MaxF64(tc.s); got != tc.want {
+			t.Errorf("%s: MaxF64(%v) = %v, want %v", tc.name, tc.s, got, tc.want)
+		}
+	}
+}
+
 func BenchmarkExpShiftSumF32(b *testing.B) {
 	src := make([]float32, 256)
 	for i := range src {

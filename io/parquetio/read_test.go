@@ -3,6 +3,7 @@ package parquetio
 import (
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -444,5 +445,32 @@ func TestConcurrentReads(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// appendDictValues gathers dictionary values after what the buffer holds,
+// and at an index outside the dictionary leaves the buffer as it was and
+// names the index's position (valueReader.appendPage's check).
+func TestAppendDictValues(t *testing.T) {
+	dict := []float64{0.5, -1, 8}
+	for _, tc := range []struct {
+		name string
+		idx  []int32
+		want []float64
+		bad  int32
+	}{
+		{"every entry", []int32{2, 0, 1, 1}, []float64{7, 8, 0.5, -1, -1}, -1},
+		{"none", nil, []float64{7}, -1},
+		{"past the end", []int32{0, 3, 1}, []float64{7}, 1},
+		{"negative", []int32{-1}, []float64{7}, 0},
+	} {
+		got, bad := appendDictValues([]float64{7}, dict, tc.idx)
+		if bad != tc.bad || !slices.Equal(got, tc.want) {
+			t.Errorf("%s: got %v, bad at %d; want %v, bad at %d", tc.name, got, bad, tc.want, tc.bad)
+		}
+	}
+	f32, bad := appendDictValues(nil, []float32{3}, []int32{0, 0})
+	if bad != -1 || !slices.Equal(f32, []float32{3, 3}) {
+		t.Errorf("float32: got %v, bad at %d", f32, bad)
 	}
 }

@@ -422,15 +422,9 @@ func (r *valueReader) appendPage(p parquet.Page) (int, error) {
 				return 0, corrupt("FLOAT dictionary in a DOUBLE column")
 			}
 			vals := dv.Float()
-			start := len(r.f32)
-			r.f32 = slices.Grow(r.f32, len(idx))[:start+len(idx)]
-			dst := r.f32[start:]
-			for i, ix := range idx {
-				if uint32(ix) >= uint32(len(vals)) {
-					r.f32 = r.f32[:start]
-					return 0, corrupt(fmt.Sprintf("dictionary index %d out of range [0, %d)", ix, len(vals)))
-				}
-				dst[i] = vals[ix]
+			var bad int32
+			if r.f32, bad = appendDictValues(r.f32, vals, idx); bad >= 0 {
+				return 0, corrupt(fmt.Sprintf("dictionary index %d out of range [0, %d)", idx[bad], len(vals)))
 			}
 			return len(idx), nil
 		case encoding.Double:
@@ -438,15 +432,9 @@ func (r *valueReader) appendPage(p parquet.Page) (int, error) {
 				return 0, corrupt("DOUBLE dictionary in a FLOAT column")
 			}
 			vals := dv.Double()
-			start := len(r.f64)
-			r.f64 = slices.Grow(r.f64, len(idx))[:start+len(idx)]
-			dst := r.f64[start:]
-			for i, ix := range idx {
-				if uint32(ix) >= uint32(len(vals)) {
-					r.f64 = r.f64[:start]
-					return 0, corrupt(fmt.Sprintf("dictionary index %d out of range [0, %d)", ix, len(vals)))
-				}
-				dst[i] = vals[ix]
+			var bad int32
+			if r.f64, bad = appendDictValues(r.f64, vals, idx); bad >= 0 {
+				return 0, corrupt(fmt.Sprintf("dictionary index %d out of range [0, %d)", idx[bad], len(vals)))
 			}
 			return len(idx), nil
 		case encoding.FixedLenByteArray:
@@ -762,4 +750,20 @@ func (r *valueReader) readPages(cc parquet.ColumnChunk) error {
 		parquet.Release(p)
 	}
 	return nil
+}
+
+// appendDictValues appends vals[ix] for every index ix of idx to buf. At
+// an index outside vals it returns buf as it was and that index's
+// position in idx, else -1.
+func appendDictValues[T float32 | float64](buf, vals []T, idx []int32) ([]T, int32) {
+	start := len(buf)
+	buf = slices.Grow(buf, len(idx))[:start+len(idx)]
+	dst := buf[start:]
+	for i, ix := range idx {
+		if uint32(ix) >= uint32(len(vals)) {
+			return buf[:start], int32(i)
+		}
+		dst[i] = vals[ix]
+	}
+	return buf, -1
 }
