@@ -63,6 +63,16 @@ func (a *asyncWriter) failed() error {
 	return nil
 }
 
+// room returns the free tail of the current buffer, handing the buffer
+// to the file first when it is full.
+func (a *asyncWriter) room() []byte {
+	if len(a.cur) == cap(a.cur) {
+		a.full <- a.cur
+		a.cur = <-a.free
+	}
+	return a.cur[len(a.cur):cap(a.cur)]
+}
+
 // Write copies p into the buffers, handing each full one to the file.
 func (a *asyncWriter) Write(p []byte) (int, error) {
 	if a.closed {
@@ -73,11 +83,7 @@ func (a *asyncWriter) Write(p []byte) (int, error) {
 	}
 	n := 0
 	for len(p) > 0 {
-		if len(a.cur) == cap(a.cur) {
-			a.full <- a.cur
-			a.cur = <-a.free
-		}
-		k := copy(a.cur[len(a.cur):cap(a.cur)], p)
+		k := copy(a.room(), p)
 		a.cur = a.cur[:len(a.cur)+k]
 		p = p[k:]
 		n += k
@@ -99,11 +105,7 @@ func (a *asyncWriter) ReadFrom(r io.Reader) (int64, error) {
 		if err := a.failed(); err != nil {
 			return n, err
 		}
-		if len(a.cur) == cap(a.cur) {
-			a.full <- a.cur
-			a.cur = <-a.free
-		}
-		k, err := r.Read(a.cur[len(a.cur):cap(a.cur)])
+		k, err := r.Read(a.room())
 		a.cur = a.cur[:len(a.cur)+k]
 		n += int64(k)
 		if err == io.EOF {
