@@ -145,16 +145,10 @@ func (f *File) verifiedByKeys(rg, leaf int) bool {
 }
 
 // leftToKeys reports whether the verification ahead leaves chunk leaf of
-// row group rg to a key reader: the reader verified it, or the column is
-// one the caller reads in every row group (WriterOptions.KeyColumns) and
-// the reader verified the last chunk of it it read, so it will have by the
-// time the writer copies this one. The writer verifies it then if the
-// reader did not (verified). Before a key reader has read the column the
-// chunk is verified ahead: a reader that does not mark its chunks (a
-// series streamed in windows) would otherwise leave the chunk to be
-// verified when it is copied, long after the read-ahead has dropped its
-// bytes, which over object storage fetched the key chunks again
-// (TestObjstoreOptionalValueChunkFetchedOnce).
+// row group rg to a key reader: the reader verified it, or it reads that
+// column in every row group (WriterOptions.KeyColumns, or it verified
+// the column's last chunk it read) and will have by the time the writer
+// copies it. The writer verifies it then if the reader did not (verified).
 func (w *Writer) leftToKeys(rg, leaf int) bool {
 	f := w.in
 	f.checkedMu.Lock()
@@ -162,8 +156,10 @@ func (w *Writer) leftToKeys(rg, leaf int) bool {
 	if f.keyVerified[rg*f.numLeaf+leaf] {
 		return true
 	}
-	ok, seen := f.keyLeaves[leaf]
-	return seen && ok && w.keyLeaves[leaf]
+	if ok, seen := f.keyLeaves[leaf]; seen {
+		return ok
+	}
+	return w.keyLeaves[leaf]
 }
 
 // keyColumnLeaves are the leaves of opts.KeyColumns in the input.
